@@ -1,0 +1,40 @@
+"""The composition root of the web app: `create_app(settings)` builds the ASGI application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from cdp.config import Settings, mask_url
+from cdp.db import create_async_db_engine, make_async_sessionmaker
+from cdp.web.graphql import make_graphql_app
+from cdp.web.health import healthz
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("cdp.app")
+
+
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_async_db_engine(settings)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessionmaker = make_async_sessionmaker(engine)
+        log.info("serving on %s database %s", engine.dialect.name, mask_url(settings.database_url))
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    graphql = make_graphql_app()
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,56 @@
+"""The `cdp` command: a thin shell over the library. Each command parses its arguments, opens
+one unit of work, calls a library function and prints a summary."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cdp.commands._common import CliState
+from cdp.commands.db import db
+from cdp.commands.demo import demo
+from cdp.commands.keys import keys
+from cdp.commands.serve import serve
+from cdp.config import configure_logging, load_settings
+from cdp.errors import CdpError, ConfigError
+
+__all__ = ["cli", "main"]
+
+
+@click.group()
+@click.version_option(package_name="cdp")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Customer data platform: ingest channels, resolve identities, serve GraphQL."""
+    settings = load_settings()
+    configure_logging(settings)
+    state = CliState(settings)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+cli.add_command(db)
+cli.add_command(demo)
+cli.add_command(keys)
+cli.add_command(serve)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="cdp", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"cdp: configuration error: {problem}", err=True)
+        sys.exit(2)
+    except CdpError as exc:
+        click.echo(f"cdp: error: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""`cdp` sub-commands, one module per area; `cdp.cli` registers them."""

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import click
+
+from cdp.commands._common import CliState, pass_state
+from cdp.config import Settings
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Interface to bind (default: CDP_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: CDP_PORT or 8000).")
+@pass_state
+def serve(state: CliState, host: str | None, port: int | None) -> None:
+    """Serve GraphQL at /graphql (GraphiQL in a browser) and /healthz."""
+    run_server(
+        state.settings.replace(host=host or state.settings.host, port=port or state.settings.port)
+    )
+
+
+def run_server(settings: Settings) -> None:
+    import uvicorn
+
+    from cdp.app import create_app
+
+    if settings.open_mode:
+        click.echo("OPEN MODE: no API key is required; do not expose this server", err=True)
+    click.echo(f"GraphQL and GraphiQL on http://{settings.host}:{settings.port}/graphql", err=True)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+    )

@@ -1,0 +1,38 @@
+"""The core's exceptions.
+
+CdpError
+├── ConfigError          a setting is missing or invalid (lists every problem)
+├── DatabaseError        the database is unreachable or not migrated
+└── NotFoundError        a named thing (profile, source, key...) does not exist
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = ["CdpError", "ConfigError", "DatabaseError", "NotFoundError"]
+
+
+class CdpError(Exception):
+    """Root of every error the platform raises on purpose."""
+
+
+class ConfigError(CdpError):
+    """One or more settings are invalid; `problems` holds one line per setting."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("invalid configuration: " + "; ".join(self.problems))
+
+
+class DatabaseError(CdpError):
+    """The database cannot be reached or is not at the expected schema revision."""
+
+
+class NotFoundError(CdpError):
+    """A thing looked up by name or id does not exist."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"{kind} {key!r} not found")

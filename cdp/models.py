@@ -1,0 +1,545 @@
+"""The relational model, shared by every package (see docs/architecture.md, "Data model").
+
+Conventions:
+- every large table carries the `profile_id` or `source_id` it would be distributed by;
+- money is stored as integer minor units (cents) next to an ISO 4217 currency code, so sums
+  are exact on both backends;
+- timestamps are timezone-aware UTC (`UTCDateTime`);
+- raw payloads are kept as received, so a better normaliser or matcher can re-run over history.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from cdp.types import BIG_ID, PORTABLE_JSON, UTCDateTime, utcnow
+
+__all__ = [
+    "ApiKey",
+    "AuditLog",
+    "Base",
+    "BlockKey",
+    "Channel",
+    "Checkpoint",
+    "ComputedTrait",
+    "Consent",
+    "Event",
+    "Feedback",
+    "Identifier",
+    "IdentityLink",
+    "IdentityModel",
+    "IdentityOverride",
+    "Interaction",
+    "MergeLog",
+    "Order",
+    "OrderItem",
+    "Profile",
+    "ProfileStatus",
+    "Quarantine",
+    "Segment",
+    "SegmentMembership",
+    "Source",
+    "SourceRecord",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Channel(enum.StrEnum):
+    WEB = "web"
+    SOCIAL = "social"
+    EMAIL = "email"
+    STORE = "store"
+
+
+class ProfileStatus(enum.StrEnum):
+    ACTIVE = "active"
+    MERGED = "merged"
+    ERASED = "erased"
+
+
+def _values(enum_type: type[enum.StrEnum]) -> str:
+    return ", ".join(f"'{member.value}'" for member in enum_type)
+
+
+class Base(AsyncAttrs, DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: PORTABLE_JSON}
+
+
+# --- sources and ingest ------------------------------------------------------------------------
+
+
+class Source(Base):
+    """A configured channel source: where records come from and through which adapter."""
+
+    __tablename__ = "sources"
+    __table_args__ = (CheckConstraint(f"channel IN ({_values(Channel)})", name="channel"),)
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    adapter: Mapped[str] = mapped_column(String(100))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    checkpoints: Mapped[list[Checkpoint]] = relationship(back_populates="source")
+
+
+class Checkpoint(Base):
+    """The saved cursor of one source partition, advanced with the rows it covers."""
+
+    __tablename__ = "checkpoints"
+    __table_args__ = (UniqueConstraint("source_id", "partition"),)
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    partition: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    source: Mapped[Source] = relationship(back_populates="checkpoints")
+
+
+class SourceRecord(Base):
+    """One record as a source sent it, with what ingest understood of it.
+
+    `(source_id, external_id)` is the natural key: re-ingesting is idempotent, and a changed
+    payload under the same key replaces the earlier version (`version` counts replacements).
+    """
+
+    __tablename__ = "source_records"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id"),
+        Index("ix_source_records_profile_id", "profile_id"),
+        Index(
+            "ix_source_records_unresolved",
+            "id",
+            postgresql_where=text("resolved_at IS NULL"),
+            sqlite_where=text("resolved_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    external_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(30))
+    occurred_at: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    payload: Mapped[dict[str, Any]] = mapped_column(PORTABLE_JSON)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    profile_id: Mapped[str | None] = mapped_column(ForeignKey("profiles.id"))
+    resolved_at: Mapped[datetime | None]
+
+    source: Mapped[Source] = relationship()
+    identifiers: Mapped[list[Identifier]] = relationship(
+        back_populates="record", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Identifier(Base):
+    """A normalised identifier seen on a record (email, phone, customer id, anonymous id...)."""
+
+    __tablename__ = "identifiers"
+    __table_args__ = (
+        UniqueConstraint("record_id", "kind", "value"),
+        Index("ix_identifiers_kind_value", "kind", "value"),
+        Index("ix_identifiers_profile_id", "profile_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    value: Mapped[str] = mapped_column(String(320))
+    raw_value: Mapped[str | None] = mapped_column(String(320))
+    profile_id: Mapped[str | None] = mapped_column(ForeignKey("profiles.id"))
+    seen_at: Mapped[datetime | None]
+
+    record: Mapped[SourceRecord] = relationship(back_populates="identifiers")
+
+
+class Quarantine(Base):
+    """A record that failed validation, kept verbatim with where it came from and why."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (Index("ix_quarantine_source_name_created_at", "source_name", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    source_name: Mapped[str] = mapped_column(String(100))
+    adapter: Mapped[str] = mapped_column(String(100))
+    position: Mapped[str] = mapped_column(String(200))
+    raw: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    field: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+
+
+# --- profiles and identity ---------------------------------------------------------------------
+
+
+class Profile(Base):
+    """One person: the golden record plus denormalised columns for listing and sorting."""
+
+    __tablename__ = "profiles"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_values(ProfileStatus)})", name="status"),
+        Index("ix_profiles_merged_into_id", "merged_into_id"),
+        Index("ix_profiles_status_last_seen_at", "status", "last_seen_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10), default=ProfileStatus.ACTIVE.value)
+    merged_into_id: Mapped[str | None] = mapped_column(ForeignKey("profiles.id"))
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    given_name: Mapped[str | None] = mapped_column(String(200))
+    family_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    record_count: Mapped[int] = mapped_column(Integer, default=0)
+    channel_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class IdentityLink(Base):
+    """A decision about two records, with its evidence.
+
+    `decision` is `accepted` (merged), `review` (possible match for a person to decide),
+    `rejected` (scored below the band) or `set_aside` (would break a limit; `reason` says which).
+    `evidence` holds the rule and identifier, or per-field levels, weights and the total.
+    """
+
+    __tablename__ = "identity_links"
+    __table_args__ = (
+        UniqueConstraint("left_record_id", "right_record_id"),
+        Index("ix_identity_links_profile_id", "profile_id"),
+        Index("ix_identity_links_right_record_id", "right_record_id"),
+        Index("ix_identity_links_decision", "decision"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    profile_id: Mapped[str | None] = mapped_column(ForeignKey("profiles.id"))
+    left_record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))
+    right_record_id: Mapped[int] = mapped_column(
+        ForeignKey("source_records.id", ondelete="CASCADE")
+    )
+    method: Mapped[str] = mapped_column(String(20))
+    rule: Mapped[str] = mapped_column(String(100))
+    decision: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float | None] = mapped_column(Float)
+    probability: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdentityOverride(Base):
+    """A person's decision that automatic runs must respect: `never_link` or `must_link`."""
+
+    __tablename__ = "identity_overrides"
+    __table_args__ = (
+        UniqueConstraint("left_record_id", "right_record_id", "kind"),
+        Index("ix_identity_overrides_right_record_id", "right_record_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    left_record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))
+    right_record_id: Mapped[int] = mapped_column(
+        ForeignKey("source_records.id", ondelete="CASCADE")
+    )
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MergeLog(Base):
+    """Every merge and split, automatic or manual, with actor, time and evidence."""
+
+    __tablename__ = "merge_log"
+    __table_args__ = (
+        Index("ix_merge_log_profile_id_created_at", "profile_id", "created_at"),
+        Index("ix_merge_log_other_profile_id", "other_profile_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    action: Mapped[str] = mapped_column(String(20))
+    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id"))
+    other_profile_id: Mapped[str | None] = mapped_column(ForeignKey("profiles.id"))
+    record_ids: Mapped[list[int]] = mapped_column(PORTABLE_JSON, default=list)
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BlockKey(Base):
+    """A blocking key of a record, so a new record finds its candidates by index look-up."""
+
+    __tablename__ = "block_keys"
+    __table_args__ = (
+        Index("ix_block_keys_rule_key", "rule", "key"),
+        Index("ix_block_keys_record_id", "record_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(50))
+    key: Mapped[str] = mapped_column(String(200))
+
+
+class IdentityModel(Base):
+    """A versioned matching model (comparisons, m/u probabilities, blocking, thresholds)."""
+
+    __tablename__ = "identity_models"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    params: Mapped[dict[str, Any]] = mapped_column()
+    is_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- facts -------------------------------------------------------------------------------------
+
+
+class Event(Base):
+    """A behavioural event: a page view, a tracked action, an email open or click..."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_profile_id_occurred_at", "profile_id", "occurred_at"),
+        Index("ix_events_record_id", "record_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    profile_id: Mapped[str | None] = mapped_column(ForeignKey("profiles.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str | None] = mapped_column(String(200))
+    campaign_id: Mapped[str | None] = mapped_column(String(200))
+    occurred_at: Mapped[datetime]
+    properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Order(Base):
+    """An order, in any store channel; an updated order replaces its earlier version."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id"),
+        Index("ix_orders_profile_id_placed_at", "profile_id", "placed_at"),
+        Index("ix_orders_record_id", "record_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    profile_id: Mapped[str | None] = mapped_column(ForeignKey("profiles.id"))
+    external_id: Mapped[str] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(20))
+    sales_channel: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str | None] = mapped_column(String(30))
+    financial_status: Mapped[str | None] = mapped_column(String(30))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int] = mapped_column(BIG_ID)
+    subtotal_minor: Mapped[int | None] = mapped_column(BIG_ID)
+    refunded_minor: Mapped[int] = mapped_column(BIG_ID, default=0)
+    placed_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
+
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+    __table_args__ = (Index("ix_order_items_order_id", "order_id"),)
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    sku: Mapped[str | None] = mapped_column(String(100))
+    product_id: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_minor: Mapped[int] = mapped_column(BIG_ID)
+    category: Mapped[str | None] = mapped_column(String(100))
+
+    order: Mapped[Order] = relationship(back_populates="items")
+
+
+class Interaction(Base):
+    """A conversational touch point: a social mention, a lead form, a reply."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (
+        Index("ix_interactions_profile_id_occurred_at", "profile_id", "occurred_at"),
+        Index("ix_interactions_record_id", "record_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    profile_id: Mapped[str | None] = mapped_column(ForeignKey("profiles.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    occurred_at: Mapped[datetime]
+    properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Feedback(Base):
+    """Customer feedback from any channel (a review, a survey, a complaint in a mention)."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        Index("ix_feedback_profile_id_occurred_at", "profile_id", "occurred_at"),
+        Index("ix_feedback_record_id", "record_id"),
+        CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source_records.id", ondelete="CASCADE")
+    )
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    profile_id: Mapped[str | None] = mapped_column(ForeignKey("profiles.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(30))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+    sentiment: Mapped[float | None] = mapped_column(Float)
+    topic: Mapped[str | None] = mapped_column(String(100))
+    occurred_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Consent(Base):
+    """A consent change as a channel reported it; the latest per purpose is in force."""
+
+    __tablename__ = "consents"
+    __table_args__ = (
+        CheckConstraint("status IN ('granted', 'revoked')", name="status"),
+        Index("ix_consents_profile_id_purpose_occurred_at", "profile_id", "purpose", "occurred_at"),
+        Index("ix_consents_record_id", "record_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source_records.id", ondelete="CASCADE")
+    )
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    profile_id: Mapped[str | None] = mapped_column(ForeignKey("profiles.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    occurred_at: Mapped[datetime]
+
+
+# --- traits and segments -----------------------------------------------------------------------
+
+
+class ComputedTrait(Base):
+    __tablename__ = "computed_traits"
+
+    profile_id: Mapped[str] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column()
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Segment(Base):
+    __tablename__ = "segments"
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    definition: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SegmentMembership(Base):
+    __tablename__ = "segment_memberships"
+    __table_args__ = (Index("ix_segment_memberships_profile_id", "profile_id"),)
+
+    segment_id: Mapped[int] = mapped_column(
+        ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True
+    )
+    profile_id: Mapped[str] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- access and audit --------------------------------------------------------------------------
+
+
+class ApiKey(Base):
+    """A hashed API key: a GraphQL role key, or a write key bound to one source.
+
+    Only `prefix` (the public part used for look-up) and a hash of the secret are stored.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    target_type: Mapped[str] = mapped_column(String(50))
+    target_id: Mapped[str] = mapped_column(String(100))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,238 @@
+"""Normalisation of identifiers and person attributes: pure functions, shared by every package.
+
+They live in the core (not in `identity`) because ingest stores identifiers already normalised,
+so that look-ups by identifier (GraphQL, incremental resolution) are one index probe, and ingest
+may not import identity. Identity builds its comparison features on top of these.
+
+Each function returns `None` for a value that carries no evidence (empty, malformed, or junk
+such as `test@test.com`); callers count what was ignored.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import phonenumbers
+
+__all__ = [
+    "DEFAULT_JUNK_VALUES",
+    "IDENTIFIER_KINDS",
+    "fold",
+    "is_junk",
+    "normalize_address_line",
+    "normalize_birth_date",
+    "normalize_email",
+    "normalize_handle",
+    "normalize_identifier",
+    "normalize_name",
+    "normalize_phone",
+    "normalize_postcode",
+    "split_full_name",
+]
+
+IDENTIFIER_KINDS = (
+    "email",
+    "phone",
+    "customer_id",
+    "loyalty_id",
+    "user_id",
+    "anonymous_id",
+    "social_handle",
+    "social_id",
+    "lead_id",
+)
+
+DEFAULT_JUNK_VALUES = frozenset(
+    {
+        "",
+        "null",
+        "none",
+        "nil",
+        "n/a",
+        "na",
+        "unknown",
+        "undefined",
+        "anonymous",
+        "test",
+        "test@test.com",
+        "test@example.com",
+        "noemail@noemail.com",
+        "no@email.com",
+        "none@none.com",
+        "email@email.com",
+        "0",
+        "0000000000",
+        "+10000000000",
+        "1234567890",
+        "+11234567890",
+        "9999999999",
+        "-",
+        "?",
+    }
+)
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SPACES = re.compile(r"\s+")
+_NON_ALNUM = re.compile(r"[^0-9a-z ]+")
+_HANDLE_RE = re.compile(r"^[a-z0-9_.]{1,50}$")
+
+_ADDRESS_ABBREVIATIONS = {
+    "street": "st",
+    "str": "st",
+    "avenue": "ave",
+    "av": "ave",
+    "road": "rd",
+    "drive": "dr",
+    "lane": "ln",
+    "boulevard": "blvd",
+    "court": "ct",
+    "place": "pl",
+    "square": "sq",
+    "terrace": "ter",
+    "highway": "hwy",
+    "parkway": "pkwy",
+    "circle": "cir",
+    "apartment": "apt",
+    "suite": "ste",
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+    "floor": "fl",
+    "number": "no",
+}
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%m/%d/%Y", "%Y%m%d", "%d %b %Y", "%b %d %Y")
+
+
+def fold(value: str) -> str:
+    """Case-fold and strip accents: `José Núñez` -> `jose nunez`."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", stripped.casefold()).strip()
+
+
+def is_junk(value: str | None, junk: Iterable[str] = DEFAULT_JUNK_VALUES) -> bool:
+    return value is None or fold(value) in junk
+
+
+def normalize_email(value: str | None) -> str | None:
+    if value is None:
+        return None
+    email = value.strip().strip("<>").strip().casefold()
+    if not _EMAIL_RE.match(email) or is_junk(email):
+        return None
+    return email
+
+
+def normalize_phone(value: str | None, default_region: str = "US") -> str | None:
+    """E.164 (`+14155550123`), or None when not a possible number or junk."""
+    if value is None or is_junk(value):
+        return None
+    try:
+        parsed = phonenumbers.parse(value, default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    e164: str = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if is_junk(e164) or len(set(e164[-7:])) == 1:
+        return None
+    return e164
+
+
+def normalize_name(value: str | None) -> str | None:
+    if value is None:
+        return None
+    name = _NON_ALNUM.sub(" ", fold(value).replace("'", ""))
+    name = _SPACES.sub(" ", name).strip()
+    return None if is_junk(name) else name
+
+
+def split_full_name(value: str | None) -> tuple[str | None, str | None]:
+    """Split a full name into (given, family); `Smith, John` is understood as swapped."""
+    if value is None:
+        return None, None
+    text = value.strip()
+    if "," in text:
+        family, _, given = text.partition(",")
+        return normalize_name(given), normalize_name(family)
+    parts = (normalize_name(text) or "").split(" ")
+    parts = [part for part in parts if part]
+    if not parts:
+        return None, None
+    if len(parts) == 1:
+        return parts[0], None
+    return " ".join(parts[:-1]), parts[-1]
+
+
+def normalize_address_line(value: str | None) -> str | None:
+    if value is None:
+        return None
+    words = _NON_ALNUM.sub(" ", fold(value)).split()
+    line = " ".join(_ADDRESS_ABBREVIATIONS.get(word, word) for word in words)
+    return None if is_junk(line) else line
+
+
+def normalize_postcode(value: str | None) -> str | None:
+    if value is None:
+        return None
+    code = re.sub(r"[^0-9A-Z]", "", value.upper())
+    return code or None
+
+
+def normalize_birth_date(value: str | date | None) -> str | None:
+    """ISO `YYYY-MM-DD` from the formats sources use, or None when unparseable or absurd."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        parsed = value.date()
+    elif isinstance(value, date):
+        parsed = value
+    else:
+        parsed_or_none = _parse_date(value.strip())
+        if parsed_or_none is None:
+            return None
+        parsed = parsed_or_none
+    if not 1900 <= parsed.year <= date.today().year:
+        return None
+    return parsed.isoformat()
+
+
+def _parse_date(text: str) -> date | None:
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def normalize_handle(value: str | None) -> str | None:
+    """A social handle, optionally prefixed by its network: `X:@Jane_Doe` -> `x:jane_doe`."""
+    if value is None:
+        return None
+    network, _, handle = value.strip().casefold().rpartition(":")
+    handle = handle.strip().lstrip("@")
+    if not _HANDLE_RE.match(handle) or is_junk(handle):
+        return None
+    return f"{network.strip()}:{handle}" if network.strip() else handle
+
+
+def normalize_identifier(kind: str, value: object, default_region: str = "US") -> str | None:
+    """The normalised form of an identifier of `kind`, or None when it is no evidence."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if kind == "email":
+        return normalize_email(text)
+    if kind == "phone":
+        return normalize_phone(text, default_region)
+    if kind == "social_handle":
+        return normalize_handle(text)
+    if kind not in IDENTIFIER_KINDS:
+        raise ValueError(f"unknown identifier kind {kind!r}; expected one of {IDENTIFIER_KINDS}")
+    return None if is_junk(text) or len(text) > 320 else text

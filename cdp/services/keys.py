@@ -1,0 +1,160 @@
+"""API keys and write keys: one machinery for both.
+
+A key looks like `cdp_<prefix>_<secret>`. Only the prefix (for look-up) and a SHA-256 hash of
+the whole key are stored; the key itself is shown once, when created. Roles:
+
+- `admin`, `app`, `analyst`: GraphQL API keys (see the GraphQL layer for what each may do);
+- `write`: a push key bound to one source, accepted only by that source's push endpoints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from cdp import models
+from cdp.errors import CdpError, NotFoundError
+from cdp.types import utcnow
+
+__all__ = [
+    "API_ROLES",
+    "ROLES",
+    "CreatedKey",
+    "InvalidKeyError",
+    "KeyInfo",
+    "authenticate",
+    "authenticate_async",
+    "create_key",
+    "list_keys",
+    "revoke_key",
+]
+
+API_ROLES = ("admin", "app", "analyst")
+ROLES = (*API_ROLES, "write")
+_PREFIX_BYTES = 6
+_SECRET_BYTES = 24
+
+
+class InvalidKeyError(CdpError):
+    """A key is malformed, unknown, revoked, or not valid for what it was used for."""
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    id: int
+    name: str
+    role: str
+    source: str | None
+    key: str
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    id: int
+    prefix: str
+    name: str
+    role: str
+    source: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _split(key: str) -> str:
+    parts = key.strip().split("_")
+    if len(parts) != 3 or parts[0] != "cdp" or not parts[1] or not parts[2]:
+        raise InvalidKeyError("malformed key; expected 'cdp_<prefix>_<secret>'")
+    return parts[1]
+
+
+def create_key(
+    session: Session, *, role: str, name: str, source_name: str | None = None
+) -> CreatedKey:
+    """Create a key; `source_name` is required for (and only for) the `write` role."""
+    if role not in ROLES:
+        raise CdpError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    source_id = None
+    if role == "write":
+        if source_name is None:
+            raise CdpError("a write key belongs to one source; name it with --source")
+        source = session.scalar(select(models.Source).where(models.Source.name == source_name))
+        if source is None:
+            raise NotFoundError("source", source_name)
+        source_id = source.id
+    elif source_name is not None:
+        raise CdpError(f"role {role!r} keys are not bound to a source; drop --source")
+    prefix = secrets.token_hex(_PREFIX_BYTES)
+    key = f"cdp_{prefix}_{secrets.token_urlsafe(_SECRET_BYTES).replace('_', '-')}"
+    row = models.ApiKey(
+        prefix=prefix, key_hash=_hash(key), name=name, role=role, source_id=source_id
+    )
+    session.add(row)
+    session.flush()
+    return CreatedKey(id=row.id, name=name, role=role, source=source_name, key=key)
+
+
+def list_keys(session: Session) -> list[KeyInfo]:
+    rows = session.execute(
+        select(models.ApiKey, models.Source.name)
+        .outerjoin(models.Source, models.Source.id == models.ApiKey.source_id)
+        .order_by(models.ApiKey.id)
+    ).all()
+    return [
+        KeyInfo(
+            id=key.id,
+            prefix=key.prefix,
+            name=key.name,
+            role=key.role,
+            source=source_name,
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
+            last_used_at=key.last_used_at,
+        )
+        for key, source_name in rows
+    ]
+
+
+def revoke_key(session: Session, key_id_or_prefix: str) -> KeyInfo:
+    condition = (
+        models.ApiKey.id == int(key_id_or_prefix)
+        if key_id_or_prefix.isdigit()
+        else models.ApiKey.prefix == key_id_or_prefix
+    )
+    row = session.scalar(select(models.ApiKey).where(condition))
+    if row is None:
+        raise NotFoundError("API key", key_id_or_prefix)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    session.flush()
+    return next(info for info in list_keys(session) if info.id == row.id)
+
+
+def _check(row: models.ApiKey | None, key: str) -> models.ApiKey:
+    if row is None or not hmac.compare_digest(row.key_hash, _hash(key.strip())):
+        raise InvalidKeyError("unknown key")
+    if row.revoked_at is not None:
+        raise InvalidKeyError(f"key {row.prefix} was revoked")
+    return row
+
+
+def authenticate(session: Session, key: str) -> models.ApiKey:
+    """The stored key row for `key`; raises `InvalidKeyError` when it is not valid."""
+    prefix = _split(key)
+    return _check(session.scalar(select(models.ApiKey).where(models.ApiKey.prefix == prefix)), key)
+
+
+async def authenticate_async(session: AsyncSession, key: str) -> models.ApiKey:
+    prefix = _split(key)
+    row = await session.scalar(select(models.ApiKey).where(models.ApiKey.prefix == prefix))
+    return _check(row, key)

@@ -1,0 +1,1 @@
+"""HTTP routes of the composition root (health, GraphQL, push endpoints)."""

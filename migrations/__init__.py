@@ -1,0 +1,1 @@
+"""Alembic environment and versions; `cdp.migrate` drives them."""
