@@ -23,13 +23,20 @@ from cdp.synthetic._model import (
 )
 from cdp.synthetic._population import PERIOD_END, PERIOD_START
 from cdp.synthetic._store import POS_UTC_OFFSET
-from cdp.synthetic._world import Household, World, iter_records
+from cdp.synthetic._world import (
+    RECORDS_PER_PERSON,
+    Household,
+    World,
+    iter_records,
+    people_for_records,
+)
 
 __all__ = [
     "ADAPTERS",
     "PERIOD_END",
     "PERIOD_START",
     "POS_UTC_OFFSET",
+    "RECORDS_PER_PERSON",
     "Address",
     "Household",
     "NoiseCount",
@@ -39,5 +46,6 @@ __all__ = [
     "World",
     "WorldSummary",
     "iter_records",
+    "people_for_records",
     "write_world",
 ]

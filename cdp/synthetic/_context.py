@@ -75,6 +75,15 @@ class Context:
             return person.addresses[0]
         return person.addresses[-1]
 
+    def any_email(self, person: Person) -> str:
+        """The address that comes to mind: the couple's (if any), mostly the primary, or another."""
+        rng = self.rng
+        if person.family_email and rng.random() < 0.3:
+            return person.family_email
+        if len(person.emails) == 1 or rng.random() < 0.55:
+            return person.emails[0]
+        return rng.choice(person.emails[1:])
+
     def phone_digits(self, person: Person) -> str | None:
         """Mobile, or the family landline for members who give it."""
         if person.landline and (

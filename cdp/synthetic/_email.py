@@ -56,13 +56,10 @@ def make_campaigns(seed: int) -> tuple[Campaign, ...]:
 
 
 def _list_email(ctx: Context, person: Person, plan: PersonPlan | None) -> str:
-    rng = ctx.rng
-    roll = rng.random()
-    if person.family_email and roll < 0.15:
+    """The address on the list: the couple's (if any) or the one they shop with."""
+    if person.family_email and ctx.rng.random() < 0.3:
         return person.family_email
-    if plan is not None and roll < 0.8:
-        return plan.account_email
-    return rng.choice(person.emails)
+    return plan.account_email if plan is not None else person.emails[0]
 
 
 def _event(
@@ -130,7 +127,7 @@ def _send(
         pairs.append(emit("deferred", when, response="421 try again later", attempt="1"))
         when += timedelta(minutes=rng.randint(5, 90))
     pairs.append(emit("delivered", when, response="250 OK"))
-    if rng.random() < 0.003:
+    if rng.random() < 0.006:
         pairs.append(emit("spamreport", when + timedelta(hours=rng.randint(1, 48))))
         return pairs, True
     if rng.random() >= 0.4:
@@ -141,17 +138,16 @@ def _send(
         when += timedelta(seconds=rng.randint(5, 600))
         pairs.append(emit("click", when, url=f"https://shop.example.com/{campaign.topic}"))
     roll = rng.random()
-    if roll < 0.02:
+    if roll < 0.05:
         pairs.append(emit("unsubscribe", when + timedelta(seconds=rng.randint(5, 300))))
         return pairs, True
-    if roll < 0.03:
-        pairs.append(
-            emit(
-                "group_unsubscribe",
-                when + timedelta(seconds=30),
-                asm_group_id=campaign.asm_group_id,
-            )
-        )
+    if roll < 0.09:
+        when += timedelta(seconds=rng.randint(5, 300))
+        group = campaign.asm_group_id
+        pairs.append(emit("group_unsubscribe", when, asm_group_id=group))
+        if rng.random() < 0.25:  # changed their mind on the preferences page
+            when += timedelta(days=rng.randint(1, 30))
+            pairs.append(emit("group_resubscribe", when, asm_group_id=group))
     return pairs, False
 
 
@@ -159,7 +155,7 @@ def sendgrid_records(ctx: Context, person: Person, plan: PersonPlan | None) -> l
     rng, noise = ctx.rng, ctx.noise
     email = _list_email(ctx, person, plan)
     customer_id = person.customer_id if plan is not None and email == plan.account_email else None
-    typed = noise.email(email, "list")
+    typed = noise.email(email, "list", allow_junk=False)  # the sign-up form checks the shape
     is_typo = typed != email
     subscribed = ctx.time(ACTIVITY_START, ACTIVITY_START + timedelta(days=400))
     eligible = [c for c in ctx.campaigns if c.sent_at > subscribed]

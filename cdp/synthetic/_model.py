@@ -86,6 +86,11 @@ class SyntheticRecord:
     identifiers: tuple[tuple[str, str], ...]
     person_id: str
 
+    @property
+    def channel(self) -> str:
+        """`web`, `email`, `store` or `social`."""
+        return self.adapter.partition(".")[0]
+
 
 @dataclass(frozen=True, slots=True)
 class NoiseRates:

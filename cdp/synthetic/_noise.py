@@ -116,9 +116,10 @@ class Noise:
 
     # emails and phones ------------------------------------------------------------------
 
-    def email(self, email: str, care: str) -> str:
+    def email(self, email: str, care: str, *, allow_junk: bool = True) -> str:
+        """`email` as typed: maybe junk (where a form accepts anything), maybe misspelt."""
         factor = CARE[care]
-        if self.chance("junk_email", self.rates.junk * factor):
+        if allow_junk and self.chance("junk_email", self.rates.junk * factor):
             return self.rng.choice(JUNK_EMAILS)
         if self.chance("email_typo", self.rates.email_typo * factor):
             return self._email_typo(email)

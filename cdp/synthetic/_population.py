@@ -243,7 +243,9 @@ def _channels(rng: random.Random, born: date) -> tuple[frozenset[str], bool]:
         chosen.add("store.pos")
     if rng.random() < 0.1:
         chosen.add("social.meta_leads")
-    if rng.random() < (0.25 if is_minor else (0.15 if has_account else 0.05)):
+    # X users mostly have a web account whose profile names their handle: otherwise their
+    # mentions carry nothing but a display name, which no matcher can link safely.
+    if rng.random() < ((0.3 if is_minor else 0.15) if has_account else 0.02):
         chosen.add("social.x_mentions")
     if not chosen:
         chosen.add("store.pos")

@@ -26,7 +26,7 @@ def _lead(ctx: Context, person: Person, full_name: str) -> Pair:
     when = ctx.time()
     lead_id = str(1_200_000_000_000_000 + scramble(ctx.next_id("lead"), "lead", ctx.salt, 48))
     form_id = rng.choice(LEAD_FORMS)[0]
-    email = noise.email(rng.choice(person.emails), "lead")
+    email = noise.email(ctx.any_email(person), "lead")
     fields: list[tuple[str, str]] = [
         ("email", email),
         ("full_name", noise.typed(full_name, "lead")),

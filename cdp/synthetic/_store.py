@@ -133,11 +133,14 @@ def _shopify_order(ctx: Context, person: Person, plan: PersonPlan, order: OrderP
         "last_name": plan.account_family,
         "phone": plan.account_phone if rng.random() < 0.5 else None,
     }
+    email = plan.account_email
+    if rng.random() < 0.2:
+        email = ctx.any_email(person)
     updated = order.refunded_at or order.created_at + timedelta(minutes=rng.randint(1, 600))
     payload: dict[str, Any] = {
         "id": order.order_id,
         "name": order.name,
-        "email": plan.account_email,
+        "email": email,
         "phone": plan.account_phone if rng.random() < 0.3 else None,
         "created_at": _shop_time(order.created_at),
         "updated_at": _shop_time(updated),
@@ -203,7 +206,11 @@ def _shopify_record(ctx: Context, order: OrderPlan, payload: dict[str, Any]) -> 
         "country": billing["country_code"],
     }
     attributes["address"] = {key: value for key, value in address.items() if value}
-    identifiers = [("customer_id", str(customer["id"])), ("email", payload["email"])]
+    identifiers = [
+        ("customer_id", str(customer["id"])),
+        ("email", payload["email"]),
+        ("email", customer["email"]),
+    ]
     identifiers += [
         ("phone", p) for p in (payload["phone"], customer["phone"], billing["phone"]) if p
     ]
@@ -264,7 +271,7 @@ def _receipt(
     if digits and rng.random() < 0.55:
         row["phone"] = noise.phone(digits, "till")
     if rng.random() < 0.25:
-        email = plan.account_email if plan else rng.choice(person.emails)
+        email = ctx.any_email(person)
         row["email"] = noise.email(email, "till")
     if rng.random() < 0.3:
         address = ctx.address_at(person, when)

@@ -101,7 +101,7 @@ def _traits(ctx: Context, person: Person, plan: PersonPlan, when: datetime) -> d
         traits["birthday"] = person.birth_date.isoformat()
     if rng.random() < 0.2:
         traits["gender"] = rng.choice(({"f": "female", "m": "male"}[person.gender], person.gender))
-    if person.x_handle and rng.random() < 0.85:
+    if person.x_handle and rng.random() < 0.9:
         traits["x_handle"] = f"@{person.x_handle}"
     return traits
 

@@ -9,9 +9,11 @@ the start of a larger one.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice
 
 from cdp.synthetic._context import Context, Pair, PersonPlan
 from cdp.synthetic._email import make_campaigns, sendgrid_records
@@ -22,9 +24,10 @@ from cdp.synthetic._social import lead_records, mention_records
 from cdp.synthetic._store import plan_orders, pos_records, shopify_records
 from cdp.synthetic._web import web_records
 
-__all__ = ["Household", "World"]
+__all__ = ["RECORDS_PER_PERSON", "Household", "World", "iter_records", "people_for_records"]
 
-_MAX_HOUSEHOLDS = 1 << 40
+# Measured over worlds of 2,000 to 84,000 people at the default rates (seed 7).
+RECORDS_PER_PERSON = 12.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +45,7 @@ def _plan(ctx: Context, person: Person) -> PersonPlan | None:
         return None
     noise, rng = ctx.noise, ctx.rng
     email = person.emails[0]
-    if person.family_email and rng.random() < 0.3:
+    if person.family_email and rng.random() < 0.5:
         email = person.family_email
     given = noise.typed(noise.given(person.given_name, person.nicknames, 0.3), "account")
     family = noise.typed(person.family_name, "account")
@@ -141,7 +144,19 @@ class World:
 
 
 def iter_records(
-    *, people: int, seed: int = 7, noise: NoiseRates | None = None
+    *, people: int, seed: int = 7, noise: NoiseRates | None = None, limit: int | None = None
 ) -> Iterator[SyntheticRecord]:
-    """Stream the record-level view of a world (see `World`)."""
-    return World(people=people, seed=seed, noise=noise).records()
+    """Stream the record-level view of a world (see `World`), at most `limit` records.
+
+    Example (about a million records, for a benchmark):
+        records = iter_records(people=people_for_records(1_000_000), limit=1_000_000)
+    """
+    records = World(people=people, seed=seed, noise=noise).records()
+    return records if limit is None else islice(records, limit)
+
+
+def people_for_records(records: int) -> int:
+    """How many people make a world of about `records` records at the default rates."""
+    if records < 1:
+        raise ValueError(f"records must be a positive integer; got {records!r}")
+    return max(1, math.ceil(records / RECORDS_PER_PERSON))
