@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from cdp.synthetic._model import Address, Person, SyntheticRecord
@@ -16,7 +17,26 @@ from cdp.synthetic._population import PERIOD_END, PERIOD_START
 ACTIVITY_START = PERIOD_START + timedelta(days=1)
 ACTIVITY_END = PERIOD_END - timedelta(days=45)
 
-__all__ = ["ACTIVITY_END", "Campaign", "Context", "Pair", "PersonPlan", "dedupe_identifiers"]
+_HOURS = tuple(range(24))
+# Cumulative weights of the local hour of day: people browse and read email from morning to
+# late evening, most at lunch and after dinner; shops are open 9:00-21:00.
+ONLINE_HOURS = tuple(
+    accumulate((1, 1, 1, 1, 1, 2, 4, 6, 8, 9, 10, 11, 12, 11, 10, 10, 11, 12, 13, 13, 12, 9, 6, 3))
+)
+SHOP_HOURS = tuple(
+    accumulate((0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 7, 9, 12, 12, 10, 9, 9, 10, 12, 11, 8, 0, 0, 0))
+)
+
+__all__ = [
+    "ACTIVITY_END",
+    "ONLINE_HOURS",
+    "SHOP_HOURS",
+    "Campaign",
+    "Context",
+    "Pair",
+    "PersonPlan",
+    "dedupe_identifiers",
+]
 
 # A record and the raw payload it came from (a JSON object, or a CSV row of strings).
 Pair = tuple[SyntheticRecord, dict[str, Any]]
@@ -56,10 +76,20 @@ class Context:
         self.counters[kind] = value
         return value
 
-    def time(self, start: datetime = ACTIVITY_START, end: datetime = ACTIVITY_END) -> datetime:
-        """A random second in [start, end); follow-up events (opens, refunds) stay in period."""
-        span = int((end - start).total_seconds())
-        return start + timedelta(seconds=self.rng.randrange(max(span, 1)))
+    def time(
+        self,
+        start: datetime = ACTIVITY_START,
+        end: datetime = ACTIVITY_END,
+        hours: tuple[int, ...] = ONLINE_HOURS,
+    ) -> datetime:
+        """A random second of a random day in [start, end), at a local hour drawn from `hours`
+        (cumulative weights of the 24 local hours, US Eastern-ish, UTC-5)."""
+        rng = self.rng
+        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        day = rng.randrange(max((end - midnight).days, 1))
+        local_hour = rng.choices(_HOURS, cum_weights=hours)[0]
+        seconds = ((local_hour + 5) % 24) * 3600 + rng.randrange(3600)
+        return max(start, midnight + timedelta(days=day, seconds=seconds))
 
     def uuid(self) -> str:
         h = f"{self.rng.getrandbits(128):032x}"

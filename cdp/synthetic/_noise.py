@@ -59,6 +59,7 @@ class Noise:
 
     def chance(self, kind: str, probability: float) -> bool:
         """Draw once for `kind` with `probability`, counting the opportunity and the outcome."""
+        probability = min(probability, 1.0)
         count = self._counts.get(kind)
         if count is None:
             count = self._counts[kind] = [0, 0.0, 0]

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from cdp.synthetic._context import Context, Pair, PersonPlan, dedupe_identifiers
+from cdp.synthetic._context import (
+    ONLINE_HOURS,
+    SHOP_HOURS,
+    Context,
+    Pair,
+    PersonPlan,
+    dedupe_identifiers,
+)
 from cdp.synthetic._model import Person, SyntheticRecord
 from cdp.synthetic._names import name_table
 from cdp.synthetic._noise import strip_accents
@@ -66,7 +73,8 @@ def plan_orders(ctx: Context, person: Person) -> list[OrderPlan]:
     orders = []
     for _ in range(rng.choice((1, 1, 1, 2, 2, 3, 4, 5))):
         n = ctx.next_id("order")
-        created = ctx.time()
+        source = "pos" if rng.random() < 0.15 else "web"
+        created = ctx.time(hours=SHOP_HOURS if source == "pos" else ONLINE_HOURS)
         items = _items(ctx)
         total = sum(product[4] * qty for product, qty in items)
         refund, refunded_at = 0, None
@@ -80,7 +88,7 @@ def plan_orders(ctx: Context, person: Person) -> list[OrderPlan]:
                 order_id=5_000_000_000_000 + scramble(n, "order", ctx.salt),
                 name=f"#{1001 + scramble(n, 'order_name', ctx.salt, 24)}",
                 created_at=created,
-                source_name="pos" if rng.random() < 0.15 else "web",
+                source_name=source,
                 items=items,
                 total_cents=total,
                 refund_cents=refund,
@@ -253,7 +261,7 @@ def _receipt(
     ctx: Context, person: Person, plan: PersonPlan | None
 ) -> tuple[dict[str, str], datetime]:
     rng, noise = ctx.rng, ctx.noise
-    when = ctx.time().replace(second=0)
+    when = ctx.time(hours=SHOP_HOURS).replace(second=0)
     stores = [s for s in STORES if s[1] == person.addresses[-1].city] or list(STORES)
     store_id = rng.choice(stores)[0] if rng.random() < 0.85 else rng.choice(STORES)[0]
     row = dict.fromkeys(POS_COLUMNS, "")

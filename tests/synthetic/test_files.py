@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -272,3 +275,37 @@ def test_overwrite_replaces_a_previous_world(tmp_path: Path) -> None:
     summary = write_world(tmp_path / "w", people=20, seed=2, overwrite=True)
     assert len(_truth(tmp_path / "w")) == summary.records
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w"]
+
+
+def test_spilling_sorted_runs_to_disk_gives_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_memory = write_world(tmp_path / "memory", people=150, seed=8)
+    monkeypatch.setattr("cdp.synthetic._files._SPILL_AT", 37)
+    spilled = write_world(tmp_path / "spilled", people=150, seed=8)
+    assert in_memory.files == spilled.files
+    for name in in_memory.files:
+        assert (tmp_path / "memory" / name).read_bytes() == (
+            tmp_path / "spilled" / name
+        ).read_bytes(), name
+    assert not list(tmp_path.glob(".*")), "the staging directory must be gone"
+
+
+def test_the_world_does_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
+    script = (
+        "import hashlib; from cdp.synthetic import iter_records; "
+        "h = hashlib.sha256(); "
+        "[h.update(repr(r).encode()) for r in iter_records(people=120, seed=6)]; "
+        "print(h.hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        for hash_seed in ("1", "2")
+    }
+    assert len(digests) == 1

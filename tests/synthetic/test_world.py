@@ -118,3 +118,20 @@ def test_every_adapter_and_kind_occurs(generated: Generated) -> None:
 def test_default_world_is_demo_sized(generated: Generated) -> None:
     per_person = generated.summary.records / PEOPLE
     assert 9 < per_person < 16
+
+
+def test_names_are_diverse_and_common_ones_repeat() -> None:
+    people = list(World(people=20_000, seed=12).people())
+    given = Counter(p.given_name for p in people)
+    family = Counter(p.family_name for p in people)
+    full = Counter((p.given_name, p.family_name) for p in people)
+    cultures = Counter(p.culture for p in people)
+    assert len(given) > 1500
+    assert len(family) > 2500
+    assert given.most_common(1)[0][1] < 0.02 * len(people)
+    assert family.most_common(1)[0][1] < 0.02 * len(people)
+    # at this scale, namesakes who are not family exist (the classic false match)
+    namesakes = [name for name, n in full.items() if n >= 2]
+    assert len(namesakes) > 50
+    assert set(cultures) == {"us", "hispanic", "european", "south_asian", "east_asian", "african"}
+    assert any(not name.isascii() for name in given)
