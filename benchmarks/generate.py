@@ -72,6 +72,12 @@ def _write(out: Path, people: int, seed: int, overwrite: bool) -> int:
     for adapter, count in summary.records_by_adapter.items():
         print(f"  {adapter:<20} {count:>10,}")
     print(f"  {len(summary.files)} files; till times are UTC{summary.pos_utc_offset}")
+    print(f"  {'noise':<16} {'opportunities':>13} {'expected':>9} {'applied':>8} {'rate':>6}")
+    for kind, count in summary.noise.items():
+        print(
+            f"  {kind:<16} {count.opportunities:>13,} {count.expected:>9.1f} "
+            f"{count.applied:>8,} {count.rate:>6.3f}"
+        )
     print(f"peak RSS {_peak_rss_mb():.0f} MB")
     return 0
 

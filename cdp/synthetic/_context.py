@@ -86,9 +86,9 @@ class Context:
         (cumulative weights of the 24 local hours, US Eastern-ish, UTC-5)."""
         rng = self.rng
         midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
-        day = rng.randrange(max((end - midnight).days, 1))
+        day = int(rng.random() * max((end - midnight).days, 1))
         local_hour = rng.choices(_HOURS, cum_weights=hours)[0]
-        seconds = ((local_hour + 5) % 24) * 3600 + rng.randrange(3600)
+        seconds = ((local_hour + 5) % 24) * 3600 + int(rng.random() * 3600)
         return max(start, midnight + timedelta(days=day, seconds=seconds))
 
     def uuid(self) -> str:

@@ -96,8 +96,8 @@ def _spool_record(
         spools[adapter].add(_ascending(updated, eid), _dumps(payload))
     elif adapter == "social.meta_leads":
         spools[adapter].add(payload["form_id"] + _descending(when, eid), _dumps(payload))
-    elif adapter == "social.x_mentions":
-        spools[adapter].add(_descending(when, eid), _dumps(payload))
+    elif adapter == "social.x_mentions":  # post ids are snowflakes: newest first is id order
+        spools[adapter].add(f"{(1 << 63) - int(eid):019d}", _dumps(payload))
     else:
         spools[adapter].add(_ascending(when, eid), _dumps(payload))
 

@@ -8,7 +8,7 @@ may be a full name, a nickname, or only a given name. Some mentions are complain
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from cdp.synthetic._context import Context, Pair, dedupe_identifiers
@@ -19,6 +19,7 @@ from cdp.synthetic._reference import COMPLAINTS, LEAD_FORMS, PRAISE, QUESTIONS
 __all__ = ["BRAND_HANDLE", "lead_records", "mention_records"]
 
 BRAND_HANDLE = "exampleshop"
+_X_EPOCH_MS = 1_288_834_974_657
 
 
 def _lead(ctx: Context, person: Person, full_name: str) -> Pair:
@@ -97,6 +98,13 @@ def _text(ctx: Context, person: Person) -> tuple[str, bool]:
     return f"@{BRAND_HANDLE} {text}", pool is COMPLAINTS
 
 
+def _snowflake(when: datetime, n: int, salt: int) -> int:
+    """An X post id: milliseconds since X's epoch, then 22 unique bits, so ids sort by time
+    (what `since_id` relies on) and never collide (under 4M posts per world)."""
+    millis = int(when.timestamp() * 1000) - _X_EPOCH_MS
+    return (millis << 22) | scramble(n, "tweet", salt, 22)
+
+
 def mention_records(ctx: Context, person: Person) -> list[Pair]:
     """Mentions of the brand by one X account (same handle and display name throughout)."""
     if person.x_handle is None or person.x_id is None:
@@ -105,9 +113,7 @@ def mention_records(ctx: Context, person: Person) -> list[Pair]:
     pairs: list[Pair] = []
     for _ in range(ctx.rng.choice((1, 1, 2, 2, 3, 4))):
         when = ctx.time()
-        tweet_id = str(
-            1_800_000_000_000_000_000 + scramble(ctx.next_id("tweet"), "tweet", ctx.salt, 56)
-        )
+        tweet_id = str(_snowflake(when, ctx.next_id("tweet"), ctx.salt))
         text, _ = _text(ctx, person)
         payload: dict[str, Any] = {
             "id": tweet_id,

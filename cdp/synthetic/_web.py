@@ -23,7 +23,8 @@ _SITE = "https://shop.example.com"
 
 
 def _ts(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    """Segment's `2025-03-04T10:12:33.123Z` (isoformat is much faster than strftime)."""
+    return when.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 class _Device:
@@ -53,7 +54,8 @@ def _message(
     attributes: dict[str, Any],
     identifiers: list[tuple[str, str]],
 ) -> Pair:
-    when = when.replace(microsecond=ctx.rng.randrange(1000) * 1000)
+    # random() rather than randrange(): this runs for most records, and randrange is slow
+    when = when.replace(microsecond=int(ctx.rng.random() * 1000) * 1000)
     payload: dict[str, Any] = {"messageId": ctx.uuid(), "anonymousId": device.anonymous_id}
     if user_id:
         payload["userId"] = user_id
@@ -141,7 +143,7 @@ def _traits_view(traits: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str
 def _page(
     ctx: Context, device: _Device, user_id: str | None, when: datetime, email: str | None
 ) -> Pair:
-    path, title = ctx.rng.choice(PAGES)
+    path, title = PAGES[int(ctx.rng.random() * len(PAGES))]
     url = _SITE + path
     body: dict[str, Any] = {
         "type": "page",
@@ -206,9 +208,9 @@ def _session(
     logged_in = plan is not None and device.is_identified and rng.random() < 0.7
     user_id = person.user_id if logged_in else None
     email = plan.account_email if plan else None
-    for page in range(rng.randint(1, 4)):
+    for page in range(1 + int(rng.random() * 4)):
         pairs.append(_page(ctx, device, user_id, when, email))
-        when += timedelta(seconds=rng.randint(10, 240))
+        when += timedelta(seconds=10 + int(rng.random() * 231))
         if page == 0 and signs_in and plan is not None:
             traits = _traits(ctx, person, plan, when)
             attributes, identifiers = _traits_view(traits)
@@ -220,7 +222,7 @@ def _session(
             )
             device.is_identified = True
             user_id = person.user_id
-            when += timedelta(seconds=rng.randint(2, 30))
+            when += timedelta(seconds=2 + int(rng.random() * 29))
     if rng.random() < 0.5:
         pairs.append(_product_track(ctx, device, user_id, when))
     return pairs

@@ -309,3 +309,12 @@ def test_the_world_does_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
         for hash_seed in ("1", "2")
     }
     assert len(digests) == 1
+
+
+def test_x_post_ids_sort_by_time_like_snowflakes(generated: Generated) -> None:
+    tweets = [
+        t for page in _pages(generated.out_dir, "social/x-mentions-*.json") for t in page["data"]
+    ]
+    ids = [int(t["id"]) for t in tweets]
+    assert ids == sorted(ids, reverse=True)
+    assert len(set(ids)) == len(ids)
