@@ -261,6 +261,32 @@ def _family_email(rng: random.Random, members: list[_Member], registry: Registry
     return _email(rng, local, rng.choices(_DOMAINS, cum_weights=_DOMAIN_CUM)[0], registry)
 
 
+@dataclass(frozen=True, slots=True)
+class _Home:
+    """What the members of a household share."""
+
+    household_id: str
+    culture: str
+    area_codes: tuple[str, ...]
+    addresses: tuple[Address, ...]
+    moved_at: datetime | None
+    landline: str | None
+    family_email: str | None
+
+
+def _addresses(
+    rng: random.Random, noise: Noise, city: tuple[str, str, str, tuple[str, ...], int]
+) -> tuple[tuple[Address, ...], datetime | None]:
+    """The household's address, or its old and new ones and when it moved."""
+    current = _address(rng, city)
+    if not noise.chance("moved", noise.rates.moved):
+        return (current,), None
+    old_city = city if rng.random() < 0.5 else rng.choices(CITIES, cum_weights=_CITY_CUM)[0]
+    span = (PERIOD_END - PERIOD_START).total_seconds()
+    moved_at = PERIOD_START + timedelta(seconds=int(span * rng.uniform(0.15, 0.85)))
+    return (_address(rng, old_city), current), moved_at
+
+
 def make_household(
     household: int,
     first_index: int,
@@ -274,82 +300,56 @@ def make_household(
     size = min(max_size, rng.choices(_SIZES, cum_weights=_SIZE_CUM)[0])
     members = _members(rng, noise, culture, size)
     city = rng.choices(CITIES, cum_weights=_CITY_CUM)[0]
-    addresses: tuple[Address, ...] = (_address(rng, city),)
-    moved_at = None
-    if noise.chance("moved", noise.rates.moved):
-        old_city = city if rng.random() < 0.5 else rng.choices(CITIES, cum_weights=_CITY_CUM)[0]
-        addresses = (_address(rng, old_city), addresses[0])
-        span = (PERIOD_END - PERIOD_START).total_seconds()
-        moved_at = PERIOD_START + timedelta(seconds=int(span * rng.uniform(0.15, 0.85)))
+    addresses, moved_at = _addresses(rng, noise, city)
     landline = None
     if size > 1:
         if noise.chance("shared_landline", noise.rates.shared_landline):
             landline = _phone(rng, city[3], registry)
     elif rng.random() < 0.15:
         landline = _phone(rng, city[3], registry)
-    parents = [m for m in members if m.is_parent]
     family_email = None
-    if len(parents) == 2 and noise.chance("shared_email", noise.rates.shared_email):
+    if sum(m.is_parent for m in members) == 2 and noise.chance(
+        "shared_email", noise.rates.shared_email
+    ):
         family_email = _family_email(rng, members, registry)
+    home = _Home(f"H{household:07d}", culture, city[3], addresses, moved_at, landline, family_email)
     return [
-        _person(
-            rng,
-            noise,
-            registry,
-            member,
-            first_index + offset,
-            household,
-            culture,
-            city,
-            addresses,
-            moved_at,
-            landline,
-            family_email if member.is_parent else None,
-        )
+        _person(rng, noise, registry, member, first_index + offset, home)
         for offset, member in enumerate(members)
     ]
 
 
 def _person(
-    rng: random.Random,
-    noise: Noise,
-    registry: Registry,
-    member: _Member,
-    index: int,
-    household: int,
-    culture: str,
-    city: tuple[str, str, str, tuple[str, ...], int],
-    addresses: tuple[Address, ...],
-    moved_at: datetime | None,
-    landline: str | None,
-    family_email: str | None,
+    rng: random.Random, noise: Noise, registry: Registry, member: _Member, index: int, home: _Home
 ) -> Person:
     channels, is_visitor = _channels(rng, member.born)
-    user_id = None if is_visitor else f"usr_{scramble(index, 'user', registry.salt):010x}"
+    salt = registry.salt
     on_x = "social.x_mentions" in channels
     return Person(
         person_id=f"P{index:07d}",
-        household_id=f"H{household:07d}",
-        culture=culture,
+        household_id=home.household_id,
+        culture=home.culture,
         gender=member.gender,
         given_name=member.given,
         family_name=member.family,
         birth_date=member.born,
         emails=_own_emails(rng, noise, member.given, member.family, member.born, registry),
-        family_email=family_email,
-        mobile=_phone(rng, city[3], registry) if rng.random() < 0.92 else None,
-        landline=landline,
-        addresses=addresses,
-        moved_at=moved_at,
+        family_email=home.family_email if member.is_parent else None,
+        mobile=_phone(rng, home.area_codes, registry) if rng.random() < 0.92 else None,
+        landline=home.landline,
+        addresses=home.addresses,
+        moved_at=home.moved_at,
         nicknames=NICKNAMES.get(member.given, ()),
         channels=channels,
-        user_id=user_id if "web.segment" in channels else None,
-        customer_id=str(7_000_000_000_000 + scramble(index, "customer", registry.salt))
+        user_id=f"usr_{scramble(index, 'user', salt):010x}"
+        if "web.segment" in channels and not is_visitor
+        else None,
+        customer_id=str(7_000_000_000_000 + scramble(index, "customer", salt))
         if "store.shopify" in channels
         else None,
-        loyalty_id=f"6042{scramble(index, 'loyalty', registry.salt, 32):010d}"
+        loyalty_id=f"6042{scramble(index, 'loyalty', salt, 32):010d}"
         if "store.pos" in channels and rng.random() < 0.7
         else None,
         x_handle=_handle(rng, member.given, member.family, registry) if on_x else None,
-        x_id=str(1_000_000_000 + scramble(index, "x_user", registry.salt, 32)) if on_x else None,
+        x_id=str(1_000_000_000 + scramble(index, "x_user", salt, 32)) if on_x else None,
     )

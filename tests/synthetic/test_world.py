@@ -135,3 +135,32 @@ def test_names_are_diverse_and_common_ones_repeat() -> None:
     assert len(namesakes) > 50
     assert set(cultures) == {"us", "hispanic", "european", "south_asian", "east_asian", "african"}
     assert any(not name.isascii() for name in given)
+
+
+def test_people_are_seen_only_through_their_channels(generated: Generated) -> None:
+    for household in generated.households:
+        seen: dict[str, set[str]] = {p.person_id: set() for p in household.people}
+        for record in household.records:
+            seen[record.person_id].add(record.adapter)
+        for person in household.people:
+            assert seen[person.person_id] == person.channels, person
+            assert (person.customer_id is not None) == ("store.shopify" in person.channels)
+            assert (person.x_handle is not None) == ("social.x_mentions" in person.channels)
+            if person.user_id is not None:
+                assert "web.segment" in person.channels
+            if person.loyalty_id is not None:
+                assert "store.pos" in person.channels
+
+
+@pytest.mark.parametrize("kind", ["customer_id", "loyalty_id", "user_id", "social_id"], ids=str)
+def test_one_per_person_identifiers_are_one_per_person(generated: Generated, kind: str) -> None:
+    owners: dict[str, set[str]] = {}
+    values: dict[str, set[str]] = {}
+    for record in _all_records(generated):
+        for k, raw in record.identifiers:
+            if k == kind:
+                owners.setdefault(raw, set()).add(record.person_id)
+                values.setdefault(record.person_id, set()).add(raw)
+    assert owners
+    assert all(len(people) == 1 for people in owners.values())
+    assert all(len(raws) == 1 for raws in values.values())
