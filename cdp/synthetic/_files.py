@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from cdp.synthetic._model import ADAPTERS, NoiseRates, SyntheticRecord, WorldSummary
 from cdp.synthetic._store import POS_COLUMNS, POS_UTC_OFFSET
@@ -193,12 +193,6 @@ def _write_mentions(social_dir: Path, spool: _Spool) -> list[Path]:
     return paths
 
 
-def _write_truth(handle: IO[str]) -> Any:
-    writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(("adapter", "external_id", "person_id"))
-    return writer
-
-
 def _prepare(out_dir: Path, overwrite: bool) -> Path:
     if out_dir.exists() and not out_dir.is_dir():
         raise FileExistsError(f"{out_dir} exists and is not a directory")
@@ -214,15 +208,20 @@ def _prepare(out_dir: Path, overwrite: bool) -> Path:
 
 
 def _install(staging: Path, out_dir: Path) -> None:
+    """Move the finished world into place; the directory itself stays (it may be the cwd)."""
     shutil.rmtree(staging / ".spool")
-    if out_dir.exists():
-        retired = out_dir.parent / f".{out_dir.name}.old"
-        shutil.rmtree(retired, ignore_errors=True)
-        out_dir.rename(retired)
+    if not out_dir.exists():
         staging.rename(out_dir)
-        shutil.rmtree(retired)
-    else:
-        staging.rename(out_dir)
+        return
+    retired = out_dir.parent / f".{out_dir.name}.old"
+    shutil.rmtree(retired, ignore_errors=True)
+    retired.mkdir()
+    for old in out_dir.iterdir():
+        old.rename(retired / old.name)
+    for new in staging.iterdir():
+        new.rename(out_dir / new.name)
+    staging.rmdir()
+    shutil.rmtree(retired)
 
 
 def write_world(
@@ -244,7 +243,7 @@ def write_world(
     """
     started = time.perf_counter()
     world = World(people=people, seed=seed, noise=noise)
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = _prepare(out_dir, overwrite)
     try:
@@ -273,7 +272,8 @@ def _generate(world: World, staging: Path) -> tuple[dict[str, _Spool], Counter[s
     counts: Counter[str] = Counter()
     households = 0
     with (staging / "truth.csv").open("w", encoding="utf-8", newline="") as handle:
-        truth = _write_truth(handle)
+        truth = csv.writer(handle, lineterminator="\n")
+        truth.writerow(("adapter", "external_id", "person_id"))
         for _, pairs in world.pairs():
             households += 1
             for record, payload in pairs:

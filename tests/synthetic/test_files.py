@@ -318,3 +318,25 @@ def test_x_post_ids_sort_by_time_like_snowflakes(generated: Generated) -> None:
     ids = [int(t["id"]) for t in tweets]
     assert ids == sorted(ids, reverse=True)
     assert len(set(ids)) == len(ids)
+
+
+def test_a_failed_write_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("cdp.synthetic._files._write_mentions", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write_world(tmp_path / "w", people=30, seed=1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_relative_directory_is_written_where_it_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    summary = write_world(".", people=20, seed=1)
+    assert summary.out_dir == tmp_path
+    assert (tmp_path / "truth.csv").is_file()
+    assert Path.cwd().samefile(tmp_path)
