@@ -14,6 +14,7 @@ import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
+from typing import Any
 
 from cdp.synthetic._context import Context, Pair, PersonPlan
 from cdp.synthetic._email import make_campaigns, sendgrid_records
@@ -137,6 +138,12 @@ class World:
     def pairs(self) -> Iterator[tuple[list[Person], list[Pair]]]:
         """Households with each record's raw payload (what the file writer serialises)."""
         return self._pairs()
+
+    def records_with_payloads(self) -> Iterator[tuple[SyntheticRecord, dict[str, Any]]]:
+        """Each record with its raw payload as the file holds it (a JSON object; for the till,
+        the CSV row as a dict of strings), e.g. to store `source_records.payload` directly."""
+        for _, pairs in self._pairs():
+            yield from pairs
 
     def noise_report(self) -> Mapping[str, NoiseCount]:
         """Opportunities, expected and applied counts of each noise kind in the last pass."""

@@ -164,3 +164,14 @@ def test_one_per_person_identifiers_are_one_per_person(generated: Generated, kin
     assert owners
     assert all(len(people) == 1 for people in owners.values())
     assert all(len(raws) == 1 for raws in values.values())
+
+
+def test_records_with_payloads_are_the_same_records() -> None:
+    world = World(people=80, seed=2)
+    pairs = list(world.records_with_payloads())
+    assert [r for r, _ in pairs] == list(world.records())
+    for record, payload in pairs:
+        assert isinstance(payload, dict)
+        assert record.external_id in {
+            str(payload.get(key)) for key in ("messageId", "sg_event_id", "id", "receipt_id")
+        }
