@@ -1,0 +1,289 @@
+"""The runners: pull (files or HTTP) in batches, and push (one request's messages).
+
+    summary = run_ingest(session_factory, adapter, source="web", on_batch=resolve_ids)
+
+Each batch is one transaction holding its records, identifiers, facts, quarantined records and
+the checkpoint that covers them; `on_batch(record_ids)` is called after that transaction
+commits with the ids of the records it stored or replaced (the composition root passes
+identity's incremental resolver). Records read = stored + duplicates + quarantined, always.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from cdp.db import unit_of_work
+from ingest.adapter import Adapter, RawRecord
+from ingest.cursor import Cursor
+from ingest.errors import IngestError, SkippableRecordError
+from ingest.store import (
+    BatchOutcome,
+    PreparedRecord,
+    QuarantineEntry,
+    SourceRef,
+    ensure_source,
+    load_checkpoint,
+    prepare,
+    save_checkpoint,
+    write_quarantine,
+    write_records,
+)
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "IngestSummary",
+    "OnBatch",
+    "OnProgress",
+    "PushResult",
+    "ingest_push",
+    "run_ingest",
+    "transform",
+]
+
+DEFAULT_BATCH_SIZE = 2000
+#: called after each committed batch with the ids of the records it stored or replaced
+OnBatch = Callable[[Sequence[int]], None]
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What a run did. `read == stored + duplicates + quarantined` always holds.
+
+    `stored` counts new records plus `replaced` (changed content under a known key); `error`
+    is set when the run stopped early (what was committed before stays, with its checkpoint).
+    """
+
+    source: str
+    adapter: str
+    read: int = 0
+    stored: int = 0
+    replaced: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    junk_identifiers: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    cursor: str | None = None
+    error: str | None = None
+
+    @property
+    def records_per_second(self) -> float:
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def is_balanced(self) -> bool:
+        return self.read == self.stored + self.duplicates + self.quarantined
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "records_per_second": round(self.records_per_second, 1)}
+
+
+OnProgress = Callable[[IngestSummary], None]
+
+
+@dataclass
+class _Tally:
+    read: int = 0
+    stored: int = 0
+    replaced: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    junk: int = 0
+    batches: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, read: int, outcome: BatchOutcome, quarantined: int) -> None:
+        self.read += read
+        self.stored += len(outcome.record_ids)
+        self.replaced += len(outcome.replaced_ids)
+        self.duplicates += outcome.duplicates
+        self.quarantined += quarantined
+        self.junk += outcome.junk_identifiers
+        self.batches += 1
+
+
+def transform(
+    adapter: Adapter, raws: Sequence[RawRecord], default_region: str
+) -> tuple[list[PreparedRecord], list[QuarantineEntry]]:
+    """Interpret raw records; each one either prepares to be written or is quarantined."""
+    prepared: list[PreparedRecord] = []
+    rejected: list[QuarantineEntry] = []
+    for raw in raws:
+        if raw.payload is None:
+            rejected.append(QuarantineEntry(raw.position, raw.raw, raw.error or "unreadable"))
+            continue
+        try:
+            observation = adapter.to_observation(raw.payload)
+        except SkippableRecordError as exc:
+            rejected.append(QuarantineEntry(raw.position, raw.raw, str(exc), exc.field))
+            continue
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # An adapter bug must not lose the record: keep it, with the bug as the reason.
+            reason = f"adapter {adapter.name} failed: {type(exc).__name__}: {exc}"
+            rejected.append(QuarantineEntry(raw.position, raw.raw, reason))
+            continue
+        prepared.append(prepare(observation, raw.payload, default_region))
+    return prepared, rejected
+
+
+def run_ingest(
+    session_factory: sessionmaker[Session],
+    adapter: Adapter,
+    *,
+    source: str,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    default_region: str = "US",
+    on_batch: OnBatch | None = None,
+    on_progress: OnProgress | None = None,
+) -> IngestSummary:
+    """Read everything `adapter.fetch` yields into source `source`, batch by batch.
+
+    A pull resumes from the source's saved cursor; files are read whole (their records are
+    deduplicated by natural key, so re-reading a file adds nothing).
+    """
+    started = time.monotonic()
+    signpost = datetime.now(UTC)
+    with unit_of_work(session_factory) as session:
+        ref = ensure_source(
+            session,
+            name=source,
+            channel=adapter.channel,
+            adapter=adapter.name,
+            config=adapter.config,
+        )
+        saved = load_checkpoint(session, ref.id).get("cursor")
+    is_pull = adapter.cursor_field is not None and not adapter.files
+    cursor = Cursor(
+        start=saved if is_pull else None, is_sorted=adapter.is_sorted, signpost=signpost
+    )
+    tally = _Tally()
+    error: str | None = None
+    try:
+        for raws in _batches(adapter.fetch(cursor.start), batch_size):
+            _run_batch(
+                session_factory,
+                adapter,
+                ref,
+                raws,
+                cursor,
+                is_pull,
+                default_region,
+                tally,
+                on_batch,
+            )
+            if on_progress is not None:
+                on_progress(_summary(ref, tally, started, cursor, None))
+        if is_pull:
+            with unit_of_work(session_factory) as session:
+                save_checkpoint(session, ref.id, {"cursor": cursor.close()})
+    except IngestError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    return _summary(ref, tally, started, cursor, error)
+
+
+def _run_batch(
+    session_factory: sessionmaker[Session],
+    adapter: Adapter,
+    ref: SourceRef,
+    raws: list[RawRecord],
+    cursor: Cursor,
+    is_pull: bool,
+    default_region: str,
+    tally: _Tally,
+    on_batch: OnBatch | None,
+) -> None:
+    prepared, rejected = transform(adapter, raws, default_region)
+    if is_pull:
+        for raw in raws:
+            if raw.payload is not None:
+                _observe(adapter, cursor, raw.payload)
+    with unit_of_work(session_factory) as session:
+        outcome = write_records(session, ref, prepared)
+        write_quarantine(session, ref, rejected)
+        if is_pull:
+            save_checkpoint(session, ref.id, {"cursor": cursor.checkpoint()})
+    tally.add(len(raws), outcome, len(rejected))
+    if on_batch is not None and outcome.record_ids:
+        on_batch(outcome.record_ids)
+
+
+def _observe(adapter: Adapter, cursor: Cursor, payload: Mapping[str, Any]) -> None:
+    # A bad cursor value is the record's problem (its transform quarantines it), not the run's.
+    with contextlib.suppress(SkippableRecordError):
+        cursor.observe(adapter.cursor_value(payload))
+
+
+def _batches(records: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:
+    while batch := list(islice(records, size)):
+        yield batch
+
+
+def _summary(
+    ref: SourceRef, tally: _Tally, started: float, cursor: Cursor, error: str | None
+) -> IngestSummary:
+    return IngestSummary(
+        source=ref.name,
+        adapter=ref.adapter,
+        read=tally.read,
+        stored=tally.stored,
+        replaced=tally.replaced,
+        duplicates=tally.duplicates,
+        quarantined=tally.quarantined,
+        junk_identifiers=tally.junk,
+        batches=tally.batches,
+        seconds=time.monotonic() - started,
+        cursor=cursor.close() if error is None else cursor.checkpoint(),
+        error=error,
+    )
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """Per-request counts: `accepted` = stored + duplicates (a resent message is accepted)."""
+
+    accepted: int
+    rejected: int
+    stored: int
+    duplicates: int
+    record_ids: tuple[int, ...]
+    errors: tuple[str, ...]
+
+
+def ingest_push(
+    session: Session,
+    adapter: Adapter,
+    source: SourceRef,
+    payloads: Sequence[Any],
+    *,
+    position: str,
+    default_region: str = "US",
+) -> PushResult:
+    """Write the messages of one push request in the caller's transaction."""
+    raws = [
+        RawRecord(f"{position}#{i}", p, json.dumps(p, ensure_ascii=False, default=str))
+        if isinstance(p, dict)
+        else RawRecord(
+            f"{position}#{i}", None, json.dumps(p, default=str), "expected a JSON object"
+        )
+        for i, p in enumerate(payloads)
+    ]
+    prepared, rejected = transform(adapter, raws, default_region)
+    outcome = write_records(session, source, prepared)
+    write_quarantine(session, source, rejected)
+    return PushResult(
+        accepted=len(outcome.record_ids) + outcome.duplicates,
+        rejected=len(rejected),
+        stored=len(outcome.record_ids),
+        duplicates=outcome.duplicates,
+        record_ids=tuple(outcome.record_ids),
+        errors=tuple(f"{entry.position}: {entry.reason}" for entry in rejected),
+    )

@@ -1,0 +1,348 @@
+"""Bulk writes of observed records, their identifiers and facts: no per-record round trips.
+
+One call of `write_records` writes one batch inside the caller's transaction:
+
+1. one query finds which natural keys `(source_id, external_id)` already exist, with their
+   content hash;
+2. new records are inserted in bulk (PostgreSQL: COPY into a temporary table, then one
+   `INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`; SQLite: one `executemany`);
+3. a record whose content changed replaces its earlier version in place (same id, `version`
+   + 1, `resolved_at` cleared so identity looks at it again), and its identifiers and facts
+   are rewritten; identical content is counted as a duplicate and not written;
+4. identifiers and facts of the new and replaced records go in with COPY (PostgreSQL) or
+   `executemany` (SQLite).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+
+from cdp import models
+from cdp.normalize import normalize_identifier
+from cdp.types import utcnow
+from ingest.facts import bulk_insert, write_facts, write_identifiers
+from ingest.observation import Observation
+
+__all__ = [
+    "BatchOutcome",
+    "PreparedRecord",
+    "QuarantineEntry",
+    "SourceRef",
+    "content_hash",
+    "ensure_source",
+    "load_checkpoint",
+    "prepare",
+    "save_checkpoint",
+    "write_quarantine",
+    "write_records",
+]
+
+_IN_CHUNK = 900
+_SECRET_MARKERS = ("token", "secret", "password", "key", "credential")
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    id: int
+    name: str
+    channel: str
+    adapter: str
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """An observation made ready to write: payload, hash, normalised identifiers."""
+
+    observation: Observation
+    payload: Mapping[str, Any]
+    payload_json: str
+    content_hash: str
+    identifiers: tuple[tuple[str, str, str], ...]  # (kind, value, raw_value)
+    junk_identifiers: int
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    position: str
+    raw: str
+    reason: str
+    field: str | None = None
+
+
+@dataclass
+class BatchOutcome:
+    new_ids: list[int] = field(default_factory=list)
+    replaced_ids: list[int] = field(default_factory=list)
+    duplicates: int = 0
+    junk_identifiers: int = 0
+
+    @property
+    def record_ids(self) -> list[int]:
+        return [*self.new_ids, *self.replaced_ids]
+
+
+def content_hash(payload_json_sorted: str) -> str:
+    return hashlib.sha256(payload_json_sorted.encode()).hexdigest()
+
+
+def prepare(
+    observation: Observation, payload: Mapping[str, Any], default_region: str
+) -> PreparedRecord:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    seen: dict[tuple[str, str], str] = {}
+    junk = 0
+    for identifier in observation.identifiers:
+        value = normalize_identifier(identifier.kind, identifier.value, default_region)
+        if value is None:
+            junk += 1
+            continue
+        seen.setdefault((identifier.kind, value), identifier.value.strip()[:320])
+    return PreparedRecord(
+        observation=observation,
+        payload=payload,
+        payload_json=json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+        content_hash=content_hash(canonical),
+        identifiers=tuple((kind, value, raw) for (kind, value), raw in seen.items()),
+        junk_identifiers=junk,
+    )
+
+
+# --- sources and checkpoints -------------------------------------------------------------------
+
+
+def ensure_source(
+    session: Session, *, name: str, channel: str, adapter: str, config: Mapping[str, Any]
+) -> SourceRef:
+    """The `sources` row for `name`, created or updated (credentials are never stored)."""
+    safe = {k: v for k, v in config.items() if not any(m in k.lower() for m in _SECRET_MARKERS)}
+    row = session.scalar(select(models.Source).where(models.Source.name == name))
+    if row is None:
+        row = models.Source(name=name, channel=channel, adapter=adapter, config=safe)
+        session.add(row)
+        session.flush()
+    elif (row.channel, row.adapter, row.config) != (channel, adapter, safe):
+        row.channel, row.adapter, row.config = channel, adapter, safe
+        session.flush()
+    return SourceRef(id=row.id, name=row.name, channel=row.channel, adapter=row.adapter)
+
+
+def load_checkpoint(session: Session, source_id: int, partition: str = "") -> dict[str, Any]:
+    state = session.scalar(
+        select(models.Checkpoint.state).where(
+            models.Checkpoint.source_id == source_id, models.Checkpoint.partition == partition
+        )
+    )
+    return dict(state or {})
+
+
+def save_checkpoint(
+    session: Session, source_id: int, state: Mapping[str, Any], partition: str = ""
+) -> None:
+    result = session.execute(
+        update(models.Checkpoint)
+        .where(models.Checkpoint.source_id == source_id, models.Checkpoint.partition == partition)
+        .values(state=dict(state), updated_at=utcnow())
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        session.execute(
+            insert(models.Checkpoint).values(
+                source_id=source_id, partition=partition, state=dict(state), updated_at=utcnow()
+            )
+        )
+
+
+def write_quarantine(
+    session: Session, source: SourceRef, entries: Sequence[QuarantineEntry]
+) -> None:
+    if not entries:
+        return
+    now = utcnow()
+    session.execute(
+        insert(models.Quarantine),
+        [
+            {
+                "source_id": source.id,
+                "source_name": source.name,
+                "adapter": source.adapter,
+                "position": entry.position[:200],
+                "raw": entry.raw,
+                "reason": entry.reason,
+                "field": entry.field[:200] if entry.field else None,
+                "created_at": now,
+                "attempts": 1,
+            }
+            for entry in entries
+        ],
+    )
+
+
+# --- records -----------------------------------------------------------------------------------
+
+
+def write_records(
+    session: Session, source: SourceRef, records: Sequence[PreparedRecord]
+) -> BatchOutcome:
+    """Write one batch in the caller's transaction; see the module docstring."""
+    outcome = BatchOutcome()
+    latest: dict[str, PreparedRecord] = {}
+    for record in records:
+        if record.observation.external_id in latest:
+            outcome.duplicates += 1
+        latest[record.observation.external_id] = record
+    existing = _existing(session, source.id, list(latest))
+    new: list[PreparedRecord] = []
+    changed: list[tuple[int, str | None, PreparedRecord]] = []
+    for external_id, record in latest.items():
+        found = existing.get(external_id)
+        if found is None:
+            new.append(record)
+        elif found[1] == record.content_hash:
+            outcome.duplicates += 1
+        else:
+            changed.append((found[0], found[2], record))
+    now = utcnow()
+    inserted = _insert_records(session, source, new, now)
+    outcome.duplicates += len(new) - len(inserted)
+    writes: list[tuple[int, str | None, PreparedRecord]] = [
+        (inserted[r.observation.external_id], None, r)
+        for r in new
+        if r.observation.external_id in inserted
+    ]
+    if changed:
+        _replace_records(session, changed, now)
+        writes.extend(changed)
+    _write_details(session, source, writes)
+    outcome.new_ids = [record_id for record_id, _, _ in writes[: len(writes) - len(changed)]]
+    outcome.replaced_ids = [record_id for record_id, _, _ in changed]
+    outcome.junk_identifiers = sum(r.junk_identifiers for _, _, r in writes)
+    return outcome
+
+
+def _existing(
+    session: Session, source_id: int, external_ids: list[str]
+) -> dict[str, tuple[int, str, str | None]]:
+    table = models.SourceRecord
+    found: dict[str, tuple[int, str, str | None]] = {}
+    for start in range(0, len(external_ids), _IN_CHUNK):
+        chunk = external_ids[start : start + _IN_CHUNK]
+        rows = session.execute(
+            select(table.external_id, table.id, table.content_hash, table.profile_id).where(
+                table.source_id == source_id, table.external_id.in_(chunk)
+            )
+        )
+        for external_id, record_id, digest, profile_id in rows:
+            found[external_id] = (record_id, digest, profile_id)
+    return found
+
+
+def _record_row(source: SourceRef, record: PreparedRecord, now: datetime) -> dict[str, Any]:
+    observation = record.observation
+    return {
+        "source_id": source.id,
+        "external_id": observation.external_id,
+        "kind": observation.kind,
+        "occurred_at": observation.occurred_at,
+        "received_at": now,
+        "payload": record.payload,
+        "attributes": observation.person.to_json(),
+        "content_hash": record.content_hash,
+        "version": 1,
+    }
+
+
+def _insert_records(
+    session: Session, source: SourceRef, records: Sequence[PreparedRecord], now: datetime
+) -> dict[str, int]:
+    if not records:
+        return {}
+    if session.get_bind().dialect.name == "postgresql":
+        return _copy_records(session, source, records, now)
+    statement = (
+        sqlite.insert(models.SourceRecord)
+        .on_conflict_do_nothing(index_elements=["source_id", "external_id"])
+        .returning(models.SourceRecord.id, models.SourceRecord.external_id)
+    )
+    rows = session.execute(statement, [_record_row(source, r, now) for r in records])
+    return {external_id: record_id for record_id, external_id in rows}
+
+
+_RECORD_COLUMNS = (
+    "source_id, external_id, kind, occurred_at, received_at, payload, attributes, "
+    "content_hash, version"
+)
+
+
+def _copy_records(
+    session: Session, source: SourceRef, records: Sequence[PreparedRecord], now: datetime
+) -> dict[str, int]:
+    connection = session.connection()
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS _ingest_records (source_id bigint, external_id text, "
+        "kind text, occurred_at timestamptz, received_at timestamptz, payload jsonb, "
+        "attributes jsonb, content_hash text, version int, ord serial) ON COMMIT DELETE ROWS"
+    )
+    connection.exec_driver_sql("TRUNCATE _ingest_records")
+    rows = (
+        (
+            source.id,
+            r.observation.external_id,
+            r.observation.kind,
+            r.observation.occurred_at,
+            now,
+            r.payload_json,
+            json.dumps(r.observation.person.to_json(), ensure_ascii=False),
+            r.content_hash,
+            1,
+        )
+        for r in records
+    )
+    bulk_insert(session, "_ingest_records", _RECORD_COLUMNS.split(", "), list(rows))
+    result = connection.exec_driver_sql(
+        f"INSERT INTO source_records ({_RECORD_COLUMNS}) SELECT {_RECORD_COLUMNS} "
+        "FROM _ingest_records ORDER BY ord "
+        "ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id, external_id"
+    )
+    return {external_id: record_id for record_id, external_id in result}
+
+
+def _replace_records(
+    session: Session, changed: Sequence[tuple[int, str | None, PreparedRecord]], now: datetime
+) -> None:
+    ids = [record_id for record_id, _, _ in changed]
+    for name in ("events", "orders", "interactions", "feedback", "consents"):
+        fact_table = models.Base.metadata.tables[name]
+        session.execute(delete(fact_table).where(fact_table.c.record_id.in_(ids)))
+    session.execute(delete(models.Identifier).where(models.Identifier.record_id.in_(ids)))
+    table = models.Base.metadata.tables["source_records"]
+    for record_id, _, record in changed:
+        observation = record.observation
+        session.execute(
+            update(table)
+            .where(table.c.id == record_id)
+            .values(
+                kind=observation.kind,
+                occurred_at=observation.occurred_at,
+                received_at=now,
+                payload=dict(record.payload),
+                attributes=observation.person.to_json(),
+                content_hash=record.content_hash,
+                version=table.c.version + 1,
+                resolved_at=None,
+            )
+        )
+
+
+def _write_details(
+    session: Session, source: SourceRef, writes: Sequence[tuple[int, str | None, PreparedRecord]]
+) -> None:
+    write_identifiers(session, writes)
+    write_facts(session, source, writes)
