@@ -11,6 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from cdp import models
+from cdp.types import utcnow
 from ingest.observation import (
     ConsentFact,
     EventFact,
@@ -61,6 +62,7 @@ def _json(value: dict[str, Any], is_postgres: bool) -> Any:
 
 def write_facts(session: Session, source: SourceRef, writes: Sequence[Write]) -> None:
     is_pg = session.get_bind().dialect.name == "postgresql"
+    now = utcnow()
     events: list[tuple[Any, ...]] = []
     interactions: list[tuple[Any, ...]] = []
     feedback: list[tuple[Any, ...]] = []
@@ -78,7 +80,7 @@ def write_facts(session: Session, source: SourceRef, writes: Sequence[Write]) ->
                 interactions.append((*head, fact.type, fact.text, fact.url, at, props))
             elif isinstance(fact, FeedbackFact):
                 feedback.append(
-                    (*head, fact.kind, fact.rating, fact.text, fact.sentiment, fact.topic, at)
+                    (*head, fact.kind, fact.rating, fact.text, fact.sentiment, fact.topic, at, now)
                 )
             elif isinstance(fact, ConsentFact):
                 consents.append((*head, fact.purpose, fact.status, fact.reason, at))
@@ -100,7 +102,7 @@ def write_facts(session: Session, source: SourceRef, writes: Sequence[Write]) ->
     bulk_insert(
         session,
         "feedback",
-        (*common, "kind", "rating", "text", "sentiment", "topic", "occurred_at"),
+        (*common, "kind", "rating", "text", "sentiment", "topic", "occurred_at", "created_at"),
         feedback,
     )
     bulk_insert(
