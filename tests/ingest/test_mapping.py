@@ -40,7 +40,8 @@ def test_pos_file_is_ingested_and_bad_rows_quarantined(
     session_factory: sessionmaker[Session],
 ) -> None:
     adapter = MappingAdapter(
-        load_mapping(POS / "pos-mapping.toml"), files=[POS / "pos-receipts.csv"]
+        load_mapping(POS / "pos-mapping.toml"),
+        files=[POS / "pos-receipts.csv", POS / "pos-bad.csv"],
     )
 
     summary = run_ingest(session_factory, adapter, source="pos")
@@ -49,9 +50,9 @@ def test_pos_file_is_ingested_and_bad_rows_quarantined(
     with session_factory() as session:
         reasons = {q.position: q.reason for q in session.scalars(select(models.Quarantine))}
         orders = list(session.scalars(select(models.Order).order_by(models.Order.external_id)))
-    assert "'2026-01-05 10:00'" in reasons["pos-receipts.csv:5"]
-    assert "order.total" in reasons["pos-receipts.csv:6"]
-    assert "'abc'" in reasons["pos-receipts.csv:6"]
+    assert "'2026-01-05 10:00'" in reasons["pos-bad.csv:2"]
+    assert "order.total" in reasons["pos-bad.csv:3"]
+    assert "'abc'" in reasons["pos-bad.csv:3"]
     assert [o.external_id for o in orders] == ["R-1001", "R-1002", "R-1003"]
     assert orders[1].currency == "EUR"  # the default fills the blank cell
 
