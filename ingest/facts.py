@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,7 @@ from ingest.observation import (
 if TYPE_CHECKING:
     from ingest.store import PreparedRecord, SourceRef
 
-__all__ = ["bulk_insert", "write_facts", "write_identifiers"]
+__all__ = ["bulk_insert", "copy_connection", "write_facts", "write_identifiers"]
 
 Write = tuple[int, "str | None", "PreparedRecord"]
 
@@ -34,16 +35,27 @@ def bulk_insert(
     """Insert plain rows: COPY on PostgreSQL, one executemany on SQLite. JSON goes as text."""
     if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        raw = session.connection().connection.driver_connection
-        assert raw is not None
+    raw = copy_connection(session)
+    if raw is not None:
         sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         with raw.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row([_text_json(value) for value in row])
         return
     target = models.Base.metadata.tables[table]
     session.execute(insert(target), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def copy_connection(session: Session) -> psycopg.Connection[Any] | None:
+    """The psycopg connection to COPY through, or None (SQLite, or an async session)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    raw = session.connection().connection.driver_connection
+    return raw if isinstance(raw, psycopg.Connection) else None
+
+
+def _text_json(value: Any) -> Any:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
 
 
 def write_identifiers(session: Session, writes: Sequence[Write]) -> None:
@@ -56,12 +68,7 @@ def write_identifiers(session: Session, writes: Sequence[Write]) -> None:
     bulk_insert(session, "identifiers", columns, rows)
 
 
-def _json(value: dict[str, Any], is_postgres: bool) -> Any:
-    return json.dumps(value, ensure_ascii=False) if is_postgres else value
-
-
 def write_facts(session: Session, source: SourceRef, writes: Sequence[Write]) -> None:
-    is_pg = session.get_bind().dialect.name == "postgresql"
     now = utcnow()
     events: list[tuple[Any, ...]] = []
     interactions: list[tuple[Any, ...]] = []
@@ -73,10 +80,10 @@ def write_facts(session: Session, source: SourceRef, writes: Sequence[Write]) ->
         head = (record_id, source.id, profile_id, source.channel)
         for fact in record.observation.facts:
             if isinstance(fact, EventFact):
-                props = _json(fact.properties, is_pg)
+                props = fact.properties
                 events.append((*head, fact.type, fact.name, fact.campaign_id, at, props))
             elif isinstance(fact, InteractionFact):
-                props = _json(fact.properties, is_pg)
+                props = fact.properties
                 interactions.append((*head, fact.type, fact.text, fact.url, at, props))
             elif isinstance(fact, FeedbackFact):
                 feedback.append(

@@ -23,13 +23,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cdp import models
 from cdp.normalize import normalize_identifier
 from cdp.types import utcnow
-from ingest.facts import bulk_insert, write_facts, write_identifiers
+from ingest.facts import bulk_insert, copy_connection, write_facts, write_identifiers
 from ingest.observation import Observation
 
 __all__ = [
@@ -264,10 +264,11 @@ def _insert_records(
 ) -> dict[str, int]:
     if not records:
         return {}
-    if session.get_bind().dialect.name == "postgresql":
+    if copy_connection(session) is not None:
         return _copy_records(session, source, records, now)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
-        sqlite.insert(models.SourceRecord)
+        dialect.insert(models.SourceRecord)
         .on_conflict_do_nothing(index_elements=["source_id", "external_id"])
         .returning(models.SourceRecord.id, models.SourceRecord.external_id)
     )
@@ -299,7 +300,7 @@ def _copy_records(
             r.observation.occurred_at,
             now,
             r.payload_json,
-            json.dumps(r.observation.person.to_json(), ensure_ascii=False),
+            r.observation.person.to_json(),
             r.content_hash,
             1,
         )
