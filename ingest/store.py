@@ -163,26 +163,45 @@ def save_checkpoint(
 def write_quarantine(
     session: Session, source: SourceRef, entries: Sequence[QuarantineEntry]
 ) -> None:
+    """Quarantine rejected records; the same raw record at the same position is kept once
+    (its `attempts` grows), so re-reading a file does not duplicate its bad lines."""
     if not entries:
         return
+    q = models.Quarantine
+    known: dict[tuple[str, str], int] = {}
+    positions = list({entry.position[:200] for entry in entries})
+    for start in range(0, len(positions), _IN_CHUNK):
+        rows = session.execute(
+            select(q.id, q.position, q.raw).where(
+                q.source_name == source.name, q.position.in_(positions[start : start + _IN_CHUNK])
+            )
+        )
+        known.update({(position, raw): row_id for row_id, position, raw in rows})
     now = utcnow()
-    session.execute(
-        insert(models.Quarantine),
-        [
-            {
-                "source_id": source.id,
-                "source_name": source.name,
-                "adapter": source.adapter,
-                "position": entry.position[:200],
-                "raw": entry.raw,
-                "reason": entry.reason,
-                "field": entry.field[:200] if entry.field else None,
-                "created_at": now,
-                "attempts": 1,
-            }
-            for entry in entries
-        ],
-    )
+    fresh: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in entries:
+        identity = (entry.position[:200], entry.raw)
+        field_name = entry.field[:200] if entry.field else None
+        if identity in known:
+            session.execute(
+                update(q)
+                .where(q.id == known[identity])
+                .values(attempts=q.attempts + 1, reason=entry.reason, field=field_name)
+            )
+            continue
+        fresh[identity] = {
+            "source_id": source.id,
+            "source_name": source.name,
+            "adapter": source.adapter,
+            "position": identity[0],
+            "raw": entry.raw,
+            "reason": entry.reason,
+            "field": field_name,
+            "created_at": now,
+            "attempts": 1,
+        }
+    if fresh:
+        session.execute(insert(q), list(fresh.values()))
 
 
 # --- records -----------------------------------------------------------------------------------

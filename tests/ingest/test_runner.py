@@ -129,3 +129,18 @@ def test_callback_gets_committed_record_ids_per_batch(
     with session_factory() as session:
         stored = set(session.scalars(select(models.SourceRecord.id)))
     assert {i for ids in seen for i in ids} == stored
+
+
+def test_rerun_of_file_with_bad_lines_keeps_each_bad_line_once(
+    session_factory: sessionmaker[Session],
+) -> None:
+    bad = FIXTURES / "web.segment" / "malformed.jsonl"
+    run_ingest(session_factory, SegmentAdapter(files=[bad]), source="web")
+
+    again = run_ingest(session_factory, SegmentAdapter(files=[bad]), source="web")
+
+    assert again.quarantined == 8
+    assert again.is_balanced
+    with session_factory() as session:
+        attempts = list(session.scalars(select(models.Quarantine.attempts)))
+    assert attempts == [2] * 8
