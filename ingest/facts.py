@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["bulk_insert", "copy_connection", "write_facts", "write_identifiers"]
 
+_JSON_COLUMNS = frozenset({"payload", "attributes", "properties", "state", "details"})
 Write = tuple[int, "str | None", "PreparedRecord"]
 
 
@@ -37,10 +38,17 @@ def bulk_insert(
         return
     raw = copy_connection(session)
     if raw is not None:
+        json_at = [i for i, column in enumerate(columns) if column in _JSON_COLUMNS]
         sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         with raw.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
-                copy.write_row([_text_json(value) for value in row])
+                if json_at:
+                    cells = list(row)
+                    for i in json_at:
+                        if not isinstance(cells[i], str):
+                            cells[i] = json.dumps(cells[i], ensure_ascii=False)
+                    row = tuple(cells)
+                copy.write_row(row)
         return
     target = models.Base.metadata.tables[table]
     session.execute(insert(target), [dict(zip(columns, row, strict=True)) for row in rows])
@@ -52,10 +60,6 @@ def copy_connection(session: Session) -> psycopg.Connection[Any] | None:
         return None
     raw = session.connection().connection.driver_connection
     return raw if isinstance(raw, psycopg.Connection) else None
-
-
-def _text_json(value: Any) -> Any:
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
 
 
 def write_identifiers(session: Session, writes: Sequence[Write]) -> None:

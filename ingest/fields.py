@@ -32,6 +32,8 @@ _ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "HUF", 
 
 def get_path(record: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted path (`context.page.url`), or None when any step is missing."""
+    if "." not in path:
+        return record.get(path) if isinstance(record, Mapping) else None
     value: Any = record
     for part in path.split("."):
         if not isinstance(value, Mapping):

@@ -17,7 +17,7 @@ that `to_observation` is deterministic by comparing two calls).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -185,9 +185,9 @@ class Observation:
 
 
 def _trimmed(obj: object) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in fields(obj):  # type: ignore[arg-type]
-        value = getattr(obj, item.name)
-        if isinstance(value, str) and value.strip():
-            out[item.name] = value.strip()
-    return out
+    # vars() is several times faster than dataclasses.fields() on this hot path.
+    return {
+        name: value.strip()
+        for name, value in vars(obj).items()
+        if isinstance(value, str) and value and not value.isspace()
+    }

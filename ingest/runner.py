@@ -14,6 +14,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -117,6 +118,7 @@ def transform(
     """Interpret raw records; each one either prepares to be written or is quarantined."""
     prepared: list[PreparedRecord] = []
     rejected: list[QuarantineEntry] = []
+    cache: dict[tuple[str, str], str | None] = {}
     for raw in raws:
         if raw.payload is None:
             rejected.append(QuarantineEntry(raw.position, raw.raw, raw.error or "unreadable"))
@@ -131,7 +133,7 @@ def transform(
             reason = f"adapter {adapter.name} failed: {type(exc).__name__}: {exc}"
             rejected.append(QuarantineEntry(raw.position, raw.raw, reason))
             continue
-        prepared.append(prepare(observation, raw.payload, default_region))
+        prepared.append(prepare(observation, raw.payload, default_region, cache))
     return prepared, rejected
 
 
@@ -167,53 +169,86 @@ def run_ingest(
     )
     tally = _Tally()
     error: str | None = None
+    writer = _Writer(session_factory, ref, is_pull, tally, on_batch)
     try:
         for raws in _batches(adapter.fetch(cursor.start), batch_size):
-            _run_batch(
-                session_factory,
-                adapter,
-                ref,
-                raws,
-                cursor,
-                is_pull,
-                default_region,
-                tally,
-                on_batch,
-            )
+            prepared, rejected = transform(adapter, raws, default_region)
+            if is_pull:
+                for raw in raws:
+                    if raw.payload is not None:
+                        _observe(adapter, cursor, raw.payload)
+            writer.submit(len(raws), prepared, rejected, cursor.checkpoint())
             if on_progress is not None:
                 on_progress(_summary(ref, tally, started, cursor, None))
+        writer.finish()
         if is_pull:
             with unit_of_work(session_factory) as session:
                 save_checkpoint(session, ref.id, {"cursor": cursor.close()})
     except IngestError as exc:
         error = f"{type(exc).__name__}: {exc}"
+    finally:
+        writer.close()
     return _summary(ref, tally, started, cursor, error)
 
 
-def _run_batch(
-    session_factory: sessionmaker[Session],
-    adapter: Adapter,
-    ref: SourceRef,
-    raws: list[RawRecord],
-    cursor: Cursor,
-    is_pull: bool,
-    default_region: str,
-    tally: _Tally,
-    on_batch: OnBatch | None,
-) -> None:
-    prepared, rejected = transform(adapter, raws, default_region)
-    if is_pull:
-        for raw in raws:
-            if raw.payload is not None:
-                _observe(adapter, cursor, raw.payload)
-    with unit_of_work(session_factory) as session:
-        outcome = write_records(session, ref, prepared)
-        write_quarantine(session, ref, rejected)
-        if is_pull:
-            save_checkpoint(session, ref.id, {"cursor": cursor.checkpoint()})
-    tally.add(len(raws), outcome, len(rejected))
-    if on_batch is not None and outcome.record_ids:
-        on_batch(outcome.record_ids)
+class _Writer:
+    """Writes batches in order on one background thread, so the next batch is read and
+    transformed while the database stores this one. At most one batch is in flight; each
+    is its own transaction with the checkpoint that covers it."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        ref: SourceRef,
+        is_pull: bool,
+        tally: _Tally,
+        on_batch: OnBatch | None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.ref = ref
+        self.is_pull = is_pull
+        self.tally = tally
+        self.on_batch = on_batch
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        self.pending: Future[None] | None = None
+
+    def submit(
+        self,
+        read: int,
+        prepared: list[PreparedRecord],
+        rejected: list[QuarantineEntry],
+        checkpoint: str | None,
+    ) -> None:
+        self.finish()
+        self.pending = self.pool.submit(self._write, read, prepared, rejected, checkpoint)
+
+    def finish(self) -> None:
+        """Wait for the batch in flight; its errors surface here."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        # A batch already handed over is committed (or fails) before the run reports.
+        with contextlib.suppress(IngestError):
+            self.finish()
+        self.pool.shutdown(wait=True)
+
+    def _write(
+        self,
+        read: int,
+        prepared: list[PreparedRecord],
+        rejected: list[QuarantineEntry],
+        checkpoint: str | None,
+    ) -> None:
+        with unit_of_work(self.session_factory) as session:
+            outcome = write_records(session, self.ref, prepared)
+            write_quarantine(session, self.ref, rejected)
+            if self.is_pull:
+                save_checkpoint(session, self.ref.id, {"cursor": checkpoint})
+        self.tally.add(read, outcome, len(rejected))
+        if self.on_batch is not None and outcome.record_ids:
+            self.on_batch(outcome.record_ids)
 
 
 def _observe(adapter: Adapter, cursor: Cursor, payload: Mapping[str, Any]) -> None:

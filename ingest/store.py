@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -95,13 +96,22 @@ def content_hash(payload_json_sorted: str) -> str:
 
 
 def prepare(
-    observation: Observation, payload: Mapping[str, Any], default_region: str
+    observation: Observation,
+    payload: Mapping[str, Any],
+    default_region: str,
+    cache: dict[tuple[str, str], str | None] | None = None,
 ) -> PreparedRecord:
+    """Hash the payload and normalise identifiers (`cache` memoises normalisation in a batch)."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     seen: dict[tuple[str, str], str] = {}
     junk = 0
+    memo = {} if cache is None else cache
     for identifier in observation.identifiers:
-        value = normalize_identifier(identifier.kind, identifier.value, default_region)
+        key = (identifier.kind, identifier.value)
+        if key in memo:
+            value = memo[key]
+        else:
+            value = memo[key] = normalize_identifier(*key, default_region)
         if value is None:
             junk += 1
             continue
@@ -109,7 +119,8 @@ def prepare(
     return PreparedRecord(
         observation=observation,
         payload=payload,
-        payload_json=json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+        # Key order is not kept by JSONB anyway; the canonical text doubles as the stored one.
+        payload_json=canonical,
         content_hash=content_hash(canonical),
         identifiers=tuple((kind, value, raw) for (kind, value), raw in seen.items()),
         junk_identifiers=junk,
@@ -296,12 +307,63 @@ def _insert_records(
 
 
 _RECORD_COLUMNS = (
-    "source_id, external_id, kind, occurred_at, received_at, payload, attributes, "
-    "content_hash, version"
+    "source_id",
+    "external_id",
+    "kind",
+    "occurred_at",
+    "received_at",
+    "payload",
+    "attributes",
+    "content_hash",
+    "version",
 )
 
 
 def _copy_records(
+    session: Session, source: SourceRef, records: Sequence[PreparedRecord], now: datetime
+) -> dict[str, int]:
+    """COPY new records straight into `source_records` with ids drawn from its sequence.
+
+    The keys were checked absent just before; if a concurrent writer (a push) stored one of
+    them meanwhile, the savepoint rolls back and the batch goes through the slower
+    conflict-tolerant path instead.
+    """
+    connection = session.connection()
+    ids = [
+        row[0]
+        for row in connection.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('source_records', 'id')) "
+            "FROM generate_series(1, %(n)s)",
+            {"n": len(records)},
+        )
+    ]
+    rows = [
+        (record_id, *_copy_row(source, r, now)) for record_id, r in zip(ids, records, strict=True)
+    ]
+    try:
+        with session.begin_nested():
+            bulk_insert(session, "source_records", ("id", *_RECORD_COLUMNS), rows)
+    except psycopg.errors.UniqueViolation:
+        return _copy_records_tolerant(session, source, records, now)
+    return {r.observation.external_id: record_id for record_id, r in zip(ids, records, strict=True)}
+
+
+def _copy_row(source: SourceRef, r: PreparedRecord, now: datetime) -> tuple[Any, ...]:
+    observation = r.observation
+    return (
+        source.id,
+        observation.external_id,
+        observation.kind,
+        observation.occurred_at,
+        now,
+        r.payload_json,
+        observation.person.to_json(),
+        r.content_hash,
+        1,
+    )
+
+
+def _copy_records_tolerant(
     session: Session, source: SourceRef, records: Sequence[PreparedRecord], now: datetime
 ) -> dict[str, int]:
     connection = session.connection()
@@ -311,23 +373,11 @@ def _copy_records(
         "attributes jsonb, content_hash text, version int, ord serial) ON COMMIT DELETE ROWS"
     )
     connection.exec_driver_sql("TRUNCATE _ingest_records")
-    rows = (
-        (
-            source.id,
-            r.observation.external_id,
-            r.observation.kind,
-            r.observation.occurred_at,
-            now,
-            r.payload_json,
-            r.observation.person.to_json(),
-            r.content_hash,
-            1,
-        )
-        for r in records
-    )
-    bulk_insert(session, "_ingest_records", _RECORD_COLUMNS.split(", "), list(rows))
+    rows = [_copy_row(source, r, now) for r in records]
+    bulk_insert(session, "_ingest_records", _RECORD_COLUMNS, rows)
+    columns = ", ".join(_RECORD_COLUMNS)
     result = connection.exec_driver_sql(
-        f"INSERT INTO source_records ({_RECORD_COLUMNS}) SELECT {_RECORD_COLUMNS} "
+        f"INSERT INTO source_records ({columns}) SELECT {columns} "
         "FROM _ingest_records ORDER BY ord "
         "ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id, external_id"
     )
