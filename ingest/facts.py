@@ -62,6 +62,15 @@ def copy_connection(session: Session) -> psycopg.Connection[Any] | None:
     return raw if isinstance(raw, psycopg.Connection) else None
 
 
+def next_ids(session: Session, table: str, count: int) -> list[int]:
+    """`count` fresh ids from `table`'s id sequence (PostgreSQL), in one round trip."""
+    result = session.connection().exec_driver_sql(
+        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %(n)s)",
+        {"n": count},
+    )
+    return [row[0] for row in result]
+
+
 def write_identifiers(session: Session, writes: Sequence[Write]) -> None:
     rows = [
         (record_id, kind, value, raw, profile_id, record.observation.occurred_at)
@@ -147,9 +156,20 @@ def _write_orders(
         rows.append(_order_row(source, record_id, profile_id, fact))
     if not rows:
         return
-    result = session.execute(
-        insert(table).returning(table.id, table.external_id, sort_by_parameter_order=True), rows
-    )
+    if copy_connection(session) is not None:
+        # The order keys were checked absent above in this transaction; ids come from the
+        # sequence so COPY can carry them (orders are only written through this function).
+        ids = next_ids(session, "orders", len(rows))
+        columns = ("id", *rows[0])
+        bulk_insert(
+            session, "orders", columns, [(i, *r.values()) for i, r in zip(ids, rows, strict=True)]
+        )
+        result: Any = [(i, r["external_id"]) for i, r in zip(ids, rows, strict=True)]
+    else:
+        result = session.execute(
+            insert(table).returning(table.id, table.external_id, sort_by_parameter_order=True),
+            rows,
+        )
     item_rows = [
         (order_id, i.sku, i.product_id, i.name, i.quantity, i.unit_price_minor, i.category)
         for order_id, external_id in result

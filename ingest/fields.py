@@ -32,11 +32,12 @@ _ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "HUF", 
 
 def get_path(record: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted path (`context.page.url`), or None when any step is missing."""
+    # `type(...) is dict` first: the ABC check behind isinstance(Mapping) is slow on a hot path.
     if "." not in path:
-        return record.get(path) if isinstance(record, Mapping) else None
+        return record.get(path) if type(record) is dict or isinstance(record, Mapping) else None
     value: Any = record
     for part in path.split("."):
-        if not isinstance(value, Mapping):
+        if not (type(value) is dict or isinstance(value, Mapping)):
             return None
         value = value.get(part)
     return value
@@ -59,9 +60,13 @@ def require_str(record: Mapping[str, Any], path: str) -> str:
 
 def optional_str(record: Mapping[str, Any], path: str) -> str | None:
     value = get_path(record, path)
-    if value is None or isinstance(value, bool):
+    if value is None:
         return None
-    if isinstance(value, str | int | float):
+    if type(value) is str:
+        return value.strip() or None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
         text = str(value).strip()
         return text or None
     raise SkippableRecordError("expected a string", field=path, value=value)
@@ -71,7 +76,7 @@ def require_mapping(record: Mapping[str, Any], path: str) -> Mapping[str, Any]:
     value = get_path(record, path)
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise SkippableRecordError("expected an object", field=path, value=value)
     return value
 

@@ -23,14 +23,20 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import String, any_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cdp import models
 from cdp.normalize import normalize_identifier
 from cdp.types import utcnow
-from ingest.facts import bulk_insert, copy_connection, write_facts, write_identifiers
+from ingest.facts import (
+    bulk_insert,
+    copy_connection,
+    next_ids,
+    write_facts,
+    write_identifiers,
+)
 from ingest.observation import Observation
 
 __all__ = [
@@ -262,11 +268,20 @@ def _existing(
 ) -> dict[str, tuple[int, str, str | None]]:
     table = models.SourceRecord
     found: dict[str, tuple[int, str, str | None]] = {}
-    for start in range(0, len(external_ids), _IN_CHUNK):
-        chunk = external_ids[start : start + _IN_CHUNK]
+    is_pg = session.get_bind().dialect.name == "postgresql"
+    # PostgreSQL takes the whole batch as one array parameter (`= ANY`), which parses far
+    # faster than thousands of IN placeholders; SQLite caps the number of parameters.
+    step = max(len(external_ids), 1) if is_pg else _IN_CHUNK
+    for start in range(0, len(external_ids), step):
+        chunk = external_ids[start : start + step]
+        condition = (
+            table.external_id == any_(bindparam("ids", chunk, type_=postgresql.ARRAY(String)))
+            if is_pg
+            else table.external_id.in_(chunk)
+        )
         rows = session.execute(
             select(table.external_id, table.id, table.content_hash, table.profile_id).where(
-                table.source_id == source_id, table.external_id.in_(chunk)
+                table.source_id == source_id, condition
             )
         )
         for external_id, record_id, digest, profile_id in rows:
@@ -328,15 +343,7 @@ def _copy_records(
     them meanwhile, the savepoint rolls back and the batch goes through the slower
     conflict-tolerant path instead.
     """
-    connection = session.connection()
-    ids = [
-        row[0]
-        for row in connection.exec_driver_sql(
-            "SELECT nextval(pg_get_serial_sequence('source_records', 'id')) "
-            "FROM generate_series(1, %(n)s)",
-            {"n": len(records)},
-        )
-    ]
+    ids = next_ids(session, "source_records", len(records))
     rows = [
         (record_id, *_copy_row(source, r, now)) for record_id, r in zip(ids, records, strict=True)
     ]
