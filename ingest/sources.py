@@ -2,7 +2,7 @@
 
     [sources.web]
     adapter = "web.segment"
-    files = ["world/web/segment-events.jsonl"]      # optional: files to read by default
+    files = ["world/web/segment-events.jsonl"]      # optional: files (or globs) to read
 
     [sources.shop]
     adapter = "store.shopify"
@@ -86,9 +86,16 @@ def _source(name: str, table: Any, base: Path) -> SourceConfig:
         name=name,
         adapter=str(adapter) if adapter is not None else None,
         mapping=(base / str(mapping)) if mapping is not None else None,
-        files=tuple(base / f for f in files),
+        files=tuple(path for f in files for path in _expand(base, f)),
         settings={k: v for k, v in table.items() if k not in _RESERVED},
     )
+
+
+def _expand(base: Path, pattern: str) -> list[Path]:
+    """A path, or the sorted matches of a glob (`shopify-orders-*.json`)."""
+    if not any(ch in pattern for ch in "*?["):
+        return [base / pattern]
+    return sorted(base.glob(pattern))
 
 
 def resolve_settings(source: SourceConfig, environ: Mapping[str, str]) -> dict[str, Any]:

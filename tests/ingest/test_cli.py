@@ -97,3 +97,13 @@ def test_quarantine_lists_counts_and_replays_after_mapping_fix(db_url: str, tmp_
     (left,) = json.loads(after.stdout)
     assert "'abc'" in left["reason"]
     assert left["attempts"] == 2
+
+
+def test_example_sources_file_declares_every_built_in_adapter() -> None:
+    from ingest import ADAPTERS, load_sources
+
+    sources = load_sources(Path(__file__).parents[2] / "examples" / "cdp.toml")
+
+    assert {s.adapter for s in sources.values() if s.adapter} == set(ADAPTERS)
+    assert sources["pos"].mapping is not None
+    assert sources["pos"].mapping.is_file()
