@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp.db import unit_of_work
-from ingest.adapter import Adapter, RawRecord
+from ingest.adapter import MAX_RECORD_BYTES, Adapter, RawRecord
 from ingest.cursor import Cursor
 from ingest.errors import IngestError, SkippableRecordError
 from ingest.store import (
@@ -293,6 +293,16 @@ class PushResult:
     errors: tuple[str, ...]
 
 
+def _push_record(position: str, payload: Any) -> RawRecord:
+    raw = json.dumps(payload, ensure_ascii=False, default=str)
+    if len(raw) > MAX_RECORD_BYTES:
+        reason = f"oversized record: {len(raw)} bytes, limit {MAX_RECORD_BYTES}"
+        return RawRecord(position, None, raw[:MAX_RECORD_BYTES], reason)
+    if not isinstance(payload, dict):
+        return RawRecord(position, None, raw, "expected a JSON object")
+    return RawRecord(position, payload, raw)
+
+
 def ingest_push(
     session: Session,
     adapter: Adapter,
@@ -303,14 +313,7 @@ def ingest_push(
     default_region: str = "US",
 ) -> PushResult:
     """Write the messages of one push request in the caller's transaction."""
-    raws = [
-        RawRecord(f"{position}#{i}", p, json.dumps(p, ensure_ascii=False, default=str))
-        if isinstance(p, dict)
-        else RawRecord(
-            f"{position}#{i}", None, json.dumps(p, default=str), "expected a JSON object"
-        )
-        for i, p in enumerate(payloads)
-    ]
+    raws = [_push_record(f"{position}#{i}", p) for i, p in enumerate(payloads)]
     prepared, rejected = transform(adapter, raws, default_region)
     outcome = write_records(session, source, prepared)
     write_quarantine(session, source, rejected)

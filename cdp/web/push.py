@@ -37,6 +37,15 @@ __all__ = ["MAX_BODY_BYTES", "push_routes"]
 log = logging.getLogger("cdp.push")
 MAX_BODY_BYTES = 4 * 1024 * 1024
 SEGMENT_CALLS = ("identify", "track", "page", "screen", "alias", "group")
+# analytics.js posts to one-letter paths and puts the write key in the body.
+_SHORT_CALLS = {
+    "i": "identify",
+    "t": "track",
+    "p": "page",
+    "s": "screen",
+    "a": "alias",
+    "g": "group",
+}
 
 
 class PushError(Exception):
@@ -45,7 +54,7 @@ class PushError(Exception):
         self.status = status
 
 
-def _write_key(request: Request) -> str:
+def _write_key(request: Request, body: Any = None) -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "basic":
@@ -57,12 +66,16 @@ def _write_key(request: Request) -> str:
             return user
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
+    if isinstance(body, dict) and isinstance(body.get("writeKey"), str) and body["writeKey"]:
+        return str(body["writeKey"])
     raise PushError(401, "missing write key: send it as the HTTP Basic user name")
 
 
-async def _source(session: AsyncSession, request: Request, adapter_name: str) -> SourceRef:
+async def _source(
+    session: AsyncSession, request: Request, adapter_name: str, body: Any
+) -> SourceRef:
     try:
-        key = await key_service.authenticate_async(session, _write_key(request))
+        key = await key_service.authenticate_async(session, _write_key(request, body))
     except key_service.InvalidKeyError as exc:
         raise PushError(401, f"invalid write key: {exc}") from None
     if key.role != "write" or key.source_id is None:
@@ -87,12 +100,12 @@ async def _body(request: Request) -> Any:
 
 
 async def _push(
-    request: Request, adapter_name: str, messages: Sequence[Any], where: str
+    request: Request, adapter_name: str, body: Any, messages: Sequence[Any], where: str
 ) -> PushResult:
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     region = request.app.state.settings.default_region
     async with factory.begin() as session:
-        source = await _source(session, request, adapter_name)
+        source = await _source(session, request, adapter_name, body)
         adapter = get_adapter(adapter_name)()
         result = await session.run_sync(
             lambda sync: ingest_push(
@@ -130,13 +143,13 @@ def _error(exc: PushError) -> JSONResponse:
 
 
 async def segment_call(request: Request) -> JSONResponse:
-    call = request.path_params["call"]
+    call = _SHORT_CALLS.get(request.path_params["call"], request.path_params["call"])
     try:
         if call not in SEGMENT_CALLS and call != "batch":
             raise PushError(404, f"unknown call {call!r}; use {', '.join(SEGMENT_CALLS)} or batch")
         body = await _body(request)
         messages = _segment_messages(call, body)
-        result = await _push(request, "web.segment", messages, f"push /v1/{call}")
+        result = await _push(request, "web.segment", body, messages, f"push /v1/{call}")
     except PushError as exc:
         return _error(exc)
     except AdapterConfigError as exc:
@@ -148,7 +161,8 @@ def _segment_messages(call: str, body: Any) -> list[Any]:
     if not isinstance(body, dict):
         raise PushError(400, "expected a JSON object")
     if call != "batch":
-        return [{**body, "type": call}]
+        message = {key: value for key, value in body.items() if key != "writeKey"}
+        return [{**message, "type": call}]
     batch = body.get("batch")
     if not isinstance(batch, list):
         raise PushError(400, "a batch call needs a 'batch' list of messages")
@@ -164,7 +178,7 @@ async def sendgrid_webhook(request: Request) -> JSONResponse:
         body = await _body(request)
         if not isinstance(body, list):
             raise PushError(400, "expected the JSON array of events SendGrid posts")
-        result = await _push(request, "email.sendgrid", body, "push /webhooks/sendgrid")
+        result = await _push(request, "email.sendgrid", None, body, "push /webhooks/sendgrid")
     except PushError as exc:
         return _error(exc)
     return _answer(result)

@@ -128,3 +128,35 @@ def test_malformed_body_is_a_400_naming_the_problem(
 
     assert response.status_code == 400
     assert "not JSON" in response.json()["error"]
+
+
+def test_analytics_js_short_path_with_write_key_in_body_is_accepted(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    key = _write_key(session_factory, "web", "web.segment", "web")
+    message = {"writeKey": key, "messageId": "p-1", "anonymousId": "a-1",
+               "timestamp": "2026-01-05T10:00:00Z", "properties": {"path": "/"}}  # fmt: skip
+
+    response = client.post("/v1/p", json=message)
+
+    assert response.json()["accepted"] == 1
+    with session_factory() as session:
+        record = session.scalar(select(models.SourceRecord))
+    assert record is not None
+    assert record.kind == "event"
+    assert "writeKey" not in record.payload
+
+
+def test_oversized_message_is_rejected_and_kept_in_quarantine(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    key = _write_key(session_factory, "web", "web.segment", "web")
+    big = {"type": "track", "messageId": "big", "userId": "u", "event": "E",
+           "timestamp": "2026-01-05T10:00:00Z", "properties": {"x": "x" * 1_100_000}}  # fmt: skip
+
+    response = client.post("/v1/batch", json={"batch": [big]}, auth=(key, ""))
+
+    assert response.status_code == 400
+    assert response.json()["rejected"] == 1
+    assert "oversized" in response.json()["errors"][0]
+    assert counts(session_factory)["quarantine"] == 1
