@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["bulk_insert", "copy_connection", "write_facts", "write_identifiers"]
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _JSON_COLUMNS = frozenset({"payload", "attributes", "properties", "state", "details"})
 Write = tuple[int, "str | None", "PreparedRecord"]
 
@@ -46,7 +47,7 @@ def bulk_insert(
                     cells = list(row)
                     for i in json_at:
                         if not isinstance(cells[i], str):
-                            cells[i] = json.dumps(cells[i], ensure_ascii=False)
+                            cells[i] = _ENCODER.encode(cells[i])
                     row = tuple(cells)
                 copy.write_row(row)
         return

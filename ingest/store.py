@@ -54,6 +54,9 @@ __all__ = [
 ]
 
 _IN_CHUNK = 900
+# One encoder for all: json.dumps with options builds a new encoder per call, which costs
+# more than the encoding itself on this hot path.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 _SECRET_MARKERS = ("token", "secret", "password", "key", "credential")
 
 
@@ -108,7 +111,7 @@ def prepare(
     cache: dict[tuple[str, str], str | None] | None = None,
 ) -> PreparedRecord:
     """Hash the payload and normalise identifiers (`cache` memoises normalisation in a batch)."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = _CANONICAL.encode(payload)
     seen: dict[tuple[str, str], str] = {}
     junk = 0
     memo = {} if cache is None else cache
