@@ -43,10 +43,12 @@ from ingest.registry import ADAPTERS, available_adapters, get_adapter
 from ingest.runner import IngestSummary, OnBatch, PushResult, ingest_push, run_ingest
 from ingest.sources import SourceConfig, build_adapter, load_sources
 from ingest.store import SourceRef, ensure_source
+from ingest.world import POS_MAPPING, ingest_world, world_adapters
 
 __all__ = [
     "ADAPTERS",
     "CHANNELS",
+    "POS_MAPPING",
     "Adapter",
     "AdapterConfigError",
     "Address",
@@ -85,10 +87,12 @@ __all__ = [
     "ensure_source",
     "get_adapter",
     "ingest_push",
+    "ingest_world",
     "list_quarantine",
     "load_mapping",
     "load_sources",
     "parse_mapping",
     "replay_quarantine",
     "run_ingest",
+    "world_adapters",
 ]

@@ -26,6 +26,7 @@ from ingest import (
     load_mapping,
     load_sources,
     run_ingest,
+    world_adapters,
 )
 
 
@@ -39,6 +40,12 @@ from ingest import (
     help="Read FILE... with this mapping file.",
 )
 @click.option("--source", "source_name", help="The source name the records belong to.")
+@click.option(
+    "--world",
+    "world",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Ingest every file family of a demo world directory (FORMATS.md), one source each.",
+)
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=2000, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--no-resolve", is_flag=True, help="Do not resolve identities after each batch.")
@@ -52,6 +59,7 @@ def ingest(
     adapter_name: str | None,
     mapping_path: Path | None,
     source_name: str | None,
+    world: Path | None,
     batch_size: int,
     as_json: bool,
     no_resolve: bool,
@@ -65,8 +73,11 @@ def ingest(
       cdp ingest --adapter web.segment --source web events.jsonl
       cdp ingest --mapping pos.toml --source pos receipts.csv
     """
-    name, adapter = _choose(state, source_or_files, adapter_name, mapping_path, source_name)
     show = progress if progress is not None else sys.stderr.isatty()
+    if world is not None:
+        _ingest_world(state, world, batch_size, as_json, no_resolve, show)
+        return
+    name, adapter = _choose(state, source_or_files, adapter_name, mapping_path, source_name)
     reporter = _Progress(_total_lines(adapter)) if show else None
     summary = run_ingest(
         state.sessionmaker,
@@ -85,6 +96,33 @@ def ingest(
         click.echo(format_summary(summary))
     if summary.error:
         raise click.ClickException(f"ingest of {name!r} stopped: {summary.error}")
+
+
+def _ingest_world(
+    state: CliState, world: Path, batch_size: int, as_json: bool, no_resolve: bool, show: bool
+) -> None:
+    summaries = []
+    for name, adapter in world_adapters(world):
+        reporter = _Progress(_total_lines(adapter)) if show else None
+        summary = run_ingest(
+            state.sessionmaker,
+            adapter,
+            source=name,
+            batch_size=batch_size,
+            default_region=state.settings.default_region,
+            on_batch=None if no_resolve else identity_resolver(state.sessionmaker),
+            on_progress=reporter,
+        )
+        if reporter is not None:
+            click.echo("", err=True)
+        summaries.append(summary)
+        if not as_json:
+            click.echo(format_summary(summary))
+    if as_json:
+        click.echo(json.dumps([s.to_json() for s in summaries], indent=2))
+    failed = [s for s in summaries if s.error]
+    if failed:
+        raise click.ClickException(f"ingest of {failed[0].source!r} stopped: {failed[0].error}")
 
 
 def _choose(
