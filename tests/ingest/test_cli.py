@@ -4,7 +4,9 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
+from sqlalchemy.orm import Session
 
 from cdp.cli import cli
 from tests.ingest.conftest import FIXTURES
@@ -107,3 +109,27 @@ def test_example_sources_file_declares_every_built_in_adapter() -> None:
     assert {s.adapter for s in sources.values() if s.adapter} == set(ADAPTERS)
     assert sources["pos"].mapping is not None
     assert sources["pos"].mapping.is_file()
+
+
+def test_ingest_hands_committed_ids_to_identity_when_it_resolves(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import identity
+
+    calls: list[list[int]] = []
+
+    def resolve_records(session: Session, record_ids: list[int]) -> None:
+        assert session.in_transaction()
+        calls.append(record_ids)
+
+    monkeypatch.setattr(identity, "resolve_records", resolve_records, raising=False)
+    args = ["ingest", "--adapter", "web.segment", "--source", "web", "--batch-size", "5", EVENTS]
+
+    result = CliRunner().invoke(cli, args, env=_env(db_url, tmp_path))
+    skipped = CliRunner().invoke(
+        cli, [*args[:1], "--no-resolve", *args[1:]], env=_env(db_url, tmp_path)
+    )
+
+    assert result.exit_code == 0, result.output
+    assert skipped.exit_code == 0, skipped.output
+    assert [len(ids) for ids in calls] == [5, 2]
