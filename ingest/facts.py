@@ -167,8 +167,9 @@ def _write_orders(
         )
         result: Any = [(i, r["external_id"]) for i, r in zip(ids, rows, strict=True)]
     else:
+        core = models.Base.metadata.tables["orders"]
         result = session.execute(
-            insert(table).returning(table.id, table.external_id, sort_by_parameter_order=True),
+            insert(core).returning(core.c.id, core.c.external_id, sort_by_parameter_order=True),
             rows,
         )
     item_rows = [

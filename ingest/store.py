@@ -315,10 +315,12 @@ def _insert_records(
     if copy_connection(session) is not None:
         return _copy_records(session, source, records, now)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # The Core table, not the ORM entity: the ORM bulk path costs more than the insert.
+    table = models.Base.metadata.tables["source_records"]
     statement = (
-        dialect.insert(models.SourceRecord)
+        dialect.insert(table)
         .on_conflict_do_nothing(index_elements=["source_id", "external_id"])
-        .returning(models.SourceRecord.id, models.SourceRecord.external_id)
+        .returning(table.c.id, table.c.external_id)
     )
     rows = session.execute(statement, [_record_row(source, r, now) for r in records])
     return {external_id: record_id for record_id, external_id in rows}
