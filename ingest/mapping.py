@@ -44,7 +44,7 @@ import yaml
 from cdp.normalize import IDENTIFIER_KINDS
 from ingest.adapter import CHANNELS, Adapter, FileFormat
 from ingest.errors import AdapterConfigError, SkippableRecordError
-from ingest.fields import parse_timestamp, to_minor_units
+from ingest.fields import get_path, parse_timestamp, to_minor_units
 from ingest.observation import (
     RECORD_KINDS,
     Address,
@@ -258,7 +258,9 @@ class MappingAdapter(Adapter):
         m = self.mapping
         values: dict[str, str] = {}
         for target, column in m.fields.items():
-            if column not in record:
+            # A CSV row has every header column, so a missing one is a wrong mapping; JSON
+            # Lines records are sparse, and a missing key is just a blank cell.
+            if m.file_format == "csv" and column not in record:
                 raise SkippableRecordError(
                     f"the mapping's column {column!r} (for {target}) is not in this record; "
                     f"it has {', '.join(sorted(map(str, record)))}",
@@ -335,8 +337,9 @@ class MappingAdapter(Adapter):
 
 
 def _cell(record: Mapping[str, Any], column: str) -> str | None:
-    value = record.get(column)
-    if value is None:
+    """The cell's text; a dotted column (`customer.email`) reaches into JSON objects."""
+    value = record.get(column) if column in record else get_path(record, column)
+    if value is None or isinstance(value, dict | list):
         return None
     text = str(value).strip()
     return text or None

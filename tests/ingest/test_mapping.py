@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cdp import models
 from ingest.errors import AdapterConfigError
 from ingest.mapping import MappingAdapter, load_mapping, parse_mapping
-from ingest.observation import Identifier, OrderFact
+from ingest.observation import FeedbackFact, Identifier, OrderFact
 from ingest.runner import run_ingest
 from tests.ingest.conftest import FIXTURES
 
@@ -106,3 +106,25 @@ def test_missing_column_is_quarantined_with_its_name(
         row = session.scalar(select(models.Quarantine))
     assert row is not None
     assert "'loyalty_card'" in row.reason
+
+
+def test_jsonl_mapping_reaches_into_nested_objects_and_tolerates_missing_keys(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(
+        'channel = "social"\nkind = "feedback"\nformat = "jsonl"\nkey = "id"\n'
+        '[timestamp]\ncolumn = "meta.at"\n'
+        '[fields]\n"identifiers.email" = "user.email"\n"identifiers.phone" = "user.phone"\n'
+        '"feedback.text" = "body"\n"feedback.rating" = "stars"\n'
+        '[constants]\n"feedback.kind" = "survey"\n'
+    )
+    record = {"id": 7, "meta": {"at": "2026-01-01T00:00:00Z"}, "user": {"email": "a@b.io"},
+              "body": "ok", "stars": 4}  # fmt: skip
+
+    observation = MappingAdapter(load_mapping(path)).to_observation(record)
+
+    assert observation.identifiers == (Identifier("email", "a@b.io"),)
+    assert observation.external_id == "7"
+    (feedback,) = observation.facts
+    assert feedback == FeedbackFact(kind="survey", text="ok", rating=4)
