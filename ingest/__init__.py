@@ -42,7 +42,7 @@ from ingest.quarantine import (
 from ingest.registry import ADAPTERS, available_adapters, get_adapter
 from ingest.runner import IngestSummary, OnBatch, PushResult, ingest_push, run_ingest
 from ingest.sources import SourceConfig, build_adapter, load_sources
-from ingest.store import SourceRef, ensure_source
+from ingest.state import SourceRef, ensure_source
 from ingest.world import POS_MAPPING, ingest_world, world_adapters
 
 __all__ = [

@@ -22,7 +22,8 @@ from ingest.observation import (
 )
 
 if TYPE_CHECKING:
-    from ingest.store import PreparedRecord, SourceRef
+    from ingest.state import SourceRef
+    from ingest.store import PreparedRecord
 
 __all__ = ["bulk_insert", "copy_connection", "write_facts", "write_identifiers"]
 

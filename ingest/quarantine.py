@@ -18,7 +18,8 @@ from cdp import models
 from cdp.db import unit_of_work
 from ingest.adapter import Adapter, RawRecord
 from ingest.runner import OnBatch, transform
-from ingest.store import SourceRef, write_records
+from ingest.state import SourceRef
+from ingest.store import write_records
 
 __all__ = [
     "QuarantineCount",

@@ -27,15 +27,12 @@ from cdp.db import unit_of_work
 from ingest.adapter import MAX_RECORD_BYTES, Adapter, RawRecord
 from ingest.cursor import Cursor
 from ingest.errors import IngestError, SkippableRecordError
+from ingest.state import SourceRef, ensure_source, load_checkpoint, save_checkpoint
 from ingest.store import (
     BatchOutcome,
     PreparedRecord,
     QuarantineEntry,
-    SourceRef,
-    ensure_source,
-    load_checkpoint,
     prepare,
-    save_checkpoint,
     write_quarantine,
     write_records,
 )

@@ -38,17 +38,14 @@ from ingest.facts import (
     write_identifiers,
 )
 from ingest.observation import Observation
+from ingest.state import SourceRef
 
 __all__ = [
     "BatchOutcome",
     "PreparedRecord",
     "QuarantineEntry",
-    "SourceRef",
     "content_hash",
-    "ensure_source",
-    "load_checkpoint",
     "prepare",
-    "save_checkpoint",
     "write_quarantine",
     "write_records",
 ]
@@ -57,15 +54,6 @@ _IN_CHUNK = 900
 # One encoder for all: json.dumps with options builds a new encoder per call, which costs
 # more than the encoding itself on this hot path.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-_SECRET_MARKERS = ("token", "secret", "password", "key", "credential")
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    id: int
-    name: str
-    channel: str
-    adapter: str
 
 
 @dataclass(frozen=True)
@@ -134,50 +122,6 @@ def prepare(
         identifiers=tuple((kind, value, raw) for (kind, value), raw in seen.items()),
         junk_identifiers=junk,
     )
-
-
-# --- sources and checkpoints -------------------------------------------------------------------
-
-
-def ensure_source(
-    session: Session, *, name: str, channel: str, adapter: str, config: Mapping[str, Any]
-) -> SourceRef:
-    """The `sources` row for `name`, created or updated (credentials are never stored)."""
-    safe = {k: v for k, v in config.items() if not any(m in k.lower() for m in _SECRET_MARKERS)}
-    row = session.scalar(select(models.Source).where(models.Source.name == name))
-    if row is None:
-        row = models.Source(name=name, channel=channel, adapter=adapter, config=safe)
-        session.add(row)
-        session.flush()
-    elif (row.channel, row.adapter, row.config) != (channel, adapter, safe):
-        row.channel, row.adapter, row.config = channel, adapter, safe
-        session.flush()
-    return SourceRef(id=row.id, name=row.name, channel=row.channel, adapter=row.adapter)
-
-
-def load_checkpoint(session: Session, source_id: int, partition: str = "") -> dict[str, Any]:
-    state = session.scalar(
-        select(models.Checkpoint.state).where(
-            models.Checkpoint.source_id == source_id, models.Checkpoint.partition == partition
-        )
-    )
-    return dict(state or {})
-
-
-def save_checkpoint(
-    session: Session, source_id: int, state: Mapping[str, Any], partition: str = ""
-) -> None:
-    result = session.execute(
-        update(models.Checkpoint)
-        .where(models.Checkpoint.source_id == source_id, models.Checkpoint.partition == partition)
-        .values(state=dict(state), updated_at=utcnow())
-    )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        session.execute(
-            insert(models.Checkpoint).values(
-                source_id=source_id, partition=partition, state=dict(state), updated_at=utcnow()
-            )
-        )
 
 
 def write_quarantine(

@@ -12,7 +12,7 @@ from cdp import models
 from ingest.adapters import MetaLeadsAdapter, ShopifyOrdersAdapter, XMentionsAdapter
 from ingest.http import RetryPolicy
 from ingest.runner import run_ingest
-from ingest.store import load_checkpoint
+from ingest.state import load_checkpoint
 from tests.ingest.conftest import FIXTURES, counts
 from tests.ingest.fake_apis import FakeMetaLeads, FakeShopify, FakeXMentions, serve_in_thread
 
