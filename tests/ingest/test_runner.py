@@ -144,3 +144,26 @@ def test_rerun_of_file_with_bad_lines_keeps_each_bad_line_once(
     with session_factory() as session:
         attempts = list(session.scalars(select(models.Quarantine.attempts)))
     assert attempts == [2] * 8
+
+
+def test_insert_skips_keys_another_writer_stored_meanwhile(
+    session_factory: sessionmaker[Session],
+) -> None:
+    from cdp.db import unit_of_work
+    from cdp.types import utcnow
+    from ingest.runner import transform
+    from ingest.state import ensure_source
+    from ingest.store import _insert_records
+
+    run_ingest(session_factory, SegmentAdapter(files=[EVENTS]), source="web")
+    adapter = SegmentAdapter(files=[EVENTS])
+    prepared, _ = transform(adapter, list(adapter.fetch(None)), "US")
+
+    # As if a push stored these keys after this batch checked for them: on PostgreSQL the
+    # COPY hits the unique key and the batch retries through ON CONFLICT DO NOTHING.
+    with unit_of_work(session_factory) as session:
+        ref = ensure_source(session, name="web", channel="web", adapter="web.segment", config={})
+        inserted = _insert_records(session, ref, prepared[:3], utcnow())
+
+    assert inserted == {}
+    assert counts(session_factory)["records"] == 7
