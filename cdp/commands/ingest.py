@@ -21,7 +21,9 @@ from ingest import (
     AdapterConfigError,
     IngestSummary,
     MappingAdapter,
+    SourceConfig,
     build_adapter,
+    ensure_source,
     get_adapter,
     load_mapping,
     load_sources,
@@ -206,13 +208,36 @@ def format_summary(summary: IngestSummary) -> str:
     return "\n".join(lines)
 
 
+def _declared_kind(declaration: SourceConfig) -> tuple[str, str]:
+    """(channel, adapter name) of a declared source, without reading its secrets."""
+    if declaration.mapping is not None:
+        mapping = load_mapping(declaration.mapping)
+        return mapping.channel, mapping.name
+    assert declaration.adapter is not None
+    adapter_class = get_adapter(declaration.adapter)
+    return adapter_class.channel, adapter_class.name
+
+
 @click.command("sources")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @pass_state
 def sources(state: CliState, as_json: bool) -> None:
-    """List the sources declared in cdp.toml (and any ingested ad hoc), with their counts."""
+    """List the sources declared in cdp.toml (and any ingested ad hoc), with their counts.
+
+    Declared sources are registered in the database as they are listed, so a push source can
+    get its write key (`cdp keys create --role write --source NAME`) before any ingest.
+    """
     declared = load_sources(state.settings.sources_file)
     with unit_of_work(state.sessionmaker) as session:
+        for declaration in declared.values():
+            channel, adapter_name = _declared_kind(declaration)
+            ensure_source(
+                session,
+                name=declaration.name,
+                channel=channel,
+                adapter=adapter_name,
+                config=declaration.settings,
+            )
         stored = {
             name: (adapter, int(n or 0))
             for name, adapter, n in session.execute(

@@ -133,3 +133,31 @@ def test_ingest_hands_committed_ids_to_identity_when_it_resolves(
     assert result.exit_code == 0, result.output
     assert skipped.exit_code == 0, skipped.output
     assert [len(ids) for ids in calls] == [5, 2]
+
+
+def test_declared_push_source_gets_a_write_key_after_listing(db_url: str, tmp_path: Path) -> None:
+    (tmp_path / "cdp.toml").write_text('[sources.site]\nadapter = "web.segment"\n')
+    runner = CliRunner()
+
+    listed = runner.invoke(cli, ["sources", "--json"], env=_env(db_url, tmp_path))
+    created = runner.invoke(
+        cli, ["keys", "create", "--role", "write", "--source", "site"], env=_env(db_url, tmp_path)
+    )
+
+    assert json.loads(listed.stdout)[0]["records"] == 0
+    assert created.exit_code == 0, created.output
+    assert created.stdout.strip().startswith("cdp_")
+
+
+def test_sources_list_without_the_secrets_of_pull_sources_being_set(
+    db_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "cdp.toml").write_text(
+        '[sources.shop]\nadapter = "store.shopify"\nshop_url = "https://x.test"\n'
+        'access_token_env = "NOT_SET_ANYWHERE"\n'
+    )
+
+    listed = CliRunner().invoke(cli, ["sources", "--json"], env=_env(db_url, tmp_path))
+
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout)[0]["adapter"] == "store.shopify"
