@@ -13,6 +13,7 @@ from cdp.config import Settings, mask_url
 from cdp.db import create_async_db_engine, make_async_sessionmaker
 from cdp.web.graphql import make_graphql_app
 from cdp.web.health import healthz
+from cdp.web.push import push_routes
 
 __all__ = ["create_app"]
 
@@ -36,5 +37,6 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        *push_routes(),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

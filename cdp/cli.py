@@ -10,7 +10,9 @@ import click
 from cdp.commands._common import CliState
 from cdp.commands.db import db
 from cdp.commands.demo import demo
+from cdp.commands.ingest import ingest, sources
 from cdp.commands.keys import keys
+from cdp.commands.quarantine import quarantine
 from cdp.commands.serve import serve
 from cdp.config import configure_logging, load_settings
 from cdp.errors import CdpError, ConfigError
@@ -32,8 +34,11 @@ def cli(ctx: click.Context) -> None:
 
 cli.add_command(db)
 cli.add_command(demo)
+cli.add_command(ingest)
 cli.add_command(keys)
+cli.add_command(quarantine)
 cli.add_command(serve)
+cli.add_command(sources)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,191 @@
+"""Push endpoints: a Segment-compatible tracking API and the SendGrid Event Webhook.
+
+- `POST /v1/identify|track|page|screen|alias|group` (one message) and `POST /v1/batch`
+  (`{"batch": [...]}`), authenticated like Segment's HTTP API: the source's write key as the
+  HTTP Basic user name, empty password. Segment and RudderStack SDKs send here unchanged.
+- `POST /webhooks/sendgrid`: the JSON array SendGrid posts; the write key as Basic user (put
+  it in the webhook URL: `https://<key>:@host/webhooks/sendgrid`) or as a Bearer token.
+
+Each write key belongs to one source (`cdp keys create --role write --source NAME`); the
+source's adapter reads the messages. The answer counts what was accepted (stored, or a
+resent duplicate) and rejected (quarantined, with reasons). After the request's transaction
+commits, identity resolves the new records when it provides `resolve_records`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import importlib
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from cdp import models
+from cdp.services import keys as key_service
+from ingest import AdapterConfigError, PushResult, SourceRef, get_adapter, ingest_push
+
+__all__ = ["MAX_BODY_BYTES", "push_routes"]
+
+log = logging.getLogger("cdp.push")
+MAX_BODY_BYTES = 4 * 1024 * 1024
+SEGMENT_CALLS = ("identify", "track", "page", "screen", "alias", "group")
+# analytics.js posts to one-letter paths and puts the write key in the body.
+_SHORT_CALLS = {
+    "i": "identify",
+    "t": "track",
+    "p": "page",
+    "s": "screen",
+    "a": "alias",
+    "g": "group",
+}
+
+
+class PushError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _write_key(request: Request, body: Any = None) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            user = base64.b64decode(value.strip()).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            raise PushError(401, "malformed Basic credentials") from None
+        if user:
+            return user
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if isinstance(body, dict) and isinstance(body.get("writeKey"), str) and body["writeKey"]:
+        return str(body["writeKey"])
+    raise PushError(401, "missing write key: send it as the HTTP Basic user name")
+
+
+async def _source(
+    session: AsyncSession, request: Request, adapter_name: str, body: Any
+) -> SourceRef:
+    try:
+        key = await key_service.authenticate_async(session, _write_key(request, body))
+    except key_service.InvalidKeyError as exc:
+        raise PushError(401, f"invalid write key: {exc}") from None
+    if key.role != "write" or key.source_id is None:
+        raise PushError(403, f"a {key.role!r} key cannot push; use a write key of the source")
+    source = await session.scalar(select(models.Source).where(models.Source.id == key.source_id))
+    if source is None or source.adapter != adapter_name:
+        found = source.adapter if source else None
+        raise PushError(
+            403, f"this key's source reads with {found!r}; this endpoint takes {adapter_name!r}"
+        )
+    return SourceRef(id=source.id, name=source.name, channel=source.channel, adapter=source.adapter)
+
+
+async def _body(request: Request) -> Any:
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise PushError(413, f"request body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise PushError(400, f"body is not JSON: {exc}") from None
+
+
+async def _push(
+    request: Request, adapter_name: str, body: Any, messages: Sequence[Any], where: str
+) -> PushResult:
+    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    region = request.app.state.settings.default_region
+    async with factory.begin() as session:
+        source = await _source(session, request, adapter_name, body)
+        adapter = get_adapter(adapter_name)()
+        result = await session.run_sync(
+            lambda sync: ingest_push(
+                sync, adapter, source, messages, position=where, default_region=region
+            )
+        )
+    if result.record_ids:
+        await _resolve(factory, result.record_ids)
+    return result
+
+
+async def _resolve(factory: async_sessionmaker[AsyncSession], record_ids: Sequence[int]) -> None:
+    resolve = getattr(importlib.import_module("identity"), "resolve_records", None)
+    if resolve is None:
+        return
+    async with factory.begin() as session:
+        await session.run_sync(lambda sync: resolve(sync, list(record_ids)))
+
+
+def _answer(result: PushResult) -> JSONResponse:
+    status = 400 if result.rejected and not result.accepted else 200
+    body = {
+        "success": status == 200,
+        "accepted": result.accepted,
+        "rejected": result.rejected,
+        "duplicates": result.duplicates,
+        "errors": list(result.errors[:20]),
+    }
+    return JSONResponse(body, status_code=status)
+
+
+def _error(exc: PushError) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Basic realm="cdp"'} if exc.status == 401 else None
+    return JSONResponse({"success": False, "error": str(exc)}, exc.status, headers=headers)
+
+
+async def segment_call(request: Request) -> JSONResponse:
+    call = _SHORT_CALLS.get(request.path_params["call"], request.path_params["call"])
+    try:
+        if call not in SEGMENT_CALLS and call != "batch":
+            raise PushError(404, f"unknown call {call!r}; use {', '.join(SEGMENT_CALLS)} or batch")
+        body = await _body(request)
+        messages = _segment_messages(call, body)
+        result = await _push(request, "web.segment", body, messages, f"push /v1/{call}")
+    except PushError as exc:
+        return _error(exc)
+    except AdapterConfigError as exc:
+        return _error(PushError(500, str(exc)))
+    return _answer(result)
+
+
+def _segment_messages(call: str, body: Any) -> list[Any]:
+    if not isinstance(body, dict):
+        raise PushError(400, "expected a JSON object")
+    if call != "batch":
+        message = {key: value for key, value in body.items() if key != "writeKey"}
+        return [{**message, "type": call}]
+    batch = body.get("batch")
+    if not isinstance(batch, list):
+        raise PushError(400, "a batch call needs a 'batch' list of messages")
+    shared = body.get("context")
+    return [
+        {"context": shared, **m} if isinstance(m, dict) and shared and "context" not in m else m
+        for m in batch
+    ]
+
+
+async def sendgrid_webhook(request: Request) -> JSONResponse:
+    try:
+        body = await _body(request)
+        if not isinstance(body, list):
+            raise PushError(400, "expected the JSON array of events SendGrid posts")
+        result = await _push(request, "email.sendgrid", None, body, "push /webhooks/sendgrid")
+    except PushError as exc:
+        return _error(exc)
+    return _answer(result)
+
+
+def push_routes() -> list[Route]:
+    return [
+        Route("/v1/{call}", segment_call, methods=["POST"]),
+        Route("/webhooks/sendgrid", sendgrid_webhook, methods=["POST"]),
+    ]

@@ -1,0 +1,201 @@
+"""The adapter base class: declare what a source is, fetch raw records, read one record.
+
+A channel adapter declares itself in class attributes and implements two methods:
+
+    class Reviews(Adapter):
+        name = "store.reviews"         # unique registry key
+        channel = "store"              # web, social, email or store
+        primary_key = "review_id"      # the payload field holding the natural key
+        file_format = "jsonl"          # how exported files are laid out
+
+        def to_observation(self, record: Mapping[str, Any]) -> Observation:   # pure
+            ...
+
+`fetch(since)` is the only I/O. The base class reads files (JSON Lines, a JSON array, JSON
+response pages, or CSV) given in `files`; an HTTP adapter overrides `fetch` to pull pages and
+falls back to the files when some are given. `to_observation` must be pure and deterministic;
+it raises `SkippableRecordError` for a malformed record. The runner owns batching, writes,
+checkpoints, retries and quarantine.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import httpx
+
+from ingest.errors import AdapterConfigError
+from ingest.fields import get_path
+from ingest.observation import Observation
+
+__all__ = ["CHANNELS", "Adapter", "FileFormat", "RawRecord"]
+
+CHANNELS = ("web", "social", "email", "store")
+FileFormat = Literal["jsonl", "json_array", "json_pages", "csv"]
+MAX_RECORD_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One record as read, before interpretation.
+
+    `payload` is the record (a JSON object) or None when it could not be read at all, in which
+    case `error` says why. `raw` is the text as received, kept for quarantine. `position` says
+    where it came from (`file.jsonl:12`, `page 3 #5`).
+    """
+
+    position: str
+    payload: Mapping[str, Any] | None
+    raw: str
+    error: str | None = None
+
+
+class Adapter:
+    """Base class of every channel adapter (see the module docstring and docs/adapters.md).
+
+    Args:
+        config: the source's settings from `cdp.toml` (URLs, ids, credentials).
+        files: files to read instead of pulling.
+        client: the `httpx.Client` HTTP adapters use (tests pass one with a MockTransport).
+    """
+
+    name: ClassVar[str]
+    channel: ClassVar[str]
+    primary_key: ClassVar[str]
+    cursor_field: ClassVar[str | None] = None
+    is_sorted: ClassVar[bool] = False
+    file_format: ClassVar[FileFormat] = "jsonl"
+    #: for `json_pages`: where a response page keeps its records (`orders`, `data`)
+    page_records_path: ClassVar[str] = "data"
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        *,
+        files: Sequence[Path] = (),
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.config: Mapping[str, Any] = dict(config or {})
+        self.files = tuple(Path(path) for path in files)
+        self.client = client
+
+    # --- the two methods an adapter writes -----------------------------------------------------
+
+    def fetch(self, since: str | None) -> Iterator[RawRecord]:
+        """Yield raw records, resuming after the cursor value `since` when the source can."""
+        if not self.files:
+            raise AdapterConfigError(
+                f"adapter {self.name!r} reads files only; give at least one file"
+            )
+        for path in self.files:
+            yield from self.read_file(path)
+
+    def to_observation(self, record: Mapping[str, Any]) -> Observation:
+        """Interpret one raw record. Pure: no I/O, same input gives the same output."""
+        raise NotImplementedError
+
+    # --- helpers the runner and subclasses use -------------------------------------------------
+
+    def cursor_value(self, record: Mapping[str, Any]) -> str | None:
+        if self.cursor_field is None:
+            return None
+        value = get_path(record, self.cursor_field)
+        return None if value is None else str(value)
+
+    def records_in_page(self, page: Mapping[str, Any]) -> list[Any]:
+        """The records of one API response page (override to enrich them, e.g. X authors)."""
+        records = get_path(page, self.page_records_path)
+        return records if isinstance(records, list) else []
+
+    def read_file(self, path: Path) -> Iterator[RawRecord]:
+        if not path.is_file():
+            raise AdapterConfigError(f"no such file: {str(path)!r}")
+        readers = {
+            "jsonl": _read_jsonl,
+            "json_array": _read_json_array,
+            "json_pages": self._read_json_page,
+            "csv": _read_csv,
+        }
+        yield from readers[self.file_format](path)
+
+    def _read_json_page(self, path: Path) -> Iterator[RawRecord]:
+        text = path.read_text(encoding="utf-8")
+        try:
+            page = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield RawRecord(f"{path.name}", None, text[:MAX_RECORD_BYTES], f"malformed JSON: {exc}")
+            return
+        if not isinstance(page, dict) or not isinstance(
+            get_path(page, self.page_records_path), list
+        ):
+            reason = (
+                f"not a response page: expected an object with a {self.page_records_path!r} list"
+            )
+            yield RawRecord(path.name, None, text[:MAX_RECORD_BYTES], reason)
+            return
+        yield from records_from_page(self.records_in_page(page), path.name)
+
+
+def records_from_page(records: Sequence[Any], where: str) -> Iterator[RawRecord]:
+    for index, record in enumerate(records):
+        yield _from_value(record, f"{where}#{index}", json.dumps(record, ensure_ascii=False))
+
+
+def _from_value(value: Any, position: str, raw: str) -> RawRecord:
+    if len(raw) > MAX_RECORD_BYTES:
+        return RawRecord(position, None, raw[:MAX_RECORD_BYTES], _oversized(len(raw)))
+    if not isinstance(value, dict):
+        return RawRecord(position, None, raw, f"expected a JSON object, got {type(value).__name__}")
+    return RawRecord(position, value, raw)
+
+
+def _oversized(size: int) -> str:
+    return f"oversized record: {size} bytes, limit {MAX_RECORD_BYTES}"
+
+
+def _read_jsonl(path: Path) -> Iterator[RawRecord]:
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            text = line.rstrip("\r\n")
+            if not text.strip():
+                continue
+            position = f"{path.name}:{number}"
+            if len(text) > MAX_RECORD_BYTES:
+                yield RawRecord(position, None, text[:MAX_RECORD_BYTES], _oversized(len(text)))
+                continue
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield RawRecord(position, None, text, f"malformed JSON: {exc}")
+                continue
+            yield _from_value(value, position, text)
+
+
+def _read_json_array(path: Path) -> Iterator[RawRecord]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield RawRecord(path.name, None, text[:MAX_RECORD_BYTES], f"malformed JSON: {exc}")
+        return
+    if not isinstance(value, list):
+        yield RawRecord(path.name, None, text[:MAX_RECORD_BYTES], "expected a JSON array")
+        return
+    yield from records_from_page(value, path.name)
+
+
+def _read_csv(path: Path) -> Iterator[RawRecord]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            position = f"{path.name}:{reader.line_num}"
+            raw = json.dumps(row, ensure_ascii=False)
+            if None in row:
+                yield RawRecord(position, None, raw, "row has more cells than the header")
+                continue
+            yield RawRecord(position, dict(row), raw)

@@ -1,0 +1,120 @@
+"""`social.x_mentions`: X API v2 mentions (`GET /2/users/:id/mentions`), pulled with
+`next_token` paging or read from saved response pages.
+
+Each tweet is an `interaction` record (a `mention` with its text and URL), keyed by tweet id,
+with identifiers `social_id` = `x:<author_id>` and `social_handle` = `x:<username>` from
+`includes.users`, whose `name` is the author's full name. The stored payload is the tweet
+with its author object attached under `author`. A mention that complains (words such as
+"refund", "broken", "never arrived") is also customer feedback of kind `complaint`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ingest.errors import SkippableRecordError
+from ingest.fields import optional_str, parse_timestamp, require_mapping, require_str
+from ingest.observation import Fact, FeedbackFact, Identifier, InteractionFact, Observation, Person
+from ingest.pull import HttpAdapter
+
+__all__ = ["COMPLAINT_TOPICS", "XMentionsAdapter", "complaint_topic"]
+
+COMPLAINT_TOPICS: dict[str, tuple[str, ...]] = {
+    "delivery": ("never arrived", "late", "delayed", "delivery", "lost package", "shipping"),
+    "product": ("broken", "damaged", "defective", "faulty", "stopped working", "doesn't work"),
+    "billing": ("refund", "charged twice", "overcharged", "billing", "money back"),
+    "service": ("rude", "no answer", "ignored", "worst", "terrible", "awful", "disappointed"),
+}
+_PATTERNS = {
+    topic: re.compile("|".join(rf"\b{re.escape(word)}\b" for word in words), re.IGNORECASE)
+    for topic, words in COMPLAINT_TOPICS.items()
+}
+
+
+def complaint_topic(text: str) -> str | None:
+    """The topic of the first complaint phrase found in `text`, or None."""
+    for topic, pattern in _PATTERNS.items():
+        if pattern.search(text):
+            return topic
+    return None
+
+
+class XMentionsAdapter(HttpAdapter):
+    """Settings: `user_id`, `bearer_token`, optional `base_url` (default https://api.x.com)."""
+
+    name = "social.x_mentions"
+    channel = "social"
+    primary_key = "id"
+    cursor_field = "created_at"
+    is_sorted = False
+    page_records_path = "data"
+    required_settings = ("user_id", "bearer_token")
+
+    def records_in_page(self, page: Mapping[str, Any]) -> list[Any]:
+        users = {
+            str(user.get("id")): user
+            for user in require_mapping(page, "includes").get("users", [])
+            if isinstance(user, Mapping)
+        }
+        tweets = page.get("data")
+        return [
+            {**tweet, "author": users[str(tweet.get("author_id"))]}
+            if isinstance(tweet, dict) and str(tweet.get("author_id")) in users
+            else tweet
+            for tweet in (tweets if isinstance(tweets, list) else [])
+        ]
+
+    def pages(self, since: str | None) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        base = str(self.config.get("base_url", "https://api.x.com")).rstrip("/")
+        url = f"{base}/2/users/{self.config['user_id']}/mentions"
+        headers = {"Authorization": f"Bearer {self.config['bearer_token']}"}
+        params: dict[str, Any] = {
+            "max_results": self.config.get("page_size", 100),
+            "tweet.fields": "created_at,author_id",
+            "expansions": "author_id",
+            "user.fields": "username,name",
+        }
+        if since:
+            moment = parse_timestamp(since, "cursor")
+            params["start_time"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        number = 0
+        while True:
+            number += 1
+            body, _ = self.get(url, params=params, headers=headers)
+            yield f"page {number}", body
+            token = require_mapping(body, "meta").get("next_token")
+            if not token:
+                return
+            params = {**params, "pagination_token": token}
+
+    def to_observation(self, record: Mapping[str, Any]) -> Observation:
+        tweet_id = require_str(record, "id")
+        text = require_str_text(record)
+        author_id = require_str(record, "author_id")
+        author = require_mapping(record, "author")
+        username = optional_str(author, "username")
+        identifiers = [Identifier("social_id", f"x:{author_id}")]
+        if username:
+            identifiers.append(Identifier("social_handle", f"x:{username}"))
+        url = f"https://x.com/{username or 'i'}/status/{tweet_id}"
+        facts: list[Fact] = [InteractionFact(type="mention", text=text, url=url)]
+        topic = complaint_topic(text)
+        if topic is not None:
+            facts.append(FeedbackFact(kind="complaint", text=text, sentiment=-1.0, topic=topic))
+        return Observation(
+            external_id=tweet_id,
+            kind="interaction",
+            occurred_at=parse_timestamp(record.get("created_at"), "created_at"),
+            identifiers=tuple(identifiers),
+            person=Person(full_name=optional_str(author, "name")),
+            facts=tuple(facts),
+        )
+
+
+def require_str_text(record: Mapping[str, Any]) -> str:
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise SkippableRecordError("expected the tweet's text", field="text", value=text)
+    return text

@@ -1,0 +1,374 @@
+"""Bulk writes of observed records, their identifiers and facts: no per-record round trips.
+
+One call of `write_records` writes one batch inside the caller's transaction:
+
+1. one query finds which natural keys `(source_id, external_id)` already exist, with their
+   content hash;
+2. new records are inserted in bulk (PostgreSQL: COPY into a temporary table, then one
+   `INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`; SQLite: one `executemany`);
+3. a record whose content changed replaces its earlier version in place (same id, `version`
+   + 1, `resolved_at` cleared so identity looks at it again), and its identifiers and facts
+   are rewritten; identical content is counted as a duplicate and not written;
+4. identifiers and facts of the new and replaced records go in with COPY (PostgreSQL) or
+   `executemany` (SQLite).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from sqlalchemy import String, any_, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from cdp import models
+from cdp.normalize import normalize_identifier
+from cdp.types import utcnow
+from ingest.facts import (
+    bulk_insert,
+    copy_connection,
+    next_ids,
+    write_facts,
+    write_identifiers,
+)
+from ingest.observation import Observation
+from ingest.state import SourceRef
+
+__all__ = [
+    "BatchOutcome",
+    "PreparedRecord",
+    "QuarantineEntry",
+    "content_hash",
+    "prepare",
+    "write_quarantine",
+    "write_records",
+]
+
+_IN_CHUNK = 900
+# One encoder for all: json.dumps with options builds a new encoder per call, which costs
+# more than the encoding itself on this hot path.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """An observation made ready to write: payload, hash, normalised identifiers."""
+
+    observation: Observation
+    payload: Mapping[str, Any]
+    payload_json: str
+    content_hash: str
+    identifiers: tuple[tuple[str, str, str], ...]  # (kind, value, raw_value)
+    junk_identifiers: int
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    position: str
+    raw: str
+    reason: str
+    field: str | None = None
+
+
+@dataclass
+class BatchOutcome:
+    new_ids: list[int] = field(default_factory=list)
+    replaced_ids: list[int] = field(default_factory=list)
+    duplicates: int = 0
+    junk_identifiers: int = 0
+
+    @property
+    def record_ids(self) -> list[int]:
+        return [*self.new_ids, *self.replaced_ids]
+
+
+def content_hash(payload_json_sorted: str) -> str:
+    return hashlib.sha256(payload_json_sorted.encode()).hexdigest()
+
+
+def prepare(
+    observation: Observation,
+    payload: Mapping[str, Any],
+    default_region: str,
+    cache: dict[tuple[str, str], str | None] | None = None,
+) -> PreparedRecord:
+    """Hash the payload and normalise identifiers (`cache` memoises normalisation in a batch)."""
+    canonical = _CANONICAL.encode(payload)
+    seen: dict[tuple[str, str], str] = {}
+    junk = 0
+    memo = {} if cache is None else cache
+    for identifier in observation.identifiers:
+        key = (identifier.kind, identifier.value)
+        if key in memo:
+            value = memo[key]
+        else:
+            value = memo[key] = normalize_identifier(*key, default_region)
+        if value is None:
+            junk += 1
+            continue
+        seen.setdefault((identifier.kind, value), identifier.value.strip()[:320])
+    return PreparedRecord(
+        observation=observation,
+        payload=payload,
+        # Key order is not kept by JSONB anyway; the canonical text doubles as the stored one.
+        payload_json=canonical,
+        content_hash=content_hash(canonical),
+        identifiers=tuple((kind, value, raw) for (kind, value), raw in seen.items()),
+        junk_identifiers=junk,
+    )
+
+
+def write_quarantine(
+    session: Session, source: SourceRef, entries: Sequence[QuarantineEntry]
+) -> None:
+    """Quarantine rejected records; the same raw record at the same position is kept once
+    (its `attempts` grows), so re-reading a file does not duplicate its bad lines."""
+    if not entries:
+        return
+    q = models.Quarantine
+    known: dict[tuple[str, str], int] = {}
+    positions = list({entry.position[:200] for entry in entries})
+    for start in range(0, len(positions), _IN_CHUNK):
+        rows = session.execute(
+            select(q.id, q.position, q.raw).where(
+                q.source_name == source.name, q.position.in_(positions[start : start + _IN_CHUNK])
+            )
+        )
+        known.update({(position, raw): row_id for row_id, position, raw in rows})
+    now = utcnow()
+    fresh: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in entries:
+        identity = (entry.position[:200], entry.raw)
+        field_name = entry.field[:200] if entry.field else None
+        if identity in known:
+            session.execute(
+                update(q)
+                .where(q.id == known[identity])
+                .values(attempts=q.attempts + 1, reason=entry.reason, field=field_name)
+            )
+            continue
+        fresh[identity] = {
+            "source_id": source.id,
+            "source_name": source.name,
+            "adapter": source.adapter,
+            "position": identity[0],
+            "raw": entry.raw,
+            "reason": entry.reason,
+            "field": field_name,
+            "created_at": now,
+            "attempts": 1,
+        }
+    if fresh:
+        session.execute(insert(q), list(fresh.values()))
+
+
+# --- records -----------------------------------------------------------------------------------
+
+
+def write_records(
+    session: Session, source: SourceRef, records: Sequence[PreparedRecord]
+) -> BatchOutcome:
+    """Write one batch in the caller's transaction; see the module docstring."""
+    outcome = BatchOutcome()
+    latest: dict[str, PreparedRecord] = {}
+    for record in records:
+        if record.observation.external_id in latest:
+            outcome.duplicates += 1
+        latest[record.observation.external_id] = record
+    existing = _existing(session, source.id, list(latest))
+    new: list[PreparedRecord] = []
+    changed: list[tuple[int, str | None, PreparedRecord]] = []
+    for external_id, record in latest.items():
+        found = existing.get(external_id)
+        if found is None:
+            new.append(record)
+        elif found[1] == record.content_hash:
+            outcome.duplicates += 1
+        else:
+            changed.append((found[0], found[2], record))
+    now = utcnow()
+    inserted = _insert_records(session, source, new, now)
+    outcome.duplicates += len(new) - len(inserted)
+    writes: list[tuple[int, str | None, PreparedRecord]] = [
+        (inserted[r.observation.external_id], None, r)
+        for r in new
+        if r.observation.external_id in inserted
+    ]
+    if changed:
+        _replace_records(session, changed, now)
+        writes.extend(changed)
+    _write_details(session, source, writes)
+    outcome.new_ids = [record_id for record_id, _, _ in writes[: len(writes) - len(changed)]]
+    outcome.replaced_ids = [record_id for record_id, _, _ in changed]
+    outcome.junk_identifiers = sum(r.junk_identifiers for _, _, r in writes)
+    return outcome
+
+
+def _existing(
+    session: Session, source_id: int, external_ids: list[str]
+) -> dict[str, tuple[int, str, str | None]]:
+    table = models.SourceRecord
+    found: dict[str, tuple[int, str, str | None]] = {}
+    is_pg = session.get_bind().dialect.name == "postgresql"
+    # PostgreSQL takes the whole batch as one array parameter (`= ANY`), which parses far
+    # faster than thousands of IN placeholders; SQLite caps the number of parameters.
+    step = max(len(external_ids), 1) if is_pg else _IN_CHUNK
+    for start in range(0, len(external_ids), step):
+        chunk = external_ids[start : start + step]
+        condition = (
+            table.external_id == any_(bindparam("ids", chunk, type_=postgresql.ARRAY(String)))
+            if is_pg
+            else table.external_id.in_(chunk)
+        )
+        rows = session.execute(
+            select(table.external_id, table.id, table.content_hash, table.profile_id).where(
+                table.source_id == source_id, condition
+            )
+        )
+        for external_id, record_id, digest, profile_id in rows:
+            found[external_id] = (record_id, digest, profile_id)
+    return found
+
+
+def _record_row(source: SourceRef, record: PreparedRecord, now: datetime) -> dict[str, Any]:
+    observation = record.observation
+    return {
+        "source_id": source.id,
+        "external_id": observation.external_id,
+        "kind": observation.kind,
+        "occurred_at": observation.occurred_at,
+        "received_at": now,
+        "payload": record.payload,
+        "attributes": observation.person.to_json(),
+        "content_hash": record.content_hash,
+        "version": 1,
+    }
+
+
+def _insert_records(
+    session: Session, source: SourceRef, records: Sequence[PreparedRecord], now: datetime
+) -> dict[str, int]:
+    if not records:
+        return {}
+    if copy_connection(session) is not None:
+        return _copy_records(session, source, records, now)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # The Core table, not the ORM entity: the ORM bulk path costs more than the insert.
+    table = models.Base.metadata.tables["source_records"]
+    statement = (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["source_id", "external_id"])
+        .returning(table.c.id, table.c.external_id)
+    )
+    rows = session.execute(statement, [_record_row(source, r, now) for r in records])
+    return {external_id: record_id for record_id, external_id in rows}
+
+
+_RECORD_COLUMNS = (
+    "source_id",
+    "external_id",
+    "kind",
+    "occurred_at",
+    "received_at",
+    "payload",
+    "attributes",
+    "content_hash",
+    "version",
+)
+
+
+def _copy_records(
+    session: Session, source: SourceRef, records: Sequence[PreparedRecord], now: datetime
+) -> dict[str, int]:
+    """COPY new records straight into `source_records` with ids drawn from its sequence.
+
+    The keys were checked absent just before; if a concurrent writer (a push) stored one of
+    them meanwhile, the savepoint rolls back and the batch goes through the slower
+    conflict-tolerant path instead.
+    """
+    ids = next_ids(session, "source_records", len(records))
+    rows = [
+        (record_id, *_copy_row(source, r, now)) for record_id, r in zip(ids, records, strict=True)
+    ]
+    try:
+        with session.begin_nested():
+            bulk_insert(session, "source_records", ("id", *_RECORD_COLUMNS), rows)
+    except psycopg.errors.UniqueViolation:
+        return _copy_records_tolerant(session, source, records, now)
+    return {r.observation.external_id: record_id for record_id, r in zip(ids, records, strict=True)}
+
+
+def _copy_row(source: SourceRef, r: PreparedRecord, now: datetime) -> tuple[Any, ...]:
+    observation = r.observation
+    return (
+        source.id,
+        observation.external_id,
+        observation.kind,
+        observation.occurred_at,
+        now,
+        r.payload_json,
+        observation.person.to_json(),
+        r.content_hash,
+        1,
+    )
+
+
+def _copy_records_tolerant(
+    session: Session, source: SourceRef, records: Sequence[PreparedRecord], now: datetime
+) -> dict[str, int]:
+    connection = session.connection()
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS _ingest_records (source_id bigint, external_id text, "
+        "kind text, occurred_at timestamptz, received_at timestamptz, payload jsonb, "
+        "attributes jsonb, content_hash text, version int, ord serial) ON COMMIT DELETE ROWS"
+    )
+    connection.exec_driver_sql("TRUNCATE _ingest_records")
+    rows = [_copy_row(source, r, now) for r in records]
+    bulk_insert(session, "_ingest_records", _RECORD_COLUMNS, rows)
+    columns = ", ".join(_RECORD_COLUMNS)
+    result = connection.exec_driver_sql(
+        f"INSERT INTO source_records ({columns}) SELECT {columns} "
+        "FROM _ingest_records ORDER BY ord "
+        "ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id, external_id"
+    )
+    return {external_id: record_id for record_id, external_id in result}
+
+
+def _replace_records(
+    session: Session, changed: Sequence[tuple[int, str | None, PreparedRecord]], now: datetime
+) -> None:
+    ids = [record_id for record_id, _, _ in changed]
+    for name in ("events", "orders", "interactions", "feedback", "consents"):
+        fact_table = models.Base.metadata.tables[name]
+        session.execute(delete(fact_table).where(fact_table.c.record_id.in_(ids)))
+    session.execute(delete(models.Identifier).where(models.Identifier.record_id.in_(ids)))
+    table = models.Base.metadata.tables["source_records"]
+    for record_id, _, record in changed:
+        observation = record.observation
+        session.execute(
+            update(table)
+            .where(table.c.id == record_id)
+            .values(
+                kind=observation.kind,
+                occurred_at=observation.occurred_at,
+                received_at=now,
+                payload=dict(record.payload),
+                attributes=observation.person.to_json(),
+                content_hash=record.content_hash,
+                version=table.c.version + 1,
+                resolved_at=None,
+            )
+        )
+
+
+def _write_details(
+    session: Session, source: SourceRef, writes: Sequence[tuple[int, str | None, PreparedRecord]]
+) -> None:
+    write_identifiers(session, writes)
+    write_facts(session, source, writes)
