@@ -23,10 +23,14 @@ class Example:
 
 OVERVIEW = """\
 # How many unified profiles, from how many source records?
+# Run it with the play button (or Ctrl-Enter).
 #
-# Run with the play button (or Ctrl-Enter). The other tabs hold more examples:
-# a profile 360, profiles seen in all four channels, and why two records merged.
-# With an API key, open "Headers" below and add {"Authorization": "Bearer YOUR_KEY"}.
+# More examples in the tabs above: a profile 360, profiles
+# seen in all four channels, why two records merged.
+# The docs (book icon, left) describe every type and field.
+#
+# With an API key: open "Headers" below and write
+#   {"Authorization": "Bearer YOUR_KEY"}
 query Overview {
   stats {
     sources
