@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any, cast
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from strawberry.asgi import GraphQL
 from strawberry.http import process_result
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import PreExecutionError
 
 from cdp.config import Settings
@@ -157,7 +158,7 @@ class GraphQLApp(GraphQL[Context, None]):
         return await _make_context(cast("Request", request))
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        return HTMLResponse(page_for(request))
+        return page_for(request)
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         if self.is_websocket_request(request):  # no subscriptions are served; refuse politely
@@ -172,8 +173,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 status_code=406,
                 media_type=JSON,
             )
-        request.state.graphql_media_type = media_type
-        request.state.graphql_request_error_status = None
+        request.state.graphql_statuses = []
         try:
             response = await super().run(request)
         except HTTPException as exc:
@@ -184,23 +184,40 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         body = process_result(result)
+        status = None
         if _never_executed(result):
             body.pop("data", None)
-            request.state.graphql_request_error_status = 500 if _is_server_fault(result) else 400
+            status = 500 if _is_server_fault(result) else 400
+        request.state.graphql_statuses.append(status)
         return body
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            # The spec's answer to a mutation sent with GET is 405, naming the method to use.
+            is_get = kwargs["request_adapter"].method == "GET"
+            if is_get and isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, f"{exc.reason}; send it with POST") from exc
+            raise
 
     def _finish(self, request: Request, response: Response, media_type: str) -> Response:
         if isinstance(response, StreamingResponse) or media_type in _STREAMED:
             return response
         response.headers["content-type"] = f"{media_type}; charset=utf-8"
-        status = request.state.graphql_request_error_status
-        if media_type == GRAPHQL_RESPONSE_JSON and status is not None:
-            response.status_code = status
+        statuses = request.state.graphql_statuses
+        # One status for one operation; a batch of several keeps strawberry's 200.
+        if media_type == GRAPHQL_RESPONSE_JSON and len(statuses) == 1 and statuses[0] is not None:
+            response.status_code = statuses[0]
         return response
 
 
 def _error_response(message: str, *, status_code: int, media_type: str) -> Response:
-    headers = {"accept": f"{GRAPHQL_RESPONSE_JSON}, {JSON}"} if status_code == 406 else None
+    headers = None
+    if status_code == 406:
+        headers = {"accept": f"{GRAPHQL_RESPONSE_JSON}, {JSON}"}
+    elif status_code == 405:
+        headers = {"allow": "POST"}
     return JSONResponse(
         {"errors": [{"message": message}]},
         status_code=status_code,

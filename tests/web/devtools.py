@@ -2,7 +2,8 @@
 
 Enough for the GraphiQL test: open a page, evaluate JavaScript in it, and record every network
 request the page makes (URLs from `Network.requestWillBeSent` and `Network.webSocketCreated`)
-and every uncaught exception. Chromium runs with a fresh profile and with its own background
+every uncaught exception and every error the browser logs (a blocked request, a policy
+violation). Chromium runs with a fresh profile and with its own background
 networking switched off, so the only traffic is what the page asks for.
 """
 
@@ -48,6 +49,7 @@ class Page:
     session_id: str
     requests: list[str] = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
+    log_errors: list[str] = field(default_factory=list)
 
     async def send(self, method: str, **params: Any) -> dict[str, Any]:
         return await self.browser.send(method, params, session_id=self.session_id)
@@ -82,6 +84,9 @@ class Page:
             self.requests.append(params["request"]["url"])
         elif method == "Network.webSocketCreated":
             self.requests.append(params["url"])
+        elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+            entry = params["entry"]
+            self.log_errors.append(f"{entry['source']}: {entry['text']} {entry.get('url', '')}")
         elif method == "Runtime.exceptionThrown":
             details = params["exceptionDetails"]
             self.exceptions.append(details.get("exception", {}).get("description") or str(details))
@@ -116,7 +121,7 @@ class Browser:
         )
         page = Page(self, attached["sessionId"])
         self._pages[page.session_id] = page
-        for domain in ("Network", "Page", "Runtime"):
+        for domain in ("Network", "Page", "Runtime", "Log"):
             await page.send(f"{domain}.enable")
         return page
 

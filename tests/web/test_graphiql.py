@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cdp import models
 from cdp.db import unit_of_work
-from cdp.web.graphiql import EXAMPLES
+from cdp.web.graphiql import CONTENT_SECURITY_POLICY, EXAMPLES, STATIC_DIR
 from tests.web.conftest import LiveServer, require_executable
 from tests.web.devtools import Page, launch
 
@@ -79,6 +79,7 @@ async def test_graphiql_runs_query_offline_when_opened_in_chromium(
     assert json.loads(shown) == {"data": {"stats": {"profiles": 3, "sourceRecords": 0}}}
     assert tabs == len(EXAMPLES)
     assert page.exceptions == []
+    assert page.log_errors == []
     local = [url for url in page.requests if url.startswith(live_server.base_url)]
     assert any(url.endswith("/graphiql.min.js") for url in local), page.requests
     assert f"{live_server.graphql_url}" in local
@@ -95,8 +96,20 @@ def test_graphiql_page_loads_only_local_assets_when_served(live_server: LiveServ
     assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
 
     assert page.status_code == 200
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert assets, page.text
     assert all(url.startswith("/graphiql/static/") or url.startswith("data:") for url in assets)
     for url in assets:
         if url.startswith("/"):
             assert httpx.get(f"{live_server.base_url}{url}", timeout=10).status_code == 200, url
+
+
+def test_vendored_assets_match_their_recorded_checksums() -> None:
+    import hashlib
+
+    lines = (STATIC_DIR / "SHA256SUMS").read_text().splitlines()
+    recorded = dict(reversed(line.split(maxsplit=1)) for line in lines)
+
+    assert len(recorded) == 6
+    for name, digest in recorded.items():
+        assert hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest() == digest, name

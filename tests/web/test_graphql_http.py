@@ -180,3 +180,15 @@ def test_get_query_is_executed_when_sent_as_url_parameters(client: TestClient) -
 
     assert response.status_code == 200
     assert response.json() == {"data": {"stats": {"sources": 0}}}
+
+
+def test_mutation_over_get_is_405_naming_post_when_sent(client: TestClient) -> None:
+    response = client.get(
+        "/graphql",
+        params={"query": "mutation { anything }"},
+        headers={"Accept": GRAPHQL_RESPONSE_JSON},
+    )
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert "send it with POST" in response.json()["errors"][0]["message"]

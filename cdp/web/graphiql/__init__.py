@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from cdp.web.graphiql.examples import EXAMPLES, Example
 
 __all__ = [
+    "CONTENT_SECURITY_POLICY",
     "EXAMPLES",
     "STATIC_DIR",
     "STATIC_ROUTE_NAME",
@@ -30,6 +31,18 @@ __all__ = [
 ]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+# Only this server may supply scripts, styles, fonts and answers: the browser itself then
+# enforces "works offline" (and a page that tried to reach out would show it in the console).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+_PAGE_HEADERS = {
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
 STATIC_ROUTE_NAME = "graphiql-static"
 _PAGE = Path(__file__).resolve().parent / "page.html"
 
@@ -55,15 +68,18 @@ def render_graphiql_page(*, endpoint: str, static: str) -> str:
     return _template().replace("{static}", static).replace("{config}", payload)
 
 
-def page_for(request: Request, *, endpoint_route: str = "graphql") -> str:
+def page_for(request: Request, *, endpoint_route: str = "graphql") -> HTMLResponse:
+    """The GraphiQL page as a response, with a policy that keeps the browser on this server."""
     static = request.url_for(STATIC_ROUTE_NAME, path="").path.rstrip("/")
     endpoint = request.url_for(endpoint_route).path
-    return render_graphiql_page(endpoint=endpoint, static=static)
+    return HTMLResponse(
+        render_graphiql_page(endpoint=endpoint, static=static), headers=_PAGE_HEADERS
+    )
 
 
 async def graphiql_page(request: Request) -> HTMLResponse:
     """`GET /graphiql`: the same page `/graphql` shows to browsers."""
-    return HTMLResponse(page_for(request))
+    return page_for(request)
 
 
 def static_files() -> StaticFiles:
