@@ -41,6 +41,13 @@ class DevToolsError(RuntimeError):
     """Chromium did not start, a command failed, or a wait ran out of time."""
 
 
+@dataclass(frozen=True)
+class LogEntry:
+    source: str  # "network", "security" (a policy violation), "javascript", ...
+    text: str
+    url: str
+
+
 @dataclass
 class Page:
     """One browser tab, attached through a flat session of the browser connection."""
@@ -49,7 +56,7 @@ class Page:
     session_id: str
     requests: list[str] = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
-    log_errors: list[str] = field(default_factory=list)
+    log_errors: list[LogEntry] = field(default_factory=list)
 
     async def send(self, method: str, **params: Any) -> dict[str, Any]:
         return await self.browser.send(method, params, session_id=self.session_id)
@@ -86,7 +93,7 @@ class Page:
             self.requests.append(params["url"])
         elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
             entry = params["entry"]
-            self.log_errors.append(f"{entry['source']}: {entry['text']} {entry.get('url', '')}")
+            self.log_errors.append(LogEntry(entry["source"], entry["text"], entry.get("url", "")))
         elif method == "Runtime.exceptionThrown":
             details = params["exceptionDetails"]
             self.exceptions.append(details.get("exception", {}).get("description") or str(details))
