@@ -218,6 +218,8 @@ def _error_response(message: str, *, status_code: int, media_type: str) -> Respo
         headers = {"accept": f"{GRAPHQL_RESPONSE_JSON}, {JSON}"}
     elif status_code == 405:
         headers = {"allow": "POST"}
+    elif status_code == 401:
+        headers = {"www-authenticate": "Bearer"}
     return JSONResponse(
         {"errors": [{"message": message}]},
         status_code=status_code,
