@@ -10,6 +10,8 @@ What this adds to strawberry's `GraphQL` view (the npm `graphql-http` audit suit
   (or `500` if a server fault stopped it), with `application/json` `200`, as the spec asks.
 - Transport errors (bad JSON, missing query, wrong parameter types) are GraphQL error bodies
   (`{"errors": [{"message": ...}]}`) in the negotiated media type, not plain text.
+- A bad API key (`InvalidKeyError` while building the context) is `401` with
+  `WWW-Authenticate: Bearer` and the reason as a GraphQL error.
 - Browsers asking for HTML get the offline GraphiQL page (`cdp.web.graphiql`).
 
 The schema and the per-request context come from the `schema` package through
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, VariableDefinitionNode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from strawberry.asgi import GraphQL
@@ -31,6 +33,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import PreExecutionError
 
 from cdp.config import Settings
+from cdp.services.keys import InvalidKeyError
 from cdp.web.graphiql import page_for
 from schema import Context, build_schema
 
@@ -124,15 +127,20 @@ def _never_executed(result: ExecutionResult) -> bool:
     """True for a request error: the document failed before any resolver ran.
 
     Parse and validation failures come back as `PreExecutionError`. Variable coercion failures
-    come back from graphql-core as a result with no data whose errors have no path; a field
-    error always has a path, even when it nulls the whole `data`.
+    come back from graphql-core as a result with no data whose errors all point at variable
+    definitions. Anything else without data (a field error that nulled it, a timeout) did
+    execute.
     """
     if isinstance(result, PreExecutionError):
         return True
+    errors = result.errors or ()
     return (
         result.data is None
-        and bool(result.errors)
-        and all(e.path is None for e in result.errors or ())
+        and bool(errors)
+        and all(
+            error.nodes and all(isinstance(node, VariableDefinitionNode) for node in error.nodes)
+            for error in errors
+        )
     )
 
 
@@ -178,6 +186,8 @@ class GraphQLApp(GraphQL[Context, None]):
             response = await super().run(request)
         except HTTPException as exc:
             return _error_response(exc.reason, status_code=exc.status_code, media_type=media_type)
+        except InvalidKeyError as exc:  # from the context: a bad, unknown or revoked key
+            return _error_response(str(exc), status_code=401, media_type=media_type)
         return self._finish(request, response, media_type)
 
     async def process_result(

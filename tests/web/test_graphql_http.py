@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import strawberry
+from graphql import GraphQLError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocket
+from strawberry.types import ExecutionResult
 
 from cdp.app import create_app
 from cdp.config import Settings
-from cdp.web.graphql import GRAPHQL_RESPONSE_JSON, JSON, _never_executed, negotiate_media_type
+from cdp.services.keys import InvalidKeyError
+from cdp.web.graphql import (
+    GRAPHQL_RESPONSE_JSON,
+    JSON,
+    GraphQLApp,
+    _never_executed,
+    negotiate_media_type,
+)
 
 
 @pytest.fixture
@@ -68,8 +84,24 @@ class _Query:
     def broken(self) -> str:
         raise ValueError("boom")
 
+    @strawberry.field
+    async def slow(self) -> str:
+        await asyncio.sleep(10)
+        return "late"
 
-_SCHEMA = strawberry.Schema(query=_Query)
+
+class _TimedSchema(strawberry.Schema):
+    """Stops execution after a deadline with a path-less error and no data, as a limit would."""
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            async with asyncio.timeout(0.05):
+                return await super().execute(*args, **kwargs)
+        except TimeoutError:
+            return ExecutionResult(data=None, errors=[GraphQLError("stopped: over time")])
+
+
+_SCHEMA = _TimedSchema(query=_Query)
 
 
 @pytest.mark.parametrize(
@@ -81,6 +113,7 @@ _SCHEMA = strawberry.Schema(query=_Query)
         ("query Q($id: ID!) { echo(id: $id) }", {}, True),
         ("{ broken }", None, False),
         ('{ echo(id: "1") }', None, False),
+        ("{ slow }", None, False),
     ],
     ids=[
         "parse-error",
@@ -89,6 +122,7 @@ _SCHEMA = strawberry.Schema(query=_Query)
         "missing-variable",
         "field-error-nulls-data",
         "ok",
+        "stopped-during-execution",
     ],
 )
 async def test_never_executed_tells_request_errors_from_field_errors(
@@ -192,3 +226,26 @@ def test_mutation_over_get_is_405_naming_post_when_sent(client: TestClient) -> N
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
     assert "send it with POST" in response.json()["errors"][0]["message"]
+
+
+class _KeyRefusingApp(GraphQLApp):
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Any:
+        raise InvalidKeyError("unknown key")
+
+
+def test_bad_key_is_401_with_reason_when_context_refuses_it() -> None:
+    view = _KeyRefusingApp(_SCHEMA)
+    app = Starlette(routes=[Route("/graphql", view, methods=["GET", "POST"])])
+
+    with TestClient(app) as client:
+        response = client.post(
+            "/graphql",
+            json={"query": '{ echo(id: "1") }'},
+            headers={"Authorization": "Bearer cdp_nope_nope", "Accept": GRAPHQL_RESPONSE_JSON},
+        )
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json() == {"errors": [{"message": "unknown key"}]}
