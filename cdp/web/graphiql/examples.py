@@ -23,14 +23,14 @@ class Example:
 
 
 OVERVIEW = """\
-# How many unified profiles, from how many source records,
-# seen in how many channels? Run it with the play button
-# (or Ctrl-Enter).
+# How many unified profiles, from how many source
+# records, seen in how many channels? Run it with
+# the play button (or Ctrl-Enter).
 #
-# More examples in the tabs above: a profile 360, profiles
-# seen in all four channels, why two records matched, how a
-# profile was built. The docs (book icon, left) describe
-# every type and field.
+# More examples in the tabs above: a profile 360,
+# profiles seen in all four channels, why two
+# records matched, how a profile was built. The docs
+# (book icon, left) describe every type and field.
 #
 # With an API key: open "Headers" below and write
 #   {"Authorization": "Bearer YOUR_KEY"}
@@ -60,13 +60,15 @@ query Overview {
 """
 
 PROFILE_360 = """\
-# Everything known about one person: the golden record,
-# identifiers with where and when they were seen, the source
-# records behind the profile, orders, events, interactions,
-# consents and merge history. Put a profile id in Variables
-# (a merged-away id answers with the survivor:
-# isRedirected). profileByIdentifier(kind: EMAIL, value: "...")
-# finds one by email, phone, customer id...
+# Everything known about one person: the golden
+# record, identifiers with where and when they were
+# seen, the source records behind the profile,
+# orders, events, interactions, consents and merge
+# history. Put a profile id in Variables (a
+# merged-away id answers with the survivor:
+# isRedirected). profileByIdentifier(kind: EMAIL,
+# value: "...") finds one by email, phone, customer
+# id...
 query Profile360($id: ID!) {
   profile(id: $id) {
     id
@@ -98,7 +100,11 @@ query Profile360($id: ID!) {
         channel
         status
         total { amount currency }
-        items { name quantity unitPrice { amount currency } }
+        items {
+          name
+          quantity
+          unitPrice { amount currency }
+        }
       }
     }
     events(first: 10) {
@@ -108,17 +114,27 @@ query Profile360($id: ID!) {
       nodes { occurredAt channel type text }
     }
     consents { purpose status channel occurredAt }
-    mergeHistory { action actor reason createdAt otherProfileId }
+    mergeHistory {
+      action
+      actor
+      reason
+      createdAt
+      otherProfileId
+    }
   }
 }
 """
 
 SEEN_IN_ALL_CHANNELS = """\
-# Profiles seen in all four channels (web, social, email and
-# store), most channels and records first. Page on with
-# after: "<endCursor>".
+# Profiles seen in all four channels (web, social,
+# email and store), most channels and records first.
+# Page on with after: "<endCursor>".
 query SeenInAllChannels {
-  profiles(first: 20, filter: { minChannels: 4 }, orderBy: RECORD_COUNT_DESC) {
+  profiles(
+    first: 20
+    filter: { minChannels: 4 }
+    orderBy: RECORD_COUNT_DESC
+  ) {
     totalCount
     nodes {
       id
@@ -134,11 +150,12 @@ query SeenInAllChannels {
 """
 
 WHY_MERGED = """\
-# Why are two source records the same person (or not)? The
-# weight each field contributed, the total and the decision,
-# and whatever kept them apart. Put two source record ids in
-# Variables (from a profile's sourceRecords, or from the
-# links of "HowProfileWasBuilt").
+# Why are two source records the same person (or
+# not)? The weight each field contributed, the total
+# and the decision, and whatever kept them apart.
+# Put two source record ids in Variables (from a
+# profile's sourceRecords, or from the links of
+# "HowProfileWasBuilt").
 query WhyMerged($left: ID!, $right: ID!) {
   compare(left: $left, right: $right, records: true) {
     ... on Comparison {
@@ -155,15 +172,24 @@ query WhyMerged($left: ID!, $right: ID!) {
 """
 
 HOW_PROFILE_WAS_BUILT = """\
-# How a profile was built: its records, and every link between
-# them with the rule or score that made it.
+# How a profile was built: its records, and every
+# link between them with the rule or score that made
+# it.
 query HowProfileWasBuilt($id: ID!) {
   explainProfile(id: $id) {
     ... on ProfileExplanation {
       profileId
       status
       records { recordId source externalId kind occurredAt }
-      links { leftRecordId rightRecordId method rule decision score reason }
+      links {
+        leftRecordId
+        rightRecordId
+        method
+        rule
+        decision
+        score
+        reason
+      }
     }
     ... on Problem { message }
   }
