@@ -8,8 +8,9 @@ What this adds to strawberry's `GraphQL` view (the npm `graphql-http` audit suit
 - A request that never executed (unparsable document, validation failure, variable coercion
   failure) has no `data` entry; with `application/graphql-response+json` it is answered `400`
   (or `500` if a server fault stopped it), with `application/json` `200`, as the spec asks.
-- Transport errors (bad JSON, missing query, wrong parameter types) are GraphQL error bodies
-  (`{"errors": [{"message": ...}]}`) in the negotiated media type, not plain text.
+- Transport errors (bad JSON, a body that is not a JSON object, missing query, wrong parameter
+  types) are GraphQL error bodies (`{"errors": [{"message": ...}]}`) in the negotiated media
+  type, not plain text, and never a 500.
 - A bad API key (`InvalidKeyError` while building the context) is `401` with
   `WWW-Authenticate: Bearer` and the reason as a GraphQL error.
 - Browsers asking for HTML get the offline GraphiQL page (`cdp.web.graphiql`).
@@ -23,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, VariableDefinitionNode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -200,6 +201,24 @@ class GraphQLApp(GraphQL[Context, None]):
             status = 500 if _is_server_fault(result) else 400
         request.state.graphql_statuses.append(status)
         return body
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return super().parse_json(data)
+        except UnicodeDecodeError:  # strawberry only expects JSONDecodeError, and gives a 500
+            raise HTTPException(400, "Unable to parse request body as JSON: not UTF-8") from None
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
+        # strawberry expects a JSON object (or a list, for batches) and fails with a 500 on
+        # any other JSON value; a top-level object or array is known from its first byte.
+        if request.method == "POST" and "json" in (request.content_type or ""):
+            body = await request.get_body()
+            if body.lstrip()[:1] not in (b"{", b"["):
+                raise HTTPException(
+                    400,
+                    'The request body must be a JSON object such as {"query": "{ __typename }"}',
+                )
+        return await super().parse_http_body(request)
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:

@@ -52,6 +52,7 @@ def test_fuzzed_operations_never_cause_server_error(
             max_examples=MAX_EXAMPLES,
             deadline=None,
             database=None,
+            derandomize=True,
             suppress_health_check=list(HealthCheck),
         )
         def fuzz(case: Any) -> None:

@@ -176,8 +176,24 @@ def test_invalid_document_is_200_without_data_when_plain_json(client: TestClient
         (b'{"query": 1}', "application/json", "`query` must be a string"),
         (b'{"query": "{ stats { profiles } }", "variables": []}', JSON, "`variables` must be"),
         (b"{ stats { profiles } }", "text/plain", "Unsupported content type"),
+        (b'{"query": "\xff"}', JSON, "not UTF-8"),
+        (b'"{ stats { profiles } }"', JSON, "must be a JSON object"),
+        (b"null", JSON, "must be a JSON object"),
+        (b"5", JSON, "must be a JSON object"),
+        (b"", JSON, "must be a JSON object"),
     ],
-    ids=["bad-json", "missing-query", "query-not-string", "variables-not-map", "content-type"],
+    ids=[
+        "bad-json",
+        "missing-query",
+        "query-not-string",
+        "variables-not-map",
+        "content-type",
+        "not-utf8",
+        "string-body",
+        "null-body",
+        "number-body",
+        "empty-body",
+    ],
 )
 def test_bad_request_is_400_graphql_error_naming_the_problem_when_sent(
     client: TestClient, content: bytes, content_type: str, message: str
