@@ -15,7 +15,7 @@ import itertools
 import json
 import subprocess
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ class Page:
     browser: Browser
     session_id: str
     requests: list[str] = field(default_factory=list)
+    responses: list[tuple[str, str]] = field(default_factory=list)  # (resource type, URL)
     exceptions: list[str] = field(default_factory=list)
     log_errors: list[LogEntry] = field(default_factory=list)
 
@@ -80,6 +81,14 @@ class Page:
                 raise DevToolsError(f"waited {timeout} s for {expression!r}; last value {value!r}")
             await asyncio.sleep(0.1)
 
+    async def wait_until(self, condition: Callable[[], bool], *, timeout: float = 30.0) -> None:
+        """Wait until `condition` (over what was recorded) holds, or DevToolsError."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise DevToolsError(f"waited {timeout} s for a condition on recorded events")
+            await asyncio.sleep(0.1)
+
     async def screenshot(self, path: Path) -> None:
         import base64
 
@@ -89,6 +98,8 @@ class Page:
     def on_event(self, method: str, params: dict[str, Any]) -> None:
         if method == "Network.requestWillBeSent":
             self.requests.append(params["request"]["url"])
+        elif method == "Network.responseReceived":
+            self.responses.append((params.get("type", ""), params["response"]["url"]))
         elif method == "Network.webSocketCreated":
             self.requests.append(params["url"])
         elif method == "Log.entryAdded" and params["entry"]["level"] == "error":

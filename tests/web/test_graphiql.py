@@ -8,6 +8,7 @@ Debian's `chromium` (`.ci/run` installs it); without it the test skips, and fail
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -21,7 +22,7 @@ from cdp import models
 from cdp.db import unit_of_work
 from cdp.web.graphiql import CONTENT_SECURITY_POLICY, EXAMPLES, STATIC_DIR
 from tests.web.conftest import LiveServer, require_executable
-from tests.web.devtools import Page, launch
+from tests.web.devtools import DevToolsError, Page, launch
 
 QUERY = "{ stats { profiles sourceRecords } }"
 _EDITOR = "document.querySelector({selector}).CodeMirror"
@@ -47,17 +48,38 @@ def _add_profiles(session_factory: sessionmaker[Session], *, active: int, merged
         )
 
 
-async def _run_query_through_the_ui(page: Page, query: str, headers: dict[str, str]) -> str:
+async def _type(page: Page, editor: str, text: str) -> None:
+    """Set an editor's text, and again until GraphiQL's own state updates leave it in place."""
+    for _ in range(20):
+        await page.evaluate(f"{editor}.setValue({json.dumps(text)})")
+        await asyncio.sleep(0.3)
+        if await page.evaluate(f"{editor}.getValue()") == text:
+            return
+    raise DevToolsError(f"the editor {editor!r} would not keep {text!r}")
+
+
+async def _run_query_through_the_ui(
+    page: Page, graphql_url: str, query: str, headers: dict[str, str]
+) -> str:
     await page.wait_for("!!document.querySelector('.graphiql-execute-button')")
     await page.wait_for(f"!!{QUERY_EDITOR}")
-    await page.evaluate(f"{QUERY_EDITOR}.setValue({json.dumps(query)})")
+    # GraphiQL introspects on load and re-renders with the schema; type after that.
+    await page.wait_until(lambda: ("Fetch", graphql_url) in page.responses, timeout=60)
     await page.evaluate("document.querySelector('button[data-name=\"headers\"]').click()")
     await page.wait_for(f"!!{TOOL_EDITOR}")
-    await page.evaluate(f"{TOOL_EDITOR}.setValue({json.dumps(json.dumps(headers))})")
+    await _type(page, TOOL_EDITOR, json.dumps(headers))
+    await _type(page, QUERY_EDITOR, query)
     await page.evaluate("document.querySelector('.graphiql-execute-button').click()")
-    return str(
-        await page.wait_for(f"{RESULT}.getValue().includes('\"data\"') && {RESULT}.getValue()")
-    )
+    try:
+        return str(
+            await page.wait_for(
+                f"{RESULT}.getValue().includes('\"stats\"') && {RESULT}.getValue()", timeout=60
+            )
+        )
+    except DevToolsError as error:
+        shown = await page.evaluate(f"{RESULT}.getValue()")
+        typed = await page.evaluate(f"{QUERY_EDITOR}.getValue()")
+        raise DevToolsError(f"{error}; result pane: {shown!r}; query editor: {typed!r}") from None
 
 
 def _left_the_machine(url: str, base_url: str) -> bool:
@@ -74,7 +96,9 @@ async def test_graphiql_runs_query_offline_when_opened_in_chromium(
         page = await browser.new_page()
         await page.send("Page.navigate", url=live_server.graphql_url)
         try:
-            shown = await _run_query_through_the_ui(page, QUERY, live_server.auth_headers)
+            shown = await _run_query_through_the_ui(
+                page, live_server.graphql_url, QUERY, live_server.auth_headers
+            )
             tabs = await page.evaluate("document.querySelectorAll('.graphiql-tab').length")
         finally:
             await page.screenshot(tmp_path / "graphiql.png")
