@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Mount, Route
 
 from cdp.config import Settings, mask_url
 from cdp.db import create_async_db_engine, make_async_sessionmaker
+from cdp.web.graphiql import STATIC_ROUTE_NAME, graphiql_page, static_files
 from cdp.web.graphql import make_graphql_app
 from cdp.web.health import healthz
 from cdp.web.push import push_routes
@@ -33,10 +35,12 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await engine.dispose()
 
-    graphql = make_graphql_app()
+    graphql = make_graphql_app(settings)
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
+        Route("/graphiql", graphiql_page, methods=["GET"]),
+        Mount("/graphiql/static", GZipMiddleware(static_files()), name=STATIC_ROUTE_NAME),
         *push_routes(),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -1,20 +1,261 @@
+"""GraphQL over HTTP: strawberry's ASGI view, made to follow the GraphQL-over-HTTP spec.
+
+What this adds to strawberry's `GraphQL` view (the npm `graphql-http` audit suite checks it):
+
+- Content negotiation: the response is `application/graphql-response+json` when the client's
+  `Accept` header prefers it, `application/json` when it prefers that, sends `*/*` or sends no
+  `Accept` at all (the spec's legacy default), and `406 Not Acceptable` when it accepts neither.
+- A request that never executed (unparsable document, validation failure, variable coercion
+  failure) has no `data` entry; with `application/graphql-response+json` it is answered `400`
+  (or `500` if a server fault stopped it), with `application/json` `200`, as the spec asks.
+- Transport errors (bad JSON, a body that is not a JSON object, missing query, wrong parameter
+  types) are GraphQL error bodies (`{"errors": [{"message": ...}]}`) in the negotiated media
+  type, not plain text, and never a 500.
+- A bad API key (`InvalidKeyError` while building the context) is `401` with
+  `WWW-Authenticate: Bearer` and the reason as a GraphQL error.
+- Browsers asking for HTML get the offline GraphiQL page (`cdp.web.graphiql`).
+
+The schema and the per-request context come from the `schema` package through
+`_build_schema` and `_make_context` below: the only two places this module calls it.
+"""
+
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError, VariableDefinitionNode
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from strawberry.asgi import GraphQL
+from strawberry.http import process_result
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.execution import PreExecutionError
+
+from cdp.config import Settings
+from cdp.services.keys import InvalidKeyError
+from cdp.web.graphiql import page_for
 from schema import Context, build_schema
+
+if TYPE_CHECKING:
+    import strawberry
+    from starlette.websockets import WebSocket
+    from strawberry.http import GraphQLHTTPResponse
+    from strawberry.types import ExecutionResult
+
+__all__ = [
+    "GRAPHQL_RESPONSE_JSON",
+    "JSON",
+    "GraphQLApp",
+    "make_graphql_app",
+    "negotiate_media_type",
+]
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+JSON = "application/json"
+# Media types strawberry streams itself (incremental delivery, subscriptions over SSE).
+_STREAMED = frozenset({"multipart/mixed", "text/event-stream"})
+_UTF8 = frozenset({"utf-8", "utf8"})
+
+
+# --- the seam with the `schema` package (kept to these two functions) ---------------------
+
+
+def _build_schema(settings: Settings) -> strawberry.Schema:
+    return build_schema()
+
+
+async def _make_context(request: Request) -> Context:
+    state = request.app.state
+    return Context(settings=state.settings, sessionmaker=state.sessionmaker)
+
+
+# --- content negotiation -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Range:
+    media_type: str
+    quality: float
+    position: int
+
+
+def _parse_accept(header: str) -> list[_Range]:
+    ranges: list[_Range] = []
+    for position, item in enumerate(header.split(",")):
+        media_type, *raw_params = (part.strip() for part in item.split(";"))
+        params = {
+            key.strip().lower(): value.strip().strip('"').lower()
+            for key, _, value in (param.partition("=") for param in raw_params)
+        }
+        if not media_type or params.get("charset", "utf-8") not in _UTF8:
+            continue
+        try:
+            quality = float(params.get("q", "1"))
+        except ValueError:
+            quality = 0.0
+        if quality > 0:
+            ranges.append(_Range(media_type.lower(), quality, position))
+    return sorted(ranges, key=lambda r: (-r.quality, r.position))
+
+
+def negotiate_media_type(accept: str | None) -> str | None:
+    """The response media type for an `Accept` header, or None when nothing fits (406).
+
+    The highest-priority range wins; `application/*`, `*/*` and a missing header mean
+    `application/json`, the spec's default for clients that predate
+    `application/graphql-response+json`.
+
+        >>> negotiate_media_type("application/graphql-response+json, application/json;q=0.9")
+        'application/graphql-response+json'
+        >>> negotiate_media_type(None)
+        'application/json'
+    """
+    if not accept or not accept.strip():
+        return JSON
+    for accepted in _parse_accept(accept):
+        if accepted.media_type == GRAPHQL_RESPONSE_JSON:
+            return GRAPHQL_RESPONSE_JSON
+        if accepted.media_type in {JSON, "application/*", "*/*"}:
+            return JSON
+        if accepted.media_type in _STREAMED:
+            return accepted.media_type
+    return None
+
+
+def _never_executed(result: ExecutionResult) -> bool:
+    """True for a request error: the document failed before any resolver ran.
+
+    Parse and validation failures come back as `PreExecutionError`. Variable coercion failures
+    come back from graphql-core as a result with no data whose errors all point at variable
+    definitions. Anything else without data (a field error that nulled it, a timeout) did
+    execute.
+    """
+    if isinstance(result, PreExecutionError):
+        return True
+    errors = result.errors or ()
+    return (
+        result.data is None
+        and bool(errors)
+        and all(
+            error.nodes and all(isinstance(node, VariableDefinitionNode) for node in error.nodes)
+            for error in errors
+        )
+    )
+
+
+def _is_server_fault(result: ExecutionResult) -> bool:
+    return any(
+        error.original_error is not None and not isinstance(error.original_error, GraphQLError)
+        for error in result.errors or ()
+    )
+
+
+# --- the view --------------------------------------------------------------------------------
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    """strawberry's ASGI view with spec-conformant negotiation, status codes and error bodies."""
+
+    def __init__(self, schema: strawberry.Schema) -> None:
+        super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=False)
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        state = request.app.state
-        return Context(settings=state.settings, sessionmaker=state.sessionmaker)
+        return await _make_context(cast("Request", request))
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return page_for(request)
+
+    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
+        if self.is_websocket_request(request):  # no subscriptions are served; refuse politely
+            return await super().run(request)
+        if self.should_render_graphql_ide(self.request_adapter_class(request)):
+            return await super().run(request)
+        media_type = negotiate_media_type(request.headers.get("accept"))
+        if media_type is None:
+            return _error_response(
+                f"Not acceptable: {request.headers.get('accept')!r}; accept "
+                f"{GRAPHQL_RESPONSE_JSON} or {JSON}",
+                status_code=406,
+                media_type=JSON,
+            )
+        request.state.graphql_statuses = []
+        try:
+            response = await super().run(request)
+        except HTTPException as exc:
+            return _error_response(exc.reason, status_code=exc.status_code, media_type=media_type)
+        except InvalidKeyError as exc:  # from the context: a bad, unknown or revoked key
+            return _error_response(str(exc), status_code=401, media_type=media_type)
+        return self._finish(request, response, media_type)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        body = process_result(result)
+        status = None
+        if _never_executed(result):
+            body.pop("data", None)
+            status = 500 if _is_server_fault(result) else 400
+        request.state.graphql_statuses.append(status)
+        return body
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return super().parse_json(data)
+        except UnicodeDecodeError:  # strawberry only expects JSONDecodeError, and gives a 500
+            raise HTTPException(400, "Unable to parse request body as JSON: not UTF-8") from None
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
+        # strawberry expects a JSON object (or a list, for batches) and fails with a 500 on
+        # any other JSON value; a top-level object or array is known from its first byte.
+        if request.method == "POST" and "json" in (request.content_type or ""):
+            body = await request.get_body()
+            if body.lstrip()[:1] not in (b"{", b"["):
+                raise HTTPException(
+                    400,
+                    'The request body must be a JSON object such as {"query": "{ __typename }"}',
+                )
+        return await super().parse_http_body(request)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            # The spec's answer to a mutation sent with GET is 405, naming the method to use.
+            is_get = kwargs["request_adapter"].method == "GET"
+            if is_get and isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, f"{exc.reason}; send it with POST") from exc
+            raise
+
+    def _finish(self, request: Request, response: Response, media_type: str) -> Response:
+        if isinstance(response, StreamingResponse) or media_type in _STREAMED:
+            return response
+        response.headers["content-type"] = f"{media_type}; charset=utf-8"
+        statuses = request.state.graphql_statuses
+        # One status for one operation; a batch of several keeps strawberry's 200.
+        if media_type == GRAPHQL_RESPONSE_JSON and len(statuses) == 1 and statuses[0] is not None:
+            response.status_code = statuses[0]
+        return response
 
 
-def make_graphql_app() -> GraphQLApp:
-    return GraphQLApp(build_schema(), graphql_ide="graphiql")
+def _error_response(message: str, *, status_code: int, media_type: str) -> Response:
+    headers = None
+    if status_code == 406:
+        headers = {"accept": f"{GRAPHQL_RESPONSE_JSON}, {JSON}"}
+    elif status_code == 405:
+        headers = {"allow": "POST"}
+    elif status_code == 401:
+        headers = {"www-authenticate": "Bearer"}
+    return JSONResponse(
+        {"errors": [{"message": message}]},
+        status_code=status_code,
+        media_type=f"{media_type}; charset=utf-8",
+        headers=headers,
+    )
+
+
+def make_graphql_app(settings: Settings) -> GraphQLApp:
+    return GraphQLApp(_build_schema(settings))

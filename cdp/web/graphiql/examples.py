@@ -1,0 +1,205 @@
+"""Example queries preloaded as GraphiQL tabs, for analysts. Edit here; nothing else knows them.
+
+Each example is a tab: a title (shown as the operation name), the document, and variables.
+They are written against the schema of issue 5 as the `schema` branch serves it (`overview`,
+`profile(id:)`, `profiles(first:, filter:)`, `compare`, `explainProfile`);
+`tests/web/test_graphiql_examples.py` validates every example whose root fields exist in the
+served schema, so a renamed field or argument shows up as a failing test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["EXAMPLES", "Example"]
+
+
+@dataclass(frozen=True)
+class Example:
+    title: str
+    query: str
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+OVERVIEW = """\
+# How many unified profiles, from how many source
+# records, seen in how many channels? Run it with
+# the play button (or Ctrl-Enter).
+#
+# More examples in the tabs above: a profile 360,
+# profiles seen in all four channels, why two
+# records matched, how a profile was built. The docs
+# (book icon, left) describe every type and field.
+#
+# With an API key: open "Headers" below and write
+#   {"Authorization": "Bearer YOUR_KEY"}
+query Overview {
+  overview {
+    totals {
+      profiles
+      sourceRecords
+      resolvedRecords
+      mergedProfiles
+      identifiers
+      sources
+      channels
+    }
+    profilesByChannel { key profiles }
+    profilesByChannelCount { key profiles }
+    profilesByRecordCount { key profiles }
+    mergeStats {
+      merges
+      splits
+      manualActions
+      pendingReviews
+      forbiddenLinks
+    }
+  }
+}
+"""
+
+PROFILE_360 = """\
+# Everything known about one person: the golden
+# record, identifiers with where and when they were
+# seen, the source records behind the profile,
+# orders, events, interactions, consents and merge
+# history. Put a profile id in Variables (a
+# merged-away id answers with the survivor:
+# isRedirected). profileByIdentifier(kind: EMAIL,
+# value: "...") finds one by email, phone, customer
+# id...
+query Profile360($id: ID!) {
+  profile(id: $id) {
+    id
+    requestedId
+    isRedirected
+    status
+    fullName
+    email
+    phone
+    address { line1 city postcode country }
+    channels
+    recordCount
+    firstSeenAt
+    lastSeenAt
+    identifiers {
+      kind
+      value
+      source
+      channel
+      firstSeenAt
+      lastSeenAt
+    }
+    sourceRecords(first: 20) {
+      nodes { id source channel kind occurredAt }
+    }
+    orders(first: 10) {
+      nodes {
+        placedAt
+        channel
+        status
+        total { amount currency }
+        items {
+          name
+          quantity
+          unitPrice { amount currency }
+        }
+      }
+    }
+    events(first: 10) {
+      nodes { occurredAt channel type name }
+    }
+    interactions(first: 10) {
+      nodes { occurredAt channel type text }
+    }
+    consents { purpose status channel occurredAt }
+    mergeHistory {
+      action
+      actor
+      reason
+      createdAt
+      otherProfileId
+    }
+  }
+}
+"""
+
+SEEN_IN_ALL_CHANNELS = """\
+# Profiles seen in all four channels (web, social,
+# email and store), most channels and records first.
+# Page on with after: "<endCursor>".
+query SeenInAllChannels {
+  profiles(
+    first: 20
+    filter: { minChannels: 4 }
+    orderBy: RECORD_COUNT_DESC
+  ) {
+    totalCount
+    nodes {
+      id
+      fullName
+      email
+      channels
+      recordCount
+      lastSeenAt
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+WHY_MERGED = """\
+# Why are two source records the same person (or
+# not)? The weight each field contributed, the total
+# and the decision, and whatever kept them apart.
+# Put two source record ids in Variables (from a
+# profile's sourceRecords, or from the links of
+# "HowProfileWasBuilt").
+query WhyMerged($left: ID!, $right: ID!) {
+  compare(left: $left, right: $right, records: true) {
+    ... on Comparison {
+      sameProfile
+      decision
+      probability
+      totalWeight
+      contributions { label level weight sentence }
+      keptApartBy
+    }
+    ... on Problem { message }
+  }
+}
+"""
+
+HOW_PROFILE_WAS_BUILT = """\
+# How a profile was built: its records, and every
+# link between them with the rule or score that made
+# it.
+query HowProfileWasBuilt($id: ID!) {
+  explainProfile(id: $id) {
+    ... on ProfileExplanation {
+      profileId
+      status
+      records { recordId source externalId kind occurredAt }
+      links {
+        leftRecordId
+        rightRecordId
+        method
+        rule
+        decision
+        score
+        reason
+      }
+    }
+    ... on Problem { message }
+  }
+}
+"""
+
+EXAMPLES: tuple[Example, ...] = (
+    Example("Overview", OVERVIEW),
+    Example("Profile360", PROFILE_360, {"id": "PROFILE_ID"}),
+    Example("SeenInAllChannels", SEEN_IN_ALL_CHANNELS),
+    Example("WhyMerged", WHY_MERGED, {"left": "RECORD_ID", "right": "OTHER_RECORD_ID"}),
+    Example("HowProfileWasBuilt", HOW_PROFILE_WAS_BUILT, {"id": "PROFILE_ID"}),
+)
