@@ -1,10 +1,19 @@
 """`cdp demo`: the main job, end to end on whatever database is configured (SQLite by default).
 
-Steps run in order; each later feature adds its step here (generate the demo world, ingest it
-through every built-in adapter, resolve identities) before the server starts.
+1. migrate the database;
+2. write the seeded synthetic world (every channel in its real format, `cdp.synthetic`);
+3. ingest it through every built-in adapter and the point-of-sale mapping;
+4. resolve identities;
+5. serve GraphQL + GraphiQL on 127.0.0.1 in open mode.
+
+Re-running it is safe: the world is kept, re-ingesting adds nothing (natural keys), and
+resolution is incremental.
 """
 
 from __future__ import annotations
+
+import time
+from pathlib import Path
 
 import click
 
@@ -12,25 +21,91 @@ from cdp import migrate
 from cdp.commands._common import CliState, pass_state
 from cdp.commands.serve import run_server
 from cdp.config import mask_url
-from cdp.db import check_database
+from cdp.db import check_database, unit_of_work
+
+STEPS = 5
+
+
+def _step(number: int, text: str) -> None:
+    click.echo(f"[{number}/{STEPS}] {text}", err=True)
 
 
 @click.command("demo")
-@click.option("--host", default=None, help="Interface to bind (default: 127.0.0.1).")
+@click.option("--people", type=click.IntRange(10, 1_000_000), default=2000, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option(
+    "--world",
+    "world_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-world"),
+    show_default=True,
+    help="Where the demo world's files are written (kept between runs).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=None, help="Port (default: CDP_PORT or 8000).")
 @click.option("--no-serve", is_flag=True, help="Build the demo world, then exit.")
 @pass_state
-def demo(state: CliState, host: str | None, port: int | None, no_serve: bool) -> None:
-    """Build the demo world and serve it (GraphQL + GraphiQL, open mode, local only)."""
+def demo(
+    state: CliState,
+    people: int,
+    seed: int,
+    world_dir: Path,
+    host: str,
+    port: int | None,
+    no_serve: bool,
+) -> None:
+    """Build the demo world from all four channels, resolve identities and serve it."""
     settings = state.settings
-    click.echo(f"[1/2] database {mask_url(settings.database_url)}: applying migrations", err=True)
+    _step(1, f"database {mask_url(settings.database_url)}: applying migrations")
     check_database(state.engine)
     migrate.upgrade(state.engine)
-    click.echo(f"      at revision {migrate.current_revision(state.engine)}", err=True)
+    _write_world(world_dir, people=people, seed=seed)
+    _ingest_world(state, world_dir)
+    _resolve(state)
     if no_serve:
         return
-    click.echo("[2/2] serving in open mode (no API keys; for local demos only)", err=True)
+    _step(5, "serving in open mode (no API keys; for local demos only)")
     state.close()
-    run_server(
-        settings.replace(host=host or "127.0.0.1", port=port or settings.port, open_mode=True)
+    run_server(settings.replace(host=host, port=port or settings.port, open_mode=True))
+
+
+def _write_world(world_dir: Path, *, people: int, seed: int) -> None:
+    from cdp.synthetic import write_world
+
+    if (world_dir / "truth.csv").exists():
+        _step(2, f"demo world: reusing {world_dir}/ (delete it to generate a new one)")
+        return
+    _step(2, f"demo world: {people:,} people, seed {seed}, into {world_dir}/")
+    summary = write_world(world_dir, people=people, seed=seed)
+    by_adapter = ", ".join(f"{n:,} {a}" for a, n in sorted(summary.records_by_adapter.items()))
+    click.echo(f"      {summary.records:,} records ({by_adapter})", err=True)
+
+
+def _ingest_world(state: CliState, world_dir: Path) -> None:
+    from ingest import ingest_world
+
+    _step(3, "ingesting every channel")
+    started = time.perf_counter()
+    summaries = ingest_world(
+        state.sessionmaker, world_dir, default_region=state.settings.default_region
+    )
+    for summary in summaries:
+        click.echo(
+            f"      {summary.source:<6} read {summary.read:>6,}  stored {summary.stored:>6,}  "
+            f"duplicates {summary.duplicates:>6,}  quarantined {summary.quarantined:>4,}",
+            err=True,
+        )
+    click.echo(f"      in {time.perf_counter() - started:.1f}s", err=True)
+
+
+def _resolve(state: CliState) -> None:
+    import identity
+
+    _step(4, "resolving identities")
+    with unit_of_work(state.sessionmaker) as session:
+        summary = identity.resolve(session, default_region=state.settings.default_region)
+    click.echo(
+        f"      {summary.records:,} records -> {summary.active_profiles:,} profiles "
+        f"({summary.merges:,} merges, model {summary.model_version}) in {summary.seconds:.1f}s",
+        err=True,
     )

@@ -28,12 +28,12 @@ def test_pos_row_becomes_order_with_local_time_converted_to_utc() -> None:
 
     observation = adapter.to_observation(row)
 
-    assert observation.occurred_at == datetime(2026, 1, 5, 9, 15, tzinfo=UTC)
+    assert observation.occurred_at == datetime(2026, 1, 5, 15, 15, tzinfo=UTC)  # 10:15 at -05:00
     assert observation.identifiers == (Identifier("loyalty_id", "L-5"),)
     assert observation.person.full_name == "Doe, Jane"
     (order,) = observation.facts
     assert isinstance(order, OrderFact)
-    assert (order.total_minor, order.currency, order.sales_channel) == (4250, "EUR", "pos")
+    assert (order.total_minor, order.currency, order.sales_channel) == (4250, "USD", "pos")
 
 
 def test_pos_file_is_ingested_and_bad_rows_quarantined(
@@ -54,7 +54,7 @@ def test_pos_file_is_ingested_and_bad_rows_quarantined(
     assert "order.total" in reasons["pos-bad.csv:3"]
     assert "'abc'" in reasons["pos-bad.csv:3"]
     assert [o.external_id for o in orders] == ["R-1001", "R-1002", "R-1003"]
-    assert orders[1].currency == "EUR"  # the default fills the blank cell
+    assert orders[1].currency == "USD"  # the default fills the blank cell
 
 
 def test_yaml_mapping_reads_like_toml(tmp_path: Path) -> None:
