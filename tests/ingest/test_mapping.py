@@ -54,7 +54,7 @@ def test_pos_file_is_ingested_and_bad_rows_quarantined(
     assert "order.total" in reasons["pos-bad.csv:3"]
     assert "'abc'" in reasons["pos-bad.csv:3"]
     assert [o.external_id for o in orders] == ["R-1001", "R-1002", "R-1003"]
-    assert orders[1].currency == "USD"  # the default fills the blank cell
+    assert orders[1].currency == "EUR"  # the default fills the blank cell
 
 
 def test_yaml_mapping_reads_like_toml(tmp_path: Path) -> None:
