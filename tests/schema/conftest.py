@@ -24,6 +24,22 @@ def app_client(settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def client_factory(settings: Settings) -> Iterator[Callable[..., TestClient]]:
+    """Started test clients for apps whose settings differ from the default (closed after)."""
+    clients: list[TestClient] = []
+
+    def make(**changes: Any) -> TestClient:
+        client = TestClient(create_app(settings.replace(**changes)))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
 def keys(session_factory: sessionmaker[Session]) -> dict[str, str]:
     with unit_of_work(session_factory) as session:
         return {
