@@ -97,8 +97,8 @@ def forbidden(info: Info, allowed: frozenset[str]) -> Forbidden | None:
     return None if reason is None else Forbidden(message=reason, role=info.context.role)
 
 
-@strawberry.type(description="The root of every write.")
-class Mutation:
+@strawberry.type
+class FeedbackMutation:
     @strawberry.mutation(description="Store customer feedback for a profile (roles: admin, app).")
     async def submit_feedback(self, info: Info, input: SubmitFeedbackInput) -> SubmitFeedbackResult:
         if denied := forbidden(info, WRITERS):

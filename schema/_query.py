@@ -13,6 +13,7 @@ from schema._access import ANALYSTS, EVERY_ROLE, requires
 from schema._aggregates import Overview
 from schema._context import Context
 from schema._enums import Channel, IdentifierKind, ProfileStatus, value_of
+from schema._identity import IdentityQuery
 from schema._paging import Edge, PageInfo, page_size
 from schema._profile import Profile
 
@@ -83,7 +84,7 @@ class Stats:
 
 
 @strawberry.type(description="The root of every read.")
-class Query:
+class Query(IdentityQuery):
     @strawberry.field(
         description=(
             "A profile by id. An id that was merged away answers with the surviving profile "

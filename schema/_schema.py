@@ -12,13 +12,19 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
 
 from cdp.config import Settings
+from schema._identity import IdentityMutation
 from schema._limits import ErrorPolicy, TimeLimit, make_rules
-from schema._mutation import Mutation
+from schema._mutation import FeedbackMutation
 from schema._query import Query
 
 __all__ = ["CACHE_SIZE", "CdpSchema", "build_schema"]
 
 CACHE_SIZE = 512
+
+
+@strawberry.type(description="The root of every write.")
+class Mutation(FeedbackMutation, IdentityMutation):
+    pass
 
 
 class CdpSchema(strawberry.Schema):
