@@ -56,11 +56,27 @@ class FeedbackKind(enum.Enum):
     COMMENT = strawberry.enum_value("comment", description="Any other comment.")
 
 
-strawberry.enum(
-    ProfileSort,
-    name="ProfileOrder",
-    description="Orders of the profile list; ties are broken by profile id.",
-)
+@strawberry.enum(description="Orders of the profile list; ties are broken by profile id.")
+class ProfileOrder(enum.Enum):
+    LAST_SEEN_DESC = strawberry.enum_value(
+        ProfileSort.LAST_SEEN_DESC.value, description="Most recently seen first (default)."
+    )
+    LAST_SEEN_ASC = strawberry.enum_value(
+        ProfileSort.LAST_SEEN_ASC.value, description="Least recently seen first."
+    )
+    FIRST_SEEN_ASC = strawberry.enum_value(
+        ProfileSort.FIRST_SEEN_ASC.value, description="Oldest customers first."
+    )
+    RECORD_COUNT_DESC = strawberry.enum_value(
+        ProfileSort.RECORD_COUNT_DESC.value, description="Built from the most records first."
+    )
+    CHANNEL_COUNT_DESC = strawberry.enum_value(
+        ProfileSort.CHANNEL_COUNT_DESC.value, description="Seen in the most channels first."
+    )
+    FAMILY_NAME_ASC = strawberry.enum_value(
+        ProfileSort.FAMILY_NAME_ASC.value, description="By family name, A to Z."
+    )
+    ID_ASC = strawberry.enum_value(ProfileSort.ID_ASC.value, description="By profile id.")
 
 
 def value_of(member: enum.Enum) -> str:

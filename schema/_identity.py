@@ -67,7 +67,11 @@ class IdentityQuery:
         description="How a profile was built: its records, the links and evidence, its history.",
         permission_classes=requires(ANALYSTS),
     )
-    async def explain_profile(self, info: Info, id: strawberry.ID) -> ExplainResult:
+    async def explain_profile(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A profile id.")],
+    ) -> ExplainResult:
         try:
             found = await _read(info, lambda s: identity.explain_profile(s, str(id)))
         except identity.IdentityError as error:
@@ -84,8 +88,12 @@ class IdentityQuery:
     async def compare(
         self,
         info: Info,
-        left: strawberry.ID,
-        right: strawberry.ID,
+        left: Annotated[
+            strawberry.ID, strawberry.argument(description="A profile (or record) id.")
+        ],
+        right: Annotated[
+            strawberry.ID, strawberry.argument(description="Another profile (or record) id.")
+        ],
         records: Annotated[
             bool, strawberry.argument(description="Compare record ids instead of profile ids.")
         ] = False,
@@ -161,7 +169,11 @@ class ForbidLinkInput:
 @strawberry.type
 class IdentityMutation:
     @strawberry.mutation(description="Merge two profiles (admin); later runs respect it.")
-    async def merge_profiles(self, info: Info, input: MergeProfilesInput) -> MergeProfilesResult:
+    async def merge_profiles(
+        self,
+        info: Info,
+        input: Annotated[MergeProfilesInput, strawberry.argument(description="What to do.")],
+    ) -> MergeProfilesResult:
         if denied := forbidden(info, ONLY_ADMIN):
             return denied
         actor = info.context.actor
@@ -186,7 +198,11 @@ class IdentityMutation:
         )
 
     @strawberry.mutation(description="Split records out into a new profile (admin).")
-    async def split_profile(self, info: Info, input: SplitProfileInput) -> SplitProfileResult:
+    async def split_profile(
+        self,
+        info: Info,
+        input: Annotated[SplitProfileInput, strawberry.argument(description="What to do.")],
+    ) -> SplitProfileResult:
         if denied := forbidden(info, ONLY_ADMIN):
             return denied
         actor = info.context.actor
@@ -207,7 +223,11 @@ class IdentityMutation:
         )
 
     @strawberry.mutation(description="Forbid automatic runs to link two records (admin).")
-    async def forbid_link(self, info: Info, input: ForbidLinkInput) -> ForbidLinkResult:
+    async def forbid_link(
+        self,
+        info: Info,
+        input: Annotated[ForbidLinkInput, strawberry.argument(description="What to do.")],
+    ) -> ForbidLinkResult:
         if denied := forbidden(info, ONLY_ADMIN):
             return denied
         actor = info.context.actor

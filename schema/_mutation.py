@@ -100,7 +100,11 @@ def forbidden(info: Info, allowed: frozenset[str]) -> Forbidden | None:
 @strawberry.type
 class FeedbackMutation:
     @strawberry.mutation(description="Store customer feedback for a profile (roles: admin, app).")
-    async def submit_feedback(self, info: Info, input: SubmitFeedbackInput) -> SubmitFeedbackResult:
+    async def submit_feedback(
+        self,
+        info: Info,
+        input: Annotated[SubmitFeedbackInput, strawberry.argument(description="What to store.")],
+    ) -> SubmitFeedbackResult:
         if denied := forbidden(info, WRITERS):
             return denied
         data = feedback_service.FeedbackInput(
@@ -122,7 +126,11 @@ class FeedbackMutation:
         return FeedbackSubmitted(feedback=Feedback.from_model(row))
 
     @strawberry.mutation(description="Record a consent change for a profile (roles: admin, app).")
-    async def set_consent(self, info: Info, input: SetConsentInput) -> SetConsentResult:
+    async def set_consent(
+        self,
+        info: Info,
+        input: Annotated[SetConsentInput, strawberry.argument(description="What to store.")],
+    ) -> SetConsentResult:
         if denied := forbidden(info, WRITERS):
             return denied
         change = feedback_service.ConsentChange(

@@ -12,12 +12,15 @@ from cdp.services import profiles as profile_service
 from schema._access import ANALYSTS, EVERY_ROLE, requires
 from schema._aggregates import Overview
 from schema._context import Context
-from schema._enums import Channel, IdentifierKind, ProfileStatus, value_of
+from schema._enums import Channel, IdentifierKind, ProfileOrder, ProfileStatus, value_of
 from schema._identity import IdentityQuery
 from schema._paging import Edge, PageInfo, page_size
 from schema._profile import Profile
 
 Info = strawberry.Info[Context, None]
+ProfileId = Annotated[
+    strawberry.ID, strawberry.argument(description="A profile id (merged ids are followed).")
+]
 
 
 @strawberry.input(description="Conditions on the profile list, combined with AND.")
@@ -92,7 +95,7 @@ class Query(IdentityQuery):
         ),
         permission_classes=requires(EVERY_ROLE),
     )
-    async def profile(self, info: Info, id: strawberry.ID) -> Profile | None:
+    async def profile(self, info: Info, id: ProfileId) -> Profile | None:
         found = await info.context.loaders.profile.load(str(id))
         if found is None:
             return None
@@ -110,7 +113,7 @@ class Query(IdentityQuery):
     async def profile_by_identifier(
         self,
         info: Info,
-        kind: IdentifierKind,
+        kind: Annotated[IdentifierKind, strawberry.argument(description="The identifier's kind.")],
         value: Annotated[str, strawberry.argument(description="The identifier as known.")],
     ) -> Profile | None:
         async with info.context.sessionmaker() as session:
@@ -136,14 +139,22 @@ class Query(IdentityQuery):
         after: Annotated[
             str | None, strawberry.argument(description="The `endCursor` of the previous page.")
         ] = None,
-        filter: ProfileFilter | None = None,
-        order_by: profile_service.ProfileSort = profile_service.ProfileSort.LAST_SEEN_DESC,
+        filter: Annotated[
+            ProfileFilter | None, strawberry.argument(description="Conditions (default: active).")
+        ] = None,
+        order_by: Annotated[
+            ProfileOrder, strawberry.argument(description="The order of the list.")
+        ] = ProfileOrder.LAST_SEEN_DESC,
     ) -> ProfileConnection:
         size = page_size(info, first)
         where = (filter or ProfileFilter()).to_service()
         async with info.context.sessionmaker() as session:
             page = await profile_service.list_profiles(
-                session, where=where, sort=order_by, first=size, after=after
+                session,
+                where=where,
+                sort=profile_service.ProfileSort(value_of(order_by)),
+                first=size,
+                after=after,
             )
         nodes = [Profile.from_model(row, masked=info.context.is_masked) for row in page.items]
         return ProfileConnection(
