@@ -107,20 +107,22 @@ async def find_by_identifier(
     normalised = normalize_identifier(kind, value, default_region)
     if normalised is None:
         raise InvalidInputError("value", f"{value!r} is not a usable {kind}")
-    profile_id = await session.scalar(
-        select(models.Identifier.profile_id)
-        .where(
-            models.Identifier.kind == kind,
-            models.Identifier.value == normalised,
-            models.Identifier.profile_id.is_not(None),
-        )
-        .order_by(models.Identifier.seen_at.desc(), models.Identifier.id.desc())
+    # One round trip on the hot path: the identifier's profile comes back with it, and only a
+    # profile merged meanwhile (identity re-points identifiers, so rarely) needs a second look.
+    i = models.Identifier
+    profile = await session.scalar(
+        select(models.Profile)
+        .join(i, i.profile_id == models.Profile.id)
+        .where(i.kind == kind, i.value == normalised)
+        .order_by(i.seen_at.desc(), i.id.desc())
         .limit(1)
     )
-    if profile_id is None:
+    if profile is None:
         return None
-    resolved = await resolve_profile(session, profile_id)
-    return None if resolved is None else ResolvedProfile(resolved.profile, profile_id)
+    if profile.merged_into_id is None:
+        return ResolvedProfile(profile, profile.id)
+    resolved = await resolve_profile(session, profile.id)
+    return None if resolved is None else ResolvedProfile(resolved.profile, profile.id)
 
 
 class ProfileSort(enum.Enum):

@@ -185,3 +185,23 @@ def test_profile_by_identifier_explains_when_value_is_junk(gql: Gql, backend: st
     assert body["data"] is None or body["data"]["profileByIdentifier"] is None
     assert body["errors"][0]["message"] == "value: 'not-an-email' is not a usable email"
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_profile_by_identifier_follows_merge_when_identifier_points_at_merged_profile(
+    gql: Gql, session_factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(session_factory) as session:
+        survivor = make_profile(session)
+        old = make_profile(session, status="merged", merged_into_id=survivor.id)
+        record = make_record(session, source=make_source(session), profile=old)
+        make_identifier(session, record=record, kind="loyalty_id", value="L-9")
+
+    body = gql(
+        '{ profileByIdentifier(kind: LOYALTY_ID, value: "L-9") { id requestedId isRedirected } }'
+    )
+
+    assert body["data"]["profileByIdentifier"] == {
+        "id": survivor.id,
+        "requestedId": old.id,
+        "isRedirected": True,
+    }
