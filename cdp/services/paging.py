@@ -41,14 +41,21 @@ def encode_cursor(*parts: object) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
-    """The parts of `cursor`, each converted to the given kind (`datetime`, `int` or `str`)."""
+def decode_cursor(
+    cursor: str, kinds: Sequence[type], *, nullable: Sequence[bool] | None = None
+) -> list[Any]:
+    """The parts of `cursor`, each converted to the given kind (`datetime`, `int` or `str`);
+    a part marked `nullable` may be None."""
+    allowed = nullable or [False] * len(kinds)
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(values, list) or len(values) != len(kinds):
             raise ValueError(cursor)
-        return [_convert(value, kind) for value, kind in zip(values, kinds, strict=True)]
+        return [
+            None if value is None and may_be_null else _convert(value, kind)
+            for value, kind, may_be_null in zip(values, kinds, allowed, strict=True)
+        ]
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise InvalidInputError(
             "after", f"{cursor!r} is not a cursor this API issued; use an endCursor from a page"

@@ -9,18 +9,17 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from rapidfuzz import fuzz, utils
-from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cdp import models
 from cdp.errors import InvalidInputError
 from cdp.normalize import IDENTIFIER_KINDS, normalize_identifier, normalize_phone
 from cdp.services.paging import Page, decode_cursor, encode_cursor, page_from_rows
-from cdp.types import UTCDateTime
 
 __all__ = [
     "MAX_MERGE_HOPS",
@@ -38,7 +37,6 @@ __all__ = [
 ]
 
 MAX_MERGE_HOPS = 32
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -152,18 +150,40 @@ class ProfileFilter:
 
 
 def _sort_key(sort: ProfileSort) -> tuple[ColumnElement[Any], type, bool]:
+    """The sort column, its cursor type, and whether it runs descending.
+
+    Nullable columns sort NULLS FIRST descending and NULLS LAST ascending on both backends
+    (PostgreSQL's defaults), so `(status, last_seen_at)` serves the default order by index.
+    """
     p = models.Profile
-    epoch = literal(_EPOCH, UTCDateTime())
     keys: dict[ProfileSort, tuple[ColumnElement[Any], type, bool]] = {
-        ProfileSort.LAST_SEEN_DESC: (func.coalesce(p.last_seen_at, epoch), datetime, True),
-        ProfileSort.LAST_SEEN_ASC: (func.coalesce(p.last_seen_at, epoch), datetime, False),
-        ProfileSort.FIRST_SEEN_ASC: (func.coalesce(p.first_seen_at, epoch), datetime, False),
+        ProfileSort.LAST_SEEN_DESC: (p.last_seen_at.expression, datetime, True),
+        ProfileSort.LAST_SEEN_ASC: (p.last_seen_at.expression, datetime, False),
+        ProfileSort.FIRST_SEEN_ASC: (p.first_seen_at.expression, datetime, False),
         ProfileSort.RECORD_COUNT_DESC: (p.record_count.expression, int, True),
         ProfileSort.CHANNEL_COUNT_DESC: (p.channel_count.expression, int, True),
-        ProfileSort.FAMILY_NAME_ASC: (func.coalesce(p.family_name, ""), str, False),
+        ProfileSort.FAMILY_NAME_ASC: (p.family_name.expression, str, False),
         ProfileSort.ID_ASC: (p.id.expression, str, False),
     }
     return keys[sort]
+
+
+def _after(
+    key: ColumnElement[Any], last_key: Any, last_id: str, descending: bool
+) -> ColumnElement[bool]:
+    """Rows after (last_key, last_id) in the order `_sort_key` describes, NULL keys included."""
+    p_id = models.Profile.id
+    if descending:  # NULL keys first, then values downwards; ties by id downwards
+        if last_key is None:
+            return or_(and_(key.is_(None), p_id < last_id), key.is_not(None))
+        # `key <= last_key` repeats the OR as a plain range, so an index can bound the scan.
+        return and_(key <= last_key, or_(key < last_key, and_(key == last_key, p_id < last_id)))
+    if last_key is None:  # values upwards, then NULL keys; ties by id upwards
+        return and_(key.is_(None), p_id > last_id)
+    return or_(
+        and_(key >= last_key, or_(key > last_key, and_(key == last_key, p_id > last_id))),
+        key.is_(None),
+    )
 
 
 def _filter_conditions(where: ProfileFilter) -> list[ColumnElement[bool]]:
@@ -206,12 +226,13 @@ async def list_profiles(
     p = models.Profile
     conditions = _filter_conditions(where)
     if after is not None:
-        last_key, last_id = decode_cursor(after, [kind, str])
-        if descending:
-            conditions.append(or_(key < last_key, and_(key == last_key, p.id < last_id)))
-        else:
-            conditions.append(or_(key > last_key, and_(key == last_key, p.id > last_id)))
-    order = (key.desc(), p.id.desc()) if descending else (key.asc(), p.id.asc())
+        last_key, last_id = decode_cursor(after, [kind, str], nullable=(True, False))
+        conditions.append(_after(key, last_key, last_id, descending))
+    order = (
+        (key.desc().nulls_first(), p.id.desc())
+        if descending
+        else (key.asc().nulls_last(), p.id.asc())
+    )
     statement = select(p, key.label("sort_key")).where(*conditions).order_by(*order)
     rows = (await session.execute(statement.limit(first + 1))).all()
     page = page_from_rows(rows, first, lambda row: encode_cursor(row[1], row[0].id))

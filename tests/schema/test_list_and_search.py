@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp.db import unit_of_work
@@ -145,3 +146,29 @@ def test_overview_answers_profiles_records_and_channels_when_analyst_asks(
         {"key": "3", "profiles": 1},
     ]
     assert overview["mergeStats"] == {"merges": 0, "profilesMergedAway": 1, "pendingReviews": 0}
+
+
+@pytest.mark.parametrize(
+    "order", ["LAST_SEEN_DESC", "LAST_SEEN_ASC", "FAMILY_NAME_ASC", "RECORD_COUNT_DESC", "ID_ASC"]
+)
+def test_pages_cover_every_profile_once_in_order_when_sort_keys_are_null_or_tied(
+    gql: Gql, session_factory: sessionmaker[Session], order: str
+) -> None:
+    with unit_of_work(session_factory) as session:
+        for n in range(9):
+            profile = make_profile(session, family_name=None if n % 3 == 0 else f"F{n % 2}")
+            profile.record_count = n % 2
+            if n % 4 == 0:
+                profile.last_seen_at = None
+    full = gql(PAGE, {"first": 100, "order": order})["data"]["profiles"]["nodes"]
+    seen: list[dict[str, str]] = []
+    after = None
+    while True:
+        page = gql(PAGE, {"first": 2, "after": after, "order": order})["data"]["profiles"]
+        seen += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+
+    assert len(full) == 9
+    assert seen == full
