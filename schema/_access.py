@@ -24,7 +24,9 @@ __all__ = [
     "denial",
     "mask_address",
     "mask_attributes",
+    "mask_compared",
     "mask_email",
+    "mask_evidence",
     "mask_identifier",
     "mask_name",
     "mask_phone",
@@ -139,4 +141,39 @@ def mask_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
             masked[key] = value[:4] + "-**-**"
         else:
             masked[key] = value
+    return masked
+
+
+def mask_compared(comparison: str, value: str | None) -> str | None:
+    """An analyst's view of a compared value: emails, phones and anything else personal."""
+    if value is None:
+        return None
+    if "email" in comparison:
+        return mask_email(value)
+    if "phone" in comparison:
+        return mask_phone(value)
+    return mask_name(value)
+
+
+def mask_evidence(evidence: Any) -> Any:
+    """Link or merge evidence with identifier values and compared values masked.
+
+    Knows identity's two shapes (`{"identifier", "value"}` and `{"comparisons": [{"comparison",
+    "left", "right"}]}`) and masks any other string that looks like an email as a fallback.
+    """
+    if isinstance(evidence, list):
+        return [mask_evidence(item) for item in evidence]
+    if isinstance(evidence, str):
+        return mask_email(evidence) if "@" in evidence else evidence
+    if not isinstance(evidence, dict):
+        return evidence
+    masked = {key: mask_evidence(value) for key, value in evidence.items()}
+    kind = evidence.get("identifier")
+    if isinstance(kind, str) and isinstance(evidence.get("value"), str):
+        masked["value"] = mask_identifier(kind, evidence["value"])
+    comparison = evidence.get("comparison")
+    if isinstance(comparison, str):
+        for side in ("left", "right", "left_value", "right_value"):
+            if isinstance(evidence.get(side), str):
+                masked[side] = mask_compared(comparison, evidence[side])
     return masked

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from strawberry.scalars import JSON
 
 import identity
-from schema._access import ANALYSTS, ONLY_ADMIN, requires
+from schema._access import ANALYSTS, ONLY_ADMIN, mask_evidence, requires
 from schema._context import Context
 from schema._identity_types import (
     CompareResult,
@@ -76,7 +76,7 @@ class IdentityQuery:
             found = await _read(info, lambda s: identity.explain_profile(s, str(id)))
         except identity.IdentityError as error:
             return identity_problem(error)  # type: ignore[return-value]
-        return ProfileExplanation.from_result(found)
+        return ProfileExplanation.from_result(found, masked=info.context.is_masked)
 
     @strawberry.field(
         description=(
@@ -126,6 +126,7 @@ class IdentityQuery:
         if size == 0:
             return []
         items = await _read(info, lambda s: identity.review_list(s, limit=size, offset=offset))
+        masked = info.context.is_masked
         return [
             ReviewItem(
                 link_id=strawberry.ID(str(x.link_id)),
@@ -135,7 +136,7 @@ class IdentityQuery:
                 right_profile_id=strawberry.ID(x.right_profile_id) if x.right_profile_id else None,
                 score=x.score,
                 probability=x.probability,
-                evidence=JSON(x.evidence),
+                evidence=JSON(mask_evidence(x.evidence) if masked else x.evidence),
             )
             for x in items
         ]

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 import identity
-from schema._access import mask_email, mask_name, mask_phone
+from schema._access import mask_compared, mask_evidence
 from schema._context import Context
 from schema._profile import Profile
 from schema._results import Conflict, Forbidden, InvalidInput, NotFound
@@ -25,17 +25,6 @@ async def _profile(info: Info, profile_id: str | None) -> Profile | None:
     if found is None:
         return None
     return Profile.from_model(found.profile, masked=info.context.is_masked)
-
-
-def mask_compared(comparison: str, value: str | None) -> str | None:
-    """An analyst's view of a compared value: emails, phones and anything else personal."""
-    if value is None:
-        return None
-    if "email" in comparison:
-        return mask_email(value)
-    if "phone" in comparison:
-        return mask_phone(value)
-    return mask_name(value)
 
 
 @strawberry.type(description="A source record that is part of a profile.")
@@ -81,7 +70,7 @@ class ProfileExplanation:
         return await _profile(info, str(self.profile_id))
 
     @classmethod
-    def from_result(cls, found: identity.ProfileExplanation) -> ProfileExplanation:
+    def from_result(cls, found: identity.ProfileExplanation, *, masked: bool) -> ProfileExplanation:
         return cls(
             profile_id=strawberry.ID(found.profile_id),
             requested_id=strawberry.ID(found.requested_id),
@@ -96,7 +85,7 @@ class ProfileExplanation:
                 )
                 for r in found.records
             ],
-            links=[link_from(link) for link in found.links],
+            links=[link_from(link, masked=masked) for link in found.links],
             history=JSON(
                 [
                     {
@@ -114,7 +103,7 @@ class ProfileExplanation:
         )
 
 
-def link_from(link: identity.LinkInfo) -> IdentityLink:
+def link_from(link: identity.LinkInfo, *, masked: bool) -> IdentityLink:
     return IdentityLink(
         link_id=strawberry.ID(str(link.link_id)),
         left_record_id=strawberry.ID(str(link.left_record_id)),
@@ -125,7 +114,7 @@ def link_from(link: identity.LinkInfo) -> IdentityLink:
         score=link.score,
         probability=link.probability,
         reason=link.reason,
-        evidence=JSON(link.evidence),
+        evidence=JSON(mask_evidence(link.evidence) if masked else link.evidence),
         model_version=link.model_version,
         created_at=link.created_at,
     )

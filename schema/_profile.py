@@ -246,7 +246,7 @@ class Profile:
     @strawberry.field(description="Merges and splits this profile took part in, newest first.")
     async def merge_history(self, info: Info) -> list[MergeEvent]:
         rows = await info.context.loaders.merge_history.load(self.id) or []
-        return [MergeEvent.from_model(row) for row in rows]
+        return [MergeEvent.from_model(row, masked=self.masked) for row in rows]
 
     @classmethod
     def from_model(

@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 
 from cdp import models
 from cdp.services.profile_facts import IdentifierSummary
-from schema._access import ONLY_ADMIN, mask_attributes, mask_identifier, requires
+from schema._access import ONLY_ADMIN, mask_attributes, mask_evidence, mask_identifier, requires
 from schema._context import Context
 from schema._enums import Channel, ConsentState, IdentifierKind
 
@@ -244,7 +244,7 @@ class MergeEvent:
     created_at: datetime = strawberry.field(description="When.")
 
     @classmethod
-    def from_model(cls, row: models.MergeLog) -> MergeEvent:
+    def from_model(cls, row: models.MergeLog, *, masked: bool) -> MergeEvent:
         return cls(
             action=row.action,
             profile_id=strawberry.ID(row.profile_id),
@@ -252,6 +252,6 @@ class MergeEvent:
             record_ids=[strawberry.ID(str(r)) for r in row.record_ids],
             actor=row.actor,
             reason=row.reason,
-            evidence=JSON(row.evidence),
+            evidence=JSON(mask_evidence(row.evidence) if masked else row.evidence),
             created_at=row.created_at,
         )

@@ -7,6 +7,7 @@ from starlette.testclient import TestClient
 
 from cdp import models
 from cdp.db import unit_of_work
+from cdp.services.keys import create_key
 from tests.schema.conftest import Gql
 from tests.schema.factories import make_identifier, make_profile, make_record, make_source
 
@@ -233,3 +234,41 @@ def test_app_sets_consent_and_it_is_in_force_when_read_back(
     assert body["data"]["profile"]["consentStatus"] == [
         {"purpose": "sms", "status": "REVOKED", "channel": "STORE"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (
+            "Basic abc",
+            "the Authorization header must be 'Bearer KEY' with a key from `cdp keys create`",
+        ),
+        ("Bearer nonsense", "malformed key; expected 'cdp_<prefix>_<secret>'"),
+    ],
+    ids=["not-bearer", "malformed"],
+)
+def test_bad_authorization_header_gets_401_with_reason(
+    app_client: TestClient, header: str, message: str
+) -> None:
+    response = app_client.post(
+        "/graphql", json={"query": "{ stats { profiles } }"}, headers={"Authorization": header}
+    )
+
+    assert (response.status_code, response.text) == (401, message)
+
+
+def test_write_key_is_refused_for_graphql_when_sent(
+    app_client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(session_factory) as session:
+        source = make_source(session)
+        write_key = create_key(session, role="write", name="push", source_name=source.name).key
+
+    response = app_client.post(
+        "/graphql",
+        json={"query": "{ stats { profiles } }"},
+        headers={"Authorization": f"Bearer {write_key}"},
+    )
+
+    assert response.status_code == 401
+    assert response.text == "a 'write' key cannot query GraphQL; use an admin, app or analyst key"

@@ -63,6 +63,9 @@ def test_explain_profile_lists_records_and_links_when_analyst_asks(
         str(world["jane_web"]),
     }
     assert "accepted" in {link["decision"] for link in explanation["links"]}
+    email_links = [x["evidence"] for x in explanation["links"] if x["evidence"].get("identifier")]
+    assert email_links
+    assert {e["value"] for e in email_links} == {"j***@x***.com"}
     # The golden record's case is identity's choice; the mask keeps one letter either way.
     assert explanation["profile"]["givenName"].lower() == "j***"
 
