@@ -354,7 +354,7 @@ def baseline_app(settings: Any) -> Any:
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-def serve(kind: str, url: str, port: int) -> None:
+def serve(kind: str, url: str, port: int, workers: int) -> None:
     import uvicorn
 
     from cdp.config import Settings
@@ -366,6 +366,21 @@ def serve(kind: str, url: str, port: int) -> None:
         app = create_app(settings)
     else:
         app = baseline_app(settings)
+    if workers > 1:
+        # Workers fork from an import string; this module rebuilds the app in each.
+        os.environ.update(BENCH_KIND=kind, BENCH_URL=url)
+        uvicorn.run(
+            "benchmarks.api:worker_app",
+            factory=True,
+            workers=workers,
+            host="127.0.0.1",
+            port=port,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            log_level="warning",
+        )
+        return
     uvicorn.run(
         app,
         host="127.0.0.1",
@@ -375,6 +390,19 @@ def serve(kind: str, url: str, port: int) -> None:
         access_log=False,
         log_level="warning",
     )
+
+
+def worker_app() -> Any:
+    from cdp.config import Settings
+
+    settings = Settings(
+        database_url=os.environ["BENCH_URL"], environment="prod", log_level="WARNING"
+    )
+    if os.environ["BENCH_KIND"] == "graphql":
+        from cdp.app import create_app
+
+        return create_app(settings)
+    return baseline_app(settings)
 
 
 # --- load generation ----------------------------------------------------------------------------
@@ -442,10 +470,9 @@ async def run_load(port: int, requests: list[bytes], seconds: float, connections
 # --- orchestration ------------------------------------------------------------------------------
 
 
-def start(kind: str, url: str, port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, "--db", url, "--port", str(port)], cwd=ROOT
-    )
+def start(kind: str, url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, __file__, "--serve", kind, "--db", url, "--port", str(port)]
+    process = subprocess.Popen([*command, "--workers", str(workers)], cwd=ROOT)
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -483,7 +510,7 @@ def operations(profiles: int) -> dict[str, tuple[str, Callable[[int], dict[str, 
 
 def measure(kind: str, url: str, key: str, args: argparse.Namespace) -> dict[str, Result]:
     port = free_port()
-    process = start(kind, url, port)
+    process = start(kind, url, port, args.workers)
     results: dict[str, Result] = {}
     try:
         rng = random.Random(7)
@@ -518,12 +545,13 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per app")
     parser.add_argument("--serve", choices=["graphql", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.db, args.port)
+        serve(args.serve, args.db, args.port, args.workers)
         return
 
     import uvloop
@@ -563,9 +591,11 @@ def main() -> None:
 def report(
     graphql: dict[str, Result], baseline: dict[str, Result], args: argparse.Namespace
 ) -> None:
+    load1, load5, _ = os.getloadavg()
     print(
         f"\n{args.connections} connections, {args.seconds:g}s per operation, "
-        f"{args.profiles} profiles, PostgreSQL, loopback"
+        f"{args.profiles} profiles, {args.workers} worker(s) per app, PostgreSQL, loopback; "
+        f"{os.cpu_count()} CPUs, load average {load1:.1f} (1 min), {load5:.1f} (5 min)"
     )
     print(f"{'operation':<28}{'app':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for name in graphql:
