@@ -247,13 +247,15 @@ def baseline_app(settings: Any) -> Any:
     from cdp.services import keys
     from cdp.services import profile_facts as facts
     from cdp.services import profiles as service
+    from schema import read_sessions
 
     state: dict[str, Any] = {}
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
         engine = create_async_db_engine(settings)
-        state["sessions"] = make_async_sessionmaker(engine)
+        # The same autocommit read sessions as the GraphQL context, so the same round trips.
+        state["sessions"] = read_sessions(make_async_sessionmaker(engine))
         yield
         await engine.dispose()
 

@@ -7,8 +7,8 @@ context = await make_context(settings=settings, sessionmaker=sessions,
 
 from __future__ import annotations
 
-from schema._context import Context, make_context
+from schema._context import Context, make_context, read_sessions
 from schema._examples import example_queries
 from schema._schema import build_schema
 
-__all__ = ["Context", "build_schema", "example_queries", "make_context"]
+__all__ = ["Context", "build_schema", "example_queries", "make_context", "read_sessions"]

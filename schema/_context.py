@@ -3,16 +3,37 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cdp.config import Settings
 from cdp.services import keys
 from schema._loaders import Loaders
 
-__all__ = ["ROLES", "Context", "make_context"]
+__all__ = ["ROLES", "Context", "make_context", "read_sessions"]
 
 ROLES = keys.API_ROLES
+_READERS: WeakKeyDictionary[AsyncEngine, async_sessionmaker[AsyncSession]] = WeakKeyDictionary()
+
+
+def read_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Sessions on autocommit connections, for single-statement reads.
+
+    A read in a transaction costs BEGIN and ROLLBACK round trips around its one query; the
+    loaders and list queries need no snapshot, so they skip both. Writes and multi-query
+    reads that must agree (aggregates, identity) keep the transactional sessionmaker.
+    """
+    engine = sessions.kw.get("bind")
+    if not isinstance(engine, AsyncEngine):
+        return sessions
+    readers = _READERS.get(engine)
+    if readers is None:
+        readers = async_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
+        _READERS[engine] = readers
+    return readers
 
 
 @dataclass
@@ -27,10 +48,12 @@ class Context:
     sessionmaker: async_sessionmaker[AsyncSession]
     role: str | None = None
     actor: str = "anonymous"
+    readers: async_sessionmaker[AsyncSession] = field(init=False)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders.create(self.sessionmaker)
+        self.readers = read_sessions(self.sessionmaker)
+        self.loaders = Loaders.create(self.readers)
 
     @property
     def is_masked(self) -> bool:
@@ -59,7 +82,7 @@ async def make_context(
         raise keys.InvalidKeyError(
             "the Authorization header must be 'Bearer KEY' with a key from `cdp keys create`"
         )
-    async with sessionmaker() as session:
+    async with read_sessions(sessionmaker)() as session:
         row = await keys.authenticate_async(session, key.strip())
     if row.role not in ROLES:
         raise keys.InvalidKeyError(

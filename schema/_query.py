@@ -68,7 +68,7 @@ class ProfileConnection:
 
     @strawberry.field(description="How many profiles match the filter in all (one COUNT query).")
     async def total_count(self, info: Info) -> int:
-        async with info.context.sessionmaker() as session:
+        async with info.context.readers() as session:
             return await profile_service.count_profiles(session, where=self.where)
 
 
@@ -116,7 +116,7 @@ class Query(IdentityQuery):
         kind: Annotated[IdentifierKind, strawberry.argument(description="The identifier's kind.")],
         value: Annotated[str, strawberry.argument(description="The identifier as known.")],
     ) -> Profile | None:
-        async with info.context.sessionmaker() as session:
+        async with info.context.readers() as session:
             found = await profile_service.find_by_identifier(
                 session, value_of(kind), value, default_region=info.context.settings.default_region
             )
@@ -148,7 +148,7 @@ class Query(IdentityQuery):
     ) -> ProfileConnection:
         size = page_size(info, first)
         where = (filter or ProfileFilter()).to_service()
-        async with info.context.sessionmaker() as session:
+        async with info.context.readers() as session:
             page = await profile_service.list_profiles(
                 session,
                 where=where,
@@ -183,7 +183,7 @@ class Query(IdentityQuery):
         first: Annotated[int | None, strawberry.argument(description="How many hits.")] = None,
     ) -> list[ProfileSearchHit]:
         size = page_size(info, first)
-        async with info.context.sessionmaker() as session:
+        async with info.context.readers() as session:
             hits = await profile_service.search_profiles(session, text, limit=size)
         masked = info.context.is_masked
         return [
@@ -206,7 +206,7 @@ class Query(IdentityQuery):
         description="Counts of sources, source records and active profiles (no key needed)."
     )
     async def stats(self, info: Info) -> Stats:
-        async with info.context.sessionmaker() as session:
+        async with info.context.readers() as session:
             counts = await aggregates.basic_counts(session)
         return Stats(
             sources=counts.sources, source_records=counts.source_records, profiles=counts.profiles
