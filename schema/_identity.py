@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from strawberry.scalars import JSON
 
 import identity
+from cdp.errors import InvalidInputError
 from schema._access import ANALYSTS, ONLY_ADMIN, mask_evidence, requires
 from schema._context import Context
 from schema._identity_types import (
@@ -27,22 +28,11 @@ from schema._identity_types import (
     ReviewItem,
     SplitProfileResult,
 )
-from schema._mutation import forbidden
+from schema._mutation import check_role
 from schema._paging import page_size
-from schema._results import Conflict, InvalidInput, NotFound
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
-
-
-def identity_problem(error: identity.IdentityError) -> NotFound | Conflict | InvalidInput:
-    if isinstance(error, identity.ProfileNotFoundError):
-        return NotFound(message=str(error), id=error.profile_id)
-    if isinstance(error, identity.RecordNotFoundError):
-        return NotFound(message=str(error), id=", ".join(map(str, error.record_ids)))
-    if isinstance(error, identity.IdentityConflictError):
-        return Conflict(message=str(error))
-    return InvalidInput(message=str(error), field="input")
 
 
 async def _read(info: Info, call: Callable[[Session], T]) -> T:
@@ -57,7 +47,7 @@ async def _write(info: Info, call: Callable[[Session], T]) -> T:
 
 def _record_id(value: strawberry.ID, field: str) -> int:
     if not str(value).isdigit():
-        raise identity.InvalidInputError(f"{field}: {str(value)!r} is not a record id (digits)")
+        raise InvalidInputError(field, f"{str(value)!r} is not a record id (digits)")
     return int(value)
 
 
@@ -72,10 +62,7 @@ class IdentityQuery:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="A profile id.")],
     ) -> ExplainResult:
-        try:
-            found = await _read(info, lambda s: identity.explain_profile(s, str(id)))
-        except identity.IdentityError as error:
-            return identity_problem(error)  # type: ignore[return-value]
+        found = await _read(info, lambda s: identity.explain_profile(s, str(id)))
         return ProfileExplanation.from_result(found, masked=info.context.is_masked)
 
     @strawberry.field(
@@ -99,17 +86,14 @@ class IdentityQuery:
         ] = False,
     ) -> CompareResult:
         region = info.context.settings.default_region
-        try:
-            refs: tuple[int | str, int | str] = (
-                (_record_id(left, "left"), _record_id(right, "right"))
-                if records
-                else (str(left), str(right))
-            )
-            report = await _read(
-                info, lambda s: identity.compare(s, refs[0], refs[1], default_region=region)
-            )
-        except identity.IdentityError as error:
-            return identity_problem(error)  # type: ignore[return-value]
+        refs: tuple[int | str, int | str] = (
+            (_record_id(left, "left"), _record_id(right, "right"))
+            if records
+            else (str(left), str(right))
+        )
+        report = await _read(
+            info, lambda s: identity.compare(s, refs[0], refs[1], default_region=region)
+        )
         return Comparison.from_report(report, masked=info.context.is_masked)
 
     @strawberry.field(
@@ -175,23 +159,19 @@ class IdentityMutation:
         info: Info,
         input: Annotated[MergeProfilesInput, strawberry.argument(description="What to do.")],
     ) -> MergeProfilesResult:
-        if denied := forbidden(info, ONLY_ADMIN):
-            return denied
+        check_role(info, ONLY_ADMIN)
         actor = info.context.actor
-        try:
-            result = await _write(
-                info,
-                lambda s: identity.merge_profiles(
-                    s,
-                    str(input.winner_id),
-                    str(input.other_id),
-                    actor=actor,
-                    reason=input.reason,
-                    force=input.force,
-                ),
-            )
-        except identity.IdentityError as error:
-            return identity_problem(error)
+        result = await _write(
+            info,
+            lambda s: identity.merge_profiles(
+                s,
+                str(input.winner_id),
+                str(input.other_id),
+                actor=actor,
+                reason=input.reason,
+                force=input.force,
+            ),
+        )
         return ProfilesMerged(
             merged_profile_id=strawberry.ID(result.merged_profile_id),
             record_count=result.record_count,
@@ -204,19 +184,15 @@ class IdentityMutation:
         info: Info,
         input: Annotated[SplitProfileInput, strawberry.argument(description="What to do.")],
     ) -> SplitProfileResult:
-        if denied := forbidden(info, ONLY_ADMIN):
-            return denied
+        check_role(info, ONLY_ADMIN)
         actor = info.context.actor
-        try:
-            record_ids = [_record_id(r, "recordIds") for r in input.record_ids]
-            result = await _write(
-                info,
-                lambda s: identity.split_profile(
-                    s, str(input.profile_id), record_ids, actor=actor, reason=input.reason
-                ),
-            )
-        except identity.IdentityError as error:
-            return identity_problem(error)
+        record_ids = [_record_id(r, "recordIds") for r in input.record_ids]
+        result = await _write(
+            info,
+            lambda s: identity.split_profile(
+                s, str(input.profile_id), record_ids, actor=actor, reason=input.reason
+            ),
+        )
         return ProfileSplit(
             record_ids=[strawberry.ID(str(r)) for r in result.record_ids],
             profile_id=result.profile_id,
@@ -229,18 +205,14 @@ class IdentityMutation:
         info: Info,
         input: Annotated[ForbidLinkInput, strawberry.argument(description="What to do.")],
     ) -> ForbidLinkResult:
-        if denied := forbidden(info, ONLY_ADMIN):
-            return denied
+        check_role(info, ONLY_ADMIN)
         actor = info.context.actor
-        try:
-            left = _record_id(input.left_record_id, "leftRecordId")
-            right = _record_id(input.right_record_id, "rightRecordId")
-            result = await _write(
-                info,
-                lambda s: identity.forbid_link(s, left, right, actor=actor, reason=input.reason),
-            )
-        except identity.IdentityError as error:
-            return identity_problem(error)
+        left = _record_id(input.left_record_id, "leftRecordId")
+        right = _record_id(input.right_record_id, "rightRecordId")
+        result = await _write(
+            info,
+            lambda s: identity.forbid_link(s, left, right, actor=actor, reason=input.reason),
+        )
         return LinkForbidden(
             left_record_id=strawberry.ID(str(result.left_record_id)),
             right_record_id=strawberry.ID(str(result.right_record_id)),

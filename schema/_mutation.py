@@ -9,12 +9,11 @@ from typing import Annotated
 import strawberry
 
 from cdp import models
-from cdp.errors import InvalidInputError, NotFoundError
 from cdp.services import feedback as feedback_service
 from schema._access import WRITERS, denial
 from schema._context import Context
 from schema._enums import Channel, ConsentState, FeedbackKind, value_of
-from schema._results import Forbidden, InvalidInput, NotFound, problem_from
+from schema._results import Forbidden, InvalidInput, NotFound, RoleDeniedError
 
 Info = strawberry.Info[Context, None]
 
@@ -92,9 +91,11 @@ SetConsentResult = Annotated[
 ]
 
 
-def forbidden(info: Info, allowed: frozenset[str]) -> Forbidden | None:
+def check_role(info: Info, allowed: frozenset[str]) -> None:
+    """Raise `RoleDeniedError` (a typed `Forbidden` result) unless the caller may do this."""
     reason = denial(info.context.role, allowed, info.field_name)
-    return None if reason is None else Forbidden(message=reason, role=info.context.role)
+    if reason is not None:
+        raise RoleDeniedError(info.context.role, reason)
 
 
 @strawberry.type
@@ -105,8 +106,7 @@ class FeedbackMutation:
         info: Info,
         input: Annotated[SubmitFeedbackInput, strawberry.argument(description="What to store.")],
     ) -> SubmitFeedbackResult:
-        if denied := forbidden(info, WRITERS):
-            return denied
+        check_role(info, WRITERS)
         data = feedback_service.FeedbackInput(
             profile_id=str(input.profile_id),
             channel=value_of(input.channel),
@@ -116,13 +116,8 @@ class FeedbackMutation:
             topic=input.topic,
             occurred_at=input.occurred_at,
         )
-        try:
-            async with info.context.sessionmaker.begin() as session:
-                row = await feedback_service.submit_feedback(
-                    session, data, actor=info.context.actor
-                )
-        except (NotFoundError, InvalidInputError) as error:
-            return problem_from(error)  # type: ignore[return-value]
+        async with info.context.sessionmaker.begin() as session:
+            row = await feedback_service.submit_feedback(session, data, actor=info.context.actor)
         return FeedbackSubmitted(feedback=Feedback.from_model(row))
 
     @strawberry.mutation(description="Record a consent change for a profile (roles: admin, app).")
@@ -131,8 +126,7 @@ class FeedbackMutation:
         info: Info,
         input: Annotated[SetConsentInput, strawberry.argument(description="What to store.")],
     ) -> SetConsentResult:
-        if denied := forbidden(info, WRITERS):
-            return denied
+        check_role(info, WRITERS)
         change = feedback_service.ConsentChange(
             profile_id=str(input.profile_id),
             channel=value_of(input.channel),
@@ -141,13 +135,8 @@ class FeedbackMutation:
             reason=input.reason,
             occurred_at=input.occurred_at,
         )
-        try:
-            async with info.context.sessionmaker.begin() as session:
-                row = await feedback_service.record_consent(
-                    session, change, actor=info.context.actor
-                )
-        except (NotFoundError, InvalidInputError) as error:
-            return problem_from(error)  # type: ignore[return-value]
+        async with info.context.sessionmaker.begin() as session:
+            row = await feedback_service.record_consent(session, change, actor=info.context.actor)
         return ConsentSet(
             profile_id=strawberry.ID(row.profile_id or ""),
             purpose=row.purpose,

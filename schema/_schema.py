@@ -16,6 +16,7 @@ from schema._identity import IdentityMutation
 from schema._limits import ErrorPolicy, TimeLimit, make_rules
 from schema._mutation import FeedbackMutation
 from schema._query import Query
+from schema._results import EXCEPTION_HANDLERS
 
 __all__ = ["CACHE_SIZE", "CdpSchema", "build_schema"]
 
@@ -74,6 +75,7 @@ def build_schema(settings: Settings) -> CdpSchema:
         query=Query,
         mutation=Mutation,
         extensions=[ErrorPolicy, Tokens, Rules, Parsed, Validated],
+        exception_handlers=EXCEPTION_HANDLERS,
         config=StrawberryConfig(disable_field_suggestions=not settings.graphql_field_suggestions),
     )
     schema.time_limit = TimeLimit(settings.graphql_timeout_seconds)
