@@ -9,7 +9,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionResult
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from cdp.config import Settings
 from schema._identity import IdentityMutation
@@ -32,6 +32,18 @@ class CdpSchema(strawberry.Schema):
     """A schema whose operations stop at the request timeout with a clear error."""
 
     time_limit: TimeLimit
+    has_suggestions: bool = True
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Unexpected errors are logged with their traceback by `ErrorPolicy`; the rest
+        # (validation, permissions, bad input, limits) are the client's business, not the log's.
+        # Strawberry's own switch only trims "Cannot query field" messages; this trims every
+        # hint (arguments, enum values, types) when suggestions are off.
+        if not self.has_suggestions:
+            for error in errors:
+                error.message = error.message.split(" Did you mean")[0]
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:
@@ -79,4 +91,5 @@ def build_schema(settings: Settings) -> CdpSchema:
         config=StrawberryConfig(disable_field_suggestions=not settings.graphql_field_suggestions),
     )
     schema.time_limit = TimeLimit(settings.graphql_timeout_seconds)
+    schema.has_suggestions = settings.graphql_field_suggestions
     return schema

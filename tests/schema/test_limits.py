@@ -80,9 +80,15 @@ def test_field_suggestions_are_hidden_when_switched_off(client_factory: Factory)
     hidden = client_factory(open_mode=True, graphql_field_suggestions=False)
     query = '{ profil(id: "x") { id } }'
 
+    enum_query = '{ profileByIdentifier(kind: EMAL, value: "x") { id } }'
+
     assert "Did you mean" in _post(shown, query)["errors"][0]["message"]
+    assert "Did you mean" in _post(shown, enum_query)["errors"][0]["message"]
     assert _post(hidden, query)["errors"][0]["message"] == (
         "Cannot query field 'profil' on type 'Query'."
+    )
+    assert _post(hidden, enum_query)["errors"][0]["message"] == (
+        "Value 'EMAL' does not exist in 'IdentifierKind' enum."
     )
 
 
