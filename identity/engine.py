@@ -94,14 +94,20 @@ def _groups(table: RecordTable, kinds: set[str]) -> dict[str, dict[str, list[int
 
 
 def _people(
-    table: RecordTable, members: list[int], exclusive: dict[int, dict[str, str]], kind: str
+    table: RecordTable,
+    members: list[int],
+    exclusive: dict[int, dict[str, str]],
+    rule: IdentifierRule,
 ) -> int:
+    """How many distinct people carry a value: told apart by their one-per-person ids, and
+    for guarded rules (email, phone) also by given name. Unguarded rules ignore names, whose
+    typos would count one person twice."""
     signatures = set()
     for pos in members:
-        ids = {k: v for k, v in exclusive.get(pos, {}).items() if k != kind}
+        ids = {k: v for k, v in exclusive.get(pos, {}).items() if k != rule.kind}
         if ids:
             signatures.add(tuple(sorted(ids.items())))
-        else:
+        elif rule.guarded:
             given = canonical_given_name(table.records[pos].given_name)
             if given:
                 signatures.add((("given", given),))
@@ -185,7 +191,7 @@ def _identifier_links(
         for value, members in sorted(groups[rule.kind].items()):
             if len(members) < 2:
                 continue
-            people = _people(table, members, exclusive, rule.kind)
+            people = _people(table, members, exclusive, rule)
             if people > rule.max_people:
                 shared.append(SharedIdentifier(rule.kind, value, people, len(members)))
                 continue

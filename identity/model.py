@@ -41,7 +41,7 @@ __all__ = [
 FORMAT_VERSION = 1
 SURVIVORSHIP_STRATEGIES = ("most_recent", "most_frequent", "source_priority", "most_complete")
 BLOCK_TRANSFORMS = (*TRANSFORMS, "soundex")
-COLUMNS = (*FEATURES, "given_canonical")
+COLUMNS = (*FEATURES, "given_canonical", "name_tokens")
 
 
 @dataclass(frozen=True)
@@ -353,6 +353,9 @@ def default_model() -> MatchModel:
             _mu(exact_level("same formal name (nickname)", column="given_canonical"), 0.04, 0.001),
             _mu(jaro_winkler_level(0.9, "given names JW >= 0.9 (typo)"), 0.05, 0.004),
             _mu(swapped_level("family_name", "given and family name swapped"), 0.02, 0.00001),
+            _mu(
+                exact_level("same name words in another order", column="name_tokens"), 0.01, 0.00001
+            ),
             _mu(initial_level(), 0.02, 0.003),
             _mu(jaro_winkler_level(0.8, "given names JW >= 0.8"), 0.01, 0.03),
             _mu(else_level("different given names"), 0.01, 0.9),
@@ -425,6 +428,7 @@ def default_model() -> MatchModel:
             BlockingRule(
                 "given_family_phonetic", ("given_name", "family_name"), ("initial", "soundex")
             ),
+            BlockingRule("name_words", ("name_tokens",)),
             BlockingRule("birth_date_postcode", ("birth_date", "postcode")),
             BlockingRule("birth_date_given", ("birth_date", "given_canonical")),
         ),

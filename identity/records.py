@@ -21,7 +21,14 @@ from cdp.normalize import (
     split_full_name,
 )
 
-__all__ = ["FEATURES", "PersonRecord", "RecordTable", "canonical_given_name", "from_attributes"]
+__all__ = [
+    "FEATURES",
+    "PersonRecord",
+    "RecordTable",
+    "canonical_given_name",
+    "from_attributes",
+    "name_tokens",
+]
 
 FEATURES = (
     "given_name",
@@ -70,6 +77,13 @@ def canonical_given_name(name: str | None) -> str | None:
         return None
     first = name.split(" ", 1)[0]
     return _NICKNAMES.get(first, first)
+
+
+def name_tokens(record: PersonRecord) -> str | None:
+    """Given and family name words in sorted order, so swapped or reordered names agree."""
+    if not record.given_name or not record.family_name:
+        return None
+    return " ".join(sorted(f"{record.given_name} {record.family_name}".split()))
 
 
 @dataclass(frozen=True)
@@ -166,6 +180,8 @@ class RecordTable:
         if cached is None:
             if name == "given_canonical":
                 values = [canonical_given_name(r.given_name) for r in self.records]
+            elif name == "name_tokens":
+                values = [name_tokens(r) for r in self.records]
             else:
                 values = [getattr(r, name) for r in self.records]
             cached = np.empty(len(values), dtype=object)
