@@ -8,6 +8,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from identity._errors import InvalidInputError
@@ -123,9 +124,14 @@ class MatchModel:
     def review_weight(self) -> float:
         return math.log2(self.review_probability / (1 - self.review_probability))
 
-    @property
+    @cached_property
     def version(self) -> str:
-        payload = json.dumps(self.to_dict(with_version=False), sort_keys=True)
+        """A hash of the parameters. The prior is left out: it is rescaled to the number of
+        stored records each time the model is used, which does not make it another model."""
+        data = self.to_dict(with_version=False)
+        data.pop("prior")
+        data["tf_tables"] = {k: len(v) for k, v in self.tf_tables.items()}
+        payload = json.dumps(data, sort_keys=True)
         return "m" + hashlib.sha256(payload.encode()).hexdigest()[:15]
 
     def comparison(self, name: str) -> Comparison:

@@ -133,8 +133,10 @@ def from_attributes(
         given, family = split_full_name(_text(attributes.get("full_name")))
     address = attributes.get("address")
     address = address if isinstance(address, Mapping) else {}
-    email = normalize_email(_text(attributes.get("email"))) or _first(ids, "email")
-    phone = normalize_phone(_text(attributes.get("phone")), default_region) or _first(ids, "phone")
+    # Ingest already normalised identifiers; parsing a phone again costs more than the rest
+    # of the record, so the attribute is only read when no identifier carries one.
+    email = _first(ids, "email") or normalize_email(_text(attributes.get("email")))
+    phone = _first(ids, "phone") or normalize_phone(_text(attributes.get("phone")), default_region)
     city = normalize_name(_text(address.get("city")))
     return PersonRecord(
         record_id=record_id,

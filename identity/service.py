@@ -67,10 +67,10 @@ class ResolveSummary:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def current_model(session: Session) -> MatchModel:
+def current_model(session: Session, model: MatchModel | None = None) -> MatchModel:
     """The active model with its prior scaled to the records stored now: the chance that two
     random records are the same person falls as records grow, so the threshold holds."""
-    model = active_model(session) or default_model()
+    model = model or active_model(session) or default_model()
     trained_on = int(model.trained.get("records", 0))
     stored = session.scalar(select(func.max(models.SourceRecord.id))) or 0
     if trained_on and stored > trained_on:
@@ -270,9 +270,11 @@ def resolve_records(
     if not new:
         return IncrementalResult(0, {}, 0, (), {}, 0)
     if model is None:
-        model = current_model(session)
-        if active_model(session) is None and len(new) >= _MIN_TRAINING_RECORDS:
-            model = _train(session, new, model)
+        stored_model = active_model(session)
+        if stored_model is None and len(new) >= _MIN_TRAINING_RECORDS:
+            model = _train(session, new, default_model())
+        else:
+            model = current_model(session, stored_model)
     stored = candidate_records(session, new, model, default_region=default_region)
     records = new + stored
     extra = _exclusive_positions(session, records, model)
@@ -323,18 +325,16 @@ def _overrides_for(
         .join(right, right.id == o.right_record_id)
     )
     rows: set[tuple[str, int, str | None, int, str | None]] = set()
-    for ids in chunks(sorted(position)):
-        rows.update(
-            session.execute(
-                query.where(or_(o.left_record_id.in_(ids), o.right_record_id.in_(ids)))
-            ).all()
+    ids, profiles = sorted(position), sorted(by_profile)
+    for start in range(0, max(len(ids), len(profiles)), 2000):
+        id_part, profile_part = ids[start : start + 2000], profiles[start : start + 2000]
+        condition = or_(
+            o.left_record_id.in_(id_part),
+            o.right_record_id.in_(id_part),
+            left.profile_id.in_(profile_part),
+            right.profile_id.in_(profile_part),
         )
-    for profiles in chunks(sorted(by_profile)):
-        rows.update(
-            session.execute(
-                query.where(or_(left.profile_id.in_(profiles), right.profile_id.in_(profiles)))
-            ).all()
-        )
+        rows.update(session.execute(query.where(condition)).all())
 
     def locate(record_id: int, profile_id: str | None) -> int | None:
         if record_id in position:

@@ -294,12 +294,9 @@ def _insert_ignore(
     if not rows:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    for part in chunks(rows, 2000):
-        session.execute(
-            dialect.insert(table)
-            .values(list(part))
-            .on_conflict_do_nothing(index_elements=list(keys))
-        )
+    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    for part in chunks(rows, 5000):
+        session.execute(statement, list(part))
 
 
 def _write_links(
