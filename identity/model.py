@@ -106,7 +106,7 @@ class MatchModel:
     blocking_rules: tuple[BlockingRule, ...]
     identifier_rules: tuple[IdentifierRule, ...]
     vetoes: tuple[Veto, ...] = ()
-    match_probability: float = 0.99
+    match_probability: float = 0.9
     review_probability: float = 0.5
     prior: float = 1e-4
     max_block_size: int = 200
@@ -358,6 +358,16 @@ def default_model() -> MatchModel:
             _mu(exact_level("exact given name", tf=True), 0.85, 0.01),
             _mu(exact_level("same formal name (nickname)", column="given_canonical"), 0.04, 0.001),
             _mu(jaro_winkler_level(0.9, "given names JW >= 0.9 (typo)"), 0.05, 0.004),
+            _mu(
+                ComparisonLevel(
+                    "formal names alike (nickname, other spelling)",
+                    "jaro_winkler",
+                    column="given_canonical",
+                    threshold=0.88,
+                ),
+                0.02,
+                0.002,
+            ),
             _mu(swapped_level("family_name", "given and family name swapped"), 0.02, 0.00001),
             _mu(
                 exact_level("same name words in another order", column="name_tokens"), 0.01, 0.00001
