@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from cdp import models
@@ -27,7 +27,7 @@ from identity.store import (
     save_model,
 )
 from identity.training import train
-from identity.writer import WriteSummary, refresh_profiles, write_result
+from identity.writer import WriteSummary, refresh_profiles, write_block_keys, write_result
 
 __all__ = ["IncrementalResult", "ResolveSummary", "current_model", "resolve", "resolve_records"]
 
@@ -259,14 +259,16 @@ def resolve_records(
     actor: str = "identity",
 ) -> IncrementalResult:
     """Resolve these (newly ingested) records against stored profiles; a record that links two
-    profiles merges them. Records already resolved are left alone."""
-    new = [
-        r
-        for r in load_records(
-            session, record_ids=sorted(set(record_ids)), default_region=default_region
-        )
-        if r.profile_id is None
-    ]
+    profiles merges them. A record that already has a profile but was re-ingested
+    (`resolved_at` cleared) keeps its profile; its blocking keys and golden record are
+    refreshed."""
+    loaded = load_records(
+        session, record_ids=sorted(set(record_ids)), default_region=default_region
+    )
+    new = [r for r in loaded if r.profile_id is None]
+    revisited = [r for r in loaded if r.profile_id is not None]
+    if revisited:
+        _refresh_revisited(session, revisited, model or current_model(session))
     if not new:
         return IncrementalResult(0, {}, 0, (), {}, 0)
     if model is None:
@@ -294,6 +296,19 @@ def resolve_records(
     return IncrementalResult(
         len(new), profiles, written.created, tuple(written.merges), dict(written.links), len(stored)
     )
+
+
+def _refresh_revisited(session: Session, records: list[PersonRecord], model: MatchModel) -> None:
+    sr = models.SourceRecord
+    ids = [r.record_id for r in records]
+    pending = set(session.scalars(select(sr.id).where(sr.id.in_(ids), sr.resolved_at.is_(None))))
+    todo = [r for r in records if r.record_id in pending]
+    if not todo:
+        return
+    session.execute(delete(models.BlockKey).where(models.BlockKey.record_id.in_(pending)))
+    session.execute(update(sr).where(sr.id.in_(pending)).values(resolved_at=datetime.now(UTC)))
+    write_block_keys(session, todo, model)
+    refresh_profiles(session, {r.profile_id for r in todo if r.profile_id}, model)
 
 
 def _exclusive_positions(

@@ -29,6 +29,7 @@ __all__ = [
     "merge_into",
     "reassign_facts",
     "refresh_profiles",
+    "write_block_keys",
     "write_result",
 ]
 
@@ -120,10 +121,13 @@ def write_result(
             elif existing[profile_id] != "active":
                 _reactivate(session, profile_id)
         claimed.add(profile_id)
-        summary.touched.add(profile_id)
+        changed = False
         for record in members:
             if record.profile_id != profile_id:
                 assignment[record.record_id] = profile_id
+                changed = True
+        if changed:
+            summary.touched.add(profile_id)
     summary.merged = len(summary.merges)
     if new_profiles:
         session.execute(insert(models.Profile), new_profiles)
@@ -131,7 +135,7 @@ def write_result(
     _assign(session, assignment, [r.record_id for r in records if r.profile_id is None], now)
     summary.records = len(assignment)
     _write_links(session, records, result, assignment, model, summary, now)
-    _write_block_keys(session, [r for r in records if r.profile_id is None], model)
+    write_block_keys(session, [r for r in records if r.profile_id is None], model)
     return summary
 
 
@@ -335,7 +339,7 @@ def _write_links(
     )
 
 
-def _write_block_keys(session: Session, records: Sequence[PersonRecord], model: MatchModel) -> None:
+def write_block_keys(session: Session, records: Sequence[PersonRecord], model: MatchModel) -> None:
     rows = [
         {"record_id": r.record_id, "rule": rule, "key": key}
         for r in records
