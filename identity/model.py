@@ -442,7 +442,7 @@ def default_model() -> MatchModel:
             BlockingRule("phone", ("phone",)),
             BlockingRule("family_postcode", ("family_name", "postcode")),
             BlockingRule(
-                "given_family_phonetic", ("given_name", "family_name"), ("initial", "soundex")
+                "given_family_phonetic", ("given_name", "family_name"), ("soundex", "soundex")
             ),
             BlockingRule("name_words", ("name_tokens",)),
             BlockingRule("birth_date_postcode", ("birth_date", "postcode")),

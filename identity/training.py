@@ -142,12 +142,22 @@ def term_frequencies(
 
 
 def train(
-    model: MatchModel, table: RecordTable, candidates: tuple[Index, Index], *, seed: int = 42
+    model: MatchModel,
+    table: RecordTable,
+    candidates: tuple[Index, Index],
+    *,
+    seed: int = 42,
+    max_em_pairs: int = 1_000_000,
 ) -> tuple[MatchModel, TrainingReport]:
     """u from random pairs, m and the prior by EM over `candidates`, term frequencies."""
     n = len(table)
     model = estimate_u(model, table, seed=seed)
-    gamma = comparison_vectors(model.comparisons, (table, table), candidates)
+    sample = candidates
+    if len(candidates[0]) > max_em_pairs:
+        # EM only needs the pattern frequencies; a uniform sample estimates them well.
+        pick = np.random.default_rng(seed).choice(len(candidates[0]), max_em_pairs, replace=False)
+        sample = (candidates[0][pick], candidates[1][pick])
+    gamma = comparison_vectors(model.comparisons, (table, table), sample)
     model, share, patterns, iterations = estimate_m_by_em(model, gamma)
     all_pairs = max(n * (n - 1) / 2, 1.0)
     prior = float(min(max(share * len(candidates[0]) / all_pairs, 1e-12), 0.5))
