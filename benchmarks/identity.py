@@ -298,6 +298,100 @@ def _store(
     return ids
 
 
+SPLINK_ID_KINDS = ("customer_id", "loyalty_id", "user_id", "anonymous_id", "social_handle")
+
+
+def splink_run(size: int, seed: int) -> dict[str, Any]:
+    """Splink (DuckDB) on the same records, with its documented standard approach: out-of-the-
+    box comparisons (names with TF, date of birth, email, exact phone/postcode, street, and
+    exact matches on the identifiers), u by random sampling, the prior from deterministic
+    rules, m by EM on three blocking rules, predict and connected-components clustering at
+    the same 0.9 threshold as ours. Features are the same normalised values ours sees."""
+    import csv
+
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    syn = synthetic(size, seed)
+    truth = np.array([int(r.person_id.lstrip("P")) for r in syn], dtype=np.int64)
+    records = to_person_records(syn)
+    del syn
+    path = Path(tempfile.mkdtemp(prefix="cdp-splink-")) / "records.csv"
+    columns = ["first_name", "surname", "dob", "email", "phone", "postcode", "address"]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["unique_id", *columns, *SPLINK_ID_KINDS])
+        for r in records:
+            ids = dict(reversed(r.identifiers))
+            values = [
+                r.given_name,
+                r.family_name,
+                r.birth_date,
+                r.email,
+                r.phone,
+                r.postcode,
+                r.address,
+            ]
+            writer.writerow(
+                [
+                    r.record_id,
+                    *(v or "" for v in values),
+                    *(ids.get(k, "") for k in SPLINK_ID_KINDS),
+                ]
+            )
+    started = time.perf_counter()
+    db = DuckDBAPI()
+    raw = db._load_from_csv(str(path))
+    cleaned = ", ".join(
+        f"NULLIF(CAST({c} AS VARCHAR), '') AS {c}" for c in (*columns, *SPLINK_ID_KINDS)
+    )
+    db._con.execute(f"CREATE TABLE records AS SELECT unique_id, {cleaned} FROM {raw}")
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
+            cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+            cl.DateOfBirthComparison("dob", input_is_string=True),
+            cl.EmailComparison("email"),
+            cl.ExactMatch("phone").configure(term_frequency_adjustments=True),
+            cl.ExactMatch("postcode").configure(term_frequency_adjustments=True),
+            cl.JaroWinklerAtThresholds("address", [0.9]),
+            *[cl.ExactMatch(kind) for kind in SPLINK_ID_KINDS],
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("email"),
+            block_on("phone"),
+            block_on("surname", "postcode"),
+            block_on("substr(first_name, 1, 1)", "surname"),
+            block_on("dob", "postcode"),
+            *[block_on(kind) for kind in SPLINK_ID_KINDS],
+        ],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+    )
+    linker = Linker(db.register("records"), settings, log_level=None)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("email", "first_name"), block_on("customer_id"), block_on("user_id")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+    for rule in (block_on("surname", "postcode"), block_on("dob"), block_on("email")):
+        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    predictions = linker.inference.predict(threshold_match_probability=0.5)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.9)
+    rows = db._con.execute(f"SELECT unique_id, cluster_id FROM {clusters.physical_name}").fetchall()
+    elapsed = time.perf_counter() - started
+    labels = np.empty(len(records), dtype=object)
+    for uid, cid in rows:
+        labels[int(uid)] = str(cid)
+    _, codes = np.unique(labels.astype(str), return_inverse=True)
+    return {
+        "records": len(records),
+        "seconds": elapsed,
+        "scores": scores(codes, truth),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
 def _in_subprocess(args: list[str]) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, __file__, *args], capture_output=True, text=True, check=False
@@ -347,6 +441,25 @@ def _print_engine(r: dict[str, Any]) -> None:
     )
 
 
+def _print_splink(ours: dict[str, Any], args: list[str]) -> None:
+    try:
+        import splink  # noqa: F401
+    except ImportError:
+        print("  splink: not installed (pip install splink) - skipped")
+        return
+    r = _in_subprocess(args)
+    s, o = r["scores"], ours["ours"]
+    print(
+        f"  side by side      ours: pair F1 {o['pair_f1']:.4f}  B3 F1 {o['b3_f1']:.4f}  "
+        f"{ours['resolve_s']:.1f}s  {ours['peak_rss_mb']:,.0f} MB"
+    )
+    print(
+        f"                  splink: pair F1 {s['pair_f1']:.4f}  B3 F1 {s['b3_f1']:.4f}  "
+        f"{r['seconds']:.1f}s  {r['peak_rss_mb']:,.0f} MB  "
+        f"(P {s['pair_p']:.4f}, R {s['pair_r']:.4f})"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", default="10000,100000", help="comma-separated sizes")
@@ -368,20 +481,28 @@ def main(argv: list[str] | None = None) -> int:
         default=200,
         help="records resolved one at a time after --db-records",
     )
-    parser.add_argument("--worker", choices=["engine", "db"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--splink", action="store_true", help="also run Splink (DuckDB) on the same records"
+    )
+    parser.add_argument("--worker", choices=["engine", "db", "splink"], help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker == "engine":
         print(json.dumps(engine_run(args.size, args.seed)))
+        return 0
+    if args.worker == "splink":
+        print(json.dumps(splink_run(args.size, args.seed)))
         return 0
     if args.worker == "db":
         print(json.dumps(db_run(args.size, args.incremental, args.seed, args.db_url)))
         return 0
     print(f"identity benchmark, seed {args.seed}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     for size in (int(s) for s in args.records.split(",") if s):
-        _print_engine(
-            _in_subprocess(["--worker", "engine", "--size", str(size), "--seed", str(args.seed)])
-        )
+        worker = ["--size", str(size), "--seed", str(args.seed)]
+        ours = _in_subprocess(["--worker", "engine", *worker])
+        _print_engine(ours)
+        if args.splink:
+            _print_splink(ours, ["--worker", "splink", *worker])
     if args.db_records:
         extra = ["--db-url", args.db_url] if args.db_url else []
         r = _in_subprocess(
