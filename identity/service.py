@@ -286,13 +286,8 @@ def resolve_records(
     )
     written = write_result(session, records, result, model, actor=actor)
     refresh_profiles(session, written.touched, model, default_region=default_region)
-    profiles: dict[int, str] = dict(
-        session.execute(  # type: ignore[arg-type]
-            select(models.SourceRecord.id, models.SourceRecord.profile_id).where(
-                models.SourceRecord.id.in_([r.record_id for r in new[:5000]])
-            )
-        ).all()
-    )
+    new_ids = {r.record_id for r in new}
+    profiles = {rid: pid for rid, pid in written.assignment.items() if rid in new_ids}
     return IncrementalResult(
         len(new), profiles, written.created, tuple(written.merges), dict(written.links), len(stored)
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import TextClause, bindparam, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -57,6 +57,7 @@ class WriteSummary:
     links: Counter[str] = field(default_factory=Counter)
     touched: set[str] = field(default_factory=set)
     merges: list[tuple[str, str]] = field(default_factory=list)
+    assignment: dict[int, str] = field(default_factory=dict)
 
 
 def _earliest(records: Iterable[PersonRecord]) -> PersonRecord:
@@ -134,6 +135,7 @@ def write_result(
     _retire_unclaimed(session, previous, assignment, claimed, actor, now, summary)
     _assign(session, assignment, [r.record_id for r in records if r.profile_id is None], now)
     summary.records = len(assignment)
+    summary.assignment = assignment
     _write_links(session, records, result, assignment, model, summary, now)
     write_block_keys(session, [r for r in records if r.profile_id is None], model)
     return summary
@@ -277,19 +279,25 @@ def _assign(
     reassign_facts(session, sorted(assignment))
 
 
+def _reassign_statement(table: Any) -> TextClause:
+    name = table.__tablename__
+    return text(
+        f"UPDATE {name} SET profile_id = (SELECT source_records.profile_id FROM source_records "
+        f"WHERE source_records.id = {name}.record_id) WHERE {name}.record_id IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+
+
+# Built once: this runs for every incremental batch, where building statements costs more
+# than executing them.
+_REASSIGN = tuple(_reassign_statement(table) for table in FACT_TABLES)
+
+
 def reassign_facts(session: Session, record_ids: Sequence[int]) -> None:
     """Copy each record's profile id onto its identifiers and facts."""
-    for table in FACT_TABLES:
-        correlated = (
-            select(models.SourceRecord.profile_id)
-            .where(models.SourceRecord.id == table.record_id)
-            .scalar_subquery()
-        )
-        for part in chunks(list(record_ids)):
-            session.execute(
-                update(table).where(table.record_id.in_(part)).values(profile_id=correlated),
-                execution_options={"synchronize_session": False},
-            )
+    ids = list(record_ids)
+    for statement in _REASSIGN:
+        for part in chunks(ids):
+            session.execute(statement, {"ids": list(part)})
 
 
 def _insert_ignore(
