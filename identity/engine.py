@@ -254,7 +254,11 @@ def _apply_identifier_edges(
 
 def _fuzzy_links(state: _State, scored: ScoredPairs) -> None:
     model = state.model
-    accepted = np.flatnonzero(~scored.vetoed & (scored.total >= model.match_weight))
+    eligible = ~scored.vetoed
+    if not model.names_alone_suffice and scored.corroborated is not None:
+        # Two people with one name are common at scale: names alone go to review.
+        eligible &= scored.corroborated
+    accepted = np.flatnonzero(eligible & (scored.total >= model.match_weight))
     accepted = accepted[np.argsort(-scored.total[accepted], kind="stable")]
     for i in accepted.tolist():
         a, b = int(scored.left[i]), int(scored.right[i])
@@ -263,9 +267,8 @@ def _fuzzy_links(state: _State, scored: ScoredPairs) -> None:
         refused = state.uf.union(a, b, strict=True)
         decision, reason = ("accepted", None) if refused is None else ("set_aside", refused.reason)
         state.links.append(_fuzzy_link(state, scored, i, decision, reason))
-    review = np.flatnonzero(
-        ~scored.vetoed & (scored.total >= model.review_weight) & (scored.total < model.match_weight)
-    )
+    is_match = eligible & (scored.total >= model.match_weight)
+    review = np.flatnonzero(~scored.vetoed & ~is_match & (scored.total >= model.review_weight))
     for i in review.tolist():
         a, b = int(scored.left[i]), int(scored.right[i])
         if state.uf.find(a) != state.uf.find(b):

@@ -110,6 +110,7 @@ class MatchModel:
     review_probability: float = 0.5
     prior: float = 1e-4
     max_block_size: int = 200
+    names_alone_suffice: bool = True
     tf_minimum: float = 1e-4
     tf_tables: dict[str, dict[str, float]] = field(default_factory=dict, compare=False)
     survivorship: dict[str, str] = field(default_factory=dict)
@@ -157,6 +158,7 @@ class MatchModel:
             "review_probability": self.review_probability,
             "prior": self.prior,
             "max_block_size": self.max_block_size,
+            "names_alone_suffice": self.names_alone_suffice,
             "tf_minimum": self.tf_minimum,
             "tf_tables": self.tf_tables,
             "survivorship": self.survivorship,
@@ -227,6 +229,7 @@ def model_from_json(text: str | dict[str, Any]) -> MatchModel:
         identifier_rules=id_rules,
         vetoes=vetoes,
         max_block_size=int(max_block),  # type: ignore[arg-type]
+        names_alone_suffice=bool(data.get("names_alone_suffice", True)),
         tf_tables={k: dict(v) for k, v in dict(data.get("tf_tables") or {}).items()},
         survivorship=dict(data.get("survivorship") or {}),
         source_priority=tuple(data.get("source_priority") or ()),

@@ -67,12 +67,16 @@ class ResolveSummary:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def current_model(session: Session, model: MatchModel | None = None) -> MatchModel:
+def current_model(
+    session: Session, model: MatchModel | None = None, *, stored: int | None = None
+) -> MatchModel:
     """The active model with its prior scaled to the records stored now: the chance that two
-    random records are the same person falls as records grow, so the threshold holds."""
+    random records are the same person falls as records grow, so the threshold holds.
+    `stored` (the highest record id, a cheap stand-in for the count) is read when not given."""
     model = model or active_model(session) or default_model()
     trained_on = int(model.trained.get("records", 0))
-    stored = session.scalar(select(func.max(models.SourceRecord.id))) or 0
+    if stored is None:
+        stored = session.scalar(select(func.max(models.SourceRecord.id))) or 0
     if trained_on and stored > trained_on:
         return model.replace(prior=model.prior * trained_on / stored)
     return model
@@ -276,7 +280,8 @@ def resolve_records(
         if stored_model is None and len(new) >= _MIN_TRAINING_RECORDS:
             model = _train(session, new, default_model())
         else:
-            model = current_model(session, stored_model)
+            newest = max(r.record_id for r in new)
+            model = current_model(session, stored_model, stored=newest)
     stored = candidate_records(session, new, model, default_region=default_region)
     records = new + stored
     extra = _exclusive_positions(session, records, model)
