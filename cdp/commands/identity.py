@@ -76,8 +76,7 @@ def resolve_command(state: CliState, full: bool, batch_size: int) -> None:
             "candidate pairs per blocking rule: "
             + ", ".join(f"{k} {v}" for k, v in summary.candidate_pairs.items())
         )
-    sizes = ", ".join(f"{size}: {count}" for size, count in summary.cluster_sizes.items())
-    click.echo(f"cluster sizes (records: profiles): {sizes or 'none'}")
+    click.echo(f"cluster sizes (records: profiles): {_buckets(summary.cluster_sizes) or 'none'}")
     if summary.largest_profiles:
         click.echo("largest: " + ", ".join(f"{pid} ({n})" for pid, n in summary.largest_profiles))
     for shared in summary.shared_identifiers[:10]:
@@ -250,6 +249,19 @@ def review_command(state: CliState, limit: int) -> None:
             f"#{item.right_record_id} "
             f"({item.right_profile_id}) score {item.score:.2f} p={item.probability:.3f}"
         )
+
+
+_BUCKETS = ((1, 1), (2, 2), (3, 5), (6, 10), (11, 20), (21, 50), (51, 100), (101, 10**12))
+
+
+def _buckets(sizes: dict[int, int]) -> str:
+    parts = []
+    for low, high in _BUCKETS:
+        count = sum(n for size, n in sizes.items() if low <= size <= high)
+        if count:
+            label = str(low) if low == high else f"{low}+" if high > 10**9 else f"{low}-{high}"
+            parts.append(f"{label}: {count}")
+    return ", ".join(parts)
 
 
 def _jsonable(value: Any) -> Any:

@@ -38,7 +38,7 @@ def test_resolve_explain_compare_and_export_from_the_command_line(
 
     output = _invoke(db_url, "resolve")
     assert "profiles: 2 active, 2 created, 0 merges" in output
-    assert "cluster sizes (records: profiles): 1: 1, 2: 1" in output
+    assert "cluster sizes (records: profiles): 1: 1, 2: 1" in output  # bucketed
 
     with unit_of_work(session_factory) as session:
         profile_id = session.scalar(
