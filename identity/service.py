@@ -33,6 +33,7 @@ __all__ = ["IncrementalResult", "ResolveSummary", "current_model", "resolve", "r
 
 Progress = Callable[[int, int], None]
 _MIN_TRAINING_RECORDS = 1000
+_MAX_TRAINING_RECORDS = 200_000
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,9 @@ def current_model(
     trained_on = int(model.trained.get("records", 0))
     if stored is None:
         stored = session.scalar(select(func.max(models.SourceRecord.id))) or 0
+    if not trained_on:
+        # Untrained: assume about ten records per person until a model is trained.
+        return model.replace(prior=min(0.01, 10 / max(stored, 1)))
     if trained_on and stored > trained_on:
         return model.replace(prior=model.prior * trained_on / stored)
     return model
@@ -88,6 +92,21 @@ def _train(session: Session, records: list[PersonRecord], base: MatchModel) -> M
     model, _ = train(base, table, candidates)
     save_model(session, model)
     return model
+
+
+def _train_on_stored(session: Session, new: list[PersonRecord], region: str) -> MatchModel:
+    """The first model, once enough records exist: trained on up to the latest
+    `_MAX_TRAINING_RECORDS` stored records plus this batch (once; `resolve --full` retrains)."""
+    newest = session.scalar(select(func.max(models.SourceRecord.id))) or 0
+    ids = list(
+        session.scalars(
+            select(models.SourceRecord.id)
+            .where(models.SourceRecord.id > newest - _MAX_TRAINING_RECORDS)
+            .order_by(models.SourceRecord.id)
+        )
+    )
+    records = load_records(session, record_ids=ids, default_region=region, with_profile=False)
+    return _train(session, records or new, default_model())
 
 
 def _positions(
@@ -172,7 +191,7 @@ def _resolve_full(
         model = (
             _train(session, records, default_model())
             if len(records) >= _MIN_TRAINING_RECORDS
-            else default_model()
+            else current_model(session, default_model(), stored=len(records))
         )
     else:
         save_model(session, model)
@@ -276,12 +295,11 @@ def resolve_records(
     if not new:
         return IncrementalResult(0, {}, 0, (), {}, 0)
     if model is None:
+        newest = max(r.record_id for r in new)
         stored_model = active_model(session)
-        if stored_model is None and len(new) >= _MIN_TRAINING_RECORDS:
-            model = _train(session, new, default_model())
-        else:
-            newest = max(r.record_id for r in new)
-            model = current_model(session, stored_model, stored=newest)
+        if stored_model is None and newest >= _MIN_TRAINING_RECORDS:
+            stored_model = _train_on_stored(session, new, default_region)
+        model = current_model(session, stored_model, stored=newest)
     stored = candidate_records(session, new, model, default_region=default_region)
     records = new + stored
     extra = _exclusive_positions(session, records, model)
