@@ -292,9 +292,29 @@ def _reassign_statement(table: Any) -> TextClause:
 _REASSIGN = tuple(_reassign_statement(table) for table in FACT_TABLES)
 
 
+def _reassign_all_postgresql() -> TextClause:
+    """One statement for every table on PostgreSQL (data-modifying CTEs): one round trip."""
+    parts = []
+    for i, table in enumerate(FACT_TABLES):
+        name = table.__tablename__
+        parts.append(
+            f"u{i} AS (UPDATE {name} SET profile_id = (SELECT source_records.profile_id "
+            f"FROM source_records WHERE source_records.id = {name}.record_id) "
+            f"WHERE {name}.record_id = ANY(:ids) RETURNING 1)"
+        )
+    return text("WITH " + ", ".join(parts) + " SELECT 1")
+
+
+_REASSIGN_POSTGRESQL = _reassign_all_postgresql()
+
+
 def reassign_facts(session: Session, record_ids: Sequence[int]) -> None:
     """Copy each record's profile id onto its identifiers and facts."""
     ids = list(record_ids)
+    if session.get_bind().dialect.name == "postgresql":
+        for part in chunks(ids):
+            session.execute(_REASSIGN_POSTGRESQL, {"ids": list(part)})
+        return
     for statement in _REASSIGN:
         for part in chunks(ids):
             session.execute(statement, {"ids": list(part)})
