@@ -10,6 +10,7 @@ import click
 from cdp.commands._common import CliState
 from cdp.commands.db import db
 from cdp.commands.demo import demo
+from cdp.commands.identity import identity_group
 from cdp.commands.keys import keys
 from cdp.commands.schema import schema
 from cdp.commands.serve import serve
@@ -33,6 +34,7 @@ def cli(ctx: click.Context) -> None:
 
 cli.add_command(db)
 cli.add_command(demo)
+cli.add_command(identity_group)
 cli.add_command(keys)
 cli.add_command(schema)
 cli.add_command(serve)

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from identity.comparisons import TRANSFORMS
 from identity.model import BlockingRule
-from identity.records import PersonRecord, RecordTable, canonical_given_name
+from identity.records import PersonRecord, RecordTable, canonical_given_name, name_tokens
 
 __all__ = ["BlockingReport", "block_keys", "candidate_pairs", "record_block_keys", "soundex"]
 
@@ -56,6 +56,8 @@ def _transform(name: str | None) -> Callable[[str], str]:
 def _column(record: PersonRecord, column: str) -> str | None:
     if column == "given_canonical":
         return canonical_given_name(record.given_name)
+    if column == "name_tokens":
+        return name_tokens(record)
     return record.feature(column)
 
 
@@ -77,12 +79,35 @@ def record_block_keys(record: PersonRecord, rules: Iterable[BlockingRule]) -> li
 
 
 def block_keys(table: RecordTable, rule: BlockingRule) -> npt.NDArray[np.object_]:
-    """The key of every record under `rule` (None where the record has none)."""
-    out = np.empty(len(table), dtype=object)
-    for i, record in enumerate(table.records):
-        keys = record_block_keys(record, (rule,))
-        out[i] = keys[0][1] if keys else None
-    return out
+    """The key of every record under `rule` (None where the record has none), computed per
+    distinct value rather than per record."""
+    parts: list[npt.NDArray[np.object_]] = []
+    for position, column in enumerate(rule.columns):
+        transform = _transform(
+            rule.transforms[position] if position < len(rule.transforms) else None
+        )
+        values = table.column(column)
+        cache: dict[str, str | None] = {}
+        out = np.empty(len(values), dtype=object)
+        for i, value in enumerate(values):
+            if value is None:
+                continue
+            key = cache.get(value)
+            if key is None and value not in cache:
+                key = cache[value] = transform(value) or None
+            out[i] = key
+        parts.append(out)
+    if len(parts) == 1:
+        return parts[0]
+    present = np.ones(len(table), dtype=bool)
+    for part in parts:
+        present &= part != None  # noqa: E711 (elementwise on an object array)
+    keys = np.empty(len(table), dtype=object)
+    rows = np.flatnonzero(present)
+    keys[rows] = [
+        "|".join(values)[:200] for values in zip(*(part[rows] for part in parts), strict=True)
+    ]
+    return keys
 
 
 @dataclass(frozen=True)
@@ -122,28 +147,35 @@ def candidate_pairs(
     table: RecordTable, rules: Iterable[BlockingRule], max_block_size: int
 ) -> tuple[Pairs, BlockingReport]:
     """Deduplicated candidate pairs (left < right, as row positions) and a per-rule report."""
-    n = len(table)
-    seen = np.empty(0, dtype=np.int64)
+    n = max(len(table), 1)
+    rules = list(rules)
+    encoded_per_rule: list[npt.NDArray[np.int64]] = []
     pairs: dict[str, int] = {}
-    new_pairs: dict[str, int] = {}
     skipped_blocks: dict[str, int] = {}
     examples: dict[str, list[str]] = {}
     for rule in rules:
         keys = block_keys(table, rule)
         present = np.flatnonzero(keys != None)  # noqa: E711 (elementwise on an object array)
-        if present.size == 0:
-            pairs[rule.name] = new_pairs[rule.name] = skipped_blocks[rule.name] = 0
-            continue
-        uniques, codes = np.unique(keys[present].astype(str), return_inverse=True)
-        (left, right), skipped = _pairs_within_groups(codes.astype(np.int64), max_block_size)
-        left, right = present[left], present[right]
-        lo, hi = np.minimum(left, right), np.maximum(left, right)
-        encoded = np.unique(lo * n + hi)
-        fresh = np.setdiff1d(encoded, seen, assume_unique=True)
-        seen = np.union1d(seen, fresh)
+        encoded = np.empty(0, dtype=np.int64)
+        skipped: list[int] = []
+        uniques = np.empty(0, dtype=str)
+        if present.size:
+            uniques, codes = np.unique(keys[present].astype(str), return_inverse=True)
+            (left, right), skipped = _pairs_within_groups(codes.astype(np.int64), max_block_size)
+            left, right = present[left], present[right]
+            encoded = np.unique(np.minimum(left, right) * n + np.maximum(left, right))
+        encoded_per_rule.append(encoded)
         pairs[rule.name] = int(encoded.size)
-        new_pairs[rule.name] = int(fresh.size)
         skipped_blocks[rule.name] = len(skipped)
         examples[rule.name] = [str(uniques[code]) for code in skipped[:5]]
-    report = BlockingReport(pairs, new_pairs, skipped_blocks, examples, int(seen.size))
-    return (seen // max(n, 1), seen % max(n, 1)), report
+    everything = np.concatenate([*encoded_per_rule, np.empty(0, dtype=np.int64)])
+    found_by = np.repeat(np.arange(len(rules)), [e.size for e in encoded_per_rule])
+    # Each pair is credited to the first rule that found it (a stable sort keeps rule order).
+    order = np.argsort(everything, kind="stable")
+    everything, found_by = everything[order], found_by[order]
+    first = np.r_[True, everything[1:] != everything[:-1]] if everything.size else np.empty(0, bool)
+    unique_pairs = everything[first]
+    credited = np.bincount(found_by[first], minlength=len(rules))
+    new_pairs = {rule.name: int(credited[i]) for i, rule in enumerate(rules)}
+    report = BlockingReport(pairs, new_pairs, skipped_blocks, examples, int(unique_pairs.size))
+    return (unique_pairs // n, unique_pairs % n), report

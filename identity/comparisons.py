@@ -207,9 +207,7 @@ def _level_mask(
     left = _values(tables[0], column, idx[0])
     right = _values(tables[1], column, idx[1])
     if level.kind == "null":
-        left_null = np.fromiter((v is None for v in left), bool, len(left))
-        right_null = np.fromiter((v is None for v in right), bool, len(right))
-        return np.asarray(left_null | right_null, dtype=bool)
+        return np.asarray((left == None) | (right == None), dtype=bool)  # noqa: E711
     if level.kind == "else":
         return np.ones(len(left), dtype=bool)
     if level.kind == "exact":
@@ -217,7 +215,7 @@ def _level_mask(
             fn = TRANSFORMS[level.transform]
             left = np.array([fn(v) if v else None for v in left], dtype=object)
             right = np.array([fn(v) if v else None for v in right], dtype=object)
-        present = np.fromiter((v is not None for v in left), bool, len(left))
+        present = np.asarray(left != None, dtype=bool)  # noqa: E711
         return np.asarray(left == right, dtype=bool) & present  # type: ignore[no-any-return]
     if level.kind == "jaro_winkler":
         scores = cpdist(
@@ -244,7 +242,7 @@ def _level_mask(
         other = level.other or field_name
         left_other = _values(tables[0], other, idx[0])
         right_other = _values(tables[1], other, idx[1])
-        present = np.fromiter((v is not None for v in left), bool, len(left))
+        present = np.asarray(left != None, dtype=bool)  # noqa: E711
         return present & (left == right_other) & (left_other == right)  # type: ignore[no-any-return]
     if level.kind == "initial":
         return np.fromiter(

@@ -23,6 +23,7 @@ from identity.scoring import ScoredPairs, level_weight, probability, score_pairs
 __all__ = ["Link", "LinkResult", "SharedIdentifier", "fuzzy_evidence", "link_records"]
 
 _ALL_PAIRS_GROUP = 30
+Index = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -94,14 +95,20 @@ def _groups(table: RecordTable, kinds: set[str]) -> dict[str, dict[str, list[int
 
 
 def _people(
-    table: RecordTable, members: list[int], exclusive: dict[int, dict[str, str]], kind: str
+    table: RecordTable,
+    members: list[int],
+    exclusive: dict[int, dict[str, str]],
+    rule: IdentifierRule,
 ) -> int:
+    """How many distinct people carry a value: told apart by their one-per-person ids, and
+    for guarded rules (email, phone) also by given name. Unguarded rules ignore names, whose
+    typos would count one person twice."""
     signatures = set()
     for pos in members:
-        ids = {k: v for k, v in exclusive.get(pos, {}).items() if k != kind}
+        ids = {k: v for k, v in exclusive.get(pos, {}).items() if k != rule.kind}
         if ids:
             signatures.add(tuple(sorted(ids.items())))
-        else:
+        elif rule.guarded:
             given = canonical_given_name(table.records[pos].given_name)
             if given:
                 signatures.add((("given", given),))
@@ -136,6 +143,7 @@ def link_records(
     never: Iterable[tuple[int, int]] = (),
     must: Iterable[tuple[int, int]] = (),
     extra_exclusive: Mapping[int, Mapping[str, str]] | None = None,
+    candidates: tuple[tuple[Index, Index], BlockingReport] | None = None,
     with_evidence: bool = True,
 ) -> LinkResult:
     """Cluster the records of `table` (positions); records with a `profile_id` are stored ones
@@ -149,7 +157,9 @@ def link_records(
     _join_stored(state)
     for a, b in must:
         uf.union(a, b, strict=False)
-    (left, right), report = candidate_pairs(table, model.blocking_rules, model.max_block_size)
+    (left, right), report = candidates or candidate_pairs(
+        table, model.blocking_rules, model.max_block_size
+    )
     fresh = np.fromiter(
         (not state.is_known(a, b) for a, b in zip(left, right, strict=True)), bool, len(left)
     )
@@ -182,21 +192,24 @@ def _identifier_links(
     shared: list[SharedIdentifier] = []
     for rule in rules:
         edges: list[tuple[int, int]] = []
+        values: list[str] = []
         for value, members in sorted(groups[rule.kind].items()):
             if len(members) < 2:
                 continue
-            people = _people(table, members, exclusive, rule.kind)
+            people = _people(table, members, exclusive, rule)
             if people > rule.max_people:
                 shared.append(SharedIdentifier(rule.kind, value, people, len(members)))
                 continue
-            edges.extend(e for e in _group_edges(members, rule) if not state.is_known(*e))
+            fresh = [e for e in _group_edges(members, rule) if not state.is_known(*e)]
+            edges.extend(fresh)
+            values.extend([value] * len(fresh))
         if edges:
-            _apply_identifier_edges(state, rule, edges)
+            _apply_identifier_edges(state, rule, edges, values)
     return shared
 
 
 def _apply_identifier_edges(
-    state: _State, rule: IdentifierRule, edges: list[tuple[int, int]]
+    state: _State, rule: IdentifierRule, edges: list[tuple[int, int]], values: list[str]
 ) -> None:
     model = state.model
     scores: npt.NDArray[np.float64] | None = None
@@ -209,14 +222,15 @@ def _apply_identifier_edges(
         # record that carries it without a name.
         vetoed = scored.vetoed
         state.uf.add_cannot(zip(left[vetoed].tolist(), right[vetoed].tolist(), strict=True))
-        edges = [e for e, k in zip(edges, keep.tolist(), strict=True) if k]
+        kept = keep.tolist()
+        edges = [e for e, k in zip(edges, kept, strict=True) if k]
+        values = [v for v, k in zip(values, kept, strict=True) if k]
         scores = scored.total[keep]
     for i, (a, b) in enumerate(edges):
         if state.uf.find(a) == state.uf.find(b):
             continue  # already joined: the spanning links carry the evidence
         refused = state.uf.union(a, b, strict=rule.guarded)
-        value = next(v for k, v in state.table.records[a].identifiers if k == rule.kind)
-        evidence = {"identifier": rule.kind, "value": value, "priority": rule.priority}
+        evidence = {"identifier": rule.kind, "value": values[i], "priority": rule.priority}
         score = float(scores[i]) if scores is not None else None
         if refused is None:
             state.links.append(
@@ -240,7 +254,11 @@ def _apply_identifier_edges(
 
 def _fuzzy_links(state: _State, scored: ScoredPairs) -> None:
     model = state.model
-    accepted = np.flatnonzero(~scored.vetoed & (scored.total >= model.match_weight))
+    eligible = ~scored.vetoed
+    if not model.names_alone_suffice and scored.corroborated is not None:
+        # Two people with one name are common at scale: names alone go to review.
+        eligible &= scored.corroborated
+    accepted = np.flatnonzero(eligible & (scored.total >= model.match_weight))
     accepted = accepted[np.argsort(-scored.total[accepted], kind="stable")]
     for i in accepted.tolist():
         a, b = int(scored.left[i]), int(scored.right[i])
@@ -249,9 +267,8 @@ def _fuzzy_links(state: _State, scored: ScoredPairs) -> None:
         refused = state.uf.union(a, b, strict=True)
         decision, reason = ("accepted", None) if refused is None else ("set_aside", refused.reason)
         state.links.append(_fuzzy_link(state, scored, i, decision, reason))
-    review = np.flatnonzero(
-        ~scored.vetoed & (scored.total >= model.review_weight) & (scored.total < model.match_weight)
-    )
+    is_match = eligible & (scored.total >= model.match_weight)
+    review = np.flatnonzero(~scored.vetoed & ~is_match & (scored.total >= model.review_weight))
     for i in review.tolist():
         a, b = int(scored.left[i]), int(scored.right[i])
         if state.uf.find(a) != state.uf.find(b):

@@ -8,6 +8,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from identity._errors import InvalidInputError
@@ -41,7 +42,7 @@ __all__ = [
 FORMAT_VERSION = 1
 SURVIVORSHIP_STRATEGIES = ("most_recent", "most_frequent", "source_priority", "most_complete")
 BLOCK_TRANSFORMS = (*TRANSFORMS, "soundex")
-COLUMNS = (*FEATURES, "given_canonical")
+COLUMNS = (*FEATURES, "given_canonical", "name_tokens")
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,11 @@ class MatchModel:
     blocking_rules: tuple[BlockingRule, ...]
     identifier_rules: tuple[IdentifierRule, ...]
     vetoes: tuple[Veto, ...] = ()
-    match_probability: float = 0.99
+    match_probability: float = 0.9
     review_probability: float = 0.5
     prior: float = 1e-4
     max_block_size: int = 200
+    names_alone_suffice: bool = True
     tf_minimum: float = 1e-4
     tf_tables: dict[str, dict[str, float]] = field(default_factory=dict, compare=False)
     survivorship: dict[str, str] = field(default_factory=dict)
@@ -123,9 +125,14 @@ class MatchModel:
     def review_weight(self) -> float:
         return math.log2(self.review_probability / (1 - self.review_probability))
 
-    @property
+    @cached_property
     def version(self) -> str:
-        payload = json.dumps(self.to_dict(with_version=False), sort_keys=True)
+        """A hash of the parameters. The prior is left out: it is rescaled to the number of
+        stored records each time the model is used, which does not make it another model."""
+        data = self.to_dict(with_version=False)
+        data.pop("prior")
+        data["tf_tables"] = {k: len(v) for k, v in self.tf_tables.items()}
+        payload = json.dumps(data, sort_keys=True)
         return "m" + hashlib.sha256(payload.encode()).hexdigest()[:15]
 
     def comparison(self, name: str) -> Comparison:
@@ -151,6 +158,7 @@ class MatchModel:
             "review_probability": self.review_probability,
             "prior": self.prior,
             "max_block_size": self.max_block_size,
+            "names_alone_suffice": self.names_alone_suffice,
             "tf_minimum": self.tf_minimum,
             "tf_tables": self.tf_tables,
             "survivorship": self.survivorship,
@@ -221,6 +229,7 @@ def model_from_json(text: str | dict[str, Any]) -> MatchModel:
         identifier_rules=id_rules,
         vetoes=vetoes,
         max_block_size=int(max_block),  # type: ignore[arg-type]
+        names_alone_suffice=bool(data.get("names_alone_suffice", True)),
         tf_tables={k: dict(v) for k, v in dict(data.get("tf_tables") or {}).items()},
         survivorship=dict(data.get("survivorship") or {}),
         source_priority=tuple(data.get("source_priority") or ()),
@@ -352,7 +361,20 @@ def default_model() -> MatchModel:
             _mu(exact_level("exact given name", tf=True), 0.85, 0.01),
             _mu(exact_level("same formal name (nickname)", column="given_canonical"), 0.04, 0.001),
             _mu(jaro_winkler_level(0.9, "given names JW >= 0.9 (typo)"), 0.05, 0.004),
+            _mu(
+                ComparisonLevel(
+                    "formal names alike (nickname, other spelling)",
+                    "jaro_winkler",
+                    column="given_canonical",
+                    threshold=0.88,
+                ),
+                0.02,
+                0.002,
+            ),
             _mu(swapped_level("family_name", "given and family name swapped"), 0.02, 0.00001),
+            _mu(
+                exact_level("same name words in another order", column="name_tokens"), 0.01, 0.00001
+            ),
             _mu(initial_level(), 0.02, 0.003),
             _mu(jaro_winkler_level(0.8, "given names JW >= 0.8"), 0.01, 0.03),
             _mu(else_level("different given names"), 0.01, 0.9),
@@ -423,8 +445,9 @@ def default_model() -> MatchModel:
             BlockingRule("phone", ("phone",)),
             BlockingRule("family_postcode", ("family_name", "postcode")),
             BlockingRule(
-                "given_family_phonetic", ("given_name", "family_name"), ("initial", "soundex")
+                "given_family_phonetic", ("given_name", "family_name"), ("soundex", "soundex")
             ),
+            BlockingRule("name_words", ("name_tokens",)),
             BlockingRule("birth_date_postcode", ("birth_date", "postcode")),
             BlockingRule("birth_date_given", ("birth_date", "given_canonical")),
         ),

@@ -96,6 +96,19 @@ def _never_between(session: Session, left: list[int], right: list[int]) -> tuple
     return (row[0], row[1]) if row else None
 
 
+def _drop_never_between(session: Session, left: list[int], right: list[int]) -> None:
+    o = models.IdentityOverride
+    session.execute(
+        delete(o).where(
+            o.kind == "never_link",
+            or_(
+                and_(o.left_record_id.in_(left), o.right_record_id.in_(right)),
+                and_(o.left_record_id.in_(right), o.right_record_id.in_(left)),
+            ),
+        )
+    )
+
+
 def _exclusive_conflict(session: Session, a: str, b: str) -> str | None:
     model = current_model(session)
     kinds = [r.kind for r in model.identifier_rules if r.one_per_person]
@@ -124,9 +137,9 @@ def merge_profiles(
     reason: str | None = None,
     force: bool = False,
 ) -> MergeResult:
-    """Merge `other` into `winner` (which keeps its id). Refused with `IdentityConflictError`
-    when a never-link override separates them, or (unless `force`) when they hold different
-    values of a one-per-person identifier."""
+    """Merge `other` into `winner` (which keeps its id). Unless `force`, refused with
+    `IdentityConflictError` when a never-link override separates them (forcing removes it) or
+    when they hold different values of a one-per-person identifier."""
     _require_actor(actor)
     keep, gone = resolve_profile_id(session, winner), resolve_profile_id(session, other)
     if keep == gone:
@@ -135,11 +148,13 @@ def merge_profiles(
         )
     keep_ids, gone_ids = _record_ids(session, keep), _record_ids(session, gone)
     never = _never_between(session, keep_ids, gone_ids)
-    if never is not None:
+    if never is not None and not force:
         raise IdentityConflictError(
             f"a never-link override between records {never[0]} and {never[1]} keeps {keep!r} and "
-            f"{gone!r} apart; remove it before merging"
+            f"{gone!r} apart; pass force=True to merge anyway (it removes those overrides)"
         )
+    if never is not None:
+        _drop_never_between(session, keep_ids, gone_ids)
     conflict = _exclusive_conflict(session, keep, gone)
     if conflict and not force:
         raise IdentityConflictError(

@@ -21,7 +21,14 @@ from cdp.normalize import (
     split_full_name,
 )
 
-__all__ = ["FEATURES", "PersonRecord", "RecordTable", "canonical_given_name", "from_attributes"]
+__all__ = [
+    "FEATURES",
+    "PersonRecord",
+    "RecordTable",
+    "canonical_given_name",
+    "from_attributes",
+    "name_tokens",
+]
 
 FEATURES = (
     "given_name",
@@ -60,6 +67,32 @@ _NICKNAMES = {
     "tim": "timothy", "timmy": "timothy", "pete": "peter", "jack": "john", "johnny": "john",
     "hank": "henry", "harry": "henry", "wendy": "gwendolyn", "mandy": "amanda",
     "manny": "manuel", "pepe": "jose", "nacho": "ignacio", "paco": "francisco",
+    "nikki": "nicole", "nicky": "nicole", "topher": "christopher", "kit": "christopher",
+    "chrissy": "christine", "tina": "christina", "jonny": "jonathan",
+    "nat": "nathaniel", "zach": "zachary", "zack": "zachary",
+    "gabe": "gabriel", "gabby": "gabrielle", "abe": "abraham", "al": "albert",
+    "bert": "albert", "fred": "frederick", "freddie": "frederick", "walt": "walter",
+    "wally": "walter", "theo": "theodore", "teddy": "theodore", "ray": "raymond",
+    "stan": "stanley", "vince": "vincent", "vin": "vincent", "phil": "phillip",
+    "lou": "louis", "leo": "leonard", "len": "leonard", "lenny": "leonard", "max": "maxwell",
+    "russ": "russell", "doug": "douglas", "jeff": "jeffrey", "geoff": "geoffrey",
+    "mo": "maurice", "marty": "martin", "mort": "mortimer", "sandy": "alexandra",
+    "lexi": "alexis", "ally": "allison", "allie": "allison", "mandi": "amanda",
+    "angie": "angela", "annie": "ann", "nancy": "ann", "barb": "barbara", "babs": "barbara",
+    "bernie": "bernard", "cindy": "cynthia", "debbie": "deborah", "deb": "deborah",
+    "dottie": "dorothy", "dot": "dorothy", "ellie": "eleanor", "nell": "eleanor",
+    "emmy": "emily", "em": "emily", "frankie": "frances", "ginny": "virginia",
+    "gina": "regina", "jackie": "jacqueline", "jan": "janet", "jo": "josephine",
+    "josie": "josephine", "judy": "judith", "julie": "julia",
+    "kat": "katherine", "kay": "katherine", "kitty": "katherine", "lori": "lorraine",
+    "lynn": "linda", "maddie": "madison", "mel": "melissa", "missy": "melissa",
+    "molly": "mary", "polly": "mary", "mamie": "mary", "pam": "pamela", "penny": "penelope",
+    "rosie": "rose", "sally": "sarah", "sadie": "sarah", "steph": "stephanie",
+    "terri": "theresa", "tess": "theresa", "tessa": "theresa", "val": "valerie",
+    "ronnie": "ronald", "reggie": "reginald", "randy": "randall", "benny": "benjamin",
+    "bennie": "benjamin", "ike": "isaac", "izzy": "isabel", "bella": "isabella",
+    "lupe": "guadalupe", "chuy": "jesus", "memo": "guillermo", "lalo": "eduardo",
+    "beto": "alberto", "toni": "antonia", "sid": "sidney",
 }
 # fmt: on
 
@@ -70,6 +103,13 @@ def canonical_given_name(name: str | None) -> str | None:
         return None
     first = name.split(" ", 1)[0]
     return _NICKNAMES.get(first, first)
+
+
+def name_tokens(record: PersonRecord) -> str | None:
+    """Given and family name words in sorted order, so swapped or reordered names agree."""
+    if not record.given_name or not record.family_name:
+        return None
+    return " ".join(sorted(f"{record.given_name} {record.family_name}".split()))
 
 
 @dataclass(frozen=True)
@@ -119,8 +159,10 @@ def from_attributes(
         given, family = split_full_name(_text(attributes.get("full_name")))
     address = attributes.get("address")
     address = address if isinstance(address, Mapping) else {}
-    email = normalize_email(_text(attributes.get("email"))) or _first(ids, "email")
-    phone = normalize_phone(_text(attributes.get("phone")), default_region) or _first(ids, "phone")
+    # Ingest already normalised identifiers; parsing a phone again costs more than the rest
+    # of the record, so the attribute is only read when no identifier carries one.
+    email = _first(ids, "email") or normalize_email(_text(attributes.get("email")))
+    phone = _first(ids, "phone") or normalize_phone(_text(attributes.get("phone")), default_region)
     city = normalize_name(_text(address.get("city")))
     return PersonRecord(
         record_id=record_id,
@@ -166,6 +208,8 @@ class RecordTable:
         if cached is None:
             if name == "given_canonical":
                 values = [canonical_given_name(r.given_name) for r in self.records]
+            elif name == "name_tokens":
+                values = [name_tokens(r) for r in self.records]
             else:
                 values = [getattr(r, name) for r in self.records]
             cached = np.empty(len(values), dtype=object)

@@ -30,6 +30,7 @@ __all__ = [
     "score_pairs",
 ]
 
+NAME_FIELDS = frozenset({"given_name", "family_name", "given_canonical", "name_tokens"})
 M_U_CLAMP_MIN = 1e-6
 M_U_CLAMP_MAX = 1 - 1e-6
 
@@ -93,6 +94,8 @@ class ScoredPairs:
     gamma: npt.NDArray[np.int8]
     total: npt.NDArray[np.float64]
     vetoed: npt.NDArray[np.bool_]
+    corroborated: npt.NDArray[np.bool_] | None = None
+    """True where something other than the names agrees (a positive non-name level)."""
 
     def __len__(self) -> int:
         return len(self.left)
@@ -109,11 +112,15 @@ def score_pairs(
     gamma = comparison_vectors(model.comparisons, tables, idx)
     total = np.full(len(idx[0]), prior_weight(model))
     vetoed = np.zeros(len(idx[0]), dtype=bool)
+    corroborated = np.zeros(len(idx[0]), dtype=bool)
     for k, comparison in enumerate(model.comparisons):
-        total += _weight_table(comparison)[gamma[:, k]]
+        weights = _weight_table(comparison)
+        total += weights[gamma[:, k]]
         total += _tf_adjustments(model, comparison, gamma[:, k], tables[0], idx[0])
         vetoed |= _veto_mask(model, comparison, gamma[:, k])
-    return ScoredPairs(idx[0], idx[1], gamma, total, vetoed)
+        if comparison.field not in NAME_FIELDS:
+            corroborated |= weights[gamma[:, k]] > 0
+    return ScoredPairs(idx[0], idx[1], gamma, total, vetoed, corroborated)
 
 
 def _tf_adjustments(

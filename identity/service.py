@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from cdp import models
@@ -27,12 +27,13 @@ from identity.store import (
     save_model,
 )
 from identity.training import train
-from identity.writer import WriteSummary, refresh_profiles, write_result
+from identity.writer import WriteSummary, refresh_profiles, write_block_keys, write_result
 
 __all__ = ["IncrementalResult", "ResolveSummary", "current_model", "resolve", "resolve_records"]
 
 Progress = Callable[[int, int], None]
 _MIN_TRAINING_RECORDS = 1000
+_MAX_TRAINING_RECORDS = 200_000
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,19 @@ class ResolveSummary:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def current_model(session: Session) -> MatchModel:
+def current_model(
+    session: Session, model: MatchModel | None = None, *, stored: int | None = None
+) -> MatchModel:
     """The active model with its prior scaled to the records stored now: the chance that two
-    random records are the same person falls as records grow, so the threshold holds."""
-    model = active_model(session) or default_model()
+    random records are the same person falls as records grow, so the threshold holds.
+    `stored` (the highest record id, a cheap stand-in for the count) is read when not given."""
+    model = model or active_model(session) or default_model()
     trained_on = int(model.trained.get("records", 0))
-    stored = session.scalar(select(func.max(models.SourceRecord.id))) or 0
+    if stored is None:
+        stored = session.scalar(select(func.max(models.SourceRecord.id))) or 0
+    if not trained_on:
+        # Untrained: assume about ten records per person until a model is trained.
+        return model.replace(prior=min(0.01, 10 / max(stored, 1)))
     if trained_on and stored > trained_on:
         return model.replace(prior=model.prior * trained_on / stored)
     return model
@@ -84,6 +92,21 @@ def _train(session: Session, records: list[PersonRecord], base: MatchModel) -> M
     model, _ = train(base, table, candidates)
     save_model(session, model)
     return model
+
+
+def _train_on_stored(session: Session, new: list[PersonRecord], region: str) -> MatchModel:
+    """The first model, once enough records exist: trained on up to the latest
+    `_MAX_TRAINING_RECORDS` stored records plus this batch (once; `resolve --full` retrains)."""
+    newest = session.scalar(select(func.max(models.SourceRecord.id))) or 0
+    ids = list(
+        session.scalars(
+            select(models.SourceRecord.id)
+            .where(models.SourceRecord.id > newest - _MAX_TRAINING_RECORDS)
+            .order_by(models.SourceRecord.id)
+        )
+    )
+    records = load_records(session, record_ids=ids, default_region=region, with_profile=False)
+    return _train(session, records or new, default_model())
 
 
 def _positions(
@@ -168,7 +191,7 @@ def _resolve_full(
         model = (
             _train(session, records, default_model())
             if len(records) >= _MIN_TRAINING_RECORDS
-            else default_model()
+            else current_model(session, default_model(), stored=len(records))
         )
     else:
         save_model(session, model)
@@ -259,20 +282,24 @@ def resolve_records(
     actor: str = "identity",
 ) -> IncrementalResult:
     """Resolve these (newly ingested) records against stored profiles; a record that links two
-    profiles merges them. Records already resolved are left alone."""
-    new = [
-        r
-        for r in load_records(
-            session, record_ids=sorted(set(record_ids)), default_region=default_region
-        )
-        if r.profile_id is None
-    ]
+    profiles merges them. A record that already has a profile but was re-ingested
+    (`resolved_at` cleared) keeps its profile; its blocking keys and golden record are
+    refreshed."""
+    loaded = load_records(
+        session, record_ids=sorted(set(record_ids)), default_region=default_region
+    )
+    new = [r for r in loaded if r.profile_id is None]
+    revisited = [r for r in loaded if r.profile_id is not None]
+    if revisited:
+        _refresh_revisited(session, revisited, model or current_model(session))
     if not new:
         return IncrementalResult(0, {}, 0, (), {}, 0)
     if model is None:
-        model = current_model(session)
-        if active_model(session) is None and len(new) >= _MIN_TRAINING_RECORDS:
-            model = _train(session, new, model)
+        newest = max(r.record_id for r in new)
+        stored_model = active_model(session)
+        if stored_model is None and newest >= _MIN_TRAINING_RECORDS:
+            stored_model = _train_on_stored(session, new, default_region)
+        model = current_model(session, stored_model, stored=newest)
     stored = candidate_records(session, new, model, default_region=default_region)
     records = new + stored
     extra = _exclusive_positions(session, records, model)
@@ -282,16 +309,24 @@ def resolve_records(
     )
     written = write_result(session, records, result, model, actor=actor)
     refresh_profiles(session, written.touched, model, default_region=default_region)
-    profiles: dict[int, str] = dict(
-        session.execute(  # type: ignore[arg-type]
-            select(models.SourceRecord.id, models.SourceRecord.profile_id).where(
-                models.SourceRecord.id.in_([r.record_id for r in new[:5000]])
-            )
-        ).all()
-    )
+    new_ids = {r.record_id for r in new}
+    profiles = {rid: pid for rid, pid in written.assignment.items() if rid in new_ids}
     return IncrementalResult(
         len(new), profiles, written.created, tuple(written.merges), dict(written.links), len(stored)
     )
+
+
+def _refresh_revisited(session: Session, records: list[PersonRecord], model: MatchModel) -> None:
+    sr = models.SourceRecord
+    ids = [r.record_id for r in records]
+    pending = set(session.scalars(select(sr.id).where(sr.id.in_(ids), sr.resolved_at.is_(None))))
+    todo = [r for r in records if r.record_id in pending]
+    if not todo:
+        return
+    session.execute(delete(models.BlockKey).where(models.BlockKey.record_id.in_(pending)))
+    session.execute(update(sr).where(sr.id.in_(pending)).values(resolved_at=datetime.now(UTC)))
+    write_block_keys(session, todo, model)
+    refresh_profiles(session, {r.profile_id for r in todo if r.profile_id}, model)
 
 
 def _exclusive_positions(
@@ -323,18 +358,16 @@ def _overrides_for(
         .join(right, right.id == o.right_record_id)
     )
     rows: set[tuple[str, int, str | None, int, str | None]] = set()
-    for ids in chunks(sorted(position)):
-        rows.update(
-            session.execute(
-                query.where(or_(o.left_record_id.in_(ids), o.right_record_id.in_(ids)))
-            ).all()
+    ids, profiles = sorted(position), sorted(by_profile)
+    for start in range(0, max(len(ids), len(profiles)), 2000):
+        id_part, profile_part = ids[start : start + 2000], profiles[start : start + 2000]
+        condition = or_(
+            o.left_record_id.in_(id_part),
+            o.right_record_id.in_(id_part),
+            left.profile_id.in_(profile_part),
+            right.profile_id.in_(profile_part),
         )
-    for profiles in chunks(sorted(by_profile)):
-        rows.update(
-            session.execute(
-                query.where(or_(left.profile_id.in_(profiles), right.profile_id.in_(profiles)))
-            ).all()
-        )
+        rows.update(session.execute(query.where(condition)).all())
 
     def locate(record_id: int, profile_id: str | None) -> int | None:
         if record_id in position:

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from cdp import models
@@ -110,57 +110,42 @@ def _identifiers(
 def candidate_records(
     session: Session, new: Sequence[PersonRecord], model: MatchModel, *, default_region: str = "US"
 ) -> list[PersonRecord]:
-    """Stored, resolved records that share an identifier or a blocking key with `new`."""
-    limit = model.max_block_size
-    found: set[int] = set()
+    """Stored, resolved records that share an identifier or a blocking key with `new`: one
+    indexed query on `identifiers (kind, value)` and one on `block_keys (rule, key)`; a value
+    or key held by more than `max_block_size` records is skipped (no evidence, and slow)."""
     kinds = {rule.kind for rule in model.identifier_rules}
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for record in new:
-        for kind, value in record.identifiers:
-            if kind in kinds:
-                wanted[kind].add(value)
-    ident = models.Identifier
-    for kind, values in wanted.items():
-        for part in chunks(sorted(values)):
-            query = (
-                select(ident.record_id)
-                .where(ident.kind == kind, ident.value.in_(part), ident.profile_id.is_not(None))
-                .order_by(ident.record_id)
-                .limit(limit * len(part))
-            )
-            found.update(session.scalars(query))
-    keys: dict[str, set[str]] = defaultdict(set)
-    for record in new:
-        for rule, key in record_block_keys(record, model.blocking_rules):
-            keys[rule].add(key)
-    found.update(_block_candidates(session, keys, limit))
+    wanted = sorted({(k, v) for r in new for k, v in r.identifiers if k in kinds})
+    keys = sorted({key for r in new for key in record_block_keys(r, model.blocking_rules)})
+    found = _grouped_lookup(
+        session, models.Identifier, "kind", "value", wanted, model.max_block_size
+    )
+    found |= _grouped_lookup(session, models.BlockKey, "rule", "key", keys, model.max_block_size)
     found.difference_update(r.record_id for r in new)
     if not found:
         return []
-    return [
-        r
-        for r in load_records(session, record_ids=sorted(found), default_region=default_region)
-        if r.profile_id
-    ]
+    loaded = load_records(session, record_ids=sorted(found), default_region=default_region)
+    return [r for r in loaded if r.profile_id]
 
 
-def _block_candidates(session: Session, keys: dict[str, set[str]], limit: int) -> set[int]:
-    block = models.BlockKey
+def _grouped_lookup(
+    session: Session, table: Any, group: str, value: str, wanted: list[tuple[str, str]], limit: int
+) -> set[int]:
     found: set[int] = set()
-    for rule, values in keys.items():
-        for part in chunks(sorted(values)):
-            sizes = session.execute(
-                select(block.key, func.count())
-                .where(block.rule == rule, block.key.in_(part))
-                .group_by(block.key)
-            )
-            small = [key for key, count in sizes if count <= limit]
-            if small:
-                found.update(
-                    session.scalars(
-                        select(block.record_id).where(block.rule == rule, block.key.in_(small))
-                    )
-                )
+    group_col, value_col = getattr(table, group), getattr(table, value)
+    for part in chunks(wanted, 500):
+        by_group: dict[str, list[str]] = defaultdict(list)
+        for g, v in part:
+            by_group[g].append(v)
+        condition = or_(*(and_(group_col == g, value_col.in_(vs)) for g, vs in by_group.items()))
+        rows = session.execute(
+            select(group_col, value_col, table.record_id)
+            .where(condition)
+            .limit(limit * len(part) + 1)
+        ).all()
+        sizes: dict[tuple[str, str], int] = defaultdict(int)
+        for g, v, _ in rows:
+            sizes[(g, v)] += 1
+        found.update(rid for g, v, rid in rows if sizes[(g, v)] <= limit)
     return found
 
 
@@ -205,14 +190,28 @@ def load_overrides(
     return never, must
 
 
+_MODELS: dict[str, MatchModel] = {}
+
+
 def active_model(session: Session) -> MatchModel | None:
-    row = session.scalars(
-        select(models.IdentityModel)
-        .where(models.IdentityModel.is_active.is_(True))
-        .order_by(models.IdentityModel.created_at.desc())
+    """The active stored model (parsed once per version and process)."""
+    table = models.IdentityModel
+    version = session.scalar(
+        select(table.version)
+        .where(table.is_active.is_(True))
+        .order_by(table.created_at.desc())
         .limit(1)
-    ).first()
-    return model_from_json(row.params) if row is not None else None
+    )
+    if version is None:
+        return None
+    cached = _MODELS.get(version)
+    if cached is None:
+        params = session.scalar(select(table.params).where(table.version == version))
+        cached = model_from_json(params or {})
+        if len(_MODELS) > 8:
+            _MODELS.clear()
+        _MODELS[version] = cached
+    return cached
 
 
 def save_model(session: Session, model: MatchModel) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from identity.clustering import ConstrainedUnionFind
 from identity.comparisons import Comparison, comparison_vectors
 from identity.model import MatchModel
 from identity.records import RecordTable
@@ -141,16 +142,47 @@ def term_frequencies(
     return tables
 
 
+def _identifier_clusters(table: RecordTable, model: MatchModel) -> tuple[Index, int]:
+    """Clusters by the unguarded identifiers (customer, loyalty, user, anonymous ids...) and
+    the number of record pairs inside them: matches the candidates alone would not count."""
+    kinds = {rule.kind for rule in model.identifier_rules if not rule.guarded}
+    uf = ConstrainedUnionFind(len(table))
+    groups: dict[tuple[str, str], list[int]] = {}
+    for pos, record in enumerate(table.records):
+        for identifier in record.identifiers:
+            if identifier[0] in kinds:
+                groups.setdefault(identifier, []).append(pos)
+    for members in groups.values():
+        if 1 < len(members) <= model.max_block_size:
+            for other in members[1:]:
+                uf.union(members[0], other, strict=False)
+    labels = np.array(uf.labels(), dtype=np.int64)
+    sizes = np.bincount(labels).astype(np.int64)
+    return labels, int((sizes * (sizes - 1) // 2).sum())
+
+
 def train(
-    model: MatchModel, table: RecordTable, candidates: tuple[Index, Index], *, seed: int = 42
+    model: MatchModel,
+    table: RecordTable,
+    candidates: tuple[Index, Index],
+    *,
+    seed: int = 42,
+    max_em_pairs: int = 1_000_000,
 ) -> tuple[MatchModel, TrainingReport]:
     """u from random pairs, m and the prior by EM over `candidates`, term frequencies."""
     n = len(table)
     model = estimate_u(model, table, seed=seed)
-    gamma = comparison_vectors(model.comparisons, (table, table), candidates)
+    sample = candidates
+    if len(candidates[0]) > max_em_pairs:
+        # EM only needs the pattern frequencies; a uniform sample estimates them well.
+        pick = np.random.default_rng(seed).choice(len(candidates[0]), max_em_pairs, replace=False)
+        sample = (candidates[0][pick], candidates[1][pick])
+    gamma = comparison_vectors(model.comparisons, (table, table), sample)
     model, share, patterns, iterations = estimate_m_by_em(model, gamma)
     all_pairs = max(n * (n - 1) / 2, 1.0)
-    prior = float(min(max(share * len(candidates[0]) / all_pairs, 1e-12), 0.5))
+    labels, known = _identifier_clusters(table, model)
+    outside = int(np.count_nonzero(labels[candidates[0]] != labels[candidates[1]]))
+    prior = float(min(max((known + share * outside) / all_pairs, 1e-12), 0.5))
     report = TrainingReport(200_000, len(candidates[0]), patterns, iterations, share, prior)
     trained = {
         "records": n,

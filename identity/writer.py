@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import TextClause, bindparam, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,7 @@ __all__ = [
     "merge_into",
     "reassign_facts",
     "refresh_profiles",
+    "write_block_keys",
     "write_result",
 ]
 
@@ -56,6 +57,7 @@ class WriteSummary:
     links: Counter[str] = field(default_factory=Counter)
     touched: set[str] = field(default_factory=set)
     merges: list[tuple[str, str]] = field(default_factory=list)
+    assignment: dict[int, str] = field(default_factory=dict)
 
 
 def _earliest(records: Iterable[PersonRecord]) -> PersonRecord:
@@ -120,18 +122,22 @@ def write_result(
             elif existing[profile_id] != "active":
                 _reactivate(session, profile_id)
         claimed.add(profile_id)
-        summary.touched.add(profile_id)
+        changed = False
         for record in members:
             if record.profile_id != profile_id:
                 assignment[record.record_id] = profile_id
+                changed = True
+        if changed:
+            summary.touched.add(profile_id)
     summary.merged = len(summary.merges)
     if new_profiles:
         session.execute(insert(models.Profile), new_profiles)
     _retire_unclaimed(session, previous, assignment, claimed, actor, now, summary)
     _assign(session, assignment, [r.record_id for r in records if r.profile_id is None], now)
     summary.records = len(assignment)
+    summary.assignment = assignment
     _write_links(session, records, result, assignment, model, summary, now)
-    _write_block_keys(session, [r for r in records if r.profile_id is None], model)
+    write_block_keys(session, [r for r in records if r.profile_id is None], model)
     return summary
 
 
@@ -273,19 +279,45 @@ def _assign(
     reassign_facts(session, sorted(assignment))
 
 
+def _reassign_statement(table: Any) -> TextClause:
+    name = table.__tablename__
+    return text(
+        f"UPDATE {name} SET profile_id = (SELECT source_records.profile_id FROM source_records "
+        f"WHERE source_records.id = {name}.record_id) WHERE {name}.record_id IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+
+
+# Built once: this runs for every incremental batch, where building statements costs more
+# than executing them.
+_REASSIGN = tuple(_reassign_statement(table) for table in FACT_TABLES)
+
+
+def _reassign_all_postgresql() -> TextClause:
+    """One statement for every table on PostgreSQL (data-modifying CTEs): one round trip."""
+    parts = []
+    for i, table in enumerate(FACT_TABLES):
+        name = table.__tablename__
+        parts.append(
+            f"u{i} AS (UPDATE {name} SET profile_id = (SELECT source_records.profile_id "
+            f"FROM source_records WHERE source_records.id = {name}.record_id) "
+            f"WHERE {name}.record_id = ANY(:ids) RETURNING 1)"
+        )
+    return text("WITH " + ", ".join(parts) + " SELECT 1")
+
+
+_REASSIGN_POSTGRESQL = _reassign_all_postgresql()
+
+
 def reassign_facts(session: Session, record_ids: Sequence[int]) -> None:
     """Copy each record's profile id onto its identifiers and facts."""
-    for table in FACT_TABLES:
-        correlated = (
-            select(models.SourceRecord.profile_id)
-            .where(models.SourceRecord.id == table.record_id)
-            .scalar_subquery()
-        )
-        for part in chunks(list(record_ids)):
-            session.execute(
-                update(table).where(table.record_id.in_(part)).values(profile_id=correlated),
-                execution_options={"synchronize_session": False},
-            )
+    ids = list(record_ids)
+    if session.get_bind().dialect.name == "postgresql":
+        for part in chunks(ids):
+            session.execute(_REASSIGN_POSTGRESQL, {"ids": list(part)})
+        return
+    for statement in _REASSIGN:
+        for part in chunks(ids):
+            session.execute(statement, {"ids": list(part)})
 
 
 def _insert_ignore(
@@ -294,12 +326,9 @@ def _insert_ignore(
     if not rows:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    for part in chunks(rows, 2000):
-        session.execute(
-            dialect.insert(table)
-            .values(list(part))
-            .on_conflict_do_nothing(index_elements=list(keys))
-        )
+    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    for part in chunks(rows, 5000):
+        session.execute(statement, list(part))
 
 
 def _write_links(
@@ -338,7 +367,7 @@ def _write_links(
     )
 
 
-def _write_block_keys(session: Session, records: Sequence[PersonRecord], model: MatchModel) -> None:
+def write_block_keys(session: Session, records: Sequence[PersonRecord], model: MatchModel) -> None:
     rows = [
         {"record_id": r.record_id, "rule": rule, "key": key}
         for r in records

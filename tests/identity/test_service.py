@@ -180,3 +180,30 @@ def test_incremental_run_resolves_only_unresolved_records(
     assert summary.records == 2
     assert summary.active_profiles == 2
     assert summary.cluster_sizes == {1: 1, 2: 1}
+
+
+def test_reingested_record_keeps_its_profile_and_is_marked_resolved_again(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with unit_of_work(session_factory) as session:
+        record = _jane(session)
+        record_id = record.id
+    with unit_of_work(session_factory) as session:
+        resolve(session)
+    with unit_of_work(session_factory) as session:
+        stored = session.get(models.SourceRecord, record_id)
+        assert stored is not None
+        owner = stored.profile_id
+        stored.attributes = person("Jane", "Doe-Smith", email="jane@x.com")
+        stored.resolved_at = None
+    with unit_of_work(session_factory) as session:
+        summary = resolve(session)
+    assert summary.records == 0
+    with unit_of_work(session_factory) as session:
+        again = session.get(models.SourceRecord, record_id)
+        assert again is not None
+        assert again.profile_id == owner
+        assert again.resolved_at is not None
+        profile = session.get(models.Profile, owner)
+        assert profile is not None
+        assert profile.family_name == "doe smith"

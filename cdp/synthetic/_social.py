@@ -1,0 +1,130 @@
+"""Social: Meta lead-form leads (`social/meta-leads-<n>.json`) and X mentions
+(`social/x-mentions-<n>.json`).
+
+Lead forms are prefilled from the person's Facebook profile (their name as they use it, often a
+nickname, and the email they registered with); X accounts have a handle and a display name that
+may be a full name, a nickname, or only a given name. Some mentions are complaints.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from cdp.synthetic._context import Context, Pair, dedupe_identifiers
+from cdp.synthetic._model import Person, SyntheticRecord
+from cdp.synthetic._population import scramble
+from cdp.synthetic._reference import COMPLAINTS, LEAD_FORMS, PRAISE, QUESTIONS
+
+__all__ = ["BRAND_HANDLE", "lead_records", "mention_records"]
+
+BRAND_HANDLE = "exampleshop"
+
+
+def _lead(ctx: Context, person: Person, full_name: str) -> Pair:
+    rng, noise = ctx.rng, ctx.noise
+    when = ctx.time()
+    lead_id = str(1_200_000_000_000_000 + scramble(ctx.next_id("lead"), "lead", ctx.salt, 48))
+    form_id = rng.choice(LEAD_FORMS)[0]
+    email = noise.email(rng.choice(person.emails), "lead")
+    fields: list[tuple[str, str]] = [
+        ("email", email),
+        ("full_name", noise.typed(full_name, "lead")),
+    ]
+    attributes: dict[str, Any] = {"email": email, "full_name": fields[1][1]}
+    identifiers = [("lead_id", lead_id), ("email", email)]
+    digits = ctx.phone_digits(person)
+    if digits and rng.random() < 0.6 and not noise.missing():
+        phone = noise.phone(digits, "lead") if rng.random() < 0.3 else f"+1{digits}"
+        fields.append(("phone_number", phone))
+        attributes["phone"] = phone
+        identifiers.append(("phone", phone))
+    address = ctx.address_at(person, when)
+    if rng.random() < 0.3:
+        fields.append(("city", address.city))
+        attributes["address"] = {"city": address.city}
+        if rng.random() < 0.6:
+            fields.append(("zip_code", address.postcode))
+            attributes["address"]["postcode"] = address.postcode
+    if rng.random() < 0.1:
+        birth = person.birth_date.strftime("%m/%d/%Y")
+        fields.append(("date_of_birth", birth))
+        attributes["birth_date"] = birth
+    payload = {
+        "id": lead_id,
+        "created_time": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+        "form_id": form_id,
+        "field_data": [{"name": name, "values": [value]} for name, value in fields],
+    }
+    record = SyntheticRecord(
+        "social.meta_leads",
+        lead_id,
+        "profile",
+        when,
+        attributes,
+        dedupe_identifiers(identifiers),
+        ctx.person_id,
+    )
+    return record, payload
+
+
+def lead_records(ctx: Context, person: Person) -> list[Pair]:
+    given = ctx.noise.given(person.given_name, person.nicknames)
+    full_name = f"{given} {person.family_name}"
+    return [_lead(ctx, person, full_name) for _ in range(ctx.rng.choice((1, 1, 1, 2)))]
+
+
+def _display_name(ctx: Context, person: Person) -> str:
+    rng = ctx.rng
+    roll = rng.random()
+    given, family = person.given_name, person.family_name
+    if roll < 0.15:
+        return given
+    if roll < 0.25:
+        return f"{given} {family[0]}."
+    if roll < 0.35:
+        return f"{given} {family} 🌿"
+    return f"{ctx.noise.given(given, person.nicknames)} {family}"
+
+
+def _text(ctx: Context, person: Person) -> tuple[str, bool]:
+    rng = ctx.rng
+    roll = rng.random()
+    pool = COMPLAINTS if roll < 0.3 else (PRAISE if roll < 0.65 else QUESTIONS)
+    text = rng.choice(pool).format(
+        order=f"#{rng.randint(1001, 99999)}", city=person.addresses[-1].city
+    )
+    return f"@{BRAND_HANDLE} {text}", pool is COMPLAINTS
+
+
+def mention_records(ctx: Context, person: Person) -> list[Pair]:
+    """Mentions of the brand by one X account (same handle and display name throughout)."""
+    if person.x_handle is None or person.x_id is None:
+        return []
+    name = _display_name(ctx, person)
+    pairs: list[Pair] = []
+    for _ in range(ctx.rng.choice((1, 1, 2, 2, 3, 4))):
+        when = ctx.time()
+        tweet_id = str(
+            1_800_000_000_000_000_000 + scramble(ctx.next_id("tweet"), "tweet", ctx.salt, 56)
+        )
+        text, _ = _text(ctx, person)
+        payload: dict[str, Any] = {
+            "id": tweet_id,
+            "text": text,
+            "author_id": person.x_id,
+            "created_at": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "_user": {"id": person.x_id, "username": person.x_handle, "name": name},
+        }
+        identifiers = (("social_handle", f"x:{person.x_handle}"), ("social_id", f"x:{person.x_id}"))
+        record = SyntheticRecord(
+            "social.x_mentions",
+            tweet_id,
+            "interaction",
+            when,
+            {"full_name": name},
+            identifiers,
+            ctx.person_id,
+        )
+        pairs.append((record, payload))
+    return pairs

@@ -1,0 +1,147 @@
+"""A world of N people: households generated one at a time, each from its own seeded generator.
+
+Household `h` of seed `s` is drawn from `random.Random((s << 40) | h)`, so a household does not
+depend on how many came before it (only the uniqueness of emails, phones and handles and the
+running id counters do, and those advance the same way on every run): a world is reproducible
+for its seed, streams in constant memory apart from those registries, and a smaller world is
+the start of a larger one.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from cdp.synthetic._context import Context, Pair, PersonPlan
+from cdp.synthetic._email import make_campaigns, sendgrid_records
+from cdp.synthetic._model import NoiseCount, NoiseRates, Person, SyntheticRecord
+from cdp.synthetic._noise import Noise
+from cdp.synthetic._population import Registry, make_household
+from cdp.synthetic._social import lead_records, mention_records
+from cdp.synthetic._store import plan_orders, pos_records, shopify_records
+from cdp.synthetic._web import web_records
+
+__all__ = ["Household", "World"]
+
+_MAX_HOUSEHOLDS = 1 << 40
+
+
+@dataclass(frozen=True, slots=True)
+class Household:
+    """The people of one household and every record about them."""
+
+    household_id: str
+    people: tuple[Person, ...]
+    records: tuple[SyntheticRecord, ...]
+
+
+def _plan(ctx: Context, person: Person) -> PersonPlan | None:
+    """The account a person made on the web shop (web login and Shopify customer share it)."""
+    if person.user_id is None and person.customer_id is None:
+        return None
+    noise, rng = ctx.noise, ctx.rng
+    email = person.emails[0]
+    if person.family_email and rng.random() < 0.3:
+        email = person.family_email
+    given = noise.typed(noise.given(person.given_name, person.nicknames, 0.3), "account")
+    family = noise.typed(person.family_name, "account")
+    if noise.chance("swapped_names", noise.rates.swapped_names):
+        given, family = family, given
+    digits = ctx.phone_digits(person)
+    phone = noise.phone(digits, "account") if digits and rng.random() < 0.7 else None
+    return PersonPlan(
+        account_email=email, account_given=given, account_family=family, account_phone=phone
+    )
+
+
+def _person_pairs(ctx: Context, person: Person) -> list[Pair]:
+    ctx.person_id = person.person_id
+    plan = _plan(ctx, person)
+    channels = person.channels
+    orders = plan_orders(ctx, person) if person.customer_id else []
+    pairs: list[Pair] = []
+    if "web.segment" in channels:
+        pairs += web_records(ctx, person, plan if person.user_id else None, orders)
+    if plan is not None and person.customer_id:
+        pairs += shopify_records(ctx, person, plan, orders)
+    if "email.sendgrid" in channels:
+        pairs += sendgrid_records(ctx, person, plan)
+    if "store.pos" in channels:
+        pairs += pos_records(ctx, person, plan)
+    if "social.meta_leads" in channels:
+        pairs += lead_records(ctx, person)
+    if "social.x_mentions" in channels:
+        pairs += mention_records(ctx, person)
+    return pairs
+
+
+class World:
+    """A seeded synthetic population seen through every channel.
+
+    Example:
+        world = World(people=100_000, seed=7)
+        for record in world.records():   # streams; nothing is kept
+            ...
+        world.noise_report()             # what noise the last pass applied
+
+    Each iteration starts afresh and yields the same data for the same arguments.
+    """
+
+    def __init__(self, *, people: int, seed: int = 7, noise: NoiseRates | None = None) -> None:
+        if isinstance(people, bool) or not isinstance(people, int) or people < 1:
+            raise ValueError(f"people must be a positive integer; got {people!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 1 << 32:
+            raise ValueError(f"seed must be an integer in [0, 2**32); got {seed!r}")
+        self.people_count = people
+        self.seed = seed
+        self.rates = noise or NoiseRates()
+        self._last_noise: Noise | None = None
+
+    def _pairs(self, *, with_records: bool = True) -> Iterator[tuple[list[Person], list[Pair]]]:
+        noise = Noise(self.rates)
+        self._last_noise = noise
+        ctx = Context(noise=noise, campaigns=make_campaigns(self.seed), salt=self.seed)
+        registry = Registry(salt=self.seed)
+        index, household = 1, 1
+        while index <= self.people_count:
+            rng = random.Random((self.seed << 40) | household)
+            noise.rng = ctx.rng = rng
+            members = make_household(
+                household, index, self.people_count - index + 1, rng, noise, registry
+            )
+            pairs: list[Pair] = []
+            if with_records:
+                for person in members:
+                    pairs += _person_pairs(ctx, person)
+            yield members, pairs
+            index += len(members)
+            household += 1
+
+    def households(self) -> Iterator[Household]:
+        for members, pairs in self._pairs():
+            yield Household(members[0].household_id, tuple(members), tuple(r for r, _ in pairs))
+
+    def records(self) -> Iterator[SyntheticRecord]:
+        for _, pairs in self._pairs():
+            for record, _ in pairs:
+                yield record
+
+    def people(self) -> Iterator[Person]:
+        for members, _ in self._pairs(with_records=False):
+            yield from members
+
+    def pairs(self) -> Iterator[tuple[list[Person], list[Pair]]]:
+        """Households with each record's raw payload (what the file writer serialises)."""
+        return self._pairs()
+
+    def noise_report(self) -> Mapping[str, NoiseCount]:
+        """Opportunities, expected and applied counts of each noise kind in the last pass."""
+        return self._last_noise.report() if self._last_noise else {}
+
+
+def iter_records(
+    *, people: int, seed: int = 7, noise: NoiseRates | None = None
+) -> Iterator[SyntheticRecord]:
+    """Stream the record-level view of a world (see `World`)."""
+    return World(people=people, seed=seed, noise=noise).records()
