@@ -36,6 +36,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
+import identity
 from cdp.config import Settings
 from cdp.errors import ConflictError, InvalidInputError, NotFoundError
 
@@ -43,7 +44,9 @@ __all__ = ["ErrorPolicy", "make_rules", "query_cost"]
 
 log = logging.getLogger("schema")
 BOUNDED_LIST_FACTOR = 10
-_EXPECTED = (InvalidInputError, NotFoundError, ConflictError)
+_EXPECTED = (InvalidInputError, NotFoundError, ConflictError, identity.IdentityError)
+_NOT_FOUND = (NotFoundError, identity.ProfileNotFoundError, identity.RecordNotFoundError)
+_CONFLICT = (ConflictError, identity.IdentityConflictError)
 
 
 def make_rules(settings: Settings) -> tuple[type[ValidationRule], ...]:
@@ -194,7 +197,13 @@ def _client_error(error: GraphQLError) -> GraphQLError:
     if original is None or isinstance(original, GraphQLError):
         return error
     if isinstance(original, _EXPECTED):
-        code = "NOT_FOUND" if isinstance(original, NotFoundError) else "BAD_USER_INPUT"
+        code = (
+            "NOT_FOUND"
+            if isinstance(original, _NOT_FOUND)
+            else "CONFLICT"
+            if isinstance(original, _CONFLICT)
+            else "BAD_USER_INPUT"
+        )
         return GraphQLError(str(original), error.nodes, path=error.path, extensions={"code": code})
     log.error("unexpected error at %s", error.path, exc_info=original)
     return GraphQLError(

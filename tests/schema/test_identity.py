@@ -262,3 +262,12 @@ def test_review_list_shows_possible_matches_with_both_profiles(
             "evidence": {"total": 2.5},
         }
     ]
+
+
+def test_review_list_explains_bad_offset_when_negative(gql: Gql, backend: str) -> None:
+    body = gql("{ reviewList(offset: -1) { score } }", role="analyst")
+
+    assert body["errors"][0]["message"] == (
+        "limit must be >= 1 and offset >= 0, got limit=20, offset=-1"
+    )
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT"}
