@@ -46,8 +46,8 @@ async def _write(info: Info, call: Callable[[Session], T]) -> T:
 
 
 def _record_id(value: strawberry.ID, field: str) -> int:
-    if not str(value).isdigit():
-        raise InvalidInputError(field, f"{str(value)!r} is not a record id (digits)")
+    if not str(value).isdigit() or len(str(value)) > 18:
+        raise InvalidInputError(field, f"{str(value)[:40]!r} is not a record id (digits)")
     return int(value)
 
 

@@ -70,6 +70,15 @@ def page_size(info: strawberry.Info[Context, None], first: int | None) -> int:
     return first
 
 
+def aware(field: str, value: datetime | None) -> datetime | None:
+    """`value` if it carries a time zone; a naive time is ambiguous, so it is refused."""
+    if value is not None and value.tzinfo is None:
+        raise InvalidInputError(
+            field, f"{value.isoformat()!r} has no time zone; add 'Z' or an offset like '+02:00'"
+        )
+    return value
+
+
 def fact_query(
     info: strawberry.Info[Context, None],
     *,
@@ -83,8 +92,8 @@ def fact_query(
     return FactQuery(
         first=page_size(info, first),
         after=after,
-        since=since,
-        until=until,
+        since=aware("since", since),
+        until=aware("until", until),
         types=tuple(types) if types is not None else None,
         channels=tuple(str(getattr(c, "value", c)) for c in channels) if channels else None,
     )

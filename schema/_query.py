@@ -14,7 +14,7 @@ from schema._aggregates import Overview
 from schema._context import Context
 from schema._enums import Channel, IdentifierKind, ProfileOrder, ProfileStatus, value_of
 from schema._identity import IdentityQuery
-from schema._paging import Edge, PageInfo, page_size
+from schema._paging import Edge, PageInfo, aware, page_size
 from schema._profile import Profile
 
 Info = strawberry.Info[Context, None]
@@ -52,8 +52,8 @@ class ProfileFilter:
             channel=value_of(self.channel) if self.channel is not None else None,
             min_records=self.min_records,
             min_channels=self.min_channels,
-            seen_after=self.seen_after,
-            seen_before=self.seen_before,
+            seen_after=aware("seenAfter", self.seen_after),
+            seen_before=aware("seenBefore", self.seen_before),
             has_email=self.has_email,
             has_phone=self.has_phone,
         )

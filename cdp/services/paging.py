@@ -64,8 +64,13 @@ def decode_cursor(
 
 def _convert(value: Any, kind: type) -> Any:
     if kind is datetime:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError(value)
+        return moment
     if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        if not -(2**63) <= value < 2**63:
+            raise ValueError(value)
         return value
     if kind is str and isinstance(value, str):
         return value

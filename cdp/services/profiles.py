@@ -279,6 +279,8 @@ async def search_profiles(
             [func.lower(p.given_name).like(prefix), func.lower(p.family_name).like(prefix)]
         )
         conditions.append(func.lower(p.email).like(prefix))
+    if not conditions:
+        return []  # nothing searchable in the text (only punctuation, say)
     rows = await session.scalars(
         select(p)
         .where(p.status == models.ProfileStatus.ACTIVE.value, or_(*conditions))

@@ -172,3 +172,22 @@ def test_pages_cover_every_profile_once_in_order_when_sort_keys_are_null_or_tied
 
     assert len(full) == 9
     assert seen == full
+
+
+def test_naive_time_is_refused_with_its_field_when_filtering(gql: Gql, backend: str) -> None:
+    body = gql(PAGE, {"order": "ID_ASC", "filter": {"seenAfter": "2026-01-01T00:00:00"}})
+
+    assert body["errors"][0]["message"] == (
+        "seenAfter: '2026-01-01T00:00:00' has no time zone; add 'Z' or an offset like '+02:00'"
+    )
+
+
+def test_search_of_punctuation_finds_nothing_when_nothing_is_searchable(
+    gql: Gql, session_factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(session_factory) as session:
+        make_profile(session)
+
+    body = gql('{ searchProfiles(text: "%%") { score } }')
+
+    assert body == {"data": {"searchProfiles": []}}
