@@ -26,12 +26,14 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    StringValueNode,
     ValidationRule,
     get_named_type,
     is_list_type,
     is_non_null_type,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
+from sqlalchemy.exc import DataError
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
@@ -40,7 +42,7 @@ import identity
 from cdp.config import Settings
 from cdp.errors import ConflictError, InvalidInputError, NotFoundError
 
-__all__ = ["ErrorPolicy", "make_rules", "query_cost"]
+__all__ = ["ErrorPolicy", "NoNulCharactersRule", "make_rules", "nul_in_variables", "query_cost"]
 
 log = logging.getLogger("schema")
 BOUNDED_LIST_FACTOR = 10
@@ -52,6 +54,7 @@ _CONFLICT = (ConflictError, identity.IdentityConflictError)
 def make_rules(settings: Settings) -> tuple[type[ValidationRule], ...]:
     """The validation rules for these settings, built once (see the module docstring)."""
     rules: list[type[ValidationRule]] = [
+        NoNulCharactersRule,
         depth_rule(settings.graphql_max_depth, None, None),
         max_aliases_rule(settings.graphql_max_aliases),
         _cost_rule(settings),
@@ -59,6 +62,34 @@ def make_rules(settings: Settings) -> tuple[type[ValidationRule], ...]:
     if not settings.graphql_introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return tuple(rules)
+
+
+NUL_MESSAGE = "contains a NUL character (\\u0000), which text cannot hold; remove it"
+
+
+class NoNulCharactersRule(ValidationRule):
+    """Refuses string literals with NUL characters (PostgreSQL text cannot store them)."""
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        if "\x00" in node.value:
+            self.report_error(GraphQLError(f"a string value {NUL_MESSAGE}", node))
+
+
+def nul_in_variables(variables: Any, path: str = "") -> str | None:
+    """The path of the first variable value holding a NUL character, if any."""
+    if isinstance(variables, str):
+        return path if "\x00" in variables else None
+    if isinstance(variables, dict):
+        items: Any = variables.items()
+    elif isinstance(variables, list):
+        items = enumerate(variables)
+    else:
+        return None
+    for key, value in items:
+        found = nul_in_variables(value, f"{path}.{key}" if path else f"${key}")
+        if found is not None:
+            return found
+    return None
 
 
 def _cost_rule(settings: Settings) -> type[ValidationRule]:
@@ -196,6 +227,15 @@ def _client_error(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         return error
+    if isinstance(original, DataError):
+        # A value the database cannot store (too long for its column, say): the client's to
+        # fix, but the driver's message names tables and SQL, so it is replaced.
+        return GraphQLError(
+            "a value in the request cannot be stored (too long or out of range for its field)",
+            error.nodes,
+            path=error.path,
+            extensions={"code": "BAD_USER_INPUT"},
+        )
     if isinstance(original, _EXPECTED):
         code = (
             "NOT_FOUND"

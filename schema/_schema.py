@@ -13,7 +13,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 
 from cdp.config import Settings
 from schema._identity import IdentityMutation
-from schema._limits import ErrorPolicy, TimeLimit, make_rules
+from schema._limits import NUL_MESSAGE, ErrorPolicy, TimeLimit, make_rules, nul_in_variables
 from schema._mutation import FeedbackMutation
 from schema._query import Query
 from schema._results import EXCEPTION_HANDLERS
@@ -46,6 +46,11 @@ class CdpSchema(strawberry.Schema):
                 error.message = error.message.split(" Did you mean")[0]
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        variables = kwargs.get("variable_values", args[1] if len(args) > 1 else None)
+        where = nul_in_variables(variables)
+        if where is not None:
+            error = GraphQLError(f"variable {where} {NUL_MESSAGE}")
+            return ExecutionResult(data=None, errors=[error])
         try:
             return await self.time_limit.run(super().execute(*args, **kwargs))  # type: ignore[no-any-return]
         except TimeoutError:

@@ -57,6 +57,11 @@ def _check_choice(field: str, value: str, allowed: tuple[str, ...]) -> None:
         raise InvalidInputError(field, f"{value!r} is not one of {', '.join(allowed)}")
 
 
+def _check_length(field: str, value: str | None, limit: int) -> None:
+    if value is not None and len(value) > limit:
+        raise InvalidInputError(field, f"{len(value)} characters is too long; at most {limit}")
+
+
 def _check_time(field: str, value: datetime | None) -> datetime:
     if value is None:
         return utcnow()
@@ -84,6 +89,7 @@ async def submit_feedback(
         raise InvalidInputError("text", "feedback needs a rating, a text, or both")
     if data.text is not None and len(data.text) > 10_000:
         raise InvalidInputError("text", f"{len(data.text)} characters is too long; at most 10000")
+    _check_length("topic", data.topic, 100)
     occurred_at = _check_time("occurredAt", data.occurred_at)
     profile_id = await _survivor_id(session, data.profile_id)
     row = models.Feedback(
@@ -110,6 +116,7 @@ async def record_consent(
     purpose = change.purpose.strip().lower()
     if not purpose or len(purpose) > 50:
         raise InvalidInputError("purpose", f"{change.purpose!r} must be 1 to 50 characters")
+    _check_length("reason", change.reason, 200)
     occurred_at = _check_time("occurredAt", change.occurred_at)
     profile_id = await _survivor_id(session, change.profile_id)
     row = models.Consent(

@@ -272,3 +272,19 @@ def test_write_key_is_refused_for_graphql_when_sent(
 
     assert response.status_code == 401
     assert response.text == "a 'write' key cannot query GraphQL; use an admin, app or analyst key"
+
+
+def test_feedback_topic_too_long_is_invalid_input(
+    gql: Gql, session_factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(session_factory) as session:
+        profile_id = make_profile(session).id
+    data = {"profileId": profile_id, "channel": "WEB", "kind": "COMMENT", "text": "hi"}
+
+    result = gql(FEEDBACK, {"input": {**data, "topic": "t" * 101}}, role="app")
+
+    assert result["data"]["submitFeedback"] == {
+        "__typename": "InvalidInput",
+        "message": "topic: 101 characters is too long; at most 100",
+        "field": "topic",
+    }

@@ -155,3 +155,19 @@ def test_validation_cache_hits_when_same_document_is_sent_again(gql: Gql, backen
     after = cache.cache_info()
     assert after.hits - before.hits == 2
     assert after.misses == before.misses
+
+
+def test_nul_character_is_refused_in_literals_and_variables(gql: Gql, backend: str) -> None:
+    literal = gql('{ profile(id: "a\\u0000b") { id } }')
+    variable = gql(
+        "query($input: MergeProfilesInput!) { mergeProfiles(input: $input) { __typename } }",
+        {"input": {"winnerId": "a\x00", "otherId": "b"}},
+    )
+
+    assert literal["errors"][0]["message"] == (
+        "a string value contains a NUL character (\\u0000), which text cannot hold; remove it"
+    )
+    assert variable["errors"][0]["message"] == (
+        "variable $input.winnerId contains a NUL character (\\u0000), which text cannot hold; "
+        "remove it"
+    )
