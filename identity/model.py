@@ -111,6 +111,7 @@ class MatchModel:
     prior: float = 1e-4
     max_block_size: int = 200
     names_alone_suffice: bool = True
+    household_evidence_suffices: bool = False
     tf_minimum: float = 1e-4
     tf_tables: dict[str, dict[str, float]] = field(default_factory=dict, compare=False)
     survivorship: dict[str, str] = field(default_factory=dict)
@@ -159,6 +160,7 @@ class MatchModel:
             "prior": self.prior,
             "max_block_size": self.max_block_size,
             "names_alone_suffice": self.names_alone_suffice,
+            "household_evidence_suffices": self.household_evidence_suffices,
             "tf_minimum": self.tf_minimum,
             "tf_tables": self.tf_tables,
             "survivorship": self.survivorship,
@@ -230,6 +232,7 @@ def model_from_json(text: str | dict[str, Any]) -> MatchModel:
         vetoes=vetoes,
         max_block_size=int(max_block),  # type: ignore[arg-type]
         names_alone_suffice=bool(data.get("names_alone_suffice", True)),
+        household_evidence_suffices=bool(data.get("household_evidence_suffices", False)),
         tf_tables={k: dict(v) for k, v in dict(data.get("tf_tables") or {}).items()},
         survivorship=dict(data.get("survivorship") or {}),
         source_priority=tuple(data.get("source_priority") or ()),
