@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from identity.defaults import default_model
 from identity.engine import link_records
-from identity.model import default_model
 from identity.records import PersonRecord, RecordTable
 
 
