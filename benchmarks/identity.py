@@ -44,8 +44,8 @@ from cdp.normalize import normalize_identifier
 from cdp.synthetic import SyntheticRecord, World
 from identity.blocking import candidate_pairs
 from identity.clustering import ConstrainedUnionFind
+from identity.defaults import default_model
 from identity.engine import link_records
-from identity.model import default_model
 from identity.records import PersonRecord, RecordTable, from_attributes
 from identity.training import train
 

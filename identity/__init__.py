@@ -17,6 +17,7 @@ from identity._errors import (
     RecordNotFoundError,
 )
 from identity.comparisons import Comparison, ComparisonLevel
+from identity.defaults import default_model
 from identity.engine import Link, LinkResult, SharedIdentifier, link_records
 from identity.explain import (
     LinkInfo,
@@ -36,7 +37,6 @@ from identity.model import (
     IdentifierRule,
     MatchModel,
     Veto,
-    default_model,
     model_from_json,
 )
 from identity.overrides import (

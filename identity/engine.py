@@ -258,6 +258,10 @@ def _fuzzy_links(state: _State, scored: ScoredPairs) -> None:
     if not model.names_alone_suffice and scored.corroborated is not None:
         # Two people with one name are common at scale: names alone go to review.
         eligible &= scored.corroborated
+    if not model.household_evidence_suffices and scored.personal is not None:
+        # A household shares a surname, an address and a phone: a link also needs a given
+        # name or a birth date to agree.
+        eligible &= scored.personal
     accepted = np.flatnonzero(eligible & (scored.total >= model.match_weight))
     accepted = accepted[np.argsort(-scored.total[accepted], kind="stable")]
     for i in accepted.tolist():

@@ -17,14 +17,6 @@ from identity.comparisons import (
     TRANSFORMS,
     Comparison,
     ComparisonLevel,
-    date_transposed_level,
-    else_level,
-    exact_level,
-    initial_level,
-    jaro_winkler_level,
-    levenshtein_level,
-    null_level,
-    swapped_level,
 )
 from identity.records import FEATURES
 
@@ -35,7 +27,6 @@ __all__ = [
     "IdentifierRule",
     "MatchModel",
     "Veto",
-    "default_model",
     "model_from_json",
 ]
 
@@ -111,6 +102,7 @@ class MatchModel:
     prior: float = 1e-4
     max_block_size: int = 200
     names_alone_suffice: bool = True
+    household_evidence_suffices: bool = False
     tf_minimum: float = 1e-4
     tf_tables: dict[str, dict[str, float]] = field(default_factory=dict, compare=False)
     survivorship: dict[str, str] = field(default_factory=dict)
@@ -159,6 +151,7 @@ class MatchModel:
             "prior": self.prior,
             "max_block_size": self.max_block_size,
             "names_alone_suffice": self.names_alone_suffice,
+            "household_evidence_suffices": self.household_evidence_suffices,
             "tf_minimum": self.tf_minimum,
             "tf_tables": self.tf_tables,
             "survivorship": self.survivorship,
@@ -230,6 +223,7 @@ def model_from_json(text: str | dict[str, Any]) -> MatchModel:
         vetoes=vetoes,
         max_block_size=int(max_block),  # type: ignore[arg-type]
         names_alone_suffice=bool(data.get("names_alone_suffice", True)),
+        household_evidence_suffices=bool(data.get("household_evidence_suffices", False)),
         tf_tables={k: dict(v) for k, v in dict(data.get("tf_tables") or {}).items()},
         survivorship=dict(data.get("survivorship") or {}),
         source_priority=tuple(data.get("source_priority") or ()),
@@ -346,132 +340,3 @@ def _load_veto(raw: Any, i: int, comparisons: tuple[Comparison, ...], problems: 
                     f"{where}.levels has {label!r}; {veto.comparison} has {sorted(labels)}"
                 )
     return veto
-
-
-def _mu(level: ComparisonLevel, m: float, u: float) -> ComparisonLevel:
-    return level.with_mu(m, u)
-
-
-def default_model() -> MatchModel:
-    """The built-in model with hand-set starting m/u (training replaces them from the data)."""
-    given = Comparison(
-        "given_name",
-        (
-            null_level(),
-            _mu(exact_level("exact given name", tf=True), 0.85, 0.01),
-            _mu(exact_level("same formal name (nickname)", column="given_canonical"), 0.04, 0.001),
-            _mu(jaro_winkler_level(0.9, "given names JW >= 0.9 (typo)"), 0.05, 0.004),
-            _mu(
-                ComparisonLevel(
-                    "formal names alike (nickname, other spelling)",
-                    "jaro_winkler",
-                    column="given_canonical",
-                    threshold=0.88,
-                ),
-                0.02,
-                0.002,
-            ),
-            _mu(swapped_level("family_name", "given and family name swapped"), 0.02, 0.00001),
-            _mu(
-                exact_level("same name words in another order", column="name_tokens"), 0.01, 0.00001
-            ),
-            _mu(initial_level(), 0.02, 0.003),
-            _mu(jaro_winkler_level(0.8, "given names JW >= 0.8"), 0.01, 0.03),
-            _mu(else_level("different given names"), 0.01, 0.9),
-        ),
-    )
-    family = Comparison(
-        "family_name",
-        (
-            null_level(),
-            _mu(exact_level("exact family name", tf=True), 0.88, 0.005),
-            _mu(jaro_winkler_level(0.88, "family names JW >= 0.88 (typo)"), 0.07, 0.005),
-            _mu(swapped_level("given_name", "family and given name swapped"), 0.02, 0.00001),
-            _mu(else_level("different family names"), 0.03, 0.99),
-        ),
-    )
-    birth = Comparison(
-        "birth_date",
-        (
-            null_level(),
-            _mu(exact_level("exact birth date"), 0.9, 0.0003),
-            _mu(levenshtein_level(1, "birth dates one digit apart"), 0.05, 0.01),
-            _mu(date_transposed_level(), 0.02, 0.0003),
-            _mu(exact_level("same birth year", transform="year"), 0.01, 0.015),
-            _mu(else_level("different birth dates"), 0.02, 0.97),
-        ),
-    )
-    email = Comparison(
-        "email",
-        (
-            null_level(),
-            _mu(exact_level("exact email", tf=True), 0.7, 0.0001),
-            _mu(exact_level("same mailbox name", transform="local_part"), 0.05, 0.0005),
-            _mu(jaro_winkler_level(0.92, "emails JW >= 0.92 (typo)"), 0.05, 0.001),
-            _mu(else_level("different emails"), 0.2, 0.998),
-        ),
-    )
-    phone = Comparison(
-        "phone",
-        (
-            null_level(),
-            _mu(exact_level("exact phone", tf=True), 0.75, 0.0001),
-            _mu(levenshtein_level(1, "phones one digit apart"), 0.05, 0.001),
-            _mu(else_level("different phones"), 0.2, 0.998),
-        ),
-    )
-    address = Comparison(
-        "address",
-        (
-            null_level(),
-            _mu(exact_level("exact street address", tf=True), 0.75, 0.0002),
-            _mu(jaro_winkler_level(0.9, "street addresses JW >= 0.9"), 0.1, 0.002),
-            _mu(else_level("different street addresses"), 0.15, 0.99),
-        ),
-    )
-    postcode = Comparison(
-        "postcode",
-        (
-            null_level(),
-            _mu(exact_level("exact postcode", tf=True), 0.8, 0.001),
-            _mu(exact_level("same postcode area", transform="prefix3"), 0.05, 0.01),
-            _mu(else_level("different postcodes"), 0.15, 0.99),
-        ),
-    )
-    return MatchModel(
-        comparisons=(given, family, birth, email, phone, address, postcode),
-        blocking_rules=(
-            BlockingRule("email", ("email",)),
-            BlockingRule("phone", ("phone",)),
-            BlockingRule("family_postcode", ("family_name", "postcode")),
-            BlockingRule(
-                "given_family_phonetic", ("given_name", "family_name"), ("soundex", "soundex")
-            ),
-            BlockingRule("name_words", ("name_tokens",)),
-            BlockingRule("birth_date_postcode", ("birth_date", "postcode")),
-            BlockingRule("birth_date_given", ("birth_date", "given_canonical")),
-        ),
-        identifier_rules=(
-            IdentifierRule("customer_id", 10, one_per_person=True, max_people=1),
-            IdentifierRule("loyalty_id", 20, one_per_person=True, max_people=1),
-            IdentifierRule("user_id", 30, one_per_person=True, max_people=1),
-            IdentifierRule("lead_id", 40, max_people=1),
-            IdentifierRule("social_id", 50, max_people=1),
-            IdentifierRule("social_handle", 60, max_people=1),
-            IdentifierRule("anonymous_id", 70, max_people=2),
-            IdentifierRule("email", 80, max_people=5, guarded=True),
-            IdentifierRule("phone", 90, max_people=5, guarded=True),
-        ),
-        vetoes=(
-            Veto("given_name", ("different given names",)),
-            Veto("birth_date", ("different birth dates", "same birth year")),
-        ),
-        survivorship={
-            "given_name": "most_frequent",
-            "family_name": "most_frequent",
-            "email": "most_recent",
-            "phone": "most_recent",
-            "address": "most_recent",
-            "birth_date": "most_frequent",
-        },
-    )

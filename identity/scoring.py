@@ -30,6 +30,7 @@ __all__ = [
     "score_pairs",
 ]
 
+PERSONAL_FIELDS = frozenset({"given_name", "birth_date"})
 NAME_FIELDS = frozenset({"given_name", "family_name", "given_canonical", "name_tokens"})
 M_U_CLAMP_MIN = 1e-6
 M_U_CLAMP_MAX = 1 - 1e-6
@@ -96,6 +97,9 @@ class ScoredPairs:
     vetoed: npt.NDArray[np.bool_]
     corroborated: npt.NDArray[np.bool_] | None = None
     """True where something other than the names agrees (a positive non-name level)."""
+    personal: npt.NDArray[np.bool_] | None = None
+    """True where something only one person has agrees (given name or birth date), not only
+    what a household shares (family name, address, phone)."""
 
     def __len__(self) -> int:
         return len(self.left)
@@ -113,6 +117,7 @@ def score_pairs(
     total = np.full(len(idx[0]), prior_weight(model))
     vetoed = np.zeros(len(idx[0]), dtype=bool)
     corroborated = np.zeros(len(idx[0]), dtype=bool)
+    personal = np.zeros(len(idx[0]), dtype=bool)
     for k, comparison in enumerate(model.comparisons):
         weights = _weight_table(comparison)
         total += weights[gamma[:, k]]
@@ -120,7 +125,9 @@ def score_pairs(
         vetoed |= _veto_mask(model, comparison, gamma[:, k])
         if comparison.field not in NAME_FIELDS:
             corroborated |= weights[gamma[:, k]] > 0
-    return ScoredPairs(idx[0], idx[1], gamma, total, vetoed, corroborated)
+        if comparison.field in PERSONAL_FIELDS:
+            personal |= weights[gamma[:, k]] > 0
+    return ScoredPairs(idx[0], idx[1], gamma, total, vetoed, corroborated, personal)
 
 
 def _tf_adjustments(

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session, aliased
 
 from cdp import models
 from identity.blocking import BlockingReport, candidate_pairs
+from identity.defaults import default_model
 from identity.engine import LinkResult, SharedIdentifier, link_records
-from identity.model import MatchModel, default_model
+from identity.model import MatchModel
 from identity.records import PersonRecord, RecordTable
 from identity.store import (
     active_model,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from identity.comparisons import evaluate_comparison
-from identity.model import default_model
+from identity.defaults import default_model
 from identity.records import PersonRecord, RecordTable
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from identity.defaults import default_model
 from identity.engine import link_records
-from identity.model import default_model
 from identity.records import PersonRecord, RecordTable
 
 
@@ -128,3 +128,14 @@ def test_possible_matches_go_to_review_instead_of_merging() -> None:
     assert sorted(map(sorted, result.clusters)) == [[0], [1]]
     assert [link.decision for link in result.links] == ["review"]
     assert result.links[0].evidence["levels"]["given_name"]["label"] == "exact given name"
+
+
+def test_household_evidence_alone_goes_to_review_not_merge() -> None:
+    common = {"family_name": "hooper", "address": "24 valley blvd", "postcode": "90018"}
+    records = [
+        _rec(0, given_name="nicholas", phone="+13106709129", **common),
+        _rec(1, email="phooper@me.com", **common),
+    ]
+    result = link_records(RecordTable(records), default_model().replace(prior=0.01))
+    assert sorted(map(sorted, result.clusters)) == [[0], [1]]
+    assert [link.decision for link in result.links] == ["review"]

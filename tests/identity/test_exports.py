@@ -9,6 +9,7 @@ def test_public_api_is_exactly_what_all_lists() -> None:
         "blocking",
         "clustering",
         "comparisons",
+        "defaults",
         "engine",
         "explain",
         "model",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from identity.comparisons import ComparisonLevel
-from identity.model import default_model
+from identity.defaults import default_model
 from identity.records import PersonRecord, RecordTable
 from identity.scoring import (
     M_U_CLAMP_MIN,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -207,3 +209,38 @@ def test_reingested_record_keeps_its_profile_and_is_marked_resolved_again(
         profile = session.get(models.Profile, owner)
         assert profile is not None
         assert profile.family_name == "doe smith"
+
+
+def test_first_model_is_trained_from_stored_records_once_enough_exist(
+    session_factory: sessionmaker[Session],
+) -> None:
+    from sqlalchemy import insert
+
+    from identity.store import active_model
+
+    with unit_of_work(session_factory) as session:
+        source = make_record(session).source_id
+        rows = [
+            {
+                "source_id": source,
+                "external_id": f"bulk-{i}",
+                "kind": "profile",
+                "occurred_at": datetime(2026, 1, 1, tzinfo=UTC),
+                "payload": {},
+                "attributes": person(f"given{i // 2}", f"family{i // 2}", birth_date="1990-01-01"),
+                "content_hash": f"{i:064d}",
+            }
+            for i in range(1100)
+        ]
+        ids = list(
+            session.scalars(insert(models.SourceRecord).returning(models.SourceRecord.id), rows)
+        )
+    with unit_of_work(session_factory) as session:
+        assert active_model(session) is None
+        resolve_records(session, ids[-10:])
+    with unit_of_work(session_factory) as session:
+        model = active_model(session)
+        assert model is not None
+        assert model.trained["records"] == 1101
+        owners = _profiles(session)
+        assert owners[ids[-1]] == owners[ids[-2]]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import random
 
 from identity.blocking import candidate_pairs
-from identity.model import default_model
+from identity.defaults import default_model
 from identity.records import PersonRecord, RecordTable
 from identity.scoring import level_weight
 from identity.training import estimate_u, train
