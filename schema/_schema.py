@@ -29,7 +29,9 @@ class Mutation(FeedbackMutation, IdentityMutation):
 
 
 class CdpSchema(strawberry.Schema):
-    """A schema whose operations stop at the request timeout with a clear error."""
+    """The strawberry schema plus: variables with NUL characters are refused before execution,
+    execution stops at the request timeout with a `TIMEOUT` error, and only unexpected errors
+    are logged (by `ErrorPolicy`), with every suggestion trimmed when suggestions are off."""
 
     time_limit: TimeLimit
     has_suggestions: bool = True
