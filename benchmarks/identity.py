@@ -26,6 +26,7 @@ import argparse
 import json
 import math
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -242,6 +243,7 @@ def db_run(size: int, incremental: int, seed: int, url: str | None) -> dict[str,
             identity.resolve_records(session, [record_id])
         latencies.append((time.perf_counter() - start) * 1000)
     engine.dispose()
+    shutil.rmtree(workdir, ignore_errors=True)
     lat = np.array(latencies) if latencies else np.array([0.0])
     return {
         "backend": settings.backend,
@@ -384,6 +386,7 @@ def splink_run(size: int, seed: int) -> dict[str, Any]:
     for uid, cid in rows:
         labels[int(uid)] = str(cid)
     _, codes = np.unique(labels.astype(str), return_inverse=True)
+    shutil.rmtree(path.parent, ignore_errors=True)
     return {
         "records": len(records),
         "seconds": elapsed,

@@ -268,14 +268,15 @@ def _retire_unclaimed(
 def _assign(
     session: Session, assignment: Mapping[int, str], unresolved: Sequence[int], now: datetime
 ) -> None:
-    rows = [{"id": rid, "profile_id": pid, "resolved_at": now} for rid, pid in assignment.items()]
-    assigned = set(assignment)
-    rows.extend({"id": rid, "resolved_at": now} for rid in unresolved if rid not in assigned)
-    if rows:
-        session.execute(update(models.SourceRecord), [r for r in rows if "profile_id" in r])
-        untouched = [r for r in rows if "profile_id" not in r]
-        if untouched:
-            session.execute(update(models.SourceRecord), untouched)
+    items = list(assignment.items())
+    for part in chunks(items, 20000):
+        rows = [{"id": rid, "profile_id": pid, "resolved_at": now} for rid, pid in part]
+        session.execute(update(models.SourceRecord), rows)
+    untouched = [rid for rid in unresolved if rid not in assignment]
+    for ids in chunks(untouched, 20000):
+        session.execute(
+            update(models.SourceRecord), [{"id": rid, "resolved_at": now} for rid in ids]
+        )
     reassign_facts(session, sorted(assignment))
 
 
@@ -340,41 +341,45 @@ def _write_links(
     summary: WriteSummary,
     now: datetime,
 ) -> None:
-    rows = []
-    for link in result.links:
-        a, b = records[link.left], records[link.right]
-        left, right = sorted((a.record_id, b.record_id))
-        profile = assignment.get(a.record_id) or a.profile_id
-        rows.append(
-            {
-                "profile_id": profile if link.decision == "accepted" else None,
-                "left_record_id": left,
-                "right_record_id": right,
-                "method": link.method,
-                "rule": link.rule,
-                "decision": link.decision,
-                "score": link.score,
-                "probability": link.probability,
-                "reason": link.reason,
-                "evidence": link.evidence,
-                "model_version": model.version,
-                "created_at": now,
-            }
+    version = model.version
+    for part in chunks(result.links, 5000):
+        rows = []
+        for link in part:
+            a, b = records[link.left], records[link.right]
+            left, right = sorted((a.record_id, b.record_id))
+            profile = assignment.get(a.record_id) or a.profile_id
+            rows.append(
+                {
+                    "profile_id": profile if link.decision == "accepted" else None,
+                    "left_record_id": left,
+                    "right_record_id": right,
+                    "method": link.method,
+                    "rule": link.rule,
+                    "decision": link.decision,
+                    "score": link.score,
+                    "probability": link.probability,
+                    "reason": link.reason,
+                    "evidence": link.evidence,
+                    "model_version": version,
+                    "created_at": now,
+                }
+            )
+            summary.links[link.decision] += 1
+        _insert_ignore(
+            session, models.IdentityLink.__table__, rows, ("left_record_id", "right_record_id")
         )
-        summary.links[link.decision] += 1
-    _insert_ignore(
-        session, models.IdentityLink.__table__, rows, ("left_record_id", "right_record_id")
-    )
 
 
 def write_block_keys(session: Session, records: Sequence[PersonRecord], model: MatchModel) -> None:
-    rows = [
-        {"record_id": r.record_id, "rule": rule, "key": key}
-        for r in records
-        for rule, key in record_block_keys(r, model.blocking_rules)
-    ]
-    for part in chunks(rows, 20000):
-        session.execute(insert(models.BlockKey), list(part))
+    # A few keys per record: built and written a slice at a time to bound memory at scale.
+    for part in chunks(records, 5000):
+        rows = [
+            {"record_id": r.record_id, "rule": rule, "key": key}
+            for r in part
+            for rule, key in record_block_keys(r, model.blocking_rules)
+        ]
+        if rows:
+            session.execute(insert(models.BlockKey), rows)
 
 
 def refresh_profiles(
