@@ -10,9 +10,11 @@ import click
 from cdp.commands._common import CliState
 from cdp.commands.db import db
 from cdp.commands.demo import demo
+from cdp.commands.identity import identity_group
 from cdp.commands.ingest import ingest, sources
 from cdp.commands.keys import keys
 from cdp.commands.quarantine import quarantine
+from cdp.commands.schema import schema
 from cdp.commands.serve import serve
 from cdp.config import configure_logging, load_settings
 from cdp.errors import CdpError, ConfigError
@@ -37,6 +39,9 @@ cli.add_command(demo)
 cli.add_command(ingest)
 cli.add_command(keys)
 cli.add_command(quarantine)
+cli.add_command(identity_group)
+cli.add_command(keys)
+cli.add_command(schema)
 cli.add_command(serve)
 cli.add_command(sources)
 

@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -61,6 +61,16 @@ class Settings:
     open_mode: bool = False
     default_region: str = "US"
     sources_file: Path = field(default_factory=lambda: Path("cdp.toml"))
+    # GraphQL limits (see schema/_limits.py); introspection and field suggestions are off in prod.
+    graphql_max_page_size: int = 100
+    graphql_default_page_size: int = 20
+    graphql_max_depth: int = 12
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 5000
+    graphql_max_cost: int = 50_000
+    graphql_timeout_seconds: float = 10.0
+    graphql_introspection: bool = True
+    graphql_field_suggestions: bool = True
 
     @property
     def backend(self) -> str:
@@ -121,6 +131,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         open_mode=read("CDP_OPEN_MODE", _parse_bool, False),
         default_region=read("CDP_DEFAULT_REGION", _parse_region, Settings.default_region),
         sources_file=read("CDP_SOURCES_FILE", Path, Path("cdp.toml")),
+        **_read_graphql_limits(env, read),
     )
     if settings.open_mode and settings.environment == "prod":
         problems.append(
@@ -130,6 +141,43 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def _read_graphql_limits(
+    env: Mapping[str, str], read: Callable[[str, Callable[[str], Any], Any], Any]
+) -> dict[str, Any]:
+    is_dev = env.get("CDP_ENV", "dev") != "prod"
+    return {
+        "graphql_max_page_size": read("CDP_GRAPHQL_MAX_PAGE_SIZE", _positive_int, 100),
+        "graphql_default_page_size": read("CDP_GRAPHQL_DEFAULT_PAGE_SIZE", _positive_int, 20),
+        "graphql_max_depth": read("CDP_GRAPHQL_MAX_DEPTH", _positive_int, 12),
+        "graphql_max_aliases": read("CDP_GRAPHQL_MAX_ALIASES", _positive_int, 30),
+        "graphql_max_tokens": read("CDP_GRAPHQL_MAX_TOKENS", _positive_int, 5000),
+        "graphql_max_cost": read("CDP_GRAPHQL_MAX_COST", _positive_int, 50_000),
+        "graphql_timeout_seconds": read("CDP_GRAPHQL_TIMEOUT", _positive_float, 10.0),
+        "graphql_introspection": read("CDP_GRAPHQL_INTROSPECTION", _parse_bool, is_dev),
+        "graphql_field_suggestions": read("CDP_GRAPHQL_FIELD_SUGGESTIONS", _parse_bool, is_dev),
+    }
+
+
+def _positive_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("not an integer; expected a whole number above 0") from None
+    if value < 1:
+        raise ValueError("out of range; expected a whole number above 0")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("not a number; expected seconds above 0, e.g. '10' or '2.5'") from None
+    if not value > 0:
+        raise ValueError("out of range; expected seconds above 0, e.g. '10' or '2.5'")
+    return value
 
 
 def _parse_database_url(raw: str) -> str:

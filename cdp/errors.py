@@ -3,14 +3,23 @@
 CdpError
 ├── ConfigError          a setting is missing or invalid (lists every problem)
 ├── DatabaseError        the database is unreachable or not migrated
-└── NotFoundError        a named thing (profile, source, key...) does not exist
+├── NotFoundError        a named thing (profile, source, key...) does not exist
+├── InvalidInputError    a caller's value cannot be used (names the field and the value)
+└── ConflictError        the request contradicts the current state (e.g. already merged)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["CdpError", "ConfigError", "DatabaseError", "NotFoundError"]
+__all__ = [
+    "CdpError",
+    "ConfigError",
+    "ConflictError",
+    "DatabaseError",
+    "InvalidInputError",
+    "NotFoundError",
+]
 
 
 class CdpError(Exception):
@@ -36,3 +45,15 @@ class NotFoundError(CdpError):
         self.kind = kind
         self.key = key
         super().__init__(f"{kind} {key!r} not found")
+
+
+class InvalidInputError(CdpError):
+    """A value given by a caller cannot be used; `field` names it, the message says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class ConflictError(CdpError):
+    """The request contradicts the current state of the data."""

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import phonenumbers
@@ -20,13 +22,16 @@ import phonenumbers
 __all__ = [
     "DEFAULT_JUNK_VALUES",
     "IDENTIFIER_KINDS",
+    "JunkReport",
     "fold",
     "is_junk",
+    "junk_values",
     "normalize_address_line",
     "normalize_birth_date",
     "normalize_email",
     "normalize_handle",
     "normalize_identifier",
+    "normalize_identifiers",
     "normalize_name",
     "normalize_phone",
     "normalize_postcode",
@@ -69,10 +74,35 @@ DEFAULT_JUNK_VALUES = frozenset(
         "1234567890",
         "+11234567890",
         "9999999999",
+        "1111111111",
+        "+19999999999",
         "-",
         "?",
+        ".",
+        "x",
+        "xxx",
+        "asdf",
+        "no",
+        "not provided",
+        "not available",
+        "declined",
+        "refused",
+        "noemail",
+        "none@none",
+        "na@na.com",
+        "abc@abc.com",
+        "a@a.com",
+        "x@x.com",
+        "asdf@asdf.com",
+        "noreply@example.com",
+        "unknown@unknown.com",
+        "customer@example.com",
+        "email@example.com",
+        "user@example.com",
     }
 )
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam"})
+_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md", "esq"})
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SPACES = re.compile(r"\s+")
@@ -119,6 +149,31 @@ def is_junk(value: str | None, junk: Iterable[str] = DEFAULT_JUNK_VALUES) -> boo
     return value is None or fold(value) in junk
 
 
+def junk_values(extra: Iterable[str] = (), *, replace: bool = False) -> frozenset[str]:
+    """The junk list to use: the built-in one plus `extra` (or only `extra` with `replace`),
+    folded the way values are compared."""
+    extra_folded = {fold(value) for value in extra}
+    return frozenset(extra_folded) if replace else DEFAULT_JUNK_VALUES | extra_folded
+
+
+@dataclass
+class JunkReport:
+    """What normalisation ignored, by identifier kind, with a few raw examples of each."""
+
+    ignored: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, kind: str, raw: object) -> None:
+        self.ignored[kind] += 1
+        shown = self.examples.setdefault(kind, [])
+        if len(shown) < 5 and str(raw) not in shown:
+            shown.append(str(raw))
+
+    @property
+    def total(self) -> int:
+        return sum(self.ignored.values())
+
+
 def normalize_email(value: str | None) -> str | None:
     if value is None:
         return None
@@ -162,6 +217,10 @@ def split_full_name(value: str | None) -> tuple[str | None, str | None]:
         return normalize_name(given), normalize_name(family)
     parts = (normalize_name(text) or "").split(" ")
     parts = [part for part in parts if part]
+    while len(parts) > 1 and parts[0] in _TITLES:
+        parts = parts[1:]
+    while len(parts) > 1 and parts[-1] in _SUFFIXES:
+        parts = parts[:-1]
     if not parts:
         return None, None
     if len(parts) == 1:
@@ -222,17 +281,45 @@ def normalize_handle(value: str | None) -> str | None:
     return f"{network.strip()}:{handle}" if network.strip() else handle
 
 
-def normalize_identifier(kind: str, value: object, default_region: str = "US") -> str | None:
+def normalize_identifier(
+    kind: str,
+    value: object,
+    default_region: str = "US",
+    *,
+    junk: Iterable[str] = DEFAULT_JUNK_VALUES,
+) -> str | None:
     """The normalised form of an identifier of `kind`, or None when it is no evidence."""
     if value is None:
         return None
     text = str(value).strip()
+    if kind not in IDENTIFIER_KINDS:
+        raise ValueError(f"unknown identifier kind {kind!r}; expected one of {IDENTIFIER_KINDS}")
+    if is_junk(text, junk):
+        return None
     if kind == "email":
         return normalize_email(text)
     if kind == "phone":
         return normalize_phone(text, default_region)
     if kind == "social_handle":
         return normalize_handle(text)
-    if kind not in IDENTIFIER_KINDS:
-        raise ValueError(f"unknown identifier kind {kind!r}; expected one of {IDENTIFIER_KINDS}")
-    return None if is_junk(text) or len(text) > 320 else text
+    return None if len(text) > 320 else text
+
+
+def normalize_identifiers(
+    pairs: Iterable[tuple[str, object]],
+    default_region: str = "US",
+    *,
+    junk: Iterable[str] = DEFAULT_JUNK_VALUES,
+    report: JunkReport | None = None,
+) -> list[tuple[str, str]]:
+    """Normalise (kind, raw) pairs, dropping duplicates and what is no evidence; every
+    dropped value is counted in `report` under its kind."""
+    out: dict[tuple[str, str], None] = {}
+    for kind, raw in pairs:
+        value = normalize_identifier(kind, raw, default_region, junk=junk)
+        if value is None:
+            if report is not None:
+                report.add(kind, raw)
+            continue
+        out[(kind, value)] = None
+    return list(out)

@@ -1,15 +1,91 @@
+"""The per-request context: settings, the sessionmaker, who is asking, and fresh DataLoaders."""
+
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cdp.config import Settings
+from cdp.services import keys
+from schema._loaders import Loaders
+
+__all__ = ["ROLES", "Context", "make_context", "read_sessions"]
+
+ROLES = keys.API_ROLES
+_READERS: WeakKeyDictionary[AsyncEngine, async_sessionmaker[AsyncSession]] = WeakKeyDictionary()
+
+
+def read_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Sessions on autocommit connections, for single-statement reads.
+
+    A read in a transaction costs BEGIN and ROLLBACK round trips around its one query; the
+    loaders and list queries need no snapshot, so they skip both. Writes and multi-query
+    reads that must agree (aggregates, identity) keep the transactional sessionmaker.
+    """
+    engine = sessions.kw.get("bind")
+    if not isinstance(engine, AsyncEngine):
+        return sessions
+    readers = _READERS.get(engine)
+    if readers is None:
+        readers = async_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
+        _READERS[engine] = readers
+    return readers
 
 
 @dataclass
 class Context:
-    """Built fresh for every request; resolvers open their own short sessions from it."""
+    """Built fresh for every request; loaders open their own short sessions from it.
+
+    `role` is `admin`, `app`, `analyst`, or None for a request that sent no key (which may
+    only introspect); `actor` names the key in audit records.
+    """
 
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
+    role: str | None = None
+    actor: str = "anonymous"
+    readers: async_sessionmaker[AsyncSession] = field(init=False)
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.readers = read_sessions(self.sessionmaker)
+        self.loaders = Loaders.create(self.readers)
+
+    @property
+    def is_masked(self) -> bool:
+        """Whether personal data must be shown partially (the analyst role)."""
+        return self.role == "analyst"
+
+
+async def make_context(
+    *,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    authorization: str | None,
+) -> Context:
+    """The context for a request with this `Authorization` header value (or None).
+
+    No header: no role (open mode: admin). A header with a valid `Bearer KEY` of an API role
+    gives that role, in open mode too. Anything else raises `cdp.services.keys.InvalidKeyError`
+    with a message for the client (the HTTP layer answers 401 with it).
+    """
+    if authorization is None or not authorization.strip():
+        if settings.open_mode:
+            return Context(settings, sessionmaker, role="admin", actor="open-mode")
+        return Context(settings, sessionmaker)
+    scheme, _, key = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise keys.InvalidKeyError(
+            "the Authorization header must be 'Bearer KEY' with a key from `cdp keys create`"
+        )
+    async with read_sessions(sessionmaker)() as session:
+        row = await keys.authenticate_async(session, key.strip())
+    if row.role not in ROLES:
+        raise keys.InvalidKeyError(
+            f"a {row.role!r} key cannot query GraphQL; use an admin, app or analyst key"
+        )
+    return Context(settings, sessionmaker, role=row.role, actor=f"key:{row.prefix}")

@@ -1,33 +1,102 @@
+"""`build_schema(settings)`: the strawberry schema with its limits, caches and error policy."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import strawberry
-from sqlalchemy import func, select
+from graphql import GraphQLError
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext, ExecutionResult
 
-from cdp import models
-from schema._context import Context
+from cdp.config import Settings
+from schema._identity import IdentityMutation
+from schema._limits import NUL_MESSAGE, ErrorPolicy, TimeLimit, make_rules, nul_in_variables
+from schema._mutation import FeedbackMutation
+from schema._query import Query
+from schema._results import EXCEPTION_HANDLERS
+
+__all__ = ["CACHE_SIZE", "CdpSchema", "build_schema"]
+
+CACHE_SIZE = 512
 
 
-@strawberry.type(description="Counts of what the platform holds.")
-class Stats:
-    sources: int = strawberry.field(description="Configured sources.")
-    source_records: int = strawberry.field(description="Records stored from all sources.")
-    profiles: int = strawberry.field(description="Active unified profiles.")
+@strawberry.type(description="The root of every write.")
+class Mutation(FeedbackMutation, IdentityMutation):
+    pass
 
 
-@strawberry.type(description="The root of every read.")
-class Query:
-    @strawberry.field(description="Counts of sources, source records and active profiles.")
-    async def stats(self, info: strawberry.Info[Context, None]) -> Stats:
-        async with info.context.sessionmaker() as session:
-            sources = await session.scalar(select(func.count()).select_from(models.Source))
-            records = await session.scalar(select(func.count()).select_from(models.SourceRecord))
-            profiles = await session.scalar(
-                select(func.count())
-                .select_from(models.Profile)
-                .where(models.Profile.status == models.ProfileStatus.ACTIVE.value)
+class CdpSchema(strawberry.Schema):
+    """The strawberry schema plus: variables with NUL characters are refused before execution,
+    execution stops at the request timeout with a `TIMEOUT` error, and only unexpected errors
+    are logged (by `ErrorPolicy`), with every suggestion trimmed when suggestions are off."""
+
+    time_limit: TimeLimit
+    has_suggestions: bool = True
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Unexpected errors are logged with their traceback by `ErrorPolicy`; the rest
+        # (validation, permissions, bad input, limits) are the client's business, not the log's.
+        # Strawberry's own switch only trims "Cannot query field" messages; this trims every
+        # hint (arguments, enum values, types) when suggestions are off.
+        if not self.has_suggestions:
+            for error in errors:
+                error.message = error.message.split(" Did you mean")[0]
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        variables = kwargs.get("variable_values", args[1] if len(args) > 1 else None)
+        where = nul_in_variables(variables)
+        if where is not None:
+            error = GraphQLError(f"variable {where} {NUL_MESSAGE}")
+            return ExecutionResult(data=None, errors=[error])
+        try:
+            return await self.time_limit.run(super().execute(*args, **kwargs))  # type: ignore[no-any-return]
+        except TimeoutError:
+            seconds = self.time_limit.seconds
+            error = GraphQLError(
+                f"the request took longer than {seconds:g}s and was stopped; ask for less "
+                "(smaller pages, fewer nested lists)",
+                extensions={"code": "TIMEOUT"},
             )
-        return Stats(sources=sources or 0, source_records=records or 0, profiles=profiles or 0)
+            return ExecutionResult(data=None, errors=[error])
 
 
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query)
+def build_schema(settings: Settings) -> CdpSchema:
+    """The GraphQL schema; limits, introspection and suggestions come from `settings`."""
+    rules = make_rules(settings)
+
+    class Rules(SchemaExtension):
+        # The same rule classes for every request, so the validation cache can hit.
+        def on_operation(self) -> Iterator[None]:
+            context = self.execution_context
+            context.validation_rules = (*context.validation_rules, *rules)
+            yield
+
+    max_tokens = settings.graphql_max_tokens
+
+    class Tokens(MaxTokensLimiter):
+        def __init__(self) -> None:
+            super().__init__(max_token_count=max_tokens)
+
+    class Parsed(ParserCache):
+        def __init__(self) -> None:
+            super().__init__(maxsize=CACHE_SIZE)
+
+    class Validated(ValidationCache):
+        def __init__(self) -> None:
+            super().__init__(maxsize=CACHE_SIZE)
+
+    schema = CdpSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[ErrorPolicy, Tokens, Rules, Parsed, Validated],
+        exception_handlers=EXCEPTION_HANDLERS,
+        config=StrawberryConfig(disable_field_suggestions=not settings.graphql_field_suggestions),
+    )
+    schema.time_limit = TimeLimit(settings.graphql_timeout_seconds)
+    schema.has_suggestions = settings.graphql_field_suggestions
+    return schema

@@ -36,7 +36,7 @@ from strawberry.types.execution import PreExecutionError
 from cdp.config import Settings
 from cdp.services.keys import InvalidKeyError
 from cdp.web.graphiql import page_for
-from schema import Context, build_schema
+from schema import Context, build_schema, make_context
 
 if TYPE_CHECKING:
     import strawberry
@@ -63,12 +63,16 @@ _UTF8 = frozenset({"utf-8", "utf8"})
 
 
 def _build_schema(settings: Settings) -> strawberry.Schema:
-    return build_schema()
+    return build_schema(settings)
 
 
 async def _make_context(request: Request) -> Context:
     state = request.app.state
-    return Context(settings=state.settings, sessionmaker=state.sessionmaker)
+    return await make_context(
+        settings=state.settings,
+        sessionmaker=state.sessionmaker,
+        authorization=request.headers.get("authorization"),
+    )
 
 
 # --- content negotiation -------------------------------------------------------------------

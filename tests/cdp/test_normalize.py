@@ -3,11 +3,14 @@ from __future__ import annotations
 import pytest
 
 from cdp.normalize import (
+    JunkReport,
+    junk_values,
     normalize_address_line,
     normalize_birth_date,
     normalize_email,
     normalize_handle,
     normalize_identifier,
+    normalize_identifiers,
     normalize_name,
     normalize_phone,
     split_full_name,
@@ -68,8 +71,20 @@ def test_normalize_name(raw: str, expected: str | None) -> None:
         ("Mary Ann Smith", ("mary ann", "smith")),
         ("Cher", ("cher", None)),
         ("  ", (None, None)),
+        ("Dr. Jane Doe", ("jane", "doe")),
+        ("Pedro Verduzco Jr.", ("pedro", "verduzco")),
+        ("Leslie Blair \N{HERB}", ("leslie", "blair")),
     ],
-    ids=["given-family", "swapped-with-comma", "two-given", "single", "blank"],
+    ids=[
+        "given-family",
+        "swapped-with-comma",
+        "two-given",
+        "single",
+        "blank",
+        "title",
+        "suffix",
+        "emoji",
+    ],
 )
 def test_split_full_name(raw: str, expected: tuple[str | None, str | None]) -> None:
     assert split_full_name(raw) == expected
@@ -121,3 +136,32 @@ def test_normalize_identifier_rejects_unknown_kind() -> None:
 def test_normalize_identifier_treats_junk_ids_as_no_evidence() -> None:
     assert normalize_identifier("customer_id", " C-1001 ") == "C-1001"
     assert normalize_identifier("anonymous_id", "undefined") is None
+
+
+def test_junk_list_is_configurable() -> None:
+    junk = junk_values(["ACME-TEST", "guest@shop.com"])
+    assert normalize_identifier("customer_id", "acme-test", junk=junk) is None
+    assert normalize_identifier("email", "Guest@Shop.com", junk=junk) is None
+    assert normalize_identifier("email", "test@test.com", junk=junk) is None
+    only = junk_values(["guest"], replace=True)
+    assert normalize_identifier("customer_id", "null", junk=only) == "null"
+
+
+def test_normalize_identifiers_counts_what_it_ignored() -> None:
+    report = JunkReport()
+    pairs = [
+        ("email", "Jane@X.com"),
+        ("email", "jane@x.com"),
+        ("email", "test@test.com"),
+        ("phone", "0000000000"),
+        ("phone", "n/a"),
+        ("anonymous_id", "undefined"),
+        ("user_id", "u1"),
+    ]
+    assert normalize_identifiers(pairs, report=report) == [
+        ("email", "jane@x.com"),
+        ("user_id", "u1"),
+    ]
+    assert report.ignored == {"email": 1, "phone": 2, "anonymous_id": 1}
+    assert report.total == 4
+    assert report.examples["phone"] == ["0000000000", "n/a"]

@@ -1,0 +1,538 @@
+"""Identity resolution benchmark: accuracy, speed and memory on the synthetic world.
+
+    python benchmarks/identity.py                                   # 10k and 100k records
+    python benchmarks/identity.py --records 10000,100000,1000000    # add 1M (a few minutes)
+    python benchmarks/identity.py --db-records 20000 --incremental 200
+
+For each size it generates the seeded synthetic world (`cdp.synthetic`, default noise),
+normalises identifiers as ingest does, and runs the matcher from scratch with no labels and no
+per-size settings: blocking, EM training (u from random pairs, m by EM), scoring, constrained
+clustering. The ground truth (`person_id`) is used only to score the result:
+
+- pairwise precision / recall / F1 over record pairs, and B-cubed precision / recall / F1;
+- the share of true pairs the blocking rules and identifiers can reach at all (the ceiling);
+- wall time per stage, records/s and peak RSS (each size runs in its own process);
+- a baseline measured in the same run: exact-identifier linking (union of every shared
+  identifier, no limits), and the ratio of our F1 and time to it.
+
+`--db-records N` also stores N records in a fresh SQLite database (PostgreSQL with `--db-url`),
+runs `identity.resolve` end to end, then measures `identity.resolve_records` for
+`--incremental` new records arriving one at a time (p50/p99 latency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cdp.normalize import normalize_identifier
+from cdp.synthetic import SyntheticRecord, World
+from identity.blocking import candidate_pairs
+from identity.clustering import ConstrainedUnionFind
+from identity.defaults import default_model
+from identity.engine import link_records
+from identity.records import PersonRecord, RecordTable, from_attributes
+from identity.training import train
+
+RECORDS_PER_PERSON = 11.5
+
+
+def synthetic(records: int, seed: int = 7, extra: int = 0) -> list[SyntheticRecord]:
+    """The first `records + extra` records of a world big enough to hold them."""
+    people = math.ceil((records + extra) / RECORDS_PER_PERSON) + 10
+    out: list[SyntheticRecord] = []
+    for record in World(people=people, seed=seed).records():
+        out.append(record)
+        if len(out) == records + extra:
+            break
+    return out
+
+
+def normalised_identifiers(record: SyntheticRecord) -> list[tuple[str, str]]:
+    return [
+        (kind, value)
+        for kind, raw in record.identifiers
+        if (value := normalize_identifier(kind, raw)) is not None
+    ]
+
+
+def to_person_records(records: list[SyntheticRecord]) -> list[PersonRecord]:
+    return [
+        from_attributes(
+            i,
+            f"{r.adapter}:{r.external_id}",
+            r.attributes,
+            normalised_identifiers(r),
+            source=r.adapter,
+            occurred_at=r.occurred_at,
+            channel=r.adapter.split(".")[0],
+        )
+        for i, r in enumerate(records)
+    ]
+
+
+def scores(labels: npt.NDArray[np.int64], truth: npt.NDArray[np.int64]) -> dict[str, float]:
+    """Pairwise and B-cubed precision, recall and F1 from the contingency table."""
+    _, cl = np.unique(labels, return_inverse=True)
+    _, tr = np.unique(truth, return_inverse=True)
+    width = int(tr.max()) + 1
+    cells, counts = np.unique(cl.astype(np.int64) * width + tr, return_counts=True)
+    cluster_size, person_size = np.bincount(cl), np.bincount(tr)
+
+    def pairs(x: npt.NDArray[np.int64]) -> float:
+        return float((x * (x - 1) // 2).sum())
+
+    tp, predicted, actual = pairs(counts), pairs(cluster_size), pairs(person_size)
+    p = tp / predicted if predicted else 1.0
+    r = tp / actual if actual else 1.0
+    n = len(labels)
+    bp = float((counts * counts / cluster_size[cells // width]).sum() / n)
+    br = float((counts * counts / person_size[cells % width]).sum() / n)
+    return {
+        "pair_p": p,
+        "pair_r": r,
+        "pair_f1": 2 * p * r / (p + r) if p + r else 0.0,
+        "b3_p": bp,
+        "b3_r": br,
+        "b3_f1": 2 * bp * br / (bp + br) if bp + br else 0.0,
+    }
+
+
+def labels_of(clusters: list[list[int]], n: int) -> npt.NDArray[np.int64]:
+    labels = np.empty(n, dtype=np.int64)
+    for k, cluster in enumerate(clusters):
+        labels[cluster] = k
+    return labels
+
+
+def exact_identifier_baseline(records: list[PersonRecord]) -> list[list[int]]:
+    """The naive reference: any shared identifier links two records (no limits, no names)."""
+    uf = ConstrainedUnionFind(len(records))
+    first: dict[tuple[str, str], int] = {}
+    for pos, record in enumerate(records):
+        for identifier in record.identifiers:
+            anchor = first.setdefault(identifier, pos)
+            if anchor != pos:
+                uf.union(anchor, pos)
+    return uf.clusters()
+
+
+def reachable_share(
+    records: list[PersonRecord], truth: npt.NDArray[np.int64], cand: tuple[Any, Any]
+) -> float:
+    """Share of true pairs connected by true shared identifiers or candidate pairs: the recall
+    ceiling of the blocking rules."""
+    uf = ConstrainedUnionFind(len(records))
+    first: dict[tuple[str, str], int] = {}
+    for pos, record in enumerate(records):
+        for identifier in record.identifiers:
+            anchor = first.setdefault(identifier, pos)
+            if anchor != pos and truth[anchor] == truth[pos]:
+                uf.union(anchor, pos)
+    left, right = cand
+    same = truth[left] == truth[right]
+    for a, b in zip(left[same].tolist(), right[same].tolist(), strict=True):
+        uf.union(a, b)
+    return scores(np.array(uf.labels()), truth)["pair_r"]
+
+
+def engine_run(size: int, seed: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    syn = synthetic(size, seed)
+    truth = np.array([int(r.person_id.lstrip("P")) for r in syn], dtype=np.int64)
+    generated = time.perf_counter()
+    records = to_person_records(syn)
+    del syn
+    t0 = time.perf_counter()
+    table = RecordTable(records)
+    base = default_model()
+    cand, report = candidate_pairs(table, base.blocking_rules, base.max_block_size)
+    t1 = time.perf_counter()
+    model, training = train(base, table, cand)
+    t2 = time.perf_counter()
+    result = link_records(table, model, candidates=(cand, report), with_evidence=False)
+    t3 = time.perf_counter()
+    ours = scores(labels_of(result.clusters, len(records)), truth)
+    b0 = time.perf_counter()
+    baseline = scores(labels_of(exact_identifier_baseline(records), len(records)), truth)
+    b1 = time.perf_counter()
+    return {
+        "records": len(records),
+        "people": len(np.unique(truth)),
+        "generate_s": generated - started,
+        "normalise_s": t0 - generated,
+        "blocking_s": t1 - t0,
+        "training_s": t2 - t1,
+        "linking_s": t3 - t2,
+        "resolve_s": t3 - t0,
+        "records_per_s": len(records) / (t3 - t0),
+        "candidate_pairs": report.pairs,
+        "new_pairs": report.new_pairs,
+        "total_pairs": report.total_pairs,
+        "skipped_blocks": report.skipped_blocks,
+        "reachable": reachable_share(records, truth, cand),
+        "em_match_share": training.candidate_match_share,
+        "prior": model.prior,
+        "decisions": _count(link.decision for link in result.links),
+        "shared_identifiers": len(result.shared_identifiers),
+        "profiles": len(result.clusters),
+        "ours": ours,
+        "baseline": baseline,
+        "baseline_s": b1 - b0,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _count(items: Iterator[str] | Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        out[item] = out.get(item, 0) + 1
+    return out
+
+
+def db_run(size: int, incremental: int, seed: int, url: str | None) -> dict[str, Any]:
+    from sqlalchemy import insert
+
+    import identity
+    from cdp import migrate, models
+    from cdp.config import Settings
+    from cdp.db import create_db_engine, make_sessionmaker, unit_of_work
+
+    workdir = tempfile.mkdtemp(prefix="cdp-bench-")
+    settings = Settings(database_url=url or f"sqlite:///{workdir}/bench.db")
+    engine = create_db_engine(settings)
+    migrate.upgrade(engine)
+    factory = make_sessionmaker(engine)
+    syn = synthetic(size, seed, extra=incremental)
+    stored, arriving = syn[:size], syn[size:]
+    sources: dict[str, int] = {}
+    t0 = time.perf_counter()
+    with unit_of_work(factory) as session:
+        for adapter in sorted({r.adapter for r in syn}):
+            source = models.Source(name=adapter, channel=adapter.split(".")[0], adapter=adapter)
+            session.add(source)
+            session.flush()
+            sources[adapter] = source.id
+        _store(session, stored, sources, insert, models)
+    t1 = time.perf_counter()
+    with unit_of_work(factory) as session:
+        summary = identity.resolve(session, full=True)
+    t2 = time.perf_counter()
+    latencies = []
+    for record in arriving:
+        with unit_of_work(factory) as session:
+            (record_id,) = _store(session, [record], sources, insert, models)
+        start = time.perf_counter()
+        with unit_of_work(factory) as session:
+            identity.resolve_records(session, [record_id])
+        latencies.append((time.perf_counter() - start) * 1000)
+    engine.dispose()
+    shutil.rmtree(workdir, ignore_errors=True)
+    lat = np.array(latencies) if latencies else np.array([0.0])
+    return {
+        "backend": settings.backend,
+        "stored": size,
+        "store_s": t1 - t0,
+        "resolve_s": t2 - t1,
+        "records_per_s": size / (t2 - t1),
+        "profiles": summary.active_profiles,
+        "incremental": len(latencies),
+        "p50_ms": float(np.percentile(lat, 50)),
+        "p99_ms": float(np.percentile(lat, 99)),
+        "max_ms": float(lat.max()),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _store(
+    session: Any, records: list[SyntheticRecord], sources: dict[str, int], insert: Any, models: Any
+) -> list[int]:
+    """Write records and identifiers as ingest does (bulk), returning the new record ids."""
+    ids: list[int] = []
+    for start in range(0, len(records), 5000):
+        part = records[start : start + 5000]
+        rows = [
+            {
+                "source_id": sources[r.adapter],
+                "external_id": r.external_id,
+                "kind": r.kind,
+                "occurred_at": r.occurred_at,
+                "received_at": datetime.now(UTC),
+                "payload": {"attributes": dict(r.attributes)},
+                "attributes": dict(r.attributes),
+                "content_hash": f"{hash((r.adapter, r.external_id)) & (2**63 - 1):064x}",
+            }
+            for r in part
+        ]
+        new_ids = list(
+            session.scalars(insert(models.SourceRecord).returning(models.SourceRecord.id), rows)
+        )
+        ident_rows = [
+            {
+                "record_id": rid,
+                "kind": kind,
+                "value": value,
+                "raw_value": value,
+                "seen_at": r.occurred_at,
+            }
+            for rid, r in zip(new_ids, part, strict=True)
+            for kind, value in dict.fromkeys(normalised_identifiers(r))
+        ]
+        if ident_rows:
+            session.execute(insert(models.Identifier), ident_rows)
+        ids.extend(new_ids)
+    return ids
+
+
+SPLINK_ID_KINDS = ("customer_id", "loyalty_id", "user_id", "anonymous_id", "social_handle")
+
+
+def splink_run(size: int, seed: int) -> dict[str, Any]:
+    """Splink (DuckDB) on the same records, with its documented standard approach: out-of-the-
+    box comparisons (names with TF, date of birth, email, exact phone/postcode, street, and
+    exact matches on the identifiers), u by random sampling, the prior from deterministic
+    rules, m by EM on three blocking rules, predict and connected-components clustering at
+    the same 0.9 threshold as ours. Features are the same normalised values ours sees."""
+    import csv
+
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    syn = synthetic(size, seed)
+    truth = np.array([int(r.person_id.lstrip("P")) for r in syn], dtype=np.int64)
+    records = to_person_records(syn)
+    del syn
+    path = Path(tempfile.mkdtemp(prefix="cdp-splink-")) / "records.csv"
+    columns = ["first_name", "surname", "dob", "email", "phone", "postcode", "address"]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["unique_id", *columns, *SPLINK_ID_KINDS])
+        for r in records:
+            ids = dict(reversed(r.identifiers))
+            values = [
+                r.given_name,
+                r.family_name,
+                r.birth_date,
+                r.email,
+                r.phone,
+                r.postcode,
+                r.address,
+            ]
+            writer.writerow(
+                [
+                    r.record_id,
+                    *(v or "" for v in values),
+                    *(ids.get(k, "") for k in SPLINK_ID_KINDS),
+                ]
+            )
+    started = time.perf_counter()
+    db = DuckDBAPI()
+    raw = db._load_from_csv(str(path))
+    cleaned = ", ".join(
+        f"NULLIF(CAST({c} AS VARCHAR), '') AS {c}" for c in (*columns, *SPLINK_ID_KINDS)
+    )
+    db._con.execute(f"CREATE TABLE records AS SELECT unique_id, {cleaned} FROM {raw}")
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
+            cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+            cl.DateOfBirthComparison("dob", input_is_string=True),
+            cl.EmailComparison("email"),
+            cl.ExactMatch("phone").configure(term_frequency_adjustments=True),
+            cl.ExactMatch("postcode").configure(term_frequency_adjustments=True),
+            cl.JaroWinklerAtThresholds("address", [0.9]),
+            *[cl.ExactMatch(kind) for kind in SPLINK_ID_KINDS],
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("email"),
+            block_on("phone"),
+            block_on("surname", "postcode"),
+            block_on("substr(first_name, 1, 1)", "surname"),
+            block_on("dob", "postcode"),
+            *[block_on(kind) for kind in SPLINK_ID_KINDS],
+        ],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+    )
+    linker = Linker(db.register("records"), settings, log_level=None)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("email", "first_name"), block_on("customer_id"), block_on("user_id")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+    for rule in (block_on("surname", "postcode"), block_on("dob"), block_on("email")):
+        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    predictions = linker.inference.predict(threshold_match_probability=0.5)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.9)
+    rows = db._con.execute(f"SELECT unique_id, cluster_id FROM {clusters.physical_name}").fetchall()
+    elapsed = time.perf_counter() - started
+    labels = np.empty(len(records), dtype=object)
+    for uid, cid in rows:
+        labels[int(uid)] = str(cid)
+    _, codes = np.unique(labels.astype(str), return_inverse=True)
+    shutil.rmtree(path.parent, ignore_errors=True)
+    return {
+        "records": len(records),
+        "seconds": elapsed,
+        "scores": scores(codes, truth),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _in_subprocess(args: list[str]) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"benchmark worker failed ({' '.join(args)}):\n{out.stderr}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _print_engine(r: dict[str, Any]) -> None:
+    o, b = r["ours"], r["baseline"]
+    print(f"\n== {r['records']:,} records ({r['people']:,} people) ==")
+    print(
+        f"  pairwise   P {o['pair_p']:.4f}  R {o['pair_r']:.4f}  F1 {o['pair_f1']:.4f}"
+        f"   | baseline F1 {b['pair_f1']:.4f} (P {b['pair_p']:.4f}, R {b['pair_r']:.4f})"
+    )
+    print(
+        f"  B-cubed    P {o['b3_p']:.4f}  R {o['b3_r']:.4f}  F1 {o['b3_f1']:.4f}"
+        f"   | baseline F1 {b['b3_f1']:.4f}"
+    )
+    print(
+        f"  reachable by blocking + identifiers: {r['reachable']:.4f} of true pairs "
+        "(recall ceiling)"
+    )
+    print(
+        f"  time: resolve {r['resolve_s']:.1f}s (blocking {r['blocking_s']:.1f}, training "
+        f"{r['training_s']:.1f}, linking {r['linking_s']:.1f}) = "
+        f"{r['records_per_s']:,.0f} records/s;"
+        f" normalising {r['normalise_s']:.1f}s, generating {r['generate_s']:.1f}s"
+    )
+    print(
+        f"  baseline time {r['baseline_s']:.2f}s; ours/baseline: "
+        f"F1 x{o['pair_f1'] / max(b['pair_f1'], 1e-9):.2f},"
+        f" time x{r['resolve_s'] / max(r['baseline_s'], 1e-9):.1f}"
+    )
+    print(f"  peak RSS {r['peak_rss_mb']:,.0f} MB (whole process incl. generation)")
+    print(
+        f"  candidate pairs {r['total_pairs']:,}: "
+        + ", ".join(
+            f"{k} {v:,} (+{r['new_pairs'][k]:,} new)" for k, v in r["candidate_pairs"].items()
+        )
+    )
+    print(
+        f"  EM: match share among candidates {r['em_match_share']:.3f}, prior {r['prior']:.2e};"
+        f" decisions {r['decisions']}; identifiers not used as keys {r['shared_identifiers']}"
+    )
+
+
+def _print_splink(ours: dict[str, Any], args: list[str]) -> None:
+    try:
+        import splink  # noqa: F401
+    except ImportError:
+        print("  splink: not installed (pip install splink) - skipped")
+        return
+    r = _in_subprocess(args)
+    s, o = r["scores"], ours["ours"]
+    print(
+        f"  side by side      ours: pair F1 {o['pair_f1']:.4f}  B3 F1 {o['b3_f1']:.4f}  "
+        f"{ours['resolve_s']:.1f}s  {ours['peak_rss_mb']:,.0f} MB"
+    )
+    print(
+        f"                  splink: pair F1 {s['pair_f1']:.4f}  B3 F1 {s['b3_f1']:.4f}  "
+        f"{r['seconds']:.1f}s  {r['peak_rss_mb']:,.0f} MB  "
+        f"(P {s['pair_p']:.4f}, R {s['pair_r']:.4f})"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", default="10000,100000", help="comma-separated sizes")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--db-records",
+        type=int,
+        default=0,
+        help="also run end to end on a database with this many records",
+    )
+    parser.add_argument(
+        "--db-url",
+        default=None,
+        help="database URL for --db-records (default: a temporary SQLite file)",
+    )
+    parser.add_argument(
+        "--incremental",
+        type=int,
+        default=200,
+        help="records resolved one at a time after --db-records",
+    )
+    parser.add_argument(
+        "--splink", action="store_true", help="also run Splink (DuckDB) on the same records"
+    )
+    parser.add_argument("--worker", choices=["engine", "db", "splink"], help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker == "engine":
+        print(json.dumps(engine_run(args.size, args.seed)))
+        return 0
+    if args.worker == "splink":
+        print(json.dumps(splink_run(args.size, args.seed)))
+        return 0
+    if args.worker == "db":
+        print(json.dumps(db_run(args.size, args.incremental, args.seed, args.db_url)))
+        return 0
+    print(f"identity benchmark, seed {args.seed}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    for size in (int(s) for s in args.records.split(",") if s):
+        worker = ["--size", str(size), "--seed", str(args.seed)]
+        ours = _in_subprocess(["--worker", "engine", *worker])
+        _print_engine(ours)
+        if args.splink:
+            _print_splink(ours, ["--worker", "splink", *worker])
+    if args.db_records:
+        extra = ["--db-url", args.db_url] if args.db_url else []
+        r = _in_subprocess(
+            [
+                "--worker",
+                "db",
+                "--size",
+                str(args.db_records),
+                "--incremental",
+                str(args.incremental),
+                "--seed",
+                str(args.seed),
+                *extra,
+            ]
+        )
+        print(f"\n== end to end on {r['backend']}: {r['stored']:,} records ==")
+        print(
+            f"  store {r['store_s']:.1f}s; identity.resolve(full=True) {r['resolve_s']:.1f}s = "
+            f"{r['records_per_s']:,.0f} records/s; {r['profiles']:,} profiles"
+        )
+        print(
+            f"  incremental resolve_records, {r['incremental']} records one at a time: "
+            f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, max {r['max_ms']:.1f} ms"
+        )
+        print(f"  peak RSS {r['peak_rss_mb']:,.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

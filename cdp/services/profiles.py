@@ -1,0 +1,308 @@
+"""Reading unified profiles: by id (following merges), by identifier, as a filtered, sorted
+keyset-paged list, and a fuzzy search for analysts.
+
+Everything here takes an `AsyncSession` from its caller and only reads.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rapidfuzz import fuzz, utils
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cdp import models
+from cdp.errors import InvalidInputError
+from cdp.normalize import IDENTIFIER_KINDS, normalize_identifier, normalize_phone
+from cdp.services.paging import Page, decode_cursor, encode_cursor, page_from_rows
+
+__all__ = [
+    "MAX_MERGE_HOPS",
+    "ProfileFilter",
+    "ProfileSort",
+    "ResolvedProfile",
+    "SearchHit",
+    "count_profiles",
+    "find_by_identifier",
+    "get_profiles",
+    "list_profiles",
+    "resolve_profile",
+    "resolve_profiles",
+    "search_profiles",
+]
+
+MAX_MERGE_HOPS = 32
+
+
+@dataclass(frozen=True)
+class ResolvedProfile:
+    """A profile found for `requested_id`; `is_redirected` when that id was merged away."""
+
+    profile: models.Profile
+    requested_id: str
+
+    @property
+    def is_redirected(self) -> bool:
+        return self.profile.id != self.requested_id
+
+
+async def get_profiles(session: AsyncSession, ids: Sequence[str]) -> dict[str, models.Profile]:
+    """The stored profiles with these ids (merged ones included, not followed)."""
+    if not ids:
+        return {}
+    rows = await session.scalars(select(models.Profile).where(models.Profile.id.in_(set(ids))))
+    return {row.id: row for row in rows}
+
+
+async def resolve_profiles(session: AsyncSession, ids: Sequence[str]) -> dict[str, ResolvedProfile]:
+    """Each id's profile, following `merged_into_id` to the survivor; unknown ids are absent.
+
+    One query per hop of the longest merge chain in the batch (usually one or two).
+    """
+    found = await get_profiles(session, ids)
+    for _ in range(MAX_MERGE_HOPS):
+        pending = {
+            p.merged_into_id
+            for p in found.values()
+            if p.merged_into_id is not None and p.merged_into_id not in found
+        }
+        if not pending:
+            break
+        found.update(await get_profiles(session, list(pending)))
+    result: dict[str, ResolvedProfile] = {}
+    for requested in ids:
+        profile = found.get(requested)
+        hops = 0
+        while profile is not None and profile.merged_into_id is not None and hops < MAX_MERGE_HOPS:
+            profile = found.get(profile.merged_into_id)
+            hops += 1
+        if profile is not None:
+            result[requested] = ResolvedProfile(profile=profile, requested_id=requested)
+    return result
+
+
+async def resolve_profile(session: AsyncSession, profile_id: str) -> ResolvedProfile | None:
+    return (await resolve_profiles(session, [profile_id])).get(profile_id)
+
+
+async def find_by_identifier(
+    session: AsyncSession, kind: str, value: str, *, default_region: str = "US"
+) -> ResolvedProfile | None:
+    """The profile holding identifier (`kind`, `value`), normalised as ingest stores it.
+
+    When several profiles share the identifier, the one that saw it most recently wins.
+    """
+    if kind not in IDENTIFIER_KINDS:
+        raise InvalidInputError(
+            "kind",
+            f"unknown identifier kind {kind!r}; expected one of {', '.join(IDENTIFIER_KINDS)}",
+        )
+    normalised = normalize_identifier(kind, value, default_region)
+    if normalised is None:
+        raise InvalidInputError("value", f"{value!r} is not a usable {kind}")
+    # One round trip on the hot path: the identifier's profile comes back with it, and only a
+    # profile merged meanwhile (identity re-points identifiers, so rarely) needs a second look.
+    i = models.Identifier
+    profile = await session.scalar(
+        select(models.Profile)
+        .join(i, i.profile_id == models.Profile.id)
+        .where(i.kind == kind, i.value == normalised)
+        .order_by(i.seen_at.desc(), i.id.desc())
+        .limit(1)
+    )
+    if profile is None:
+        return None
+    if profile.merged_into_id is None:
+        return ResolvedProfile(profile, profile.id)
+    resolved = await resolve_profile(session, profile.id)
+    return None if resolved is None else ResolvedProfile(resolved.profile, profile.id)
+
+
+class ProfileSort(enum.Enum):
+    """Orders of the profile list; every order ends on the id so cursors are total."""
+
+    LAST_SEEN_DESC = "last_seen_desc"
+    LAST_SEEN_ASC = "last_seen_asc"
+    FIRST_SEEN_ASC = "first_seen_asc"
+    RECORD_COUNT_DESC = "record_count_desc"
+    CHANNEL_COUNT_DESC = "channel_count_desc"
+    FAMILY_NAME_ASC = "family_name_asc"
+    ID_ASC = "id_asc"
+
+
+@dataclass(frozen=True)
+class ProfileFilter:
+    """Conditions on the profile list, all optional and combined with AND."""
+
+    status: str | None = models.ProfileStatus.ACTIVE.value
+    channel: str | None = None
+    min_records: int | None = None
+    min_channels: int | None = None
+    seen_after: datetime | None = None
+    seen_before: datetime | None = None
+    has_email: bool | None = None
+    has_phone: bool | None = None
+
+
+def _sort_key(sort: ProfileSort) -> tuple[ColumnElement[Any], type, bool]:
+    """The sort column, its cursor type, and whether it runs descending.
+
+    Nullable columns sort NULLS FIRST descending and NULLS LAST ascending on both backends
+    (PostgreSQL's defaults), so `(status, last_seen_at)` serves the default order by index.
+    """
+    p = models.Profile
+    keys: dict[ProfileSort, tuple[ColumnElement[Any], type, bool]] = {
+        ProfileSort.LAST_SEEN_DESC: (p.last_seen_at.expression, datetime, True),
+        ProfileSort.LAST_SEEN_ASC: (p.last_seen_at.expression, datetime, False),
+        ProfileSort.FIRST_SEEN_ASC: (p.first_seen_at.expression, datetime, False),
+        ProfileSort.RECORD_COUNT_DESC: (p.record_count.expression, int, True),
+        ProfileSort.CHANNEL_COUNT_DESC: (p.channel_count.expression, int, True),
+        ProfileSort.FAMILY_NAME_ASC: (p.family_name.expression, str, False),
+        ProfileSort.ID_ASC: (p.id.expression, str, False),
+    }
+    return keys[sort]
+
+
+def _after(
+    key: ColumnElement[Any], last_key: Any, last_id: str, descending: bool
+) -> ColumnElement[bool]:
+    """Rows after (last_key, last_id) in the order `_sort_key` describes, NULL keys included."""
+    p_id = models.Profile.id
+    if descending:  # NULL keys first, then values downwards; ties by id downwards
+        if last_key is None:
+            return or_(and_(key.is_(None), p_id < last_id), key.is_not(None))
+        # `key <= last_key` repeats the OR as a plain range, so an index can bound the scan.
+        return and_(key <= last_key, or_(key < last_key, and_(key == last_key, p_id < last_id)))
+    if last_key is None:  # values upwards, then NULL keys; ties by id upwards
+        return and_(key.is_(None), p_id > last_id)
+    return or_(
+        and_(key >= last_key, or_(key > last_key, and_(key == last_key, p_id > last_id))),
+        key.is_(None),
+    )
+
+
+def _filter_conditions(where: ProfileFilter) -> list[ColumnElement[bool]]:
+    p = models.Profile
+    conditions: list[ColumnElement[bool]] = []
+    if where.status is not None:
+        conditions.append(p.status == where.status)
+    if where.channel is not None:
+        conditions.append(
+            exists()
+            .where(models.SourceRecord.profile_id == p.id)
+            .where(models.Source.id == models.SourceRecord.source_id)
+            .where(models.Source.channel == where.channel)
+        )
+    if where.min_records is not None:
+        conditions.append(p.record_count >= where.min_records)
+    if where.min_channels is not None:
+        conditions.append(p.channel_count >= where.min_channels)
+    if where.seen_after is not None:
+        conditions.append(p.last_seen_at >= where.seen_after)
+    if where.seen_before is not None:
+        conditions.append(p.last_seen_at < where.seen_before)
+    if where.has_email is not None:
+        conditions.append(p.email.is_not(None) if where.has_email else p.email.is_(None))
+    if where.has_phone is not None:
+        conditions.append(p.phone.is_not(None) if where.has_phone else p.phone.is_(None))
+    return conditions
+
+
+async def list_profiles(
+    session: AsyncSession,
+    *,
+    where: ProfileFilter,
+    sort: ProfileSort,
+    first: int,
+    after: str | None = None,
+) -> Page[models.Profile]:
+    """One keyset page of profiles matching `where`, in `sort` order."""
+    key, kind, descending = _sort_key(sort)
+    p = models.Profile
+    conditions = _filter_conditions(where)
+    if after is not None:
+        last_key, last_id = decode_cursor(after, [kind, str], nullable=(True, False))
+        conditions.append(_after(key, last_key, last_id, descending))
+    order = (
+        (key.desc().nulls_first(), p.id.desc())
+        if descending
+        else (key.asc().nulls_last(), p.id.asc())
+    )
+    statement = select(p, key.label("sort_key")).where(*conditions).order_by(*order)
+    rows = (await session.execute(statement.limit(first + 1))).all()
+    page = page_from_rows(rows, first, lambda row: encode_cursor(row[1], row[0].id))
+    return Page(items=[row[0] for row in page.items], cursors=page.cursors, has_next=page.has_next)
+
+
+async def count_profiles(session: AsyncSession, *, where: ProfileFilter) -> int:
+    statement = select(func.count()).select_from(models.Profile)
+    return int(await session.scalar(statement.where(*_filter_conditions(where))) or 0)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A profile that matched a search, how well (0-100) and on what."""
+
+    profile: models.Profile
+    score: float
+    matched_on: str
+
+
+_SEARCH_CANDIDATES = 2000
+
+
+async def search_profiles(
+    session: AsyncSession, text: str, *, limit: int, min_score: float = 60.0
+) -> list[SearchHit]:
+    """Active profiles whose name, email or phone resemble `text`, best first.
+
+    Candidates come from an indexed-prefix SQL filter (the first three letters of any word,
+    or the normalised phone's digits), then rapidfuzz ranks them, so a typo after the third
+    letter still matches while the database does the narrowing.
+    """
+    query = text.strip()
+    if len(query) < 2:
+        raise InvalidInputError("text", f"{text!r} is too short; search with 2 characters or more")
+    p = models.Profile
+    conditions: list[ColumnElement[bool]] = []
+    phone = normalize_phone(query) if any(ch.isdigit() for ch in query) else None
+    if phone is not None:
+        conditions.append(p.phone.like(f"%{phone[-7:]}%"))
+    for word in utils.default_process(query).split()[:4]:
+        prefix = f"{word[:3]}%"
+        conditions.extend(
+            [func.lower(p.given_name).like(prefix), func.lower(p.family_name).like(prefix)]
+        )
+        conditions.append(func.lower(p.email).like(prefix))
+    if not conditions:
+        return []  # nothing searchable in the text (only punctuation, say)
+    rows = await session.scalars(
+        select(p)
+        .where(p.status == models.ProfileStatus.ACTIVE.value, or_(*conditions))
+        .limit(_SEARCH_CANDIDATES)
+    )
+    hits = [_score(profile, query, phone) for profile in rows]
+    ranked = sorted((hit for hit in hits if hit.score >= min_score), key=_rank)
+    return ranked[:limit]
+
+
+def _rank(hit: SearchHit) -> tuple[float, str]:
+    return (-hit.score, hit.profile.id)
+
+
+def _score(profile: models.Profile, query: str, phone: str | None) -> SearchHit:
+    name = " ".join(part for part in (profile.given_name, profile.family_name) if part)
+    candidates = {
+        "name": fuzz.WRatio(query, name, processor=utils.default_process) if name else 0.0,
+        "email": fuzz.WRatio(query, profile.email or "", processor=utils.default_process)
+        if profile.email
+        else 0.0,
+        "phone": 100.0 if phone is not None and profile.phone == phone else 0.0,
+    }
+    field, score = max(candidates.items(), key=lambda item: item[1])
+    return SearchHit(profile=profile, score=round(score, 1), matched_on=field)

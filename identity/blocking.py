@@ -1,0 +1,181 @@
+"""Blocking: only records that share a key under some rule are compared, so the number of
+candidate pairs grows about linearly with the number of records.
+
+Key functions have the form `value -> str | None` (None: the record has no key under the rule).
+Blocks larger than `max_block_size` are skipped and reported: a key shared by thousands of
+records is no evidence and would make the work quadratic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from identity.comparisons import TRANSFORMS
+from identity.model import BlockingRule
+from identity.records import PersonRecord, RecordTable, canonical_given_name, name_tokens
+
+__all__ = ["BlockingReport", "block_keys", "candidate_pairs", "record_block_keys", "soundex"]
+
+_SOUNDEX_CODES = {
+    **dict.fromkeys("bfpv", "1"),
+    **dict.fromkeys("cgjkqsxz", "2"),
+    **dict.fromkeys("dt", "3"),
+    "l": "4",
+    **dict.fromkeys("mn", "5"),
+    "r": "6",
+}
+
+
+def soundex(value: str) -> str:
+    """American Soundex of the first word: `robert` -> `r163`."""
+    word = "".join(ch for ch in value.split(" ", 1)[0] if ch.isalpha())
+    if not word:
+        return ""
+    code, last = word[0], _SOUNDEX_CODES.get(word[0], "")
+    for ch in word[1:]:
+        digit = _SOUNDEX_CODES.get(ch, "")
+        if digit and digit != last:
+            code += digit
+        if ch not in "hw":
+            last = digit
+    return (code + "000")[:4]
+
+
+def _transform(name: str | None) -> Callable[[str], str]:
+    if name is None:
+        return str
+    if name == "soundex":
+        return soundex
+    return TRANSFORMS[name]
+
+
+def _column(record: PersonRecord, column: str) -> str | None:
+    if column == "given_canonical":
+        return canonical_given_name(record.given_name)
+    if column == "name_tokens":
+        return name_tokens(record)
+    return record.feature(column)
+
+
+def record_block_keys(record: PersonRecord, rules: Iterable[BlockingRule]) -> list[tuple[str, str]]:
+    """The (rule name, key) pairs of one record."""
+    keys = []
+    for rule in rules:
+        parts = []
+        for position, column in enumerate(rule.columns):
+            value = _column(record, column)
+            transform = rule.transforms[position] if position < len(rule.transforms) else None
+            part = _transform(transform)(value) if value else ""
+            if not part:
+                break
+            parts.append(part)
+        else:
+            keys.append((rule.name, "|".join(parts)[:200]))
+    return keys
+
+
+def block_keys(table: RecordTable, rule: BlockingRule) -> npt.NDArray[np.object_]:
+    """The key of every record under `rule` (None where the record has none), computed per
+    distinct value rather than per record."""
+    parts: list[npt.NDArray[np.object_]] = []
+    for position, column in enumerate(rule.columns):
+        transform = _transform(
+            rule.transforms[position] if position < len(rule.transforms) else None
+        )
+        values = table.column(column)
+        cache: dict[str, str | None] = {}
+        out = np.empty(len(values), dtype=object)
+        for i, value in enumerate(values):
+            if value is None:
+                continue
+            key = cache.get(value)
+            if key is None and value not in cache:
+                key = cache[value] = transform(value) or None
+            out[i] = key
+        parts.append(out)
+    if len(parts) == 1:
+        return parts[0]
+    present = np.ones(len(table), dtype=bool)
+    for part in parts:
+        present &= part != None  # noqa: E711 (elementwise on an object array)
+    keys = np.empty(len(table), dtype=object)
+    rows = np.flatnonzero(present)
+    keys[rows] = [
+        "|".join(values)[:200] for values in zip(*(part[rows] for part in parts), strict=True)
+    ]
+    return keys
+
+
+@dataclass(frozen=True)
+class BlockingReport:
+    """Candidate pairs per rule (`pairs`: generated; `new_pairs`: not found by an earlier
+    rule), and blocks skipped for being larger than the limit."""
+
+    pairs: dict[str, int]
+    new_pairs: dict[str, int]
+    skipped_blocks: dict[str, int]
+    skipped_examples: dict[str, list[str]]
+    total_pairs: int
+
+
+Pairs = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+
+def _pairs_within_groups(codes: npt.NDArray[np.int64], max_size: int) -> tuple[Pairs, list[int]]:
+    """All pairs of positions sharing a code, fully vectorised; returns skipped group codes."""
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    sizes = np.diff(np.r_[starts, len(sorted_codes)])
+    too_big = sizes > max_size
+    skipped = sorted_codes[starts[too_big]].tolist()
+    group_end = np.repeat(starts + sizes, sizes)
+    keep = np.repeat(~too_big, sizes)
+    position = np.arange(len(sorted_codes))
+    counts = np.where(keep, group_end - position - 1, 0)
+    left_pos = np.repeat(position, counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    right_pos = left_pos + 1 + offsets
+    return (order[left_pos], order[right_pos]), skipped
+
+
+def candidate_pairs(
+    table: RecordTable, rules: Iterable[BlockingRule], max_block_size: int
+) -> tuple[Pairs, BlockingReport]:
+    """Deduplicated candidate pairs (left < right, as row positions) and a per-rule report."""
+    n = max(len(table), 1)
+    rules = list(rules)
+    encoded_per_rule: list[npt.NDArray[np.int64]] = []
+    pairs: dict[str, int] = {}
+    skipped_blocks: dict[str, int] = {}
+    examples: dict[str, list[str]] = {}
+    for rule in rules:
+        keys = block_keys(table, rule)
+        present = np.flatnonzero(keys != None)  # noqa: E711 (elementwise on an object array)
+        encoded = np.empty(0, dtype=np.int64)
+        skipped: list[int] = []
+        uniques = np.empty(0, dtype=str)
+        if present.size:
+            uniques, codes = np.unique(keys[present].astype(str), return_inverse=True)
+            (left, right), skipped = _pairs_within_groups(codes.astype(np.int64), max_block_size)
+            left, right = present[left], present[right]
+            encoded = np.unique(np.minimum(left, right) * n + np.maximum(left, right))
+        encoded_per_rule.append(encoded)
+        pairs[rule.name] = int(encoded.size)
+        skipped_blocks[rule.name] = len(skipped)
+        examples[rule.name] = [str(uniques[code]) for code in skipped[:5]]
+    everything = np.concatenate([*encoded_per_rule, np.empty(0, dtype=np.int64)])
+    found_by = np.repeat(np.arange(len(rules)), [e.size for e in encoded_per_rule])
+    # Each pair is credited to the first rule that found it (a stable sort keeps rule order).
+    order = np.argsort(everything, kind="stable")
+    everything, found_by = everything[order], found_by[order]
+    first = np.r_[True, everything[1:] != everything[:-1]] if everything.size else np.empty(0, bool)
+    unique_pairs = everything[first]
+    credited = np.bincount(found_by[first], minlength=len(rules))
+    new_pairs = {rule.name: int(credited[i]) for i, rule in enumerate(rules)}
+    report = BlockingReport(pairs, new_pairs, skipped_blocks, examples, int(unique_pairs.size))
+    return (unique_pairs // n, unique_pairs % n), report

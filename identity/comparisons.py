@@ -1,0 +1,294 @@
+"""Comparisons declared as data, splink-style, and their vectorised evaluation.
+
+A `Comparison` looks at one feature of two records and puts the pair in exactly one of its
+ordered `ComparisonLevel`s: the first level whose condition holds wins. A null level comes
+first (weight 0: missing data is no evidence) and an else level comes last.
+
+    GIVEN_NAME = Comparison("given_name", levels=(
+        null_level(), exact_level(label="exact given name", tf=True),
+        jaro_winkler_level(0.92, label="given names JW >= 0.92"), else_level(),
+    ))
+
+Levels are evaluated over numpy arrays of candidate pairs with rapidfuzz's `cpdist`, never
+with a Python loop per pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.process import cpdist
+
+from identity.records import RecordTable
+
+__all__ = [
+    "LEVEL_KINDS",
+    "TRANSFORMS",
+    "Comparison",
+    "ComparisonLevel",
+    "comparison_vectors",
+    "date_transposed_level",
+    "else_level",
+    "evaluate_comparison",
+    "exact_level",
+    "initial_level",
+    "jaro_winkler_level",
+    "levenshtein_level",
+    "null_level",
+    "swapped_level",
+]
+
+LEVEL_KINDS = (
+    "null",
+    "exact",
+    "jaro_winkler",
+    "levenshtein",
+    "swapped",
+    "date_transposed",
+    "initial",
+    "else",
+)
+
+
+def _initial(value: str) -> str:
+    return value[:1]
+
+
+def _local_part(value: str) -> str:
+    return value.partition("@")[0]
+
+
+def _last7(value: str) -> str:
+    return value[-7:]
+
+
+def _year(value: str) -> str:
+    return value[:4]
+
+
+def _prefix3(value: str) -> str:
+    return value[:3]
+
+
+def _first_word(value: str) -> str:
+    return value.split(" ", 1)[0]
+
+
+TRANSFORMS: dict[str, Callable[[str], str]] = {
+    "initial": _initial,
+    "local_part": _local_part,
+    "last7": _last7,
+    "year": _year,
+    "prefix3": _prefix3,
+    "first_word": _first_word,
+}
+
+
+@dataclass(frozen=True)
+class ComparisonLevel:
+    """One level of a comparison: a condition, a human label, and its m and u probabilities.
+
+    Attributes:
+        label: shown in explanations ("exact email").
+        kind: one of `LEVEL_KINDS`.
+        column: the record column compared (defaults to the comparison's field).
+        threshold: JW similarity floor, or the maximum Levenshtein distance.
+        transform: a `TRANSFORMS` name applied to both values first (e.g. `initial`).
+        other: for `swapped`, the column the field is crossed with (given <-> family name).
+        tf: adjust the weight by the value's term frequency (rare values weigh more).
+        m, u: P(level | match), P(level | non-match); None until estimated.
+    """
+
+    label: str
+    kind: str
+    column: str | None = None
+    threshold: float | None = None
+    transform: str | None = None
+    other: str | None = None
+    tf: bool = False
+    m: float | None = None
+    u: float | None = None
+
+    @property
+    def is_null(self) -> bool:
+        return self.kind == "null"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None and v is not False}
+
+    def with_mu(self, m: float | None, u: float | None) -> ComparisonLevel:
+        return replace(self, m=m, u=u)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """An ordered list of levels over one feature (`field`, a `RecordTable` column)."""
+
+    field: str
+    levels: tuple[ComparisonLevel, ...]
+    description: str = ""
+    name: str = ""
+
+    @property
+    def output_name(self) -> str:
+        return self.name or self.field
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"field": self.field, "levels": [x.to_dict() for x in self.levels]}
+        if self.name:
+            data["name"] = self.name
+        if self.description:
+            data["description"] = self.description
+        return data
+
+
+def null_level(label: str = "missing on either side") -> ComparisonLevel:
+    return ComparisonLevel(label=label, kind="null")
+
+
+def else_level(label: str = "all other comparisons") -> ComparisonLevel:
+    return ComparisonLevel(label=label, kind="else")
+
+
+def exact_level(
+    label: str, *, column: str | None = None, transform: str | None = None, tf: bool = False
+) -> ComparisonLevel:
+    return ComparisonLevel(label=label, kind="exact", column=column, transform=transform, tf=tf)
+
+
+def jaro_winkler_level(threshold: float, label: str | None = None) -> ComparisonLevel:
+    return ComparisonLevel(
+        label=label or f"Jaro-Winkler >= {threshold}", kind="jaro_winkler", threshold=threshold
+    )
+
+
+def levenshtein_level(distance: int, label: str | None = None) -> ComparisonLevel:
+    return ComparisonLevel(
+        label=label or f"Levenshtein <= {distance}", kind="levenshtein", threshold=distance
+    )
+
+
+def swapped_level(other: str, label: str) -> ComparisonLevel:
+    return ComparisonLevel(label=label, kind="swapped", other=other)
+
+
+def initial_level(label: str = "an initial matches the name") -> ComparisonLevel:
+    return ComparisonLevel(label=label, kind="initial")
+
+
+def date_transposed_level(label: str = "day and month transposed") -> ComparisonLevel:
+    return ComparisonLevel(label=label, kind="date_transposed")
+
+
+Index = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
+
+
+def _values(table: RecordTable, column: str, idx: Index) -> npt.NDArray[np.object_]:
+    return table.column(column)[idx]
+
+
+def _as_str(values: npt.NDArray[np.object_]) -> list[str]:
+    return [v if v is not None else "" for v in values]
+
+
+def _level_mask(
+    level: ComparisonLevel,
+    field_name: str,
+    tables: tuple[RecordTable, RecordTable],
+    idx: tuple[Index, Index],
+) -> Mask:
+    column = level.column or field_name
+    left = _values(tables[0], column, idx[0])
+    right = _values(tables[1], column, idx[1])
+    if level.kind == "null":
+        return np.asarray((left == None) | (right == None), dtype=bool)  # noqa: E711
+    if level.kind == "else":
+        return np.ones(len(left), dtype=bool)
+    if level.kind == "exact":
+        if level.transform is not None:
+            fn = TRANSFORMS[level.transform]
+            left = np.array([fn(v) if v else None for v in left], dtype=object)
+            right = np.array([fn(v) if v else None for v in right], dtype=object)
+        present = np.asarray(left != None, dtype=bool)  # noqa: E711
+        return np.asarray(left == right, dtype=bool) & present  # type: ignore[no-any-return]
+    if level.kind == "jaro_winkler":
+        scores = cpdist(
+            _as_str(left),
+            _as_str(right),
+            scorer=JaroWinkler.normalized_similarity,
+            processor=None,
+            score_cutoff=level.threshold,
+            workers=1,
+        )
+        return np.asarray(scores >= (level.threshold or 0.0), dtype=bool)
+    if level.kind == "levenshtein":
+        cutoff = int(level.threshold or 0)
+        dist = cpdist(
+            _as_str(left),
+            _as_str(right),
+            scorer=Levenshtein.distance,
+            processor=None,
+            score_cutoff=cutoff,
+            workers=1,
+        )
+        return np.asarray(dist <= cutoff, dtype=bool)
+    if level.kind == "swapped":
+        other = level.other or field_name
+        left_other = _values(tables[0], other, idx[0])
+        right_other = _values(tables[1], other, idx[1])
+        present = np.asarray(left != None, dtype=bool)  # noqa: E711
+        return present & (left == right_other) & (left_other == right)  # type: ignore[no-any-return]
+    if level.kind == "initial":
+        return np.fromiter(
+            (
+                _is_initial_of(a, b) or _is_initial_of(b, a)
+                for a, b in zip(left, right, strict=True)
+            ),
+            bool,
+            len(left),
+        )
+    if level.kind == "date_transposed":
+        swapped = np.array([f"{v[:4]}-{v[8:10]}-{v[5:7]}" if v else None for v in left])
+        return np.asarray(swapped == right, dtype=bool) & (left != right)  # type: ignore[no-any-return]
+    raise ValueError(f"unknown level kind {level.kind!r}; expected one of {LEVEL_KINDS}")
+
+
+def _is_initial_of(short: str | None, full: str | None) -> bool:
+    return bool(short and full and len(short) == 1 and full[0] == short)
+
+
+def evaluate_comparison(
+    comparison: Comparison,
+    tables: tuple[RecordTable, RecordTable],
+    idx: tuple[Index, Index],
+) -> npt.NDArray[np.int8]:
+    """The level index of every pair (`tables[0][idx[0][k]]`, `tables[1][idx[1][k]]`)."""
+    n = len(idx[0])
+    out = np.full(n, -1, dtype=np.int8)
+    pending = np.arange(n)
+    for position, level in enumerate(comparison.levels):
+        if pending.size == 0:
+            break
+        mask = _level_mask(level, comparison.field, tables, (idx[0][pending], idx[1][pending]))
+        out[pending[mask]] = position
+        pending = pending[~mask]
+    out[pending] = len(comparison.levels) - 1
+    return out
+
+
+def comparison_vectors(
+    comparisons: tuple[Comparison, ...],
+    tables: tuple[RecordTable, RecordTable],
+    idx: tuple[Index, Index],
+) -> npt.NDArray[np.int8]:
+    """A (pairs x comparisons) matrix of level indices."""
+    matrix = np.empty((len(idx[0]), len(comparisons)), dtype=np.int8)
+    for column, comparison in enumerate(comparisons):
+        matrix[:, column] = evaluate_comparison(comparison, tables, idx)
+    return matrix

@@ -1,0 +1,304 @@
+"""The pure linking pipeline: identifiers, blocking, scoring, constrained clustering.
+
+`link_records` takes a `RecordTable` (new records, plus stored records already in profiles
+when resolving incrementally) and returns clusters of row positions and every link decision
+with its evidence. No database: the store module feeds it and writes its result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from identity.blocking import BlockingReport, candidate_pairs
+from identity.clustering import ConstrainedUnionFind
+from identity.model import IdentifierRule, MatchModel
+from identity.records import RecordTable, canonical_given_name
+from identity.scoring import ScoredPairs, level_weight, probability, score_pairs
+
+__all__ = ["Link", "LinkResult", "SharedIdentifier", "fuzzy_evidence", "link_records"]
+
+_ALL_PAIRS_GROUP = 30
+Index = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A decision about two records (row positions), with why."""
+
+    left: int
+    right: int
+    method: str
+    rule: str
+    decision: str
+    score: float | None = None
+    probability: float | None = None
+    reason: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SharedIdentifier:
+    """An identifier value seen on more people than its rule allows: not a merge key."""
+
+    kind: str
+    value: str
+    people: int
+    records: int
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    clusters: list[list[int]]
+    links: list[Link]
+    blocking: BlockingReport
+    shared_identifiers: list[SharedIdentifier]
+    scored: ScoredPairs
+
+
+def fuzzy_evidence(model: MatchModel, scored: ScoredPairs, i: int) -> dict[str, Any]:
+    levels = {}
+    for k, comparison in enumerate(model.comparisons):
+        level = comparison.levels[int(scored.gamma[i, k])]
+        levels[comparison.output_name] = {
+            "label": level.label,
+            "weight": round(level_weight(level), 3),
+        }
+    return {
+        "levels": levels,
+        "total": round(float(scored.total[i]), 3),
+        "model_version": model.version,
+    }
+
+
+def _exclusive(table: RecordTable, model: MatchModel) -> dict[int, dict[str, str]]:
+    kinds = {r.kind for r in model.identifier_rules if r.one_per_person}
+    out: dict[int, dict[str, str]] = {}
+    for pos, record in enumerate(table.records):
+        values = {kind: value for kind, value in record.identifiers if kind in kinds}
+        if values:
+            out[pos] = values
+    return out
+
+
+def _groups(table: RecordTable, kinds: set[str]) -> dict[str, dict[str, list[int]]]:
+    groups: dict[str, dict[str, list[int]]] = {kind: {} for kind in kinds}
+    for pos, record in enumerate(table.records):
+        for kind, value in record.identifiers:
+            if kind in groups:
+                groups[kind].setdefault(value, []).append(pos)
+    return groups
+
+
+def _people(
+    table: RecordTable,
+    members: list[int],
+    exclusive: dict[int, dict[str, str]],
+    rule: IdentifierRule,
+) -> int:
+    """How many distinct people carry a value: told apart by their one-per-person ids, and
+    for guarded rules (email, phone) also by given name. Unguarded rules ignore names, whose
+    typos would count one person twice."""
+    signatures = set()
+    for pos in members:
+        ids = {k: v for k, v in exclusive.get(pos, {}).items() if k != rule.kind}
+        if ids:
+            signatures.add(tuple(sorted(ids.items())))
+        elif rule.guarded:
+            given = canonical_given_name(table.records[pos].given_name)
+            if given:
+                signatures.add((("given", given),))
+    return len(signatures)
+
+
+def _group_edges(members: list[int], rule: IdentifierRule) -> list[tuple[int, int]]:
+    if rule.guarded and len(members) <= _ALL_PAIRS_GROUP:
+        return [(a, b) for i, a in enumerate(members) for b in members[i + 1 :]]
+    return [(members[0], other) for other in members[1:]]
+
+
+@dataclass
+class _State:
+    table: RecordTable
+    model: MatchModel
+    uf: ConstrainedUnionFind
+    stored_profile: list[str | None]
+    with_evidence: bool
+    links: list[Link] = field(default_factory=list)
+
+    def is_known(self, a: int, b: int) -> bool:
+        # Two stored records were decided when they arrived; re-deciding them here would undo
+        # a manual split. A new record can still bridge their profiles.
+        return self.stored_profile[a] is not None and self.stored_profile[b] is not None
+
+
+def link_records(
+    table: RecordTable,
+    model: MatchModel,
+    *,
+    never: Iterable[tuple[int, int]] = (),
+    must: Iterable[tuple[int, int]] = (),
+    extra_exclusive: Mapping[int, Mapping[str, str]] | None = None,
+    candidates: tuple[tuple[Index, Index], BlockingReport] | None = None,
+    with_evidence: bool = True,
+) -> LinkResult:
+    """Cluster the records of `table` (positions); records with a `profile_id` are stored ones
+    and stay together; pairs of two stored records are not re-decided."""
+    exclusive = _exclusive(table, model)
+    for pos, values in (extra_exclusive or {}).items():
+        exclusive.setdefault(pos, {}).update(values)
+    uf = ConstrainedUnionFind(len(table), exclusive, table.record_ids.tolist())
+    uf.add_never(never)
+    state = _State(table, model, uf, [r.profile_id for r in table.records], with_evidence)
+    _join_stored(state)
+    for a, b in must:
+        uf.union(a, b, strict=False)
+    (left, right), report = candidates or candidate_pairs(
+        table, model.blocking_rules, model.max_block_size
+    )
+    fresh = np.fromiter(
+        (not state.is_known(a, b) for a, b in zip(left, right, strict=True)), bool, len(left)
+    )
+    scored = score_pairs(model, (table, table), (left[fresh], right[fresh]))
+    risky = scored.vetoed & (scored.total >= model.review_weight)
+    uf.add_cannot(zip(scored.left[risky].tolist(), scored.right[risky].tolist(), strict=True))
+    shared = _identifier_links(state, exclusive)
+    _fuzzy_links(state, scored)
+    return LinkResult(uf.clusters(), state.links, report, shared, scored)
+
+
+def _join_stored(state: _State) -> None:
+    first: dict[str, int] = {}
+    for pos, profile_id in enumerate(state.stored_profile):
+        if profile_id is None:
+            continue
+        anchor = first.setdefault(profile_id, pos)
+        if anchor != pos:
+            root_a, root_b = state.uf.find(anchor), state.uf.find(pos)
+            state.uf.parent[root_b] = root_a
+            state.uf.size[root_a] += state.uf.size[root_b]
+
+
+def _identifier_links(
+    state: _State, exclusive: dict[int, dict[str, str]]
+) -> list[SharedIdentifier]:
+    model, table = state.model, state.table
+    rules = sorted(model.identifier_rules, key=lambda r: r.priority)
+    groups = _groups(table, {r.kind for r in rules})
+    shared: list[SharedIdentifier] = []
+    for rule in rules:
+        edges: list[tuple[int, int]] = []
+        values: list[str] = []
+        for value, members in sorted(groups[rule.kind].items()):
+            if len(members) < 2:
+                continue
+            people = _people(table, members, exclusive, rule)
+            if people > rule.max_people:
+                shared.append(SharedIdentifier(rule.kind, value, people, len(members)))
+                continue
+            fresh = [e for e in _group_edges(members, rule) if not state.is_known(*e)]
+            edges.extend(fresh)
+            values.extend([value] * len(fresh))
+        if edges:
+            _apply_identifier_edges(state, rule, edges, values)
+    return shared
+
+
+def _apply_identifier_edges(
+    state: _State, rule: IdentifierRule, edges: list[tuple[int, int]], values: list[str]
+) -> None:
+    model = state.model
+    scores: npt.NDArray[np.float64] | None = None
+    if rule.guarded:
+        left = np.array([a for a, _ in edges], dtype=np.int64)
+        right = np.array([b for _, b in edges], dtype=np.int64)
+        scored = score_pairs(model, (state.table, state.table), (left, right))
+        keep = ~scored.vetoed
+        # Two people sharing this value (a family email) must not be bridged by a third
+        # record that carries it without a name.
+        vetoed = scored.vetoed
+        state.uf.add_cannot(zip(left[vetoed].tolist(), right[vetoed].tolist(), strict=True))
+        kept = keep.tolist()
+        edges = [e for e, k in zip(edges, kept, strict=True) if k]
+        values = [v for v, k in zip(values, kept, strict=True) if k]
+        scores = scored.total[keep]
+    for i, (a, b) in enumerate(edges):
+        if state.uf.find(a) == state.uf.find(b):
+            continue  # already joined: the spanning links carry the evidence
+        refused = state.uf.union(a, b, strict=rule.guarded)
+        evidence = {"identifier": rule.kind, "value": values[i], "priority": rule.priority}
+        score = float(scores[i]) if scores is not None else None
+        if refused is None:
+            state.links.append(
+                Link(a, b, "identifier", rule.kind, "accepted", score, None, None, evidence)
+            )
+        else:
+            state.links.append(
+                Link(
+                    a,
+                    b,
+                    "identifier",
+                    rule.kind,
+                    "set_aside",
+                    score,
+                    None,
+                    refused.reason,
+                    evidence,
+                )
+            )
+
+
+def _fuzzy_links(state: _State, scored: ScoredPairs) -> None:
+    model = state.model
+    eligible = ~scored.vetoed
+    if not model.names_alone_suffice and scored.corroborated is not None:
+        # Two people with one name are common at scale: names alone go to review.
+        eligible &= scored.corroborated
+    if not model.household_evidence_suffices and scored.personal is not None:
+        # A household shares a surname, an address and a phone: a link also needs a given
+        # name or a birth date to agree.
+        eligible &= scored.personal
+    accepted = np.flatnonzero(eligible & (scored.total >= model.match_weight))
+    accepted = accepted[np.argsort(-scored.total[accepted], kind="stable")]
+    for i in accepted.tolist():
+        a, b = int(scored.left[i]), int(scored.right[i])
+        if state.uf.find(a) == state.uf.find(b) and not state.with_evidence:
+            continue
+        refused = state.uf.union(a, b, strict=True)
+        decision, reason = ("accepted", None) if refused is None else ("set_aside", refused.reason)
+        state.links.append(_fuzzy_link(state, scored, i, decision, reason))
+    is_match = eligible & (scored.total >= model.match_weight)
+    review = np.flatnonzero(~scored.vetoed & ~is_match & (scored.total >= model.review_weight))
+    for i in review.tolist():
+        a, b = int(scored.left[i]), int(scored.right[i])
+        if state.uf.find(a) != state.uf.find(b):
+            state.links.append(
+                _fuzzy_link(state, scored, i, "review", "possible match: below the match threshold")
+            )
+
+
+def _fuzzy_link(
+    state: _State, scored: ScoredPairs, i: int, decision: str, reason: str | None
+) -> Link:
+    total = float(scored.total[i])
+    evidence = fuzzy_evidence(state.model, scored, i) if state.with_evidence else {}
+    return Link(
+        int(scored.left[i]),
+        int(scored.right[i]),
+        "fuzzy",
+        "fellegi_sunter",
+        decision,
+        total,
+        probability(total),
+        reason,
+        evidence,
+    )
+
+
+def positions_of(records: Sequence[int], ids: Iterable[int]) -> list[int]:
+    index = {record_id: pos for pos, record_id in enumerate(records)}
+    return [index[i] for i in ids if i in index]

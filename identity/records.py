@@ -1,0 +1,222 @@
+"""Person records as the matcher sees them: one frozen row per source record, and a columnar
+table of them (numpy object arrays) that comparisons and blocking work on in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from cdp.normalize import (
+    normalize_address_line,
+    normalize_birth_date,
+    normalize_email,
+    normalize_name,
+    normalize_phone,
+    normalize_postcode,
+    split_full_name,
+)
+
+__all__ = [
+    "FEATURES",
+    "PersonRecord",
+    "RecordTable",
+    "canonical_given_name",
+    "from_attributes",
+    "name_tokens",
+]
+
+FEATURES = (
+    "given_name",
+    "family_name",
+    "birth_date",
+    "email",
+    "phone",
+    "address",
+    "postcode",
+    "city",
+)
+
+# Common English nicknames -> the formal name, so "Bob Smith" can match "Robert Smith".
+# fmt: off
+_NICKNAMES = {
+    "bob": "robert", "rob": "robert", "bobby": "robert", "robbie": "robert",
+    "bill": "william", "will": "william", "billy": "william", "liam": "william",
+    "jim": "james", "jimmy": "james", "jamie": "james",
+    "mike": "michael", "mick": "michael", "mikey": "michael",
+    "dave": "david", "davy": "david", "tom": "thomas", "tommy": "thomas",
+    "chris": "christopher", "kate": "katherine", "katie": "katherine", "kathy": "katherine",
+    "cathy": "catherine", "liz": "elizabeth", "beth": "elizabeth", "betty": "elizabeth",
+    "lizzie": "elizabeth", "eliza": "elizabeth", "jen": "jennifer", "jenny": "jennifer",
+    "tony": "anthony", "dan": "daniel", "danny": "daniel", "joe": "joseph", "joey": "joseph",
+    "sam": "samuel", "alex": "alexander", "andy": "andrew", "drew": "andrew",
+    "steve": "steven", "stevie": "steven", "matt": "matthew", "nick": "nicholas",
+    "rick": "richard", "dick": "richard", "rich": "richard", "richie": "richard",
+    "ed": "edward", "eddie": "edward", "ted": "edward", "ben": "benjamin",
+    "greg": "gregory", "pat": "patricia", "patty": "patricia", "trish": "patricia",
+    "sue": "susan", "susie": "susan", "peggy": "margaret", "maggie": "margaret",
+    "meg": "margaret", "abby": "abigail", "becky": "rebecca", "becca": "rebecca",
+    "vicky": "victoria", "tori": "victoria", "jess": "jessica", "jessie": "jessica",
+    "josh": "joshua", "jon": "jonathan", "nate": "nathan", "charlie": "charles",
+    "chuck": "charles", "larry": "lawrence", "jerry": "gerald", "frank": "francis",
+    "fran": "frances", "ron": "ronald", "don": "donald", "ken": "kenneth", "kenny": "kenneth",
+    "tim": "timothy", "timmy": "timothy", "pete": "peter", "jack": "john", "johnny": "john",
+    "hank": "henry", "harry": "henry", "wendy": "gwendolyn", "mandy": "amanda",
+    "manny": "manuel", "pepe": "jose", "nacho": "ignacio", "paco": "francisco",
+    "nikki": "nicole", "nicky": "nicole", "topher": "christopher", "kit": "christopher",
+    "chrissy": "christine", "tina": "christina", "jonny": "jonathan",
+    "nat": "nathaniel", "zach": "zachary", "zack": "zachary",
+    "gabe": "gabriel", "gabby": "gabrielle", "abe": "abraham", "al": "albert",
+    "bert": "albert", "fred": "frederick", "freddie": "frederick", "walt": "walter",
+    "wally": "walter", "theo": "theodore", "teddy": "theodore", "ray": "raymond",
+    "stan": "stanley", "vince": "vincent", "vin": "vincent", "phil": "phillip",
+    "lou": "louis", "leo": "leonard", "len": "leonard", "lenny": "leonard", "max": "maxwell",
+    "russ": "russell", "doug": "douglas", "jeff": "jeffrey", "geoff": "geoffrey",
+    "mo": "maurice", "marty": "martin", "mort": "mortimer", "sandy": "alexandra",
+    "lexi": "alexis", "ally": "allison", "allie": "allison", "mandi": "amanda",
+    "angie": "angela", "annie": "ann", "nancy": "ann", "barb": "barbara", "babs": "barbara",
+    "bernie": "bernard", "cindy": "cynthia", "debbie": "deborah", "deb": "deborah",
+    "dottie": "dorothy", "dot": "dorothy", "ellie": "eleanor", "nell": "eleanor",
+    "emmy": "emily", "em": "emily", "frankie": "frances", "ginny": "virginia",
+    "gina": "regina", "jackie": "jacqueline", "jan": "janet", "jo": "josephine",
+    "josie": "josephine", "judy": "judith", "julie": "julia",
+    "kat": "katherine", "kay": "katherine", "kitty": "katherine", "lori": "lorraine",
+    "lynn": "linda", "maddie": "madison", "mel": "melissa", "missy": "melissa",
+    "molly": "mary", "polly": "mary", "mamie": "mary", "pam": "pamela", "penny": "penelope",
+    "rosie": "rose", "sally": "sarah", "sadie": "sarah", "steph": "stephanie",
+    "terri": "theresa", "tess": "theresa", "tessa": "theresa", "val": "valerie",
+    "ronnie": "ronald", "reggie": "reginald", "randy": "randall", "benny": "benjamin",
+    "bennie": "benjamin", "ike": "isaac", "izzy": "isabel", "bella": "isabella",
+    "lupe": "guadalupe", "chuy": "jesus", "memo": "guillermo", "lalo": "eduardo",
+    "beto": "alberto", "toni": "antonia", "sid": "sidney",
+}
+# fmt: on
+
+
+def canonical_given_name(name: str | None) -> str | None:
+    """The formal form of a (normalised) given name's first word: `bob` -> `robert`."""
+    if not name:
+        return None
+    first = name.split(" ", 1)[0]
+    return _NICKNAMES.get(first, first)
+
+
+def name_tokens(record: PersonRecord) -> str | None:
+    """Given and family name words in sorted order, so swapped or reordered names agree."""
+    if not record.given_name or not record.family_name:
+        return None
+    return " ".join(sorted(f"{record.given_name} {record.family_name}".split()))
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """What the matcher knows about one source record (features already normalised)."""
+
+    record_id: int
+    key: str
+    source: str = ""
+    kind: str = "profile"
+    occurred_at: datetime | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    birth_date: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    identifiers: tuple[tuple[str, str], ...] = ()
+    profile_id: str | None = None
+    channel: str = ""
+
+    def feature(self, name: str) -> str | None:
+        value: str | None = getattr(self, name)
+        return value
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: self.feature(name) for name in FEATURES}
+
+
+def from_attributes(
+    record_id: int,
+    key: str,
+    attributes: Mapping[str, Any],
+    identifiers: Iterable[tuple[str, str]] = (),
+    *,
+    default_region: str = "US",
+    **extra: Any,
+) -> PersonRecord:
+    """Build a `PersonRecord` from `source_records.attributes` (the contract's keys) and the
+    record's normalised identifiers; an email or phone only in identifiers still counts."""
+    ids = tuple(sorted(set(identifiers)))
+    given = normalize_name(_text(attributes.get("given_name")))
+    family = normalize_name(_text(attributes.get("family_name")))
+    if given is None and family is None:
+        given, family = split_full_name(_text(attributes.get("full_name")))
+    address = attributes.get("address")
+    address = address if isinstance(address, Mapping) else {}
+    # Ingest already normalised identifiers; parsing a phone again costs more than the rest
+    # of the record, so the attribute is only read when no identifier carries one.
+    email = _first(ids, "email") or normalize_email(_text(attributes.get("email")))
+    phone = _first(ids, "phone") or normalize_phone(_text(attributes.get("phone")), default_region)
+    city = normalize_name(_text(address.get("city")))
+    return PersonRecord(
+        record_id=record_id,
+        key=key,
+        given_name=given,
+        family_name=family,
+        birth_date=normalize_birth_date(_text(attributes.get("birth_date"))),
+        email=email,
+        phone=phone,
+        address=normalize_address_line(_text(address.get("line1"))),
+        postcode=normalize_postcode(_text(address.get("postcode"))),
+        city=city,
+        identifiers=ids,
+        **extra,
+    )
+
+
+def _text(value: object) -> str | None:
+    if value is None or isinstance(value, Mapping | list):
+        return None
+    return str(value)
+
+
+def _first(identifiers: Sequence[tuple[str, str]], kind: str) -> str | None:
+    return next((value for k, value in identifiers if k == kind), None)
+
+
+ObjectArray = npt.NDArray[np.object_]
+
+
+@dataclass
+class RecordTable:
+    """Columnar view of records: `column(name)` is a numpy object array (None = missing)."""
+
+    records: Sequence[PersonRecord]
+    _columns: dict[str, ObjectArray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def column(self, name: str) -> ObjectArray:
+        cached = self._columns.get(name)
+        if cached is None:
+            if name == "given_canonical":
+                values = [canonical_given_name(r.given_name) for r in self.records]
+            elif name == "name_tokens":
+                values = [name_tokens(r) for r in self.records]
+            else:
+                values = [getattr(r, name) for r in self.records]
+            cached = np.empty(len(values), dtype=object)
+            cached[:] = values
+            self._columns[name] = cached
+        return cached
+
+    @property
+    def record_ids(self) -> npt.NDArray[np.int64]:
+        return np.fromiter((r.record_id for r in self.records), np.int64, len(self.records))

@@ -1,0 +1,384 @@
+"""Resolution runs: `resolve` (incremental by default, `full=True` rebuilds) and
+`resolve_records` (the records of one ingest batch, against stored profiles through indexed
+look-ups; never a full re-run)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from cdp import models
+from identity.blocking import BlockingReport, candidate_pairs
+from identity.defaults import default_model
+from identity.engine import LinkResult, SharedIdentifier, link_records
+from identity.model import MatchModel
+from identity.records import PersonRecord, RecordTable
+from identity.store import (
+    active_model,
+    candidate_records,
+    chunks,
+    load_overrides,
+    load_profile_exclusive,
+    load_records,
+    save_model,
+)
+from identity.training import train
+from identity.writer import WriteSummary, refresh_profiles, write_block_keys, write_result
+
+__all__ = ["IncrementalResult", "ResolveSummary", "current_model", "resolve", "resolve_records"]
+
+Progress = Callable[[int, int], None]
+_MIN_TRAINING_RECORDS = 1000
+_MAX_TRAINING_RECORDS = 200_000
+
+
+@dataclass(frozen=True)
+class IncrementalResult:
+    """What resolving a batch of new records did."""
+
+    records: int
+    profiles: dict[int, str]
+    created: int
+    merges: tuple[tuple[str, str], ...]
+    links: dict[str, int]
+    candidates: int
+
+
+@dataclass(frozen=True)
+class ResolveSummary:
+    """What a resolution run did, for the CLI and the API."""
+
+    mode: str
+    records: int
+    profiles_created: int
+    merges: int
+    active_profiles: int
+    links: dict[str, int]
+    candidate_pairs: dict[str, int]
+    skipped_blocks: dict[str, int]
+    shared_identifiers: tuple[SharedIdentifier, ...]
+    cluster_sizes: dict[int, int]
+    largest_profiles: tuple[tuple[str, int], ...]
+    model_version: str
+    seconds: float = 0.0
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def current_model(
+    session: Session, model: MatchModel | None = None, *, stored: int | None = None
+) -> MatchModel:
+    """The active model with its prior scaled to the records stored now: the chance that two
+    random records are the same person falls as records grow, so the threshold holds.
+    `stored` (the highest record id, a cheap stand-in for the count) is read when not given."""
+    model = model or active_model(session) or default_model()
+    trained_on = int(model.trained.get("records", 0))
+    if stored is None:
+        stored = session.scalar(select(func.max(models.SourceRecord.id))) or 0
+    if not trained_on:
+        # Untrained: assume about ten records per person until a model is trained.
+        return model.replace(prior=min(0.01, 10 / max(stored, 1)))
+    if trained_on and stored > trained_on:
+        return model.replace(prior=model.prior * trained_on / stored)
+    return model
+
+
+def _train(session: Session, records: list[PersonRecord], base: MatchModel) -> MatchModel:
+    table = RecordTable(records)
+    candidates, _ = candidate_pairs(table, base.blocking_rules, base.max_block_size)
+    model, _ = train(base, table, candidates)
+    save_model(session, model)
+    return model
+
+
+def _train_on_stored(session: Session, new: list[PersonRecord], region: str) -> MatchModel:
+    """The first model, once enough records exist: trained on up to the latest
+    `_MAX_TRAINING_RECORDS` stored records plus this batch (once; `resolve --full` retrains)."""
+    newest = session.scalar(select(func.max(models.SourceRecord.id))) or 0
+    ids = list(
+        session.scalars(
+            select(models.SourceRecord.id)
+            .where(models.SourceRecord.id > newest - _MAX_TRAINING_RECORDS)
+            .order_by(models.SourceRecord.id)
+        )
+    )
+    records = load_records(session, record_ids=ids, default_region=region, with_profile=False)
+    return _train(session, records or new, default_model())
+
+
+def _positions(
+    records: Sequence[PersonRecord], pairs: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    index = {r.record_id: pos for pos, r in enumerate(records)}
+    return [(index[a], index[b]) for a, b in pairs if a in index and b in index]
+
+
+def resolve(
+    session: Session,
+    *,
+    full: bool = False,
+    model: MatchModel | None = None,
+    batch_size: int = 50_000,
+    default_region: str = "US",
+    progress: Progress | None = None,
+    actor: str = "identity",
+) -> ResolveSummary:
+    """Resolve unresolved records in batches (or, with `full`, rebuild every profile while
+    keeping ids); a model is trained from the data (no labels) when none is active."""
+    started = datetime.now(UTC)
+    has_resolved = session.scalar(
+        select(models.SourceRecord.id).where(models.SourceRecord.profile_id.is_not(None)).limit(1)
+    )
+    if full or has_resolved is None:
+        return _resolve_full(session, model, default_region, progress, actor, started)
+    model = model or current_model(session)
+    ids = list(
+        session.scalars(
+            select(models.SourceRecord.id)
+            .where(models.SourceRecord.resolved_at.is_(None))
+            .order_by(models.SourceRecord.id)
+        )
+    )
+    totals = _Totals()
+    for part in chunks(ids, batch_size):
+        result = resolve_records(
+            session, part, model=model, default_region=default_region, actor=actor
+        )
+        totals.add(result)
+        if progress:
+            progress(min(totals.records, len(ids)), len(ids))
+    return _summary(session, "incremental", totals, model, started)
+
+
+@dataclass
+class _Totals:
+    records: int = 0
+    created: int = 0
+    merges: int = 0
+    links: Counter[str] = field(default_factory=Counter)
+    blocking: BlockingReport | None = None
+    shared: tuple[SharedIdentifier, ...] = ()
+
+    def add(self, result: IncrementalResult) -> None:
+        self.records += result.records
+        self.created += result.created
+        self.merges += len(result.merges)
+        self.links.update(result.links)
+
+
+def _resolve_full(
+    session: Session,
+    model: MatchModel | None,
+    region: str,
+    progress: Progress | None,
+    actor: str,
+    started: datetime,
+) -> ResolveSummary:
+    previous: dict[int, str] = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(models.SourceRecord.id, models.SourceRecord.profile_id).where(
+                models.SourceRecord.profile_id.is_not(None)
+            )
+        ).all()
+    )
+    records = load_records(session, default_region=region, with_profile=False)
+    if progress:
+        progress(0, len(records))
+    if model is None:
+        model = (
+            _train(session, records, default_model())
+            if len(records) >= _MIN_TRAINING_RECORDS
+            else current_model(session, default_model(), stored=len(records))
+        )
+    else:
+        save_model(session, model)
+    session.execute(delete(models.IdentityLink).where(models.IdentityLink.method != "manual"))
+    session.execute(delete(models.BlockKey))
+    never, must = load_overrides(session)
+    table = RecordTable(records)
+    result = link_records(
+        table, model, never=_positions(records, never), must=_positions(records, must)
+    )
+    written = write_result(session, records, result, model, previous=previous, actor=actor)
+    _refresh_from_memory(session, records, result, written, model)
+    if progress:
+        progress(len(records), len(records))
+    totals = _Totals(
+        len(records),
+        written.created,
+        written.merged,
+        written.links,
+        result.blocking,
+        tuple(result.shared_identifiers),
+    )
+    return _summary(session, "full", totals, model, started)
+
+
+def _refresh_from_memory(
+    session: Session,
+    records: list[PersonRecord],
+    result: LinkResult,
+    written: WriteSummary,
+    model: MatchModel,
+) -> None:
+    groups: dict[str, list[PersonRecord]] = {}
+    profile_of = dict(
+        session.execute(select(models.SourceRecord.id, models.SourceRecord.profile_id)).all()
+    )
+    for cluster in result.clusters:
+        members = [records[p] for p in cluster]
+        profile_id = profile_of[members[0].record_id]
+        if profile_id is not None:
+            groups[profile_id] = members
+    refresh_profiles(session, groups.keys(), model, groups=groups)
+
+
+def _summary(
+    session: Session, mode: str, totals: _Totals, model: MatchModel, started: datetime
+) -> ResolveSummary:
+    profile = models.Profile
+    sizes = dict(
+        session.execute(
+            select(profile.record_count, func.count())
+            .where(profile.status == "active")
+            .group_by(profile.record_count)
+        ).all()
+    )
+    largest = tuple(
+        session.execute(
+            select(profile.id, profile.record_count)
+            .where(profile.status == "active")
+            .order_by(profile.record_count.desc(), profile.id)
+            .limit(5)
+        ).all()
+    )
+    blocking = totals.blocking
+    return ResolveSummary(
+        mode=mode,
+        records=totals.records,
+        profiles_created=totals.created,
+        merges=totals.merges,
+        active_profiles=sum(sizes.values()),
+        links=dict(totals.links),
+        candidate_pairs=dict(blocking.pairs) if blocking else {},
+        skipped_blocks=dict(blocking.skipped_blocks) if blocking else {},
+        shared_identifiers=totals.shared,
+        cluster_sizes=dict(sorted(sizes.items())),
+        largest_profiles=largest,
+        model_version=model.version,
+        seconds=(datetime.now(UTC) - started).total_seconds(),
+    )
+
+
+def resolve_records(
+    session: Session,
+    record_ids: Sequence[int],
+    *,
+    model: MatchModel | None = None,
+    default_region: str = "US",
+    actor: str = "identity",
+) -> IncrementalResult:
+    """Resolve these (newly ingested) records against stored profiles; a record that links two
+    profiles merges them. A record that already has a profile but was re-ingested
+    (`resolved_at` cleared) keeps its profile; its blocking keys and golden record are
+    refreshed."""
+    loaded = load_records(
+        session, record_ids=sorted(set(record_ids)), default_region=default_region
+    )
+    new = [r for r in loaded if r.profile_id is None]
+    revisited = [r for r in loaded if r.profile_id is not None]
+    if revisited:
+        _refresh_revisited(session, revisited, model or current_model(session))
+    if not new:
+        return IncrementalResult(0, {}, 0, (), {}, 0)
+    if model is None:
+        newest = max(r.record_id for r in new)
+        stored_model = active_model(session)
+        if stored_model is None and newest >= _MIN_TRAINING_RECORDS:
+            stored_model = _train_on_stored(session, new, default_region)
+        model = current_model(session, stored_model, stored=newest)
+    stored = candidate_records(session, new, model, default_region=default_region)
+    records = new + stored
+    extra = _exclusive_positions(session, records, model)
+    never, must = _overrides_for(session, records)
+    result = link_records(
+        RecordTable(records), model, never=never, must=must, extra_exclusive=extra
+    )
+    written = write_result(session, records, result, model, actor=actor)
+    refresh_profiles(session, written.touched, model, default_region=default_region)
+    new_ids = {r.record_id for r in new}
+    profiles = {rid: pid for rid, pid in written.assignment.items() if rid in new_ids}
+    return IncrementalResult(
+        len(new), profiles, written.created, tuple(written.merges), dict(written.links), len(stored)
+    )
+
+
+def _refresh_revisited(session: Session, records: list[PersonRecord], model: MatchModel) -> None:
+    sr = models.SourceRecord
+    ids = [r.record_id for r in records]
+    pending = set(session.scalars(select(sr.id).where(sr.id.in_(ids), sr.resolved_at.is_(None))))
+    todo = [r for r in records if r.record_id in pending]
+    if not todo:
+        return
+    session.execute(delete(models.BlockKey).where(models.BlockKey.record_id.in_(pending)))
+    session.execute(update(sr).where(sr.id.in_(pending)).values(resolved_at=datetime.now(UTC)))
+    write_block_keys(session, todo, model)
+    refresh_profiles(session, {r.profile_id for r in todo if r.profile_id}, model)
+
+
+def _exclusive_positions(
+    session: Session, records: list[PersonRecord], model: MatchModel
+) -> dict[int, dict[str, str]]:
+    first: dict[str, int] = {}
+    for pos, record in enumerate(records):
+        if record.profile_id:
+            first.setdefault(record.profile_id, pos)
+    values = load_profile_exclusive(session, first, model)
+    return {first[pid]: ids for pid, ids in values.items() if pid in first}
+
+
+def _overrides_for(
+    session: Session, records: list[PersonRecord]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Overrides touching these records or any record of their profiles, as positions (an
+    endpoint outside the batch stands for its profile, which is one cluster here)."""
+    position = {r.record_id: pos for pos, r in enumerate(records)}
+    by_profile: dict[str, int] = {}
+    for pos, record in enumerate(records):
+        if record.profile_id:
+            by_profile.setdefault(record.profile_id, pos)
+    o = models.IdentityOverride
+    left, right = aliased(models.SourceRecord), aliased(models.SourceRecord)
+    query = (
+        select(o.kind, o.left_record_id, left.profile_id, o.right_record_id, right.profile_id)
+        .join(left, left.id == o.left_record_id)
+        .join(right, right.id == o.right_record_id)
+    )
+    rows: set[tuple[str, int, str | None, int, str | None]] = set()
+    ids, profiles = sorted(position), sorted(by_profile)
+    for start in range(0, max(len(ids), len(profiles)), 2000):
+        id_part, profile_part = ids[start : start + 2000], profiles[start : start + 2000]
+        condition = or_(
+            o.left_record_id.in_(id_part),
+            o.right_record_id.in_(id_part),
+            left.profile_id.in_(profile_part),
+            right.profile_id.in_(profile_part),
+        )
+        rows.update(session.execute(query.where(condition)).all())
+
+    def locate(record_id: int, profile_id: str | None) -> int | None:
+        if record_id in position:
+            return position[record_id]
+        return by_profile.get(profile_id) if profile_id else None
+
+    never: list[tuple[int, int]] = []
+    must: list[tuple[int, int]] = []
+    for kind, a, a_profile, b, b_profile in sorted(rows):
+        pa, pb = locate(a, a_profile), locate(b, b_profile)
+        if pa is not None and pb is not None and pa != pb:
+            (never if kind == "never_link" else must).append((pa, pb))
+    return never, must

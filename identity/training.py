@@ -1,0 +1,194 @@
+"""Estimating the model from the data, without labels.
+
+- u (P(level | non-match)) from random pairs: almost every random pair is two strangers.
+- m (P(level | match)) and the share of matches among candidate pairs by
+  expectation-maximisation over the candidate pairs' comparison vectors, with u held fixed.
+  Identical comparison vectors are grouped first, so EM runs over a few thousand patterns
+  whatever the number of pairs.
+- The prior (probability that two random records match) = matches among candidates / all pairs.
+- Term frequencies of the values of `tf` levels, kept for values at least `tf_minimum` common.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from identity.clustering import ConstrainedUnionFind
+from identity.comparisons import Comparison, comparison_vectors
+from identity.model import MatchModel
+from identity.records import RecordTable
+from identity.scoring import M_U_CLAMP_MAX, M_U_CLAMP_MIN
+
+__all__ = ["TrainingReport", "estimate_m_by_em", "estimate_u", "term_frequencies", "train"]
+
+Index = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class TrainingReport:
+    random_pairs: int
+    candidate_pairs: int
+    patterns: int
+    iterations: int
+    candidate_match_share: float
+    prior: float
+
+
+def _level_frequencies(
+    gamma: npt.NDArray[np.int8],
+    comparison: Comparison,
+    k: int,
+    weights: npt.NDArray[np.float64] | None = None,
+) -> list[float]:
+    n_levels = len(comparison.levels)
+    counts = np.bincount(gamma[:, k], weights=weights, minlength=n_levels).astype(float)
+    counts[0] = 0.0  # the null level carries no evidence
+    counts[1:] += 0.5  # additive smoothing: an unseen level is rare, not impossible
+    total = counts[1:].sum()
+    return [0.0, *(counts[1:] / total).tolist()]
+
+
+def estimate_u(
+    model: MatchModel, table: RecordTable, *, pairs: int = 200_000, seed: int = 42
+) -> MatchModel:
+    """u from `pairs` random record pairs."""
+    n = len(table)
+    if n < 2:
+        return model
+    rng = np.random.default_rng(seed)
+    left = rng.integers(0, n, pairs)
+    right = rng.integers(0, n, pairs)
+    keep = left != right
+    gamma = comparison_vectors(model.comparisons, (table, table), (left[keep], right[keep]))
+    comparisons = []
+    for k, comparison in enumerate(model.comparisons):
+        u = _level_frequencies(gamma, comparison, k)
+        levels = tuple(
+            level.with_mu(level.m, None if level.is_null else _clip(u[i]))
+            for i, level in enumerate(comparison.levels)
+        )
+        comparisons.append(
+            Comparison(comparison.field, levels, comparison.description, comparison.name)
+        )
+    return model.replace(comparisons=tuple(comparisons))
+
+
+def _clip(value: float) -> float:
+    return float(min(max(value, M_U_CLAMP_MIN), M_U_CLAMP_MAX))
+
+
+def estimate_m_by_em(
+    model: MatchModel, gamma: npt.NDArray[np.int8], *, iterations: int = 30, share: float = 0.3
+) -> tuple[MatchModel, float, int, int]:
+    """EM over candidate pairs' comparison vectors with u fixed; returns the model, the share
+    of matches among candidates, the number of distinct patterns and the iterations run."""
+    if len(gamma) == 0:
+        return model, share, 0, 0
+    patterns, counts = np.unique(gamma, axis=0, return_counts=True)
+    counts = counts.astype(float)
+    log_u = [np.log([_clip(lv.u or 0.5) for lv in c.levels]) for c in model.comparisons]
+    m = [np.array([lv.m or 0.5 for lv in c.levels], dtype=float) for c in model.comparisons]
+    run = 0
+    for _ in range(iterations):
+        run += 1
+        llr = np.zeros(len(patterns))
+        for k in range(len(model.comparisons)):
+            observed = patterns[:, k]
+            contribution = (
+                np.log(np.clip(m[k], M_U_CLAMP_MIN, M_U_CLAMP_MAX))[observed] - log_u[k][observed]
+            )
+            llr += np.where(observed == 0, 0.0, contribution)
+        log_odds = np.log(share / (1 - share)) + llr
+        posterior = 1 / (1 + np.exp(-np.clip(log_odds, -700, 700)))
+        new_share = float(np.clip((posterior * counts).sum() / counts.sum(), 1e-9, 1 - 1e-9))
+        new_m = [
+            np.array(_level_frequencies(patterns, c, k, posterior * counts))
+            for k, c in enumerate(model.comparisons)
+        ]
+        delta = max(float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True))
+        m, share = new_m, new_share
+        if delta < 1e-5:
+            break
+    comparisons = []
+    for k, comparison in enumerate(model.comparisons):
+        levels = tuple(
+            level if level.is_null else level.with_mu(_clip(float(m[k][i])), level.u)
+            for i, level in enumerate(comparison.levels)
+        )
+        comparisons.append(
+            Comparison(comparison.field, levels, comparison.description, comparison.name)
+        )
+    return model.replace(comparisons=tuple(comparisons)), share, len(patterns), run
+
+
+def term_frequencies(
+    model: MatchModel, table: RecordTable, *, limit: int = 20_000
+) -> dict[str, dict[str, float]]:
+    """Relative frequency of each value of every column with a `tf` level."""
+    columns = {level.column or c.field for c in model.comparisons for level in c.levels if level.tf}
+    tables: dict[str, dict[str, float]] = {}
+    for column in sorted(columns):
+        values = [v for v in table.column(column) if v is not None]
+        if not values:
+            continue
+        total = len(values)
+        floor = model.tf_minimum * total
+        counts = Counter(values).most_common(limit)
+        tables[column] = {value: count / total for value, count in counts if count >= floor}
+    return tables
+
+
+def _identifier_clusters(table: RecordTable, model: MatchModel) -> tuple[Index, int]:
+    """Clusters by the unguarded identifiers (customer, loyalty, user, anonymous ids...) and
+    the number of record pairs inside them: matches the candidates alone would not count."""
+    kinds = {rule.kind for rule in model.identifier_rules if not rule.guarded}
+    uf = ConstrainedUnionFind(len(table))
+    groups: dict[tuple[str, str], list[int]] = {}
+    for pos, record in enumerate(table.records):
+        for identifier in record.identifiers:
+            if identifier[0] in kinds:
+                groups.setdefault(identifier, []).append(pos)
+    for members in groups.values():
+        if 1 < len(members) <= model.max_block_size:
+            for other in members[1:]:
+                uf.union(members[0], other, strict=False)
+    labels = np.array(uf.labels(), dtype=np.int64)
+    sizes = np.bincount(labels).astype(np.int64)
+    return labels, int((sizes * (sizes - 1) // 2).sum())
+
+
+def train(
+    model: MatchModel,
+    table: RecordTable,
+    candidates: tuple[Index, Index],
+    *,
+    seed: int = 42,
+    max_em_pairs: int = 1_000_000,
+) -> tuple[MatchModel, TrainingReport]:
+    """u from random pairs, m and the prior by EM over `candidates`, term frequencies."""
+    n = len(table)
+    model = estimate_u(model, table, seed=seed)
+    sample = candidates
+    if len(candidates[0]) > max_em_pairs:
+        # EM only needs the pattern frequencies; a uniform sample estimates them well.
+        pick = np.random.default_rng(seed).choice(len(candidates[0]), max_em_pairs, replace=False)
+        sample = (candidates[0][pick], candidates[1][pick])
+    gamma = comparison_vectors(model.comparisons, (table, table), sample)
+    model, share, patterns, iterations = estimate_m_by_em(model, gamma)
+    all_pairs = max(n * (n - 1) / 2, 1.0)
+    labels, known = _identifier_clusters(table, model)
+    outside = int(np.count_nonzero(labels[candidates[0]] != labels[candidates[1]]))
+    prior = float(min(max((known + share * outside) / all_pairs, 1e-12), 0.5))
+    report = TrainingReport(200_000, len(candidates[0]), patterns, iterations, share, prior)
+    trained = {
+        "records": n,
+        "candidate_pairs": len(candidates[0]),
+        "candidate_match_share": round(share, 6),
+        "em_iterations": iterations,
+    }
+    tf_tables = term_frequencies(model, table)
+    return model.replace(prior=prior, tf_tables=tf_tables, trained=trained), report

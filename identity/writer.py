@@ -1,0 +1,427 @@
+"""Writing a linking result: profiles (stable ids), merges, record and fact assignments,
+links with evidence, block keys, golden records and the merge log."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import TextClause, bindparam, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from cdp import models
+from identity.blocking import record_block_keys
+from identity.engine import LinkResult
+from identity.model import MatchModel
+from identity.records import PersonRecord
+from identity.store import chunks, load_records
+from identity.survivorship import golden_record
+
+__all__ = [
+    "FACT_TABLES",
+    "WriteSummary",
+    "derive_profile_id",
+    "merge_into",
+    "reassign_facts",
+    "refresh_profiles",
+    "write_block_keys",
+    "write_result",
+]
+
+FACT_TABLES: tuple[type[Any], ...] = (
+    models.Identifier,
+    models.Event,
+    models.Order,
+    models.Interaction,
+    models.Feedback,
+    models.Consent,
+)
+_FAR = datetime.max.replace(tzinfo=UTC)
+
+
+def derive_profile_id(record_key: str) -> str:
+    """A profile id derived from its earliest record's key: re-runs give the same id."""
+    return "p_" + hashlib.sha256(record_key.encode()).hexdigest()[:20]
+
+
+@dataclass
+class WriteSummary:
+    created: int = 0
+    merged: int = 0
+    records: int = 0
+    links: Counter[str] = field(default_factory=Counter)
+    touched: set[str] = field(default_factory=set)
+    merges: list[tuple[str, str]] = field(default_factory=list)
+    assignment: dict[int, str] = field(default_factory=dict)
+
+
+def _earliest(records: Iterable[PersonRecord]) -> PersonRecord:
+    return min(records, key=lambda r: (r.occurred_at or _FAR, r.key))
+
+
+def _survivor(session: Session, profile_ids: Sequence[str]) -> str:
+    """The oldest profile (first seen, then created, then id) survives a merge."""
+    rows = session.execute(
+        select(models.Profile.id, models.Profile.first_seen_at, models.Profile.created_at).where(
+            models.Profile.id.in_(profile_ids)
+        )
+    ).all()
+    return min(rows, key=lambda r: (r[1] or _FAR, r[2] or _FAR, r[0]))[0]
+
+
+def write_result(
+    session: Session,
+    records: Sequence[PersonRecord],
+    result: LinkResult,
+    model: MatchModel,
+    *,
+    previous: Mapping[int, str] | None = None,
+    actor: str = "identity",
+    now: datetime | None = None,
+) -> WriteSummary:
+    """Persist `result` (clusters over `records` positions). `previous` maps record id to its
+    profile before a full re-run, so clusters keep their ids."""
+    now = now or datetime.now(UTC)
+    summary = WriteSummary()
+    previous = previous or {}
+    existing = _existing_profiles(
+        session, set(previous.values()) | {r.profile_id for r in records if r.profile_id}
+    )
+    claimed: set[str] = set()
+    assignment: dict[int, str] = {}
+    new_profiles: list[dict[str, Any]] = []
+    for cluster in sorted(result.clusters, key=lambda c: min(records[p].record_id for p in c)):
+        members = [records[p] for p in cluster]
+        stored = sorted({r.profile_id for r in members if r.profile_id})
+        if stored:
+            profile_id = _survivor(session, stored) if len(stored) > 1 else stored[0]
+            for loser in stored:
+                if loser != profile_id:
+                    merge_into(
+                        session,
+                        loser,
+                        profile_id,
+                        [r.record_id for r in members if not r.profile_id],
+                        actor,
+                        now,
+                    )
+                    summary.merges.append((profile_id, loser))
+        else:
+            profile_id = _reuse_or_derive(members, previous, existing, claimed)
+            if profile_id not in existing:
+                new_profiles.append(
+                    {"id": profile_id, "status": "active", "created_at": now, "updated_at": now}
+                )
+                existing[profile_id] = "active"
+                summary.created += 1
+            elif existing[profile_id] != "active":
+                _reactivate(session, profile_id)
+        claimed.add(profile_id)
+        changed = False
+        for record in members:
+            if record.profile_id != profile_id:
+                assignment[record.record_id] = profile_id
+                changed = True
+        if changed:
+            summary.touched.add(profile_id)
+    summary.merged = len(summary.merges)
+    if new_profiles:
+        session.execute(insert(models.Profile), new_profiles)
+    _retire_unclaimed(session, previous, assignment, claimed, actor, now, summary)
+    _assign(session, assignment, [r.record_id for r in records if r.profile_id is None], now)
+    summary.records = len(assignment)
+    summary.assignment = assignment
+    _write_links(session, records, result, assignment, model, summary, now)
+    write_block_keys(session, [r for r in records if r.profile_id is None], model)
+    return summary
+
+
+def _existing_profiles(session: Session, ids: set[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in chunks(sorted(ids)):
+        out.update(
+            session.execute(
+                select(models.Profile.id, models.Profile.status).where(models.Profile.id.in_(part))
+            ).all()
+        )
+    return out
+
+
+def _reuse_or_derive(
+    members: list[PersonRecord],
+    previous: Mapping[int, str],
+    existing: Mapping[str, str],
+    claimed: set[str],
+) -> str:
+    votes = Counter(previous[r.record_id] for r in members if r.record_id in previous)
+    for profile_id, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
+        if profile_id not in claimed:
+            return profile_id
+    base = derive_profile_id(_earliest(members).key)
+    candidate, n = base, 1
+    while candidate in claimed or (
+        candidate in existing and candidate not in votes and existing[candidate] == "active"
+    ):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _reactivate(session: Session, profile_id: str) -> None:
+    session.execute(
+        update(models.Profile)
+        .where(models.Profile.id == profile_id)
+        .values(status="active", merged_into_id=None)
+    )
+
+
+def merge_into(
+    session: Session,
+    loser: str,
+    winner: str,
+    record_ids: list[int],
+    actor: str,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    evidence: dict[str, Any] | None = None,
+) -> None:
+    """Fold `loser` into `winner`: records, identifiers, facts, links; the loser id resolves to
+    the winner (and so do ids that were merged into the loser before)."""
+    session.execute(
+        update(models.Profile)
+        .where(models.Profile.merged_into_id == loser)
+        .values(merged_into_id=winner)
+    )
+    session.execute(
+        update(models.Profile)
+        .where(models.Profile.id == loser)
+        .values(status="merged", merged_into_id=winner, updated_at=now)
+    )
+    tables: tuple[Any, ...] = (models.SourceRecord, *FACT_TABLES, models.IdentityLink)
+    for table in tables:
+        session.execute(update(table).where(table.profile_id == loser).values(profile_id=winner))
+    session.add(
+        models.MergeLog(
+            action="merge",
+            profile_id=winner,
+            other_profile_id=loser,
+            record_ids=record_ids,
+            actor=actor,
+            reason=reason
+            or ("a new record links both profiles" if record_ids else "re-resolution joined them"),
+            evidence=evidence or {},
+            created_at=now,
+        )
+    )
+
+
+def _retire_unclaimed(
+    session: Session,
+    previous: Mapping[int, str],
+    assignment: Mapping[int, str],
+    claimed: set[str],
+    actor: str,
+    now: datetime,
+    summary: WriteSummary,
+) -> None:
+    """After a full re-run, a former profile that no cluster kept points at the profile that
+    took most of its records, so its id keeps resolving."""
+    moved: dict[str, Counter[str]] = {}
+    for record_id, old in previous.items():
+        new = assignment.get(record_id, old)
+        if old not in claimed:
+            moved.setdefault(old, Counter())[new] += 1
+    for old, targets in sorted(moved.items()):
+        winner = sorted(targets.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        session.execute(
+            update(models.Profile)
+            .where(models.Profile.merged_into_id == old)
+            .values(merged_into_id=winner)
+        )
+        session.execute(
+            update(models.Profile)
+            .where(models.Profile.id == old)
+            .values(status="merged", merged_into_id=winner, updated_at=now)
+        )
+        session.add(
+            models.MergeLog(
+                action="merge",
+                profile_id=winner,
+                other_profile_id=old,
+                record_ids=[],
+                actor=actor,
+                reason="full re-resolution",
+                evidence={},
+                created_at=now,
+            )
+        )
+        summary.merges.append((winner, old))
+        summary.merged += 1
+
+
+def _assign(
+    session: Session, assignment: Mapping[int, str], unresolved: Sequence[int], now: datetime
+) -> None:
+    items = list(assignment.items())
+    for part in chunks(items, 20000):
+        rows = [{"id": rid, "profile_id": pid, "resolved_at": now} for rid, pid in part]
+        session.execute(update(models.SourceRecord), rows)
+    untouched = [rid for rid in unresolved if rid not in assignment]
+    for ids in chunks(untouched, 20000):
+        session.execute(
+            update(models.SourceRecord), [{"id": rid, "resolved_at": now} for rid in ids]
+        )
+    reassign_facts(session, sorted(assignment))
+
+
+def _reassign_statement(table: Any) -> TextClause:
+    name = table.__tablename__
+    return text(
+        f"UPDATE {name} SET profile_id = (SELECT source_records.profile_id FROM source_records "
+        f"WHERE source_records.id = {name}.record_id) WHERE {name}.record_id IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+
+
+# Built once: this runs for every incremental batch, where building statements costs more
+# than executing them.
+_REASSIGN = tuple(_reassign_statement(table) for table in FACT_TABLES)
+
+
+def _reassign_all_postgresql() -> TextClause:
+    """One statement for every table on PostgreSQL (data-modifying CTEs): one round trip."""
+    parts = []
+    for i, table in enumerate(FACT_TABLES):
+        name = table.__tablename__
+        parts.append(
+            f"u{i} AS (UPDATE {name} SET profile_id = (SELECT source_records.profile_id "
+            f"FROM source_records WHERE source_records.id = {name}.record_id) "
+            f"WHERE {name}.record_id = ANY(:ids) RETURNING 1)"
+        )
+    return text("WITH " + ", ".join(parts) + " SELECT 1")
+
+
+_REASSIGN_POSTGRESQL = _reassign_all_postgresql()
+
+
+def reassign_facts(session: Session, record_ids: Sequence[int]) -> None:
+    """Copy each record's profile id onto its identifiers and facts."""
+    ids = list(record_ids)
+    if session.get_bind().dialect.name == "postgresql":
+        for part in chunks(ids):
+            session.execute(_REASSIGN_POSTGRESQL, {"ids": list(part)})
+        return
+    for statement in _REASSIGN:
+        for part in chunks(ids):
+            session.execute(statement, {"ids": list(part)})
+
+
+def _insert_ignore(
+    session: Session, table: Any, rows: list[dict[str, Any]], keys: Sequence[str]
+) -> None:
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    for part in chunks(rows, 5000):
+        session.execute(statement, list(part))
+
+
+def _write_links(
+    session: Session,
+    records: Sequence[PersonRecord],
+    result: LinkResult,
+    assignment: Mapping[int, str],
+    model: MatchModel,
+    summary: WriteSummary,
+    now: datetime,
+) -> None:
+    version = model.version
+    for part in chunks(result.links, 5000):
+        rows = []
+        for link in part:
+            a, b = records[link.left], records[link.right]
+            left, right = sorted((a.record_id, b.record_id))
+            profile = assignment.get(a.record_id) or a.profile_id
+            rows.append(
+                {
+                    "profile_id": profile if link.decision == "accepted" else None,
+                    "left_record_id": left,
+                    "right_record_id": right,
+                    "method": link.method,
+                    "rule": link.rule,
+                    "decision": link.decision,
+                    "score": link.score,
+                    "probability": link.probability,
+                    "reason": link.reason,
+                    "evidence": link.evidence,
+                    "model_version": version,
+                    "created_at": now,
+                }
+            )
+            summary.links[link.decision] += 1
+        _insert_ignore(
+            session, models.IdentityLink.__table__, rows, ("left_record_id", "right_record_id")
+        )
+
+
+def write_block_keys(session: Session, records: Sequence[PersonRecord], model: MatchModel) -> None:
+    # A few keys per record: built and written a slice at a time to bound memory at scale.
+    for part in chunks(records, 5000):
+        rows = [
+            {"record_id": r.record_id, "rule": rule, "key": key}
+            for r in part
+            for rule, key in record_block_keys(r, model.blocking_rules)
+        ]
+        if rows:
+            session.execute(insert(models.BlockKey), rows)
+
+
+def refresh_profiles(
+    session: Session,
+    profile_ids: Iterable[str],
+    model: MatchModel,
+    *,
+    default_region: str = "US",
+    groups: Mapping[str, Sequence[PersonRecord]] | None = None,
+) -> None:
+    """Recompute the golden record and denormalised columns of these profiles (from `groups`
+    when the caller has the records in memory, else loaded)."""
+    ids = sorted(set(profile_ids))
+    if not ids:
+        return
+    if groups is None:
+        loaded: dict[str, list[PersonRecord]] = {}
+        for record in load_records(session, profile_ids=ids, default_region=default_region):
+            if record.profile_id is not None:
+                loaded.setdefault(record.profile_id, []).append(record)
+        groups = loaded
+    rows = []
+    stamp = datetime.now(UTC)
+    for profile_id in ids:
+        golden = golden_record(
+            groups.get(profile_id, ()), model.survivorship, model.source_priority
+        )
+        attrs = golden.attributes
+        rows.append(
+            {
+                "id": profile_id,
+                "attributes": {**attrs, "sources": golden.sources},
+                "given_name": attrs.get("given_name"),
+                "family_name": attrs.get("family_name"),
+                "email": attrs.get("email"),
+                "phone": attrs.get("phone"),
+                "record_count": golden.record_count,
+                "channel_count": golden.channel_count,
+                "first_seen_at": golden.first_seen_at,
+                "last_seen_at": golden.last_seen_at,
+                "updated_at": stamp,
+            }
+        )
+    for part in chunks(rows, 5000):
+        session.execute(update(models.Profile), list(part))

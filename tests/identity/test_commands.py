@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cdp import models
+from cdp.cli import cli
+from cdp.db import unit_of_work
+from tests.identity.factories import make_record, person
+
+
+def _invoke(db_url: str, *args: str) -> str:
+    result = CliRunner().invoke(
+        cli, ["identity", *args], env={"CDP_DATABASE_URL": db_url}, catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_resolve_explain_compare_and_export_from_the_command_line(
+    db_url: str, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    with unit_of_work(session_factory) as session:
+        a = make_record(
+            session,
+            source="shop",
+            external_id="o-1",
+            attributes=person("Ann", "Lee"),
+            identifiers={"customer_id": "c1"},
+        )
+        b = make_record(session, source="web", external_id="w-1", identifiers={"customer_id": "c1"})
+        c = make_record(session, source="shop", external_id="o-2", attributes=person("Tom", "Fry"))
+        ids = (a.id, b.id, c.id)
+
+    output = _invoke(db_url, "resolve")
+    assert "profiles: 2 active, 2 created, 0 merges" in output
+    assert "cluster sizes (records: profiles): 1: 1, 2: 1" in output  # bucketed
+
+    with unit_of_work(session_factory) as session:
+        profile_id = session.scalar(
+            select(models.SourceRecord.profile_id).where(models.SourceRecord.id == ids[0])
+        )
+    assert profile_id is not None
+    explained = _invoke(db_url, "explain", profile_id)
+    assert f"profile {profile_id} [active]" in explained
+    assert "by identifier (customer_id)" in explained
+
+    compared = _invoke(db_url, "compare", str(ids[0]), str(ids[2]))
+    assert "kept apart by: veto: given_name: different given names (ann vs tom)" in compared
+
+    out = tmp_path / "assignments.csv"
+    _invoke(db_url, "export", "--out", str(out))
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["source"], r["external_id"]) for r in rows] == [
+        ("shop", "o-1"),
+        ("web", "w-1"),
+        ("shop", "o-2"),
+    ]
+    assert rows[0]["profile_id"] == rows[1]["profile_id"] == profile_id != rows[2]["profile_id"]
+
+
+def test_split_and_merge_from_the_command_line(
+    db_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(session_factory) as session:
+        a = make_record(session, identifiers={"customer_id": "c1"})
+        b = make_record(session, identifiers={"customer_id": "c1"})
+        ids = (a.id, b.id)
+    _invoke(db_url, "resolve")
+    with unit_of_work(session_factory) as session:
+        profile_id = session.scalar(
+            select(models.SourceRecord.profile_id).where(models.SourceRecord.id == ids[0])
+        )
+    assert profile_id is not None
+    split = _invoke(db_url, "split", profile_id, str(ids[1]), "--actor", "ops")
+    new_id = split.strip().rsplit(" ", 1)[-1]
+    merged = _invoke(
+        db_url, "merge", profile_id, new_id, "--actor", "ops", "--reason", "undo", "--force"
+    )
+    assert merged.strip() == f"merged {new_id} into {profile_id} (2 records)"
+
+
+def test_unknown_profile_is_one_clear_error_line(db_url: str) -> None:
+    result = CliRunner().invoke(
+        cli, ["identity", "explain", "p_missing"], env={"CDP_DATABASE_URL": db_url}
+    )
+    assert result.exit_code != 0
+    assert "profile 'p_missing' not found" in str(result.exception) + result.output

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from identity.defaults import default_model
+from identity.engine import link_records
+from identity.records import PersonRecord, RecordTable
+
+
+def _rec(i: int, **kw: object) -> PersonRecord:
+    return PersonRecord(i, f"k{i}", **kw)  # type: ignore[arg-type]
+
+
+def _clusters(records: list[PersonRecord], **kw: object) -> list[list[int]]:
+    result = link_records(RecordTable(records), default_model(), **kw)  # type: ignore[arg-type]
+    return sorted(sorted(c) for c in result.clusters)
+
+
+def test_shared_customer_id_links_records_deterministically() -> None:
+    records = [
+        _rec(0, identifiers=(("customer_id", "c1"),)),
+        _rec(1, identifiers=(("customer_id", "c1"),)),
+    ]
+    result = link_records(RecordTable(records), default_model())
+    assert sorted(map(sorted, result.clusters)) == [[0, 1]]
+    assert result.links[0].method == "identifier"
+    assert result.links[0].evidence["identifier"] == "customer_id"
+
+
+def test_anonymous_id_joins_a_person_through_an_identify_record() -> None:
+    records = [
+        _rec(0, identifiers=(("anonymous_id", "a1"),)),
+        _rec(1, identifiers=(("anonymous_id", "a1"), ("user_id", "u1"))),
+        _rec(2, identifiers=(("user_id", "u1"),), email="x@y.com"),
+    ]
+    assert _clusters(records) == [[0, 1, 2]]
+
+
+def test_link_that_would_put_two_customer_ids_in_one_profile_is_set_aside_with_reason() -> None:
+    records = [
+        _rec(0, identifiers=(("customer_id", "c1"), ("anonymous_id", "a1"))),
+        _rec(1, identifiers=(("anonymous_id", "a1"),)),
+        _rec(2, identifiers=(("customer_id", "c2"), ("anonymous_id", "a1"))),
+    ]
+    result = link_records(RecordTable(records), default_model())
+    assert sorted(map(sorted, result.clusters)) == [[0, 1], [2]]
+    set_aside = [link for link in result.links if link.decision == "set_aside"]
+    assert len(set_aside) == 1
+    assert "one-per-person customer_id" in (set_aside[0].reason or "")
+
+
+def test_identifier_shared_by_too_many_people_is_not_a_merge_key_and_is_reported() -> None:
+    names = ["ann", "bob", "cid", "dan", "eve", "fay", "gus"]
+    records = [
+        _rec(i, given_name=n, identifiers=(("email", "info@shop.com"),))
+        for i, n in enumerate(names)
+    ]
+    result = link_records(RecordTable(records), default_model())
+    assert len(result.clusters) == len(names)
+    assert [(s.kind, s.value, s.people) for s in result.shared_identifiers] == [
+        ("email", "info@shop.com", 7)
+    ]
+
+
+def test_family_at_the_same_address_sharing_a_phone_stays_apart() -> None:
+    common = {
+        "family_name": "garcia",
+        "address": "12 oak st",
+        "postcode": "90210",
+        "phone": "+13105550100",
+    }
+    ids = (("phone", "+13105550100"),)
+    records = [
+        _rec(0, given_name="maria", birth_date="1975-03-04", identifiers=ids, **common),
+        _rec(1, given_name="jose", birth_date="1973-08-09", identifiers=ids, **common),
+        _rec(2, given_name="sofia", birth_date="2004-11-12", identifiers=ids, **common),
+        _rec(3, given_name="maria", birth_date="1975-03-04", email="maria@x.com", **common),
+    ]
+    assert _clusters(records) == [[0, 3], [1], [2]]
+
+
+def test_nameless_record_with_a_family_email_cannot_bridge_two_people() -> None:
+    ids = (("email", "family@x.com"),)
+    records = [
+        _rec(0, given_name="ann", family_name="lee", birth_date="1980-01-01", identifiers=ids),
+        _rec(1, given_name="tom", family_name="lee", birth_date="1979-05-05", identifiers=ids),
+        _rec(2, identifiers=ids),
+    ]
+    clusters = _clusters(records)
+    assert [0, 1] not in clusters
+    assert not any(0 in c and 1 in c for c in clusters)
+
+
+def test_never_link_override_keeps_records_apart_whatever_they_share() -> None:
+    ids = (("customer_id", "c1"),)
+    records = [_rec(0, identifiers=ids), _rec(1, identifiers=ids)]
+    assert _clusters(records, never=[(0, 1)]) == [[0], [1]]
+
+
+def test_must_link_override_joins_records_with_no_evidence() -> None:
+    records = [_rec(0, given_name="ann"), _rec(1, given_name="zed")]
+    assert _clusters(records, must=[(0, 1)]) == [[0, 1]]
+
+
+def test_stored_records_of_one_profile_stay_together_and_are_not_re_decided() -> None:
+    records = [
+        _rec(0, given_name="ann", family_name="lee", postcode="1", profile_id="p1"),
+        _rec(1, given_name="ann", family_name="lee", postcode="1", profile_id="p2"),
+        _rec(2, given_name="bob", profile_id="p1"),
+    ]
+    assert _clusters(records) == [[0, 2], [1]]
+
+
+def test_new_record_that_matches_two_stored_profiles_bridges_them() -> None:
+    records = [
+        _rec(0, identifiers=(("customer_id", "c1"),), profile_id="p1"),
+        _rec(1, identifiers=(("loyalty_id", "l1"),), profile_id="p2"),
+        _rec(2, identifiers=(("customer_id", "c1"), ("loyalty_id", "l1"))),
+    ]
+    assert _clusters(records) == [[0, 1, 2]]
+
+
+def test_possible_matches_go_to_review_instead_of_merging() -> None:
+    model = default_model().replace(match_probability=0.999999, review_probability=0.01)
+    records = [
+        _rec(0, given_name="ann", family_name="lee", postcode="12345"),
+        _rec(1, given_name="ann", family_name="lee", postcode="12345"),
+    ]
+    result = link_records(RecordTable(records), model)
+    assert sorted(map(sorted, result.clusters)) == [[0], [1]]
+    assert [link.decision for link in result.links] == ["review"]
+    assert result.links[0].evidence["levels"]["given_name"]["label"] == "exact given name"
+
+
+def test_household_evidence_alone_goes_to_review_not_merge() -> None:
+    common = {"family_name": "hooper", "address": "24 valley blvd", "postcode": "90018"}
+    records = [
+        _rec(0, given_name="nicholas", phone="+13106709129", **common),
+        _rec(1, email="phooper@me.com", **common),
+    ]
+    result = link_records(RecordTable(records), default_model().replace(prior=0.01))
+    assert sorted(map(sorted, result.clusters)) == [[0], [1]]
+    assert [link.decision for link in result.links] == ["review"]

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from identity.comparisons import ComparisonLevel
+from identity.defaults import default_model
+from identity.records import PersonRecord, RecordTable
+from identity.scoring import (
+    M_U_CLAMP_MIN,
+    bayes_factor_sentence,
+    explain_pair,
+    level_weight,
+    probability,
+    score_pairs,
+)
+
+
+def test_level_weight_is_log2_of_m_over_u() -> None:
+    level = ComparisonLevel("exact", "exact", m=0.9, u=0.01)
+    assert level_weight(level) == pytest.approx(math.log2(90))
+
+
+def test_level_weight_is_clamped_when_u_is_zero() -> None:
+    level = ComparisonLevel("exact", "exact", m=0.9, u=0.0)
+    assert level_weight(level) == pytest.approx(math.log2(0.9 / M_U_CLAMP_MIN))
+
+
+def test_null_level_carries_no_weight() -> None:
+    assert level_weight(ComparisonLevel("null", "null", m=0.9, u=0.01)) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("weight", "expected"),
+    [(0.0, 0.5), (1.0, 2 / 3), (100.0, 1.0), (-3.0, 1 / 9)],
+    ids=["even", "one-bit", "huge", "negative"],
+)
+def test_probability_from_weight(weight: float, expected: float) -> None:
+    assert probability(weight) == pytest.approx(expected)
+
+
+def test_sentence_says_how_many_times_more_likely() -> None:
+    assert bayes_factor_sentence("exact email", 3.0) == (
+        "If comparison level is `exact email` then comparison is 8.00 times "
+        "more likely to be a match"
+    )
+
+
+def _pair_table(family_left: str, family_right: str) -> RecordTable:
+    return RecordTable(
+        [
+            PersonRecord(1, "a", family_name=family_left),
+            PersonRecord(2, "b", family_name=family_right),
+        ]
+    )
+
+
+def test_rare_values_weigh_more_than_common_ones_with_term_frequencies() -> None:
+    model = default_model().replace(tf_tables={"family_name": {"smith": 0.05, "zabrowski": 0.0001}})
+    idx = (np.array([0]), np.array([1]))
+    common = score_pairs(model, (_pair_table("smith", "smith"),) * 2, idx).total[0]
+    rare = score_pairs(model, (_pair_table("zabrowski", "zabrowski"),) * 2, idx).total[0]
+    assert rare > common + 8
+
+
+def test_explanation_lists_prior_contributions_total_and_vetoes() -> None:
+    model = default_model()
+    table = RecordTable(
+        [
+            PersonRecord(
+                1,
+                "a",
+                given_name="jane",
+                family_name="doe",
+                birth_date="1980-01-02",
+                postcode="12345",
+            ),
+            PersonRecord(
+                2,
+                "b",
+                given_name="john",
+                family_name="doe",
+                birth_date="1980-01-02",
+                postcode="12345",
+            ),
+        ]
+    )
+    explanation = explain_pair(model, (table, table), 0, 1)
+    assert [c.comparison for c in explanation.contributions] == [
+        c.output_name for c in model.comparisons
+    ]
+    expected_total = explanation.prior_weight + sum(
+        c.weight + c.tf_adjustment for c in explanation.contributions
+    )
+    assert explanation.total == pytest.approx(expected_total)
+    assert explanation.decision == "rejected"
+    assert explanation.vetoes == ("given_name: different given names (jane vs john)",)
+    assert explanation.kept_apart_by[0].comparison == "given_name"
+    assert "less likely" in explanation.contributions[0].sentence
+
+
+def test_same_person_with_typos_is_accepted() -> None:
+    model = default_model()
+    table = RecordTable(
+        [
+            PersonRecord(
+                1,
+                "a",
+                given_name="jonathan",
+                family_name="smith",
+                birth_date="1980-01-02",
+                postcode="12345",
+                address="1 main st",
+            ),
+            PersonRecord(
+                2,
+                "b",
+                given_name="jonathon",
+                family_name="smyth",
+                birth_date="1980-01-02",
+                postcode="12345",
+                address="1 main st",
+            ),
+        ]
+    )
+    explanation = explain_pair(model, (table, table), 0, 1)
+    assert explanation.decision == "accepted"
+    assert explanation.probability > model.match_probability

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import random
+
+from identity.blocking import candidate_pairs
+from identity.defaults import default_model
+from identity.records import PersonRecord, RecordTable
+from identity.scoring import level_weight
+from identity.training import estimate_u, train
+
+SYLLABLES = ["ka", "ri", "mo", "len", "sa", "tor", "vi", "na", "bel", "du", "ro", "mi"]
+GIVEN = [a + b for a in SYLLABLES for b in SYLLABLES[:8]]
+FAMILY = [a + b + "s" for a in SYLLABLES for b in SYLLABLES]
+
+
+def _population(people: int, seed: int = 1) -> list[PersonRecord]:
+    rng = random.Random(seed)
+    records = []
+    for p in range(people):
+        given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+        dob = f"19{rng.randint(40, 99)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"
+        postcode = f"{rng.randint(10000, 10099)}"
+        for copy in range(3):
+            typo = copy == 2 and rng.random() < 0.3
+            records.append(
+                PersonRecord(
+                    len(records),
+                    f"r{len(records)}",
+                    given_name=given[:-1] + "x" if typo else given,
+                    family_name=family,
+                    birth_date=dob if rng.random() < 0.9 else None,
+                    postcode=postcode,
+                    email=f"{given}.{family}{p}@mail.com" if rng.random() < 0.5 else None,
+                )
+            )
+    return records
+
+
+def test_u_from_random_pairs_reflects_how_often_strangers_agree() -> None:
+    table = RecordTable(_population(400))
+    model = estimate_u(default_model(), table, pairs=50_000)
+    given = model.comparison("given_name")
+    exact_u = next(level.u for level in given.levels if level.label == "exact given name")
+    assert exact_u is not None
+    assert 0.005 < exact_u < 0.02  # 96 names drawn uniformly: about 1/96 agree by chance
+
+
+def test_em_learns_that_matches_agree_without_labels() -> None:
+    table = RecordTable(_population(400))
+    base = default_model()
+    candidates, _ = candidate_pairs(table, base.blocking_rules, base.max_block_size)
+    model, report = train(base, table, candidates)
+    birth = {level.label: level for level in model.comparison("birth_date").levels}
+    assert level_weight(birth["exact birth date"]) > 5
+    assert level_weight(birth["different birth dates"]) < 0
+    assert report.iterations > 1
+    assert 0 < model.prior < report.candidate_match_share
+    assert model.trained["records"] == 1200
+    assert "family_name" in model.tf_tables
