@@ -87,7 +87,9 @@ def ingest(
         source=name,
         batch_size=batch_size,
         default_region=state.settings.default_region,
-        on_batch=None if no_resolve else identity_resolver(state.sessionmaker),
+        on_batch=None
+        if no_resolve
+        else identity_resolver(state.sessionmaker, default_region=state.settings.default_region),
         on_progress=reporter,
     )
     if reporter is not None:
@@ -112,7 +114,11 @@ def _ingest_world(
             source=name,
             batch_size=batch_size,
             default_region=state.settings.default_region,
-            on_batch=None if no_resolve else identity_resolver(state.sessionmaker),
+            on_batch=None
+            if no_resolve
+            else identity_resolver(
+                state.sessionmaker, default_region=state.settings.default_region
+            ),
             on_progress=reporter,
         )
         if reporter is not None:

@@ -87,7 +87,9 @@ def replay(
         source=source_name,
         adapter=adapter,
         default_region=state.settings.default_region,
-        on_batch=None if no_resolve else identity_resolver(state.sessionmaker),
+        on_batch=None
+        if no_resolve
+        else identity_resolver(state.sessionmaker, default_region=state.settings.default_region),
     )
     if as_json:
         click.echo(json.dumps(asdict(summary), indent=2))

@@ -9,14 +9,13 @@
 Each write key belongs to one source (`cdp keys create --role write --source NAME`); the
 source's adapter reads the messages. The answer counts what was accepted (stored, or a
 resent duplicate) and rejected (quarantined, with reasons). After the request's transaction
-commits, identity resolves the new records when it provides `resolve_records`.
+commits, identity resolves the new records (`identity.resolve_records`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import importlib
 import json
 import logging
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+import identity
 from cdp import models
 from cdp.services import keys as key_service
 from ingest import AdapterConfigError, PushResult, SourceRef, get_adapter, ingest_push
@@ -113,16 +113,17 @@ async def _push(
             )
         )
     if result.record_ids:
-        await _resolve(factory, result.record_ids)
+        await _resolve(factory, result.record_ids, region)
     return result
 
 
-async def _resolve(factory: async_sessionmaker[AsyncSession], record_ids: Sequence[int]) -> None:
-    resolve = getattr(importlib.import_module("identity"), "resolve_records", None)
-    if resolve is None:
-        return
+async def _resolve(
+    factory: async_sessionmaker[AsyncSession], record_ids: Sequence[int], region: str
+) -> None:
     async with factory.begin() as session:
-        await session.run_sync(lambda sync: resolve(sync, list(record_ids)))
+        await session.run_sync(
+            lambda sync: identity.resolve_records(sync, list(record_ids), default_region=region)
+        )
 
 
 def _answer(result: PushResult) -> JSONResponse:

@@ -4,10 +4,11 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
+from cdp import models
 from cdp.cli import cli
 from tests.ingest.conftest import FIXTURES
 
@@ -111,28 +112,27 @@ def test_example_sources_file_declares_every_built_in_adapter() -> None:
     assert sources["pos"].mapping.is_file()
 
 
-def test_ingest_hands_committed_ids_to_identity_when_it_resolves(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_ingest_resolves_each_committed_batch_unless_told_not_to(
+    db_url: str, tmp_path: Path, session_factory: sessionmaker[Session]
 ) -> None:
-    import identity
+    args = ["ingest", "--adapter", "web.segment", "--batch-size", "5", EVENTS]
 
-    calls: list[list[int]] = []
-
-    def resolve_records(session: Session, record_ids: list[int]) -> None:
-        assert session.in_transaction()
-        calls.append(record_ids)
-
-    monkeypatch.setattr(identity, "resolve_records", resolve_records, raising=False)
-    args = ["ingest", "--adapter", "web.segment", "--source", "web", "--batch-size", "5", EVENTS]
-
-    result = CliRunner().invoke(cli, args, env=_env(db_url, tmp_path))
+    resolved = CliRunner().invoke(cli, [*args, "--source", "web"], env=_env(db_url, tmp_path))
     skipped = CliRunner().invoke(
-        cli, [*args[:1], "--no-resolve", *args[1:]], env=_env(db_url, tmp_path)
+        cli, [*args, "--source", "web2", "--no-resolve"], env=_env(db_url, tmp_path)
     )
 
-    assert result.exit_code == 0, result.output
+    assert resolved.exit_code == 0, resolved.output
     assert skipped.exit_code == 0, skipped.output
-    assert [len(ids) for ids in calls] == [5, 2]
+    with session_factory() as session:
+        rows = session.execute(
+            select(models.Source.name, models.SourceRecord.profile_id).join(models.Source)
+        ).all()
+    by_source = {name: [profile for source, profile in rows if source == name] for name, _ in rows}
+    assert by_source["web"]
+    assert all(by_source["web"])
+    assert by_source["web2"]
+    assert not any(by_source["web2"])
 
 
 def test_declared_push_source_gets_a_write_key_after_listing(db_url: str, tmp_path: Path) -> None:
