@@ -42,8 +42,6 @@ from ingest.state import ensure_source
 __all__ = ["run_parallel"]
 
 _PR_SET_PDEATHSIG = 1
-# after a key name: `: "plain string value"` (no escapes, so the text is the value)
-_STRING_VALUE = re.compile(r'\s*:\s*"([^"\\]*)"')
 _COUNTS = ("read", "stored", "replaced", "duplicates", "quarantined", "junk_identifiers", "batches")
 
 
@@ -129,27 +127,20 @@ class _Partition:
     def __init__(self, key: str, index: int, workers: int) -> None:
         self.key, self.index, self.workers = key, index, workers
         self.quoted = f'"{key}"'
+        self.name = re.compile(rf"{re.escape(self.quoted)}\s*:\s*\"([^\"\\]*)\"")
         self.sniffs = "." not in key and "\\" not in key and '"' not in key
-        # the last line `skips_line` read, and its key: `keeps` gets the same text next
-        self.last: tuple[str, str | None] = ("", None)
 
     def _mine(self, text: str) -> bool:
         return zlib.crc32(text.encode("utf-8", "surrogatepass")) % self.workers == self.index
 
     def _sniff(self, raw: str) -> str | None:
-        if not self.sniffs:
+        if not self.sniffs or "\\u" in raw or raw.count(self.quoted) != 1:
             return None
-        if raw is self.last[0]:
-            return self.last[1]
-        at = raw.find(self.quoted)
-        if at < 0 or raw.find(self.quoted, at + 1) >= 0 or "\\u" in raw:
-            return None
-        found = _STRING_VALUE.match(raw, at + len(self.quoted))
+        found = self.name.search(raw)
         return None if found is None else found.group(1)
 
     def skips_line(self, line: str) -> bool:
         value = self._sniff(line)
-        self.last = (line, value)
         return value is not None and not self._mine(value)
 
     def keeps(self, raw: RawRecord) -> bool:
