@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -73,9 +73,6 @@ class Adapter:
     file_format: ClassVar[FileFormat] = "jsonl"
     #: for `json_pages`: where a response page keeps its records (`orders`, `data`)
     page_records_path: ClassVar[str] = "data"
-    #: set by a parallel run's worker: JSON Lines lines it may skip unparsed (another
-    #: worker's partition); see `ingest.parallel`
-    skip_line: Callable[[str], bool] | None = None
 
     def __init__(
         self,
@@ -120,7 +117,7 @@ class Adapter:
         if not path.is_file():
             raise AdapterConfigError(f"no such file: {str(path)!r}")
         readers = {
-            "jsonl": lambda path: _read_jsonl(path, self.skip_line),
+            "jsonl": _read_jsonl,
             "json_array": _read_json_array,
             "json_pages": self._read_json_page,
             "csv": _read_csv,
@@ -162,13 +159,11 @@ def _oversized(size: int) -> str:
     return f"oversized record: {size} bytes, limit {MAX_RECORD_BYTES}"
 
 
-def _read_jsonl(path: Path, skip: Callable[[str], bool] | None = None) -> Iterator[RawRecord]:
+def _read_jsonl(path: Path) -> Iterator[RawRecord]:
     with path.open(encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
             text = line.rstrip("\r\n")
             if not text.strip():
-                continue
-            if skip is not None and skip(text):
                 continue
             position = f"{path.name}:{number}"
             if len(text) > MAX_RECORD_BYTES:

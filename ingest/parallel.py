@@ -22,7 +22,6 @@ import contextlib
 import ctypes
 import multiprocessing
 import os
-import re
 import signal
 import time
 import zlib
@@ -102,52 +101,21 @@ def _worker(
     _die_with_parent(parent)
     # The parent's pooled connections must not be shared across the fork.
     session_factory.kw["bind"].dispose(close=False)
-    mine = _Partition(adapter.primary_key, index, workers)
-    adapter.skip_line = mine.skips_line
+    key = adapter.primary_key
+
+    def keep(raw: RawRecord) -> bool:
+        value = get_path(raw.payload, key) if raw.payload is not None else None
+        text = raw.position if value is None else str(value)
+        return zlib.crc32(text.encode("utf-8", "surrogatepass")) % workers == index
+
     try:
-        summary = _run(session_factory, adapter, source, replace(options, keep=mine.keeps))
+        summary = _run(session_factory, adapter, source, replace(options, keep=keep))
     except Exception as exc:  # noqa: BLE001 (reported to the parent, which owns the outcome)
         send.send(f"{type(exc).__name__}: {exc}")
     else:
         send.send(summary)
     finally:
         send.close()
-
-
-class _Partition:
-    """Which records one worker keeps: `crc32(primary key value) % workers == index`.
-
-    The key is read from the raw text when that is unambiguous (the key name occurs once,
-    unescaped, with a plain string value): other partitions' JSON Lines lines are then
-    skipped unparsed. Otherwise the parsed record decides (a record with no key value, which
-    will be quarantined, by its position). Both are functions of the raw text alone, so
-    every line lands in exactly one partition, and one key always in the same one.
-    """
-
-    def __init__(self, key: str, index: int, workers: int) -> None:
-        self.key, self.index, self.workers = key, index, workers
-        self.quoted = f'"{key}"'
-        self.name = re.compile(rf"{re.escape(self.quoted)}\s*:\s*\"([^\"\\]*)\"")
-        self.sniffs = "." not in key and "\\" not in key and '"' not in key
-
-    def _mine(self, text: str) -> bool:
-        return zlib.crc32(text.encode("utf-8", "surrogatepass")) % self.workers == self.index
-
-    def _sniff(self, raw: str) -> str | None:
-        if not self.sniffs or "\\u" in raw or raw.count(self.quoted) != 1:
-            return None
-        found = self.name.search(raw)
-        return None if found is None else found.group(1)
-
-    def skips_line(self, line: str) -> bool:
-        value = self._sniff(line)
-        return value is not None and not self._mine(value)
-
-    def keeps(self, raw: RawRecord) -> bool:
-        value: Any = self._sniff(raw.raw)
-        if value is None and raw.payload is not None:
-            value = get_path(raw.payload, self.key)
-        return self._mine(raw.position if value is None else str(value))
 
 
 def _die_with_parent(parent: int) -> None:

@@ -16,10 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp import models
-from ingest.adapter import RawRecord
 from ingest.adapters import SegmentAdapter
 from ingest.errors import AdapterConfigError
-from ingest.parallel import _Partition
 from ingest.runner import run_ingest
 from tests.ingest.conftest import FIXTURES, counts
 from tests.ingest.test_exactly_once import ROOT, N, _assert_whole, _write_events
@@ -115,7 +113,6 @@ _SCRIPT = """
 import sys
 from cdp.config import Settings
 from cdp.db import create_db_engine, make_sessionmaker
-from ingest.adapter import RawRecord
 from ingest.adapters import SegmentAdapter
 from ingest.runner import run_ingest
 
@@ -180,27 +177,3 @@ def test_killed_parallel_ingest_takes_its_workers_down_and_reruns_to_exactly_onc
     got = counts(session_factory)
     assert (got["records"], got["quarantine"]) == (N - bad, bad)
     _assert_whole(session_factory)
-
-
-def test_every_line_lands_in_exactly_one_partition_and_a_key_always_in_the_same() -> None:
-    forms = [
-        '{"messageId": "m-%d", "type": "track"}',
-        '{"type":"track","messageId":"m-%d"}',
-        '{"x": {"messageId": "other"}, "messageId": "m-%d"}',  # nested twin: parsed
-        '{"messageI\\u0064": "m-%d"}',  # escaped key name: parsed
-        '{"note": "\\"messageId\\": \\"decoy\\"", "messageId": "m-%d"}',
-    ]
-    for workers in (2, 3):
-        parts = [_Partition("messageId", index, workers) for index in range(workers)]
-        for i in range(200):
-            owners = set()
-            for form in forms:
-                line = form % i
-                raw = RawRecord(f"f.jsonl:{i}", json.loads(line), line)
-                kept = [p.index for p in parts if not p.skips_line(line) and p.keeps(raw)]
-                assert len(kept) == 1, (line, kept)
-                owners.update(kept)
-            assert len(owners) == 1, (i, owners)  # every form of key m-i: one worker
-    numeric = RawRecord("f.jsonl:1", {"messageId": 7}, '{"messageId": 7}')
-    text = RawRecord("f.jsonl:2", {"messageId": "7"}, '{"messageId": "7"}')
-    assert [p.keeps(numeric) for p in parts] == [p.keeps(text) for p in parts]
