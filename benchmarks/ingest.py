@@ -21,6 +21,7 @@ import os
 import random
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -281,6 +282,65 @@ def baseline(engine: Engine, rows: list[dict[str, Any]]) -> float:
     return time.perf_counter() - started
 
 
+def client_cpu() -> float:
+    """CPU seconds of this process and of its finished children (the ingest workers)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+class ServerCpu:
+    """CPU seconds PostgreSQL's backends spend for this database while a run lasts.
+
+    The server runs on this machine, so a thread reads each client backend's utime + stime
+    from /proc every 50 ms (workers' backends end with them, so they cannot be read once
+    afterwards). A backend's last < 50 ms are missed: the figure is a slight underestimate.
+    Reports nothing on SQLite or when /proc is not readable.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> ServerCpu:
+        if self.engine.dialect.name == "postgresql":
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
+
+    @property
+    def seconds(self) -> float | None:
+        return sum(t - self.first[pid] for pid, t in self.last.items()) if self.last else None
+
+    def _sample(self) -> None:
+        ticks = os.sysconf("SC_CLK_TCK")
+        with self.engine.connect() as connection:
+            sql = (
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+            started = True
+            while True:
+                for pid in connection.exec_driver_sql(sql).scalars():
+                    try:
+                        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    used = (int(stat[11]) + int(stat[12])) / ticks  # utime + stime
+                    self.first.setdefault(pid, used if started else 0.0)
+                    self.last[pid] = used
+                started = False
+                connection.rollback()  # a fresh snapshot of pg_stat_activity each time
+                if self.stop.wait(0.05):
+                    return
+
+
 def fresh_database(backend: str, directory: Path) -> tuple[str, Callable[[], None]]:
     if backend == "sqlite":
         path = directory / f"bench-{uuid.uuid4().hex[:6]}.db"
@@ -299,7 +359,7 @@ def fresh_database(backend: str, directory: Path) -> tuple[str, Callable[[], Non
     return admin_url.set(database=name).render_as_string(hide_password=False), drop
 
 
-def run(backend: str, n_web: int, n_other: int, batch_size: int) -> None:
+def run(backend: str, n_web: int, n_other: int, batch_size: int, workers: int) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(scratch)
         channels = write_files(directory, n_web, n_other)
@@ -308,15 +368,24 @@ def run(backend: str, n_web: int, n_other: int, batch_size: int) -> None:
         try:
             migrate.upgrade(engine)
             factory = make_sessionmaker(engine)
-            print(f"\n{backend}: batch size {batch_size}, no identity resolution")
+            print(
+                f"\n{backend}: batch size {batch_size}, {workers} worker process(es), "
+                "no identity resolution"
+            )
             print(
                 f"{'channel':<20} {'records':>8} {'ingest rec/s':>13} "
-                f"{'baseline rec/s':>15} {'ratio':>6} {'client CPU us/rec':>18}"
+                f"{'baseline rec/s':>15} {'ratio':>6} {'client CPU us/rec':>18} "
+                f"{'server CPU us/rec':>18}"
             )
             for label, (adapter, rows) in channels.items():
-                cpu = time.process_time()
-                summary = run_ingest(factory, adapter, source=label, batch_size=batch_size)
-                cpu_us = (time.process_time() - cpu) / max(summary.read, 1) * 1e6
+                cpu = client_cpu()
+                with ServerCpu(engine) as server:
+                    summary = run_ingest(
+                        factory, adapter, source=label, batch_size=batch_size, workers=workers
+                    )
+                cpu_us = (client_cpu() - cpu) / max(summary.read, 1) * 1e6
+                server_s = server.seconds
+                server_us = "-" if server_s is None else f"{server_s / summary.read * 1e6:,.0f}"
                 assert summary.is_balanced, summary
                 assert summary.error is None, summary
                 assert summary.quarantined == 0, summary
@@ -325,7 +394,7 @@ def run(backend: str, n_web: int, n_other: int, batch_size: int) -> None:
                 print(
                     f"{label:<20} {summary.read:>8} {summary.records_per_second:>13,.0f} "
                     f"{base_rate:>15,.0f} {summary.records_per_second / base_rate:>6.2f} "
-                    f"{cpu_us:>18,.0f}"
+                    f"{cpu_us:>18,.0f} {server_us:>18}"
                 )
         finally:
             engine.dispose()
@@ -339,6 +408,9 @@ def main() -> None:
     parser.add_argument("--web", type=int, default=100_000, help="web events (default 100000)")
     parser.add_argument("--other", type=int, default=10_000, help="records per other channel")
     parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="ingest processes (default 2, one per core)"
+    )
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
@@ -346,7 +418,7 @@ def main() -> None:
         print("PostgreSQL skipped: set CDP_TEST_POSTGRES_URL to a server URL", file=sys.stderr)
         backends.remove("postgresql")
     for backend in backends:
-        run(backend, args.web, args.other, args.batch_size)
+        run(backend, args.web, args.other, args.batch_size, args.workers)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
+from ingest.codec import dumps, loads
 from ingest.errors import AdapterConfigError
 from ingest.fields import get_path
 from ingest.observation import Observation
@@ -126,7 +127,7 @@ class Adapter:
     def _read_json_page(self, path: Path) -> Iterator[RawRecord]:
         text = path.read_text(encoding="utf-8")
         try:
-            page = json.loads(text)
+            page = loads(text)
         except json.JSONDecodeError as exc:
             yield RawRecord(f"{path.name}", None, text[:MAX_RECORD_BYTES], f"malformed JSON: {exc}")
             return
@@ -143,7 +144,7 @@ class Adapter:
 
 def records_from_page(records: Sequence[Any], where: str) -> Iterator[RawRecord]:
     for index, record in enumerate(records):
-        yield _from_value(record, f"{where}#{index}", json.dumps(record, ensure_ascii=False))
+        yield _from_value(record, f"{where}#{index}", dumps(record))
 
 
 def _from_value(value: Any, position: str, raw: str) -> RawRecord:
@@ -169,7 +170,7 @@ def _read_jsonl(path: Path) -> Iterator[RawRecord]:
                 yield RawRecord(position, None, text[:MAX_RECORD_BYTES], _oversized(len(text)))
                 continue
             try:
-                value = json.loads(text)
+                value = loads(text)
             except json.JSONDecodeError as exc:
                 yield RawRecord(position, None, text, f"malformed JSON: {exc}")
                 continue
@@ -179,7 +180,7 @@ def _read_jsonl(path: Path) -> Iterator[RawRecord]:
 def _read_json_array(path: Path) -> Iterator[RawRecord]:
     text = path.read_text(encoding="utf-8")
     try:
-        value = json.loads(text)
+        value = loads(text)
     except json.JSONDecodeError as exc:
         yield RawRecord(path.name, None, text[:MAX_RECORD_BYTES], f"malformed JSON: {exc}")
         return
@@ -194,7 +195,7 @@ def _read_csv(path: Path) -> Iterator[RawRecord]:
         reader = csv.DictReader(handle)
         for row in reader:
             position = f"{path.name}:{reader.line_num}"
-            raw = json.dumps(row, ensure_ascii=False)
+            raw = dumps(row)
             if None in row:
                 yield RawRecord(position, None, raw, "row has more cells than the header")
                 continue

@@ -144,16 +144,21 @@ def run_ingest(
     default_region: str = "US",
     on_batch: OnBatch | None = None,
     on_progress: OnProgress | None = None,
+    workers: int = 1,
 ) -> IngestSummary:
     """Read everything `adapter.fetch` yields into source `source`, batch by batch.
 
     A pull resumes from the source's saved cursor; files are read whole (their records are
-    deduplicated by natural key, so re-reading a file adds nothing).
+    deduplicated by natural key, so re-reading a file adds nothing). `workers > 1` splits a
+    file source over that many processes (see `ingest.parallel` for what it allows).
     """
+    options = _Options(batch_size, default_region, on_batch, on_progress)
     with _fewer_gc_passes():
-        return _run(
-            session_factory, adapter, source, batch_size, default_region, on_batch, on_progress
-        )
+        if workers > 1:
+            from ingest.parallel import run_parallel
+
+            return run_parallel(session_factory, adapter, source, options, workers)
+        return _run(session_factory, adapter, source, options)
 
 
 @contextlib.contextmanager
@@ -169,14 +174,21 @@ def _fewer_gc_passes() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
+@dataclass(frozen=True)
+class _Options:
+    batch_size: int
+    default_region: str
+    on_batch: OnBatch | None = None
+    on_progress: OnProgress | None = None
+    #: keep only the raw records this says yes to (one partition of a parallel run)
+    keep: Callable[[RawRecord], bool] | None = None
+
+
 def _run(
     session_factory: sessionmaker[Session],
     adapter: Adapter,
     source: str,
-    batch_size: int,
-    default_region: str,
-    on_batch: OnBatch | None,
-    on_progress: OnProgress | None,
+    options: _Options,
 ) -> IngestSummary:
     started = time.monotonic()
     signpost = datetime.now(UTC)
@@ -195,17 +207,20 @@ def _run(
     )
     tally = _Tally()
     error: str | None = None
-    writer = _Writer(session_factory, ref, is_pull, tally, on_batch)
+    writer = _Writer(session_factory, ref, is_pull, tally, options.on_batch)
+    records = adapter.fetch(cursor.start)
+    if options.keep is not None:
+        records = filter(options.keep, records)
     try:
-        for raws in _batches(adapter.fetch(cursor.start), batch_size):
-            prepared, rejected = transform(adapter, raws, default_region)
+        for raws in _batches(records, options.batch_size):
+            prepared, rejected = transform(adapter, raws, options.default_region)
             if is_pull:
                 for raw in raws:
                     if raw.payload is not None:
                         _observe(adapter, cursor, raw.payload)
             writer.submit(len(raws), prepared, rejected, cursor.checkpoint())
-            if on_progress is not None:
-                on_progress(_summary(ref, tally, started, cursor, None))
+            if options.on_progress is not None:
+                options.on_progress(_summary(ref, tally, started, cursor, None))
         writer.finish()
         if is_pull:
             with unit_of_work(session_factory) as session:

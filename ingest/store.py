@@ -16,7 +16,6 @@ One call of `write_records` writes one batch inside the caller's transaction:
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +29,7 @@ from sqlalchemy.orm import Session
 from cdp import models
 from cdp.normalize import normalize_identifier
 from cdp.types import utcnow
+from ingest.codec import canonical as canonical_json
 from ingest.facts import (
     bulk_insert,
     copy_connection,
@@ -51,9 +51,6 @@ __all__ = [
 ]
 
 _IN_CHUNK = 900
-# One encoder for all: json.dumps with options builds a new encoder per call, which costs
-# more than the encoding itself on this hot path.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -88,8 +85,14 @@ class BatchOutcome:
         return [*self.new_ids, *self.replaced_ids]
 
 
-def content_hash(payload_json_sorted: str) -> str:
-    return hashlib.sha256(payload_json_sorted.encode()).hexdigest()
+def content_hash(payload_json_sorted: str | bytes) -> str:
+    """sha256 of the canonical JSON (sorted keys, compact, UTF-8) of a payload."""
+    data = (
+        payload_json_sorted.encode()
+        if isinstance(payload_json_sorted, str)
+        else payload_json_sorted
+    )
+    return hashlib.sha256(data).hexdigest()
 
 
 def prepare(
@@ -99,7 +102,7 @@ def prepare(
     cache: dict[tuple[str, str], str | None] | None = None,
 ) -> PreparedRecord:
     """Hash the payload and normalise identifiers (`cache` memoises normalisation in a batch)."""
-    canonical = _CANONICAL.encode(payload)
+    canonical = canonical_json(payload)
     seen: dict[tuple[str, str], str] = {}
     junk = 0
     memo = {} if cache is None else cache
@@ -117,7 +120,7 @@ def prepare(
         observation=observation,
         payload=payload,
         # Key order is not kept by JSONB anyway; the canonical text doubles as the stored one.
-        payload_json=canonical,
+        payload_json=canonical.decode(),
         content_hash=content_hash(canonical),
         identifiers=tuple((kind, value, raw) for (kind, value), raw in seen.items()),
         junk_identifiers=junk,

@@ -63,13 +63,17 @@ class SegmentAdapter(Adapter):
         if kind == "track" and record.get("event") == ORDER_COMPLETED:
             record_kind = "order"
             facts = (*facts, _order(record, occurred_at))
+        if kind == "identify":
+            return Observation(
+                external_id=require_str(record, "messageId"),
+                kind=record_kind,
+                occurred_at=occurred_at,
+                identifiers=identifiers,
+                person=_person(record),
+                facts=facts,
+            )
         return Observation(
-            external_id=require_str(record, "messageId"),
-            kind=record_kind,
-            occurred_at=occurred_at,
-            identifiers=identifiers,
-            person=_person(record) if kind == "identify" else Person(),
-            facts=facts,
+            require_str(record, "messageId"), record_kind, occurred_at, identifiers, facts=facts
         )
 
 
