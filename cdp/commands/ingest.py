@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
+import identity
 from cdp import models
 from cdp.commands._common import CliState, pass_state
 from cdp.commands._identity_hook import identity_resolver
@@ -54,6 +55,14 @@ from ingest import (
 @click.option(
     "--progress/--no-progress", default=None, help="Progress line (default: on a terminal)."
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 16),
+    default=1,
+    show_default=True,
+    help="Split file sources over this many processes; identities are then resolved once at "
+    "the end instead of after each batch, and no progress line is shown.",
+)
 @pass_state
 def ingest(
     state: CliState,
@@ -66,6 +75,7 @@ def ingest(
     as_json: bool,
     no_resolve: bool,
     progress: bool | None,
+    workers: int,
 ) -> None:
     """Ingest a configured SOURCE, or FILE... through --adapter or --mapping into --source.
 
@@ -80,26 +90,40 @@ def ingest(
         _ingest_world(state, world, batch_size, as_json, no_resolve, show)
         return
     name, adapter = _choose(state, source_or_files, adapter_name, mapping_path, source_name)
-    reporter = _Progress(_total_lines(adapter)) if show else None
+    parallel = workers > 1
+    reporter = _Progress(_total_lines(adapter)) if show and not parallel else None
+    per_batch = not (no_resolve or parallel)
     summary = run_ingest(
         state.sessionmaker,
         adapter,
         source=name,
         batch_size=batch_size,
         default_region=state.settings.default_region,
-        on_batch=None
-        if no_resolve
-        else identity_resolver(state.sessionmaker, default_region=state.settings.default_region),
+        on_batch=identity_resolver(state.sessionmaker, default_region=state.settings.default_region)
+        if per_batch
+        else None,
         on_progress=reporter,
+        workers=workers,
     )
     if reporter is not None:
         click.echo("", err=True)
+    if parallel and not no_resolve:
+        _resolve_all(state)
     if as_json:
         click.echo(json.dumps(summary.to_json(), indent=2))
     else:
         click.echo(format_summary(summary))
     if summary.error:
         raise click.ClickException(f"ingest of {name!r} stopped: {summary.error}")
+
+
+def _resolve_all(state: CliState) -> None:
+    with unit_of_work(state.sessionmaker) as session:
+        resolved = identity.resolve(session, default_region=state.settings.default_region)
+    click.echo(
+        f"resolved {resolved.records:,} records into {resolved.active_profiles:,} profiles",
+        err=True,
+    )
 
 
 def _ingest_world(

@@ -161,3 +161,22 @@ def test_sources_list_without_the_secrets_of_pull_sources_being_set(
 
     assert listed.exit_code == 0, listed.output
     assert json.loads(listed.stdout)[0]["adapter"] == "store.shopify"
+
+
+def test_ingest_with_workers_stores_everything_and_resolves_at_the_end(
+    db_url: str, tmp_path: Path, session_factory: sessionmaker[Session]
+) -> None:
+    args = ["ingest", "--adapter", "web.segment", "--source", "web", "--workers", "2", "--json"]
+
+    first = CliRunner().invoke(cli, [*args, EVENTS], env=_env(db_url, tmp_path))
+    again = CliRunner().invoke(cli, [*args, EVENTS], env=_env(db_url, tmp_path))
+
+    assert first.exit_code == 0, first.output
+    summary = json.loads(first.stdout)
+    assert summary["read"] == summary["stored"] > 0
+    assert json.loads(again.stdout)["duplicates"] == summary["read"]
+    assert "resolved" in first.stderr
+    with session_factory() as session:
+        profiles = session.scalars(select(models.SourceRecord.profile_id)).all()
+    assert len(profiles) == summary["stored"]
+    assert all(profiles)
