@@ -207,7 +207,7 @@ def _count(items: Iterator[str] | Any) -> dict[str, int]:
 
 
 def db_run(size: int, incremental: int, seed: int, url: str | None) -> dict[str, Any]:
-    from sqlalchemy import insert
+    from sqlalchemy import event, insert
 
     import identity
     from cdp import migrate, models
@@ -235,13 +235,24 @@ def db_run(size: int, incremental: int, seed: int, url: str | None) -> dict[str,
         summary = identity.resolve(session, full=True)
     t2 = time.perf_counter()
     latencies = []
+    statements: list[int] = []
+    counted: list[str] = []
+
+    def count(*args: Any) -> None:
+        counted.append(args[2])
+
     for record in arriving:
         with unit_of_work(factory) as session:
             (record_id,) = _store(session, [record], sources, insert, models)
+        counted.clear()
+        event.listen(engine, "before_cursor_execute", count)
         start = time.perf_counter()
         with unit_of_work(factory) as session:
             identity.resolve_records(session, [record_id])
         latencies.append((time.perf_counter() - start) * 1000)
+        event.remove(engine, "before_cursor_execute", count)
+        # COMMIT is no cursor statement but is a round trip: counted too.
+        statements.append(len(counted) + 1)
     engine.dispose()
     shutil.rmtree(workdir, ignore_errors=True)
     # The first call of a process parses the stored model (a long-running ingest process does
@@ -259,6 +270,8 @@ def db_run(size: int, incremental: int, seed: int, url: str | None) -> dict[str,
         "p50_ms": float(np.percentile(lat, 50)),
         "p99_ms": float(np.percentile(lat, 99)),
         "max_ms": float(lat.max()),
+        "statements_mean": float(np.mean(statements[1:] or statements or [0])),
+        "statements_max": max(statements or [0]),
         "first_ms": first,
         "slowest_ms": sorted(latencies, reverse=True)[:5],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -536,6 +549,10 @@ def main(argv: list[str] | None = None) -> int:
             f"(parses the model) {r['first_ms']:.0f} ms; then p50 {r['p50_ms']:.1f} ms, "
             f"p99 {r['p99_ms']:.1f} ms, max {r['max_ms']:.1f} ms; slowest "
             + ", ".join(f"{x:.0f}" for x in r["slowest_ms"])
+        )
+        print(
+            f"  SQL statements per resolved record (incl. COMMIT): mean "
+            f"{r['statements_mean']:.1f}, max {r['statements_max']}"
         )
         print(f"  peak RSS {r['peak_rss_mb']:,.0f} MB")
     return 0

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import BindParameter, Select, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from cdp import models
@@ -309,7 +309,13 @@ def resolve_records(
         RecordTable(records), model, never=never, must=must, extra_exclusive=extra
     )
     written = write_result(session, records, result, model, actor=actor)
-    refresh_profiles(session, written.touched, model, default_region=default_region)
+    refresh_profiles(
+        session,
+        written.touched,
+        model,
+        default_region=default_region,
+        groups=written.created_groups,
+    )
     new_ids = {r.record_id for r in new}
     profiles = {rid: pid for rid, pid in written.assignment.items() if rid in new_ids}
     return IncrementalResult(
@@ -341,6 +347,30 @@ def _exclusive_positions(
     return {first[pid]: ids for pid, ids in values.items() if pid in first}
 
 
+def _overrides_statement() -> Select[str, int, str | None, int, str | None]:
+    o = models.IdentityOverride
+    left, right = aliased(models.SourceRecord), aliased(models.SourceRecord)
+    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
+    profiles: BindParameter[list[str]] = bindparam("profiles", expanding=True)
+    return (
+        select(o.kind, o.left_record_id, left.profile_id, o.right_record_id, right.profile_id)
+        .join(left, left.id == o.left_record_id)
+        .join(right, right.id == o.right_record_id)
+        .where(
+            or_(
+                o.left_record_id.in_(ids),
+                o.right_record_id.in_(ids),
+                left.profile_id.in_(profiles),
+                right.profile_id.in_(profiles),
+            )
+        )
+    )
+
+
+# Built once: building it (aliases, expressions) cost more than running it, per record.
+_OVERRIDES = _overrides_statement()
+
+
 def _overrides_for(
     session: Session, records: list[PersonRecord]
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -351,24 +381,12 @@ def _overrides_for(
     for pos, record in enumerate(records):
         if record.profile_id:
             by_profile.setdefault(record.profile_id, pos)
-    o = models.IdentityOverride
-    left, right = aliased(models.SourceRecord), aliased(models.SourceRecord)
-    query = (
-        select(o.kind, o.left_record_id, left.profile_id, o.right_record_id, right.profile_id)
-        .join(left, left.id == o.left_record_id)
-        .join(right, right.id == o.right_record_id)
-    )
     rows: set[tuple[str, int, str | None, int, str | None]] = set()
     ids, profiles = sorted(position), sorted(by_profile)
     for start in range(0, max(len(ids), len(profiles)), 2000):
         id_part, profile_part = ids[start : start + 2000], profiles[start : start + 2000]
-        condition = or_(
-            o.left_record_id.in_(id_part),
-            o.right_record_id.in_(id_part),
-            left.profile_id.in_(profile_part),
-            right.profile_id.in_(profile_part),
-        )
-        rows.update(session.execute(query.where(condition)).all())
+        found = session.execute(_OVERRIDES, {"ids": id_part, "profiles": profile_part})
+        rows.update((k, a, pa, b, pb) for k, a, pa, b, pb in found)
 
     def locate(record_id: int, profile_id: str | None) -> int | None:
         if record_id in position:

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from cdp import models
@@ -61,18 +61,21 @@ def load_records(
         models.Source.channel,
     )
     base = select(*columns).join(models.Source, models.Source.id == models.SourceRecord.source_id)
-    rows: list[Any] = []
     if record_ids is None and profile_ids is None:
-        rows = list(session.execute(base.order_by(models.SourceRecord.id)))
+        rows: list[Any] = list(session.execute(base.order_by(models.SourceRecord.id)))
+        identifiers = _identifiers(session, [], all_rows=True)
+    elif profile_ids is None:
+        rows, identifiers = _load_with_identifiers(session, base, record_ids)
     else:
+        # Two queries: joined, PostgreSQL plans a profile's records against a scan of every
+        # identifier (measured: 17 ms instead of 1 ms at 100k records).
+        rows = []
         for part in chunks(list(record_ids or [])):
             rows.extend(session.execute(base.where(models.SourceRecord.id.in_(part))))
-        for ppart in chunks(list(profile_ids or [])):
+        for ppart in chunks(list(profile_ids)):
             rows.extend(session.execute(base.where(models.SourceRecord.profile_id.in_(ppart))))
         rows.sort(key=lambda row: row[0])
-    identifiers = _identifiers(
-        session, [row[0] for row in rows], all_rows=record_ids is None and profile_ids is None
-    )
+        identifiers = _identifiers(session, [row[0] for row in rows], all_rows=False)
     return [
         from_attributes(
             row[0],
@@ -88,6 +91,27 @@ def load_records(
         )
         for row in rows
     ]
+
+
+def _load_with_identifiers(
+    session: Session,
+    base: Any,
+    record_ids: Sequence[int] | None,
+) -> tuple[list[Any], dict[int, list[tuple[str, str]]]]:
+    """Selected records and their identifiers in one query per chunk (an outer join: one
+    round trip instead of two, which is what incremental resolution pays per look-up)."""
+    ident = models.Identifier
+    query = base.add_columns(ident.kind, ident.value).outerjoin(
+        ident, ident.record_id == models.SourceRecord.id
+    )
+    by_id: dict[int, Any] = {}
+    identifiers: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for part in chunks(list(record_ids or [])):
+        for row in session.execute(query.where(models.SourceRecord.id.in_(part))):
+            by_id.setdefault(row[0], row[:8])
+            if row[8] is not None:
+                identifiers[row[0]].append((row[8], row[9]))
+    return [by_id[rid] for rid in sorted(by_id)], identifiers
 
 
 def _identifiers(
@@ -116,10 +140,7 @@ def candidate_records(
     kinds = {rule.kind for rule in model.identifier_rules}
     wanted = sorted({(k, v) for r in new for k, v in r.identifiers if k in kinds})
     keys = sorted({key for r in new for key in record_block_keys(r, model.blocking_rules)})
-    found = _grouped_lookup(
-        session, models.Identifier, "kind", "value", wanted, model.max_block_size
-    )
-    found |= _grouped_lookup(session, models.BlockKey, "rule", "key", keys, model.max_block_size)
+    found = _lookup(session, wanted, keys, model.max_block_size)
     found.difference_update(r.record_id for r in new)
     if not found:
         return []
@@ -127,25 +148,44 @@ def candidate_records(
     return [r for r in loaded if r.profile_id]
 
 
-def _grouped_lookup(
-    session: Session, table: Any, group: str, value: str, wanted: list[tuple[str, str]], limit: int
+def _lookup(
+    session: Session, wanted: list[tuple[str, str]], keys: list[tuple[str, str]], limit: int
 ) -> set[int]:
+    """Record ids holding any of these identifiers or block keys: both indexed look-ups in one
+    `UNION ALL` query per slice (one round trip), each branch capped so that a value held by
+    more than `limit` records is seen to be over the limit without reading all its rows."""
     found: set[int] = set()
-    group_col, value_col = getattr(table, group), getattr(table, value)
-    for part in chunks(wanted, 500):
-        by_group: dict[str, list[str]] = defaultdict(list)
-        for g, v in part:
-            by_group[g].append(v)
-        condition = or_(*(and_(group_col == g, value_col.in_(vs)) for g, vs in by_group.items()))
-        rows = session.execute(
-            select(group_col, value_col, table.record_id)
-            .where(condition)
-            .limit(limit * len(part) + 1)
-        ).all()
-        sizes: dict[tuple[str, str], int] = defaultdict(int)
-        for g, v, _ in rows:
-            sizes[(g, v)] += 1
-        found.update(rid for g, v, rid in rows if sizes[(g, v)] <= limit)
+    tagged = [("i", g, v) for g, v in wanted] + [("b", g, v) for g, v in keys]
+    for part in chunks(tagged, 500):
+        branches = []
+        for tag, table, group, value in (
+            ("i", models.Identifier, "kind", "value"),
+            ("b", models.BlockKey, "rule", "key"),
+        ):
+            items = [(g, v) for t, g, v in part if t == tag]
+            if not items:
+                continue
+            group_col, value_col = getattr(table, group), getattr(table, value)
+            by_group: dict[str, list[str]] = defaultdict(list)
+            for g, v in items:
+                by_group[g].append(v)
+            condition = or_(
+                *(and_(group_col == g, value_col.in_(vs)) for g, vs in by_group.items())
+            )
+            branch = (
+                select(literal(tag).label("tag"), group_col, value_col, table.record_id)
+                .where(condition)
+                .limit(limit * len(items) + 1)
+                .subquery()
+            )
+            # Wrapped: SQLite allows no LIMIT on a member of a compound select.
+            branches.append(select(*branch.c))
+        query = branches[0] if len(branches) == 1 else union_all(*branches)
+        rows = session.execute(query).all()
+        sizes: dict[tuple[str, str, str], int] = defaultdict(int)
+        for t, g, v, _ in rows:
+            sizes[(t, g, v)] += 1
+        found.update(rid for t, g, v, rid in rows if sizes[(t, g, v)] <= limit)
     return found
 
 

@@ -58,6 +58,9 @@ class WriteSummary:
     touched: set[str] = field(default_factory=set)
     merges: list[tuple[str, str]] = field(default_factory=list)
     assignment: dict[int, str] = field(default_factory=dict)
+    # Profiles created by this write with all their records (no stored record can hold a
+    # brand-new id): their golden records need no read back.
+    created_groups: dict[str, list[PersonRecord]] = field(default_factory=dict)
 
 
 def _earliest(records: Iterable[PersonRecord]) -> PersonRecord:
@@ -119,6 +122,7 @@ def write_result(
                 )
                 existing[profile_id] = "active"
                 summary.created += 1
+                summary.created_groups[profile_id] = sorted(members, key=lambda r: r.record_id)
             elif existing[profile_id] != "active":
                 _reactivate(session, profile_id)
         claimed.add(profile_id)
@@ -265,18 +269,50 @@ def _retire_unclaimed(
         summary.merged += 1
 
 
+def _by_id_update(table: Any, columns: Sequence[str]) -> Any:
+    """`UPDATE table SET columns WHERE id = ...` for executemany, built once: the ORM's bulk
+    update by primary key rebuilds its statement on every call."""
+    t = table.__table__
+    return (
+        update(t)
+        .where(t.c.id == bindparam("b_id"))
+        .values({name: bindparam(f"b_{name}") for name in columns})
+    )
+
+
+_ASSIGN = _by_id_update(models.SourceRecord, ("profile_id", "resolved_at"))
+_RESOLVED = _by_id_update(models.SourceRecord, ("resolved_at",))
+_PROFILE_COLUMNS = (
+    "attributes",
+    "given_name",
+    "family_name",
+    "email",
+    "phone",
+    "record_count",
+    "channel_count",
+    "first_seen_at",
+    "last_seen_at",
+    "updated_at",
+)
+_REFRESH = _by_id_update(models.Profile, _PROFILE_COLUMNS)
+
+
 def _assign(
     session: Session, assignment: Mapping[int, str], unresolved: Sequence[int], now: datetime
 ) -> None:
     items = list(assignment.items())
-    for part in chunks(items, 20000):
-        rows = [{"id": rid, "profile_id": pid, "resolved_at": now} for rid, pid in part]
-        session.execute(update(models.SourceRecord), rows)
     untouched = [rid for rid in unresolved if rid not in assignment]
     for ids in chunks(untouched, 20000):
-        session.execute(
-            update(models.SourceRecord), [{"id": rid, "resolved_at": now} for rid in ids]
-        )
+        session.execute(_RESOLVED, [{"b_id": rid, "b_resolved_at": now} for rid in ids])
+    if session.get_bind().dialect.name == "postgresql":
+        # Records, identifiers and facts in one statement (one round trip).
+        for part in chunks(items, 20000):
+            ids, profiles = [rid for rid, _ in part], [pid for _, pid in part]
+            session.execute(_ASSIGN_POSTGRESQL, {"ids": ids, "pids": profiles, "now": now})
+        return
+    for part in chunks(items, 20000):
+        rows = [{"b_id": rid, "b_profile_id": pid, "b_resolved_at": now} for rid, pid in part]
+        session.execute(_ASSIGN, rows)
     reassign_facts(session, sorted(assignment))
 
 
@@ -307,6 +343,28 @@ def _reassign_all_postgresql() -> TextClause:
 
 
 _REASSIGN_POSTGRESQL = _reassign_all_postgresql()
+
+
+def _assign_all_postgresql() -> TextClause:
+    """Set records' profile ids and copy them onto identifiers and facts in one statement:
+    every part of a data-modifying CTE sees the same snapshot, so the facts take the new
+    profile id from the input rather than from `source_records`."""
+    parts = [
+        "a AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:pids AS varchar[])) "
+        "AS a(id, pid))",
+        "s AS (UPDATE source_records SET profile_id = a.pid, resolved_at = :now FROM a "
+        "WHERE source_records.id = a.id RETURNING 1)",
+    ]
+    for i, table in enumerate(FACT_TABLES):
+        name = table.__tablename__
+        parts.append(
+            f"u{i} AS (UPDATE {name} SET profile_id = a.pid FROM a "
+            f"WHERE {name}.record_id = a.id RETURNING 1)"
+        )
+    return text("WITH " + ", ".join(parts) + " SELECT 1")
+
+
+_ASSIGN_POSTGRESQL = _assign_all_postgresql()
 
 
 def reassign_facts(session: Session, record_ids: Sequence[int]) -> None:
@@ -391,16 +449,22 @@ def refresh_profiles(
     groups: Mapping[str, Sequence[PersonRecord]] | None = None,
 ) -> None:
     """Recompute the golden record and denormalised columns of these profiles (from `groups`
-    when the caller has the records in memory, else loaded)."""
+    for the profiles whose records the caller has in memory, the others loaded)."""
     ids = sorted(set(profile_ids))
     if not ids:
         return
-    if groups is None:
-        loaded: dict[str, list[PersonRecord]] = {}
-        for record in load_records(session, profile_ids=ids, default_region=default_region):
+    known = groups or {}
+    missing = [pid for pid in ids if pid not in known]
+    if missing:
+        loaded: dict[str, Sequence[PersonRecord]] = dict(known)
+        found: dict[str, list[PersonRecord]] = {}
+        for record in load_records(session, profile_ids=missing, default_region=default_region):
             if record.profile_id is not None:
-                loaded.setdefault(record.profile_id, []).append(record)
+                found.setdefault(record.profile_id, []).append(record)
+        loaded.update(found)
         groups = loaded
+    else:
+        groups = known
     rows = []
     stamp = datetime.now(UTC)
     for profile_id in ids:
@@ -410,18 +474,18 @@ def refresh_profiles(
         attrs = golden.attributes
         rows.append(
             {
-                "id": profile_id,
-                "attributes": {**attrs, "sources": golden.sources},
-                "given_name": attrs.get("given_name"),
-                "family_name": attrs.get("family_name"),
-                "email": attrs.get("email"),
-                "phone": attrs.get("phone"),
-                "record_count": golden.record_count,
-                "channel_count": golden.channel_count,
-                "first_seen_at": golden.first_seen_at,
-                "last_seen_at": golden.last_seen_at,
-                "updated_at": stamp,
+                "b_id": profile_id,
+                "b_attributes": {**attrs, "sources": golden.sources},
+                "b_given_name": attrs.get("given_name"),
+                "b_family_name": attrs.get("family_name"),
+                "b_email": attrs.get("email"),
+                "b_phone": attrs.get("phone"),
+                "b_record_count": golden.record_count,
+                "b_channel_count": golden.channel_count,
+                "b_first_seen_at": golden.first_seen_at,
+                "b_last_seen_at": golden.last_seen_at,
+                "b_updated_at": stamp,
             }
         )
     for part in chunks(rows, 5000):
-        session.execute(update(models.Profile), list(part))
+        session.execute(_REFRESH, list(part))
