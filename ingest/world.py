@@ -1,4 +1,4 @@
-"""The demo world's files (FORMATS.md) as sources: one call ingests them all.
+"""The demo world's files (docs/formats.md) as sources: one call ingests them all.
 
     summaries = ingest_world(session_factory, Path("world"), on_batch=resolve_ids)
 

@@ -47,7 +47,7 @@ from ingest import (
     "--world",
     "world",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Ingest every file family of a demo world directory (FORMATS.md), one source each.",
+    help="Ingest every file family of a demo world directory (docs/formats.md), one source each.",
 )
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=2000, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
