@@ -90,16 +90,37 @@ def ingest(
         _ingest_world(state, world, batch_size, as_json, no_resolve, show)
         return
     name, adapter = _choose(state, source_or_files, adapter_name, mapping_path, source_name)
+    summary = _run(state, name, adapter, batch_size, no_resolve, show, workers)
+    if as_json:
+        click.echo(json.dumps(summary.to_json(), indent=2))
+    else:
+        click.echo(format_summary(summary))
+    if summary.error:
+        raise click.ClickException(f"ingest of {name!r} stopped: {summary.error}")
+
+
+def _run(
+    state: CliState,
+    name: str,
+    adapter: Adapter,
+    batch_size: int,
+    no_resolve: bool,
+    show: bool,
+    workers: int = 1,
+) -> IngestSummary:
+    """One source through the runner. Identities are resolved after each committed batch, or
+    once at the end when the source is split over several worker processes."""
     parallel = workers > 1
     reporter = _Progress(_total_lines(adapter)) if show and not parallel else None
+    region = state.settings.default_region
     per_batch = not (no_resolve or parallel)
     summary = run_ingest(
         state.sessionmaker,
         adapter,
         source=name,
         batch_size=batch_size,
-        default_region=state.settings.default_region,
-        on_batch=identity_resolver(state.sessionmaker, default_region=state.settings.default_region)
+        default_region=region,
+        on_batch=identity_resolver(state.sessionmaker, default_region=region)
         if per_batch
         else None,
         on_progress=reporter,
@@ -109,12 +130,7 @@ def ingest(
         click.echo("", err=True)
     if parallel and not no_resolve:
         _resolve_all(state)
-    if as_json:
-        click.echo(json.dumps(summary.to_json(), indent=2))
-    else:
-        click.echo(format_summary(summary))
-    if summary.error:
-        raise click.ClickException(f"ingest of {name!r} stopped: {summary.error}")
+    return summary
 
 
 def _resolve_all(state: CliState) -> None:
@@ -131,22 +147,7 @@ def _ingest_world(
 ) -> None:
     summaries = []
     for name, adapter in world_adapters(world):
-        reporter = _Progress(_total_lines(adapter)) if show else None
-        summary = run_ingest(
-            state.sessionmaker,
-            adapter,
-            source=name,
-            batch_size=batch_size,
-            default_region=state.settings.default_region,
-            on_batch=None
-            if no_resolve
-            else identity_resolver(
-                state.sessionmaker, default_region=state.settings.default_region
-            ),
-            on_progress=reporter,
-        )
-        if reporter is not None:
-            click.echo("", err=True)
+        summary = _run(state, name, adapter, batch_size, no_resolve, show)
         summaries.append(summary)
         if not as_json:
             click.echo(format_summary(summary))
