@@ -120,6 +120,7 @@ def default_model() -> MatchModel:
                 "given_family_phonetic", ("given_name", "family_name"), ("soundex", "soundex")
             ),
             BlockingRule("name_words", ("name_tokens",)),
+            BlockingRule("formal_name", ("given_canonical", "family_name")),
             BlockingRule("birth_date_postcode", ("birth_date", "postcode")),
             BlockingRule("birth_date_given", ("birth_date", "given_canonical")),
         ),

@@ -68,3 +68,18 @@ def test_pairs_grow_linearly_when_blocks_stay_small() -> None:
         return int(left.size)
 
     assert pairs(3000) == 10 * pairs(300)
+
+
+def test_a_nickname_and_the_formal_name_share_a_block_under_the_default_rules() -> None:
+    from identity.defaults import default_model
+
+    rules = default_model().blocking_rules
+    records = [
+        PersonRecord(1, "a", given_name="timmy", family_name="marshall", phone="+14155550123"),
+        PersonRecord(2, "b", given_name="timothy", family_name="marshall", birth_date="1972-10-15"),
+        PersonRecord(3, "c", given_name="tim", family_name="marsh"),
+    ]
+    (left, right), report = candidate_pairs(RecordTable(records), rules, 200)
+    assert list(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1)]
+    assert report.new_pairs["formal_name"] == 1
+    assert ("formal_name", "timothy|marshall") in record_block_keys(records[0], rules)
