@@ -12,6 +12,7 @@ from starlette.routing import Mount, Route
 
 from cdp.config import Settings, mask_url
 from cdp.db import create_async_db_engine, make_async_sessionmaker
+from cdp.services.keys import KeyCache
 from cdp.web.graphiql import STATIC_ROUTE_NAME, graphiql_page, static_files
 from cdp.web.graphql import make_graphql_app
 from cdp.web.health import healthz
@@ -29,6 +30,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = make_async_sessionmaker(engine)
+        app.state.key_cache = KeyCache()
         log.info("serving on %s database %s", engine.dialect.name, mask_url(settings.database_url))
         try:
             yield

@@ -66,12 +66,14 @@ async def make_context(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     authorization: str | None,
+    key_cache: keys.KeyCache | None = None,
 ) -> Context:
     """The context for a request with this `Authorization` header value (or None).
 
     No header: no role (open mode: admin). A header with a valid `Bearer KEY` of an API role
     gives that role, in open mode too. Anything else raises `cdp.services.keys.InvalidKeyError`
-    with a message for the client (the HTTP layer answers 401 with it).
+    with a message for the client (the HTTP layer answers 401 with it). With a `key_cache`,
+    a key seen valid in its last `ttl` seconds is not looked up again.
     """
     if authorization is None or not authorization.strip():
         if settings.open_mode:
@@ -82,10 +84,11 @@ async def make_context(
         raise keys.InvalidKeyError(
             "the Authorization header must be 'Bearer KEY' with a key from `cdp keys create`"
         )
-    async with read_sessions(sessionmaker)() as session:
-        row = await keys.authenticate_async(session, key.strip())
-    if row.role not in ROLES:
+    grant = await (key_cache or keys.KeyCache(ttl=0)).authenticate(
+        read_sessions(sessionmaker), key.strip()
+    )
+    if grant.role not in ROLES:
         raise keys.InvalidKeyError(
-            f"a {row.role!r} key cannot query GraphQL; use an admin, app or analyst key"
+            f"a {grant.role!r} key cannot query GraphQL; use an admin, app or analyst key"
         )
-    return Context(settings, sessionmaker, role=row.role, actor=f"key:{row.prefix}")
+    return Context(settings, sessionmaker, role=grant.role, actor=f"key:{grant.prefix}")

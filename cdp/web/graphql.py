@@ -72,6 +72,7 @@ async def _make_context(request: Request) -> Context:
         settings=state.settings,
         sessionmaker=state.sessionmaker,
         authorization=request.headers.get("authorization"),
+        key_cache=state.key_cache,
     )
 
 

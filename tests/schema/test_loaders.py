@@ -74,5 +74,6 @@ def test_statement_count_does_not_grow_with_page_size_when_relations_are_nested(
     assert all(node["orders"]["nodes"][0]["items"] == [{"name": "Mug"}] for node in nodes)
     assert all(node["channels"] == ["STORE", "WEB"] for node in nodes)
     assert len(small_body["data"]["profiles"]["nodes"]) == 5
-    # key check, page, channels, identifiers, records, sources, orders, items, events
-    assert small == large == 9
+    # key check (the first request only: then the key is cached), page, channels,
+    # identifiers, records, sources, orders, items, events
+    assert (small, large) == (9, 8)
