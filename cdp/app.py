@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,6 +33,12 @@ def create_app(settings: Settings) -> Starlette:
         app.state.sessionmaker = make_async_sessionmaker(engine)
         app.state.key_cache = KeyCache()
         log.info("serving on %s database %s", engine.dialect.name, mask_url(settings.database_url))
+        if settings.environment == "prod":
+            # The schema, models and libraries are built for good: freezing them takes them
+            # out of every later garbage collection, whose full passes would otherwise walk
+            # them all (about 15% of the CPU of a small query).
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:

@@ -51,11 +51,14 @@ class ResolvedProfile:
         return self.profile.id != self.requested_id
 
 
+_BY_IDS = select(models.Profile).where(models.Profile.id.in_(bindparam("ids", expanding=True)))
+
+
 async def get_profiles(session: AsyncSession, ids: Sequence[str]) -> dict[str, models.Profile]:
     """The stored profiles with these ids (merged ones included, not followed)."""
     if not ids:
         return {}
-    rows = await session.scalars(select(models.Profile).where(models.Profile.id.in_(set(ids))))
+    rows = await session.scalars(_BY_IDS, {"ids": list(set(ids))})
     return {row.id: row for row in rows}
 
 

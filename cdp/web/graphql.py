@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, VariableDefinitionNode
 from starlette.requests import Request
@@ -207,11 +208,21 @@ class GraphQLApp(GraphQL[Context, None]):
         request.state.graphql_statuses.append(status)
         return body
 
-    def parse_json(self, data: str | bytes) -> Any:
+    def decode_json(self, data: str | bytes) -> object:
         try:
-            return super().parse_json(data)
-        except UnicodeDecodeError:  # strawberry only expects JSONDecodeError, and gives a 500
-            raise HTTPException(400, "Unable to parse request body as JSON: not UTF-8") from None
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            if isinstance(data, bytes) and not _is_utf8(data):
+                raise HTTPException(
+                    400, "Unable to parse request body as JSON: not UTF-8"
+                ) from None
+            raise
+
+    def encode_json(self, data: object) -> str | bytes:
+        try:
+            return orjson.dumps(data)
+        except TypeError:  # an integer beyond 64 bits in a JSON scalar, say
+            return super().encode_json(data)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
         # strawberry expects a JSON object (or a list, for batches) and fails with a 500 on
@@ -244,6 +255,14 @@ class GraphQLApp(GraphQL[Context, None]):
         if media_type == GRAPHQL_RESPONSE_JSON and len(statuses) == 1 and statuses[0] is not None:
             response.status_code = statuses[0]
         return response
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _error_response(message: str, *, status_code: int, media_type: str) -> Response:
