@@ -247,23 +247,24 @@ def baseline_app(settings: Any) -> Any:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from cdp.db import create_async_db_engine, make_async_sessionmaker
+    from cdp.db import create_async_db_engine, create_async_read_engine, make_async_sessionmaker
     from cdp.services import keys
     from cdp.services import profile_facts as facts
     from cdp.services import profiles as service
-    from schema import read_sessions
 
     state: dict[str, Any] = {}
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
         engine = create_async_db_engine(settings)
+        read_engine = create_async_read_engine(settings, engine)
         # The same autocommit read sessions as the GraphQL context, so the same round trips.
-        state["sessions"] = read_sessions(make_async_sessionmaker(engine))
+        state["sessions"] = make_async_sessionmaker(read_engine)
         state["keys"] = keys.KeyCache()  # as the GraphQL app authenticates
         gc.collect()  # and as it starts in production (see cdp.app)
         gc.freeze()
         yield
+        await read_engine.dispose()
         await engine.dispose()
 
     async def authenticated(request: Request) -> dict[str, Any]:

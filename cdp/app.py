@@ -12,7 +12,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route
 
 from cdp.config import Settings, mask_url
-from cdp.db import create_async_db_engine, make_async_sessionmaker
+from cdp.db import create_async_db_engine, create_async_read_engine, make_async_sessionmaker
 from cdp.services.keys import KeyCache
 from cdp.web.graphiql import STATIC_ROUTE_NAME, graphiql_page, static_files
 from cdp.web.graphql import make_graphql_app
@@ -28,9 +28,11 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_async_db_engine(settings)
+        read_engine = create_async_read_engine(settings, engine)
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = make_async_sessionmaker(engine)
+        app.state.readers = make_async_sessionmaker(read_engine)
         app.state.key_cache = KeyCache()
         log.info("serving on %s database %s", engine.dialect.name, mask_url(settings.database_url))
         if settings.environment == "prod":
@@ -42,6 +44,7 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
+            await read_engine.dispose()
             await engine.dispose()
 
     graphql = make_graphql_app(settings)

@@ -30,6 +30,7 @@ from cdp.errors import DatabaseError
 __all__ = [
     "check_database",
     "create_async_db_engine",
+    "create_async_read_engine",
     "create_db_engine",
     "make_async_sessionmaker",
     "make_sessionmaker",
@@ -71,6 +72,20 @@ def create_async_db_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("max_overflow", 0)
     kwargs.setdefault("pool_timeout", ASYNC_POOL_TIMEOUT_SECONDS)
     return create_async_engine(url, **kwargs)
+
+
+def create_async_read_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
+    """An engine on autocommit connections beside `engine`, for reads of one statement.
+
+    Such a read needs no snapshot, so it skips the BEGIN and ROLLBACK round trips of a
+    transaction. On PostgreSQL it is a pool of its own whose connections are opened in
+    autocommit mode: switching a pooled connection to autocommit at each checkout (the
+    `isolation_level` execution option) and back at checkin costs more than the query itself.
+    SQLite keeps one pool (a second engine on `:memory:` would be another database), switched.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return create_async_db_engine(settings, isolation_level="AUTOCOMMIT")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
