@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route
 
-from cdp.config import Settings, mask_url
+from cdp.config import Settings, configure_logging, load_settings, mask_url
 from cdp.db import create_async_db_engine, create_async_read_engine, make_async_sessionmaker
 from cdp.services.keys import KeyCache
 from cdp.web.graphiql import STATIC_ROUTE_NAME, graphiql_page, static_files
@@ -19,7 +19,7 @@ from cdp.web.graphql import make_graphql_app
 from cdp.web.health import healthz
 from cdp.web.push import push_routes
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_app_from_environment"]
 
 log = logging.getLogger("cdp.app")
 
@@ -56,3 +56,11 @@ def create_app(settings: Settings) -> Starlette:
         *push_routes(),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def create_app_from_environment() -> Starlette:
+    """The app for the settings in the `CDP_*` environment variables: what each worker process
+    of `cdp serve --workers N` builds (uvicorn starts workers from an import string)."""
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings)
