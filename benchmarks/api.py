@@ -1,18 +1,25 @@
 """GraphQL API benchmark: requests/s and p50/p99 latency against a plain Starlette baseline.
 
     .venv/bin/python benchmarks/api.py [--url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
-        [--profiles 100000] [--seconds 8] [--connections 32]
+        [--profiles 100000] [--seconds 8] [--connections 32] [--workers 2]
+        [--generator auto|wrk|python]
 
 Creates a throwaway PostgreSQL database, loads N profiles (each with a source record and an
 email identifier; every 10th also with 5 events and 3 orders of 2 items) with COPY, then
-serves two apps on 127.0.0.1, one at a time, each in its own uvicorn process (uvloop,
-httptools): the real GraphQL app, and a baseline Starlette app that authenticates the same
-key and calls the same service functions (so runs the same SQL) and returns the same JSON
-without GraphQL. A keep-alive load generator on `--connections` connections measures three
-operations: profile by identifier, a profile with nested orders (and items) and events, and
-a page of 50 profiles. It prints requests/s, p50, p99, the GraphQL/baseline throughput ratio,
-and the targets (by-identifier p99 < 25 ms; GraphQL throughput >= 1/3 of the baseline's).
-Loopback only; the time is bounded by `--seconds` per operation and app.
+serves two apps on 127.0.0.1, one at a time, each under uvicorn (uvloop, httptools) with
+`--workers` processes (default 2, one per core, as `cdp serve --workers 2` deploys): the real
+GraphQL app, and a baseline Starlette app that authenticates the same key (the same per-process
+key cache) and calls the same service functions on the same read pool (so runs the same SQL)
+and returns the same JSON without GraphQL. A closed-loop keep-alive load generator on
+`--connections` connections measures three operations: profile by identifier, a profile with
+nested orders (and items) and events, and a page of 50 profiles, each after a 1 s warm-up.
+The generator is `wrk` (with a Lua script cycling through 500 request bodies) when installed,
+else an asyncio one in this process; both apps are measured with the same one, and the report
+names it. It prints requests/s, p50, p99, the CPU per request of the app's processes, of the
+PostgreSQL backends and of the load generator (from /proc, so on a shared machine still
+comparable when wall figures are not), the GraphQL/baseline throughput ratio, and the targets
+(by-identifier p99 < 25 ms; GraphQL throughput >= 1/3 of the baseline's). Loopback only; the
+time is bounded by `--seconds` per operation and app.
 """
 
 from __future__ import annotations
