@@ -1,33 +1,44 @@
 """GraphQL API benchmark: requests/s and p50/p99 latency against a plain Starlette baseline.
 
     .venv/bin/python benchmarks/api.py [--url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
-        [--profiles 100000] [--seconds 8] [--connections 32]
+        [--profiles 100000] [--seconds 8] [--connections 32] [--workers 2]
+        [--generator auto|wrk|python]
 
 Creates a throwaway PostgreSQL database, loads N profiles (each with a source record and an
 email identifier; every 10th also with 5 events and 3 orders of 2 items) with COPY, then
-serves two apps on 127.0.0.1, one at a time, each in its own uvicorn process (uvloop,
-httptools): the real GraphQL app, and a baseline Starlette app that authenticates the same
-key and calls the same service functions (so runs the same SQL) and returns the same JSON
-without GraphQL. A keep-alive load generator on `--connections` connections measures three
-operations: profile by identifier, a profile with nested orders (and items) and events, and
-a page of 50 profiles. It prints requests/s, p50, p99, the GraphQL/baseline throughput ratio,
-and the targets (by-identifier p99 < 25 ms; GraphQL throughput >= 1/3 of the baseline's).
-Loopback only; the time is bounded by `--seconds` per operation and app.
+serves two apps on 127.0.0.1, one at a time, each under uvicorn (uvloop, httptools) with
+`--workers` processes (default 2, one per core, as `cdp serve --workers 2` deploys): the real
+GraphQL app, and a baseline Starlette app that authenticates the same key (the same per-process
+key cache) and calls the same service functions on the same read pool (so runs the same SQL)
+and returns the same JSON without GraphQL. A closed-loop keep-alive load generator on
+`--connections` connections measures three operations: profile by identifier, a profile with
+nested orders (and items) and events, and a page of 50 profiles, each after a 1 s warm-up.
+The generator is `wrk` (with a Lua script cycling through 500 request bodies) when installed,
+else an asyncio one in this process; both apps are measured with the same one, and the report
+names it. It prints requests/s, p50, p99, the CPU per request of the app's processes, of the
+PostgreSQL backends and of the load generator (from /proc, so on a shared machine still
+comparable when wall figures are not), the GraphQL/baseline throughput ratio, and the targets
+(by-identifier p99 < 25 ms; GraphQL throughput >= 1/3 of the baseline's). Loopback only; the
+time is bounded by `--seconds` per operation and app.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
+import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -243,25 +254,28 @@ def baseline_app(settings: Any) -> Any:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from cdp.db import create_async_db_engine, make_async_sessionmaker
+    from cdp.db import create_async_db_engine, create_async_read_engine, make_async_sessionmaker
     from cdp.services import keys
     from cdp.services import profile_facts as facts
     from cdp.services import profiles as service
-    from schema import read_sessions
 
     state: dict[str, Any] = {}
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
         engine = create_async_db_engine(settings)
+        read_engine = create_async_read_engine(settings, engine)
         # The same autocommit read sessions as the GraphQL context, so the same round trips.
-        state["sessions"] = read_sessions(make_async_sessionmaker(engine))
+        state["sessions"] = make_async_sessionmaker(read_engine)
+        state["keys"] = keys.KeyCache()  # as the GraphQL app authenticates
+        gc.collect()  # and as it starts in production (see cdp.app)
+        gc.freeze()
         yield
+        await read_engine.dispose()
         await engine.dispose()
 
     async def authenticated(request: Request) -> dict[str, Any]:
-        async with state["sessions"]() as session:
-            await keys.authenticate_async(session, request.headers["authorization"][7:])
+        await state["keys"].authenticate(state["sessions"], request.headers["authorization"][7:])
         body: dict[str, Any] = await request.json()
         return body.get("variables") or {}
 
@@ -412,18 +426,23 @@ def worker_app() -> Any:
 
 @dataclass
 class Result:
+    """One operation against one app: counts, latency percentiles (ms) and CPU per request."""
+
     requests: int
     errors: int
     seconds: float
-    latencies: list[float]
+    p50: float
+    p99: float
+    cpu: dict[str, float | None] = field(default_factory=dict)  # ms per request, by process
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
 
-    def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+def _percentile(latencies: list[float], q: float) -> float:
+    ordered = sorted(latencies) or [0.0]
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
 def http_request(path: str, body: dict[str, Any], key: str, port: int) -> bytes:
@@ -436,8 +455,15 @@ def http_request(path: str, body: dict[str, Any], key: str, port: int) -> bytes:
     return head.encode() + payload
 
 
+@dataclass
+class _Tally:
+    requests: int = 0
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+
 async def _connection(
-    port: int, requests: list[bytes], until: float, warm: float, out: Result
+    port: int, requests: list[bytes], until: float, warm: float, out: _Tally
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     index = random.randrange(len(requests))
@@ -459,14 +485,135 @@ async def _connection(
         writer.close()
 
 
-async def run_load(port: int, requests: list[bytes], seconds: float, connections: int) -> Result:
-    result = Result(0, 0, seconds, [])
-    warm = time.perf_counter() + 1.0
-    until = warm + seconds
+async def _python_load(
+    port: int, requests: list[bytes], seconds: float, connections: int
+) -> tuple[_Tally, float]:
+    tally = _Tally()
+    began = time.perf_counter()
+    until = began + seconds
     await asyncio.gather(
-        *(_connection(port, requests, until, warm, result) for _ in range(connections))
+        *(_connection(port, requests, until, began, tally) for _ in range(connections))
     )
-    return result
+    return tally, time.perf_counter() - began
+
+
+def python_load(
+    port: int, path: str, bodies: list[dict[str, Any]], key: str, connections: int, seconds: float
+) -> tuple[Result, float]:
+    """The asyncio load generator: (result, its own CPU seconds)."""
+    requests = [http_request(path, body, key, port) for body in bodies]
+    began = time.process_time()
+    tally, elapsed = asyncio.run(_python_load(port, requests, seconds, connections))
+    cpu = time.process_time() - began
+    p50, p99 = _percentile(tally.latencies, 0.5), _percentile(tally.latencies, 0.99)
+    return Result(tally.requests, tally.errors, elapsed, p50, p99), cpu
+
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(key)s"
+local bodies = {%(bodies)s}
+local n = 0
+function setup(thread)
+  thread:set("offset", n * 97)
+  n = n + 1
+end
+local i = 0
+function request()
+  i = i + 1
+  return wrk.format(nil, "%(path)s", nil, bodies[(offset + i) %% #bodies + 1])
+end
+function done(summary, latency, requests)
+  local errors = summary.errors
+  local out = io.open("%(out)s", "w")
+  out:write(string.format("%%d %%d %%d %%f %%f\\n", summary.requests, summary.duration,
+    errors.status + errors.connect + errors.read + errors.write + errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+  out:close()
+end
+"""
+
+
+def wrk_load(
+    port: int, path: str, bodies: list[dict[str, Any]], key: str, connections: int, seconds: float
+) -> tuple[Result, float]:
+    """wrk (C, closed loop like the Python generator): (result, wrk's CPU seconds)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "result.txt"
+        script = Path(folder) / "load.lua"
+        encoded = ",".join(f"[==[{json.dumps(body)}]==]" for body in bodies)
+        script.write_text(WRK_SCRIPT % {"key": key, "bodies": encoded, "path": path, "out": out})
+        threads = str(min(2, connections))
+        command = ["wrk", "-t", threads, "-c", str(connections), "--timeout", "30s"]
+        command += ["-d", f"{max(1, round(seconds))}s", "-s", str(script)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([*command, f"http://127.0.0.1:{port}"], check=True, capture_output=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        requests, duration, errors, p50, p99 = out.read_text().split()
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result = Result(
+        int(requests), int(errors), int(duration) / 1e6, float(p50) / 1000, float(p99) / 1000
+    )
+    return result, cpu
+
+
+# --- CPU accounting (Linux /proc; absent elsewhere) ----------------------------------------------
+
+
+def _cpu_seconds(pids: list[int]) -> float | None:
+    """User + system CPU of these processes (and their reaped children), from /proc."""
+    total = 0
+    try:
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    except (OSError, ValueError):
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _process_tree(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(p for child in children for p in _process_tree(int(child)))]
+
+
+def _backends(url: str) -> list[int]:
+    """The PostgreSQL server processes serving the benchmark database (when it is local)."""
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+class CpuMeter:
+    """CPU seconds of the app's processes and of its database backends over a measurement."""
+
+    def __init__(self, server: int, url: str) -> None:
+        self.server, self.url = server, url
+
+    def read(self) -> dict[str, dict[int, float | None]]:
+        return {
+            "app": {pid: _cpu_seconds([pid]) for pid in _process_tree(self.server)},
+            "postgres": {pid: _cpu_seconds([pid]) for pid in _backends(self.url)},
+        }
+
+    @staticmethod
+    def spent(before: dict[int, float | None], after: dict[int, float | None]) -> float | None:
+        total = 0.0
+        for pid, end in after.items():
+            start = before.get(pid, 0.0)
+            if end is None or start is None:
+                return None
+            total += end - start
+        return total
 
 
 # --- orchestration ------------------------------------------------------------------------------
@@ -513,19 +660,31 @@ def operations(profiles: int) -> dict[str, tuple[str, Callable[[int], dict[str, 
 def measure(kind: str, url: str, key: str, args: argparse.Namespace) -> dict[str, Result]:
     port = free_port()
     process = start(kind, url, port, args.workers)
+    generate = wrk_load if args.generator == "wrk" else python_load
     results: dict[str, Result] = {}
     try:
         rng = random.Random(7)
         for name, (path, body_of) in operations(args.profiles).items():
             target = "/graphql" if kind == "graphql" else path
             bodies = [body_of(rng.randrange(args.profiles)) for _ in range(500)]
-            requests = [http_request(target, body, key, port) for body in bodies]
             sample = httpx.post(
                 f"http://127.0.0.1:{port}{target}",
                 json=bodies[0],
                 headers={"Authorization": f"Bearer {key}"},
             ).json()
-            results[name] = asyncio.run(run_load(port, requests, args.seconds, args.connections))
+            generate(port, target, bodies, key, args.connections, 1.0)  # warm-up, not counted
+            meter = CpuMeter(process.pid, url)
+            before = meter.read()
+            result, generator_cpu = generate(
+                port, target, bodies, key, args.connections, args.seconds
+            )
+            after = meter.read()
+            per_request = 1000 / max(1, result.requests)
+            for part in ("app", "postgres"):
+                spent = meter.spent(before[part], after[part])
+                result.cpu[part] = None if spent is None else spent * per_request
+            result.cpu["generator"] = generator_cpu * per_request
+            results[name] = result
             SAMPLES.setdefault(name, {})[kind] = sample
     finally:
         process.terminate()
@@ -534,6 +693,8 @@ def measure(kind: str, url: str, key: str, args: argparse.Namespace) -> dict[str
 
 
 SAMPLES: dict[str, dict[str, Any]] = {}
+# A production server here runs one uvicorn worker per core (`cdp serve --workers`).
+WORKERS = 2
 
 
 def main() -> None:
@@ -547,7 +708,19 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per app")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=WORKERS,
+        help=f"uvicorn worker processes per app (default {WORKERS}: one per core, as deployed)",
+    )
+    parser.add_argument(
+        "--generator",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="load generator: wrk (cheaper, so less CPU taken from the apps) or the asyncio one; "
+        "auto uses wrk when it is installed",
+    )
     parser.add_argument("--serve", choices=["graphql", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -555,6 +728,10 @@ def main() -> None:
     if args.serve:
         serve(args.serve, args.db, args.port, args.workers)
         return
+    if args.generator == "auto":
+        args.generator = "wrk" if shutil.which("wrk") else "python"
+    elif args.generator == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk); use --generator python")
 
     import uvloop
 
@@ -590,22 +767,30 @@ def main() -> None:
         admin.dispose()
 
 
+def _ms(value: float | None) -> str:
+    return f"{value:>7.2f}" if value is not None else f"{'n/a':>7}"
+
+
 def report(
     graphql: dict[str, Result], baseline: dict[str, Result], args: argparse.Namespace
 ) -> None:
     load1, load5, _ = os.getloadavg()
     print(
         f"\n{args.connections} connections, {args.seconds:g}s per operation, "
-        f"{args.profiles} profiles, {args.workers} worker(s) per app, PostgreSQL, loopback; "
-        f"{os.cpu_count()} CPUs, load average {load1:.1f} (1 min), {load5:.1f} (5 min)"
+        f"{args.profiles} profiles, {args.workers} worker(s) per app, load generator "
+        f"{args.generator}, PostgreSQL, loopback; {os.cpu_count()} CPUs, load average "
+        f"{load1:.1f} (1 min), {load5:.1f} (5 min)"
     )
-    print(f"{'operation':<28}{'app':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(
+        f"{'operation':<28}{'app':<10}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}"
+        f"   CPU ms/request: {'app':>7}{'pg':>7}{'loadgen':>8}"
+    )
     for name in graphql:
         for kind, results in (("graphql", graphql), ("baseline", baseline)):
             r = results[name]
             print(
-                f"{name:<28}{kind:<10}{r.rps:>9.0f}{r.percentile(0.5):>9.1f}"
-                f"{r.percentile(0.99):>9.1f}{r.errors:>8}"
+                f"{name:<28}{kind:<10}{r.rps:>8.0f}{r.p50:>8.1f}{r.p99:>8.1f}{r.errors:>7}"
+                f"{'':>19}{_ms(r.cpu['app'])}{_ms(r.cpu['postgres'])} {_ms(r.cpu['generator'])}"
             )
         same = SAMPLES[name]["graphql"] == SAMPLES[name]["baseline"]
         ratio = graphql[name].rps / baseline[name].rps
@@ -613,7 +798,7 @@ def report(
             f"{'':<28}graphql/baseline throughput {ratio:.2f} (target >= 0.33: "
             f"{'met' if ratio >= 1 / 3 else 'MISSED'}); same JSON: {same}"
         )
-    p99 = graphql["profile by identifier"].percentile(0.99)
+    p99 = graphql["profile by identifier"].p99
     print(
         f"\nprofile by identifier p99 {p99:.1f} ms (target < 25 ms: "
         f"{'met' if p99 < 25 else 'MISSED'})"

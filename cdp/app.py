@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,14 +11,15 @@ from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route
 
-from cdp.config import Settings, mask_url
-from cdp.db import create_async_db_engine, make_async_sessionmaker
+from cdp.config import Settings, configure_logging, load_settings, mask_url
+from cdp.db import create_async_db_engine, create_async_read_engine, make_async_sessionmaker
+from cdp.services.keys import KeyCache
 from cdp.web.graphiql import STATIC_ROUTE_NAME, graphiql_page, static_files
 from cdp.web.graphql import make_graphql_app
 from cdp.web.health import healthz
 from cdp.web.push import push_routes
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_app_from_environment"]
 
 log = logging.getLogger("cdp.app")
 
@@ -26,13 +28,23 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_async_db_engine(settings)
+        read_engine = create_async_read_engine(settings, engine)
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = make_async_sessionmaker(engine)
+        app.state.readers = make_async_sessionmaker(read_engine)
+        app.state.key_cache = KeyCache()
         log.info("serving on %s database %s", engine.dialect.name, mask_url(settings.database_url))
+        if settings.environment == "prod":
+            # The schema, models and libraries are built for good: freezing them takes them
+            # out of every later garbage collection, whose full passes would otherwise walk
+            # them all (about 15% of the CPU of a small query).
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
+            await read_engine.dispose()
             await engine.dispose()
 
     graphql = make_graphql_app(settings)
@@ -44,3 +56,11 @@ def create_app(settings: Settings) -> Starlette:
         *push_routes(),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def create_app_from_environment() -> Starlette:
+    """The app for the settings in the `CDP_*` environment variables: what each worker process
+    of `cdp serve --workers N` builds (uvicorn starts workers from an import string)."""
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings)

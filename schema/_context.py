@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -48,11 +48,12 @@ class Context:
     sessionmaker: async_sessionmaker[AsyncSession]
     role: str | None = None
     actor: str = "anonymous"
+    read_sessionmaker: InitVar[async_sessionmaker[AsyncSession] | None] = None
     readers: async_sessionmaker[AsyncSession] = field(init=False)
     loaders: Loaders = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.readers = read_sessions(self.sessionmaker)
+    def __post_init__(self, read_sessionmaker: async_sessionmaker[AsyncSession] | None) -> None:
+        self.readers = read_sessionmaker or read_sessions(self.sessionmaker)
         self.loaders = Loaders.create(self.readers)
 
     @property
@@ -66,26 +67,31 @@ async def make_context(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     authorization: str | None,
+    key_cache: keys.KeyCache | None = None,
+    readers: async_sessionmaker[AsyncSession] | None = None,
 ) -> Context:
     """The context for a request with this `Authorization` header value (or None).
 
     No header: no role (open mode: admin). A header with a valid `Bearer KEY` of an API role
     gives that role, in open mode too. Anything else raises `cdp.services.keys.InvalidKeyError`
-    with a message for the client (the HTTP layer answers 401 with it).
+    with a message for the client (the HTTP layer answers 401 with it). With a `key_cache`,
+    a key seen valid in its last `ttl` seconds is not looked up again. `readers` makes the
+    sessions for single-statement reads (`cdp.db.create_async_read_engine`); without it they
+    are derived from `sessionmaker`.
     """
+    readers = readers or read_sessions(sessionmaker)
     if authorization is None or not authorization.strip():
         if settings.open_mode:
-            return Context(settings, sessionmaker, role="admin", actor="open-mode")
-        return Context(settings, sessionmaker)
+            return Context(settings, sessionmaker, "admin", "open-mode", readers)
+        return Context(settings, sessionmaker, read_sessionmaker=readers)
     scheme, _, key = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise keys.InvalidKeyError(
             "the Authorization header must be 'Bearer KEY' with a key from `cdp keys create`"
         )
-    async with read_sessions(sessionmaker)() as session:
-        row = await keys.authenticate_async(session, key.strip())
-    if row.role not in ROLES:
+    grant = await (key_cache or keys.KeyCache(ttl=0)).authenticate(readers, key.strip())
+    if grant.role not in ROLES:
         raise keys.InvalidKeyError(
-            f"a {row.role!r} key cannot query GraphQL; use an admin, app or analyst key"
+            f"a {grant.role!r} key cannot query GraphQL; use an admin, app or analyst key"
         )
-    return Context(settings, sessionmaker, role=row.role, actor=f"key:{row.prefix}")
+    return Context(settings, sessionmaker, grant.role, f"key:{grant.prefix}", readers)

@@ -1,8 +1,8 @@
 """Limits against abusive queries, and what clients see when something goes wrong.
 
 Validation rules (depth, aliases, cost, introspection) are built once per schema and added
-by one extension class holding the same rule classes for every request. That keeps
-strawberry's validation cache working: it is keyed on (schema, document, rules), and an
+by one extension class (`schema._schema`) holding the same rule classes for every request.
+That keeps strawberry's validation cache working: it is keyed on (schema, document, rules), and an
 extension given as a factory that builds its rules per request (e.g. `lambda:
 QueryDepthLimiter(10)`) makes a new rule class each time, so the cache never hits.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -34,7 +33,6 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from sqlalchemy.exc import DataError
-from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
@@ -42,7 +40,13 @@ import identity
 from cdp.config import Settings
 from cdp.errors import ConflictError, InvalidInputError, NotFoundError
 
-__all__ = ["ErrorPolicy", "NoNulCharactersRule", "make_rules", "nul_in_variables", "query_cost"]
+__all__ = [
+    "NoNulCharactersRule",
+    "apply_error_policy",
+    "make_rules",
+    "nul_in_variables",
+    "query_cost",
+]
 
 log = logging.getLogger("schema")
 BOUNDED_LIST_FACTOR = 10
@@ -211,16 +215,12 @@ def _page_factor(
     return 1
 
 
-class ErrorPolicy(SchemaExtension):
+def apply_error_policy(result: Any) -> None:
     """Unexpected errors reach clients as "Unexpected error." (logged here in full); errors the
     client can act on (validation, bad input, permissions, limits) keep their message."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is not None and errors:
-            result.errors = [_client_error(error) for error in errors]
+    errors = getattr(result, "errors", None)
+    if result is not None and errors:
+        result.errors = [_client_error(error) for error in errors]
 
 
 def _client_error(error: GraphQLError) -> GraphQLError:

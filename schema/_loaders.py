@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -55,34 +55,60 @@ def _paged(
     return DataLoader(load_fn=load)
 
 
-@dataclass
 class Loaders:
-    """The DataLoaders of one request (their caches must not outlive it)."""
+    """The DataLoaders of one request (their caches must not outlive it).
 
-    profile: DataLoader[str, profile_service.ResolvedProfile | None]
-    channels: DataLoader[str, list[str] | None]
-    identifiers: DataLoader[str, list[facts.IdentifierSummary] | None]
-    consents: DataLoader[str, list[models.Consent] | None]
-    merge_history: DataLoader[str, list[models.MergeLog] | None]
-    order_items: DataLoader[int, list[models.OrderItem] | None]
-    source: DataLoader[int, models.Source | None]
-    events: DataLoader[tuple[Any, FactQuery], Page[models.Event]]
-    orders: DataLoader[tuple[Any, FactQuery], Page[models.Order]]
-    interactions: DataLoader[tuple[Any, FactQuery], Page[models.Interaction]]
-    records: DataLoader[tuple[Any, FactQuery], Page[models.SourceRecord]]
+    Each is made on first use: most requests touch one or two, and a DataLoader costs its
+    construction whether it loads anything or not.
+    """
+
+    def __init__(self, sessions: Sessions) -> None:
+        self.sessions = sessions
 
     @classmethod
     def create(cls, sessions: Sessions) -> Loaders:
-        return cls(
-            profile=_keyed(sessions, profile_service.resolve_profiles),
-            channels=_keyed(sessions, facts.channels_by_profile),
-            identifiers=_keyed(sessions, facts.identifiers_by_profile),
-            consents=_keyed(sessions, facts.consents_by_profile),
-            merge_history=_keyed(sessions, facts.merge_history_by_profile),
-            order_items=_keyed(sessions, facts.items_by_order),
-            source=_keyed(sessions, facts.sources_by_id),
-            events=_paged(sessions, facts.events_by_profile),
-            orders=_paged(sessions, facts.orders_by_profile),
-            interactions=_paged(sessions, facts.interactions_by_profile),
-            records=_paged(sessions, facts.records_by_profile),
-        )
+        return cls(sessions)
+
+    @cached_property
+    def profile(self) -> DataLoader[str, profile_service.ResolvedProfile | None]:
+        return _keyed(self.sessions, profile_service.resolve_profiles)
+
+    @cached_property
+    def channels(self) -> DataLoader[str, list[str] | None]:
+        return _keyed(self.sessions, facts.channels_by_profile)
+
+    @cached_property
+    def identifiers(self) -> DataLoader[str, list[facts.IdentifierSummary] | None]:
+        return _keyed(self.sessions, facts.identifiers_by_profile)
+
+    @cached_property
+    def consents(self) -> DataLoader[str, list[models.Consent] | None]:
+        return _keyed(self.sessions, facts.consents_by_profile)
+
+    @cached_property
+    def merge_history(self) -> DataLoader[str, list[models.MergeLog] | None]:
+        return _keyed(self.sessions, facts.merge_history_by_profile)
+
+    @cached_property
+    def order_items(self) -> DataLoader[int, list[models.OrderItem] | None]:
+        return _keyed(self.sessions, facts.items_by_order)
+
+    @cached_property
+    def source(self) -> DataLoader[int, models.Source | None]:
+        return _keyed(self.sessions, facts.sources_by_id)
+
+    @cached_property
+    def events(self) -> DataLoader[tuple[Any, FactQuery], Page[models.Event]]:
+        return _paged(self.sessions, facts.events_by_profile)
+
+    @cached_property
+    def orders(self) -> DataLoader[tuple[Any, FactQuery], Page[models.Order]]:
+        return _paged(self.sessions, facts.orders_by_profile)
+
+    @cached_property
+    def interactions(self) -> DataLoader[tuple[Any, FactQuery], Page[models.Interaction]]:
+        return _paged(self.sessions, facts.interactions_by_profile)
+
+    @cached_property
+    def records(self) -> DataLoader[tuple[Any, FactQuery], Page[models.SourceRecord]]:
+        return _paged(self.sessions, facts.records_by_profile)

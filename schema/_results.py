@@ -3,7 +3,7 @@
 Resolvers raise domain exceptions; the exception handlers below (given to the schema) turn
 them into these types wherever the field's result union has room for them. Where it has not
 (a read returning `Profile | null`), the exception becomes an ordinary GraphQL error with a
-`BAD_USER_INPUT` or `NOT_FOUND` code (see `schema._limits.ErrorPolicy`).
+`BAD_USER_INPUT` or `NOT_FOUND` code (see `schema._limits.apply_error_policy`).
 """
 
 from __future__ import annotations

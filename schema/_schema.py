@@ -7,13 +7,19 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from cdp.config import Settings
 from schema._identity import IdentityMutation
-from schema._limits import NUL_MESSAGE, ErrorPolicy, TimeLimit, make_rules, nul_in_variables
+from schema._limits import (
+    NUL_MESSAGE,
+    TimeLimit,
+    apply_error_policy,
+    make_rules,
+    nul_in_variables,
+)
 from schema._mutation import FeedbackMutation
 from schema._query import Query
 from schema._results import EXCEPTION_HANDLERS
@@ -31,7 +37,7 @@ class Mutation(FeedbackMutation, IdentityMutation):
 class CdpSchema(strawberry.Schema):
     """The strawberry schema plus: variables with NUL characters are refused before execution,
     execution stops at the request timeout with a `TIMEOUT` error, and only unexpected errors
-    are logged (by `ErrorPolicy`), with every suggestion trimmed when suggestions are off."""
+    are logged (by `apply_error_policy`), with every suggestion trimmed when suggestions are off."""
 
     time_limit: TimeLimit
     has_suggestions: bool = True
@@ -39,7 +45,7 @@ class CdpSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        # Unexpected errors are logged with their traceback by `ErrorPolicy`; the rest
+        # Unexpected errors are logged with their traceback by `apply_error_policy`; the rest
         # (validation, permissions, bad input, limits) are the client's business, not the log's.
         # Strawberry's own switch only trims "Cannot query field" messages; this trims every
         # hint (arguments, enum values, types) when suggestions are off.
@@ -68,32 +74,40 @@ class CdpSchema(strawberry.Schema):
 def build_schema(settings: Settings) -> CdpSchema:
     """The GraphQL schema; limits, introspection and suggestions come from `settings`."""
     rules = make_rules(settings)
+    max_tokens = settings.graphql_max_tokens
+    # strawberry's parser and validation caches (module-level LRUs shared by every instance of
+    # the same size), called from one extension: each extension costs per request, in its
+    # construction and in the context managers wrapping each of its hooks.
+    parse = ParserCache(maxsize=CACHE_SIZE).cached_parse_document
+    validate = ValidationCache(maxsize=CACHE_SIZE).cached_validate_document
 
-    class Rules(SchemaExtension):
-        # The same rule classes for every request, so the validation cache can hit.
+    class Pipeline(SchemaExtension):
+        """Token limit, cached parse, the validation rules (the same rule classes for every
+        request, so the validation cache can hit), cached validation, and the error policy."""
+
         def on_operation(self) -> Iterator[None]:
             context = self.execution_context
+            context.parse_options["max_tokens"] = max_tokens
             context.validation_rules = (*context.validation_rules, *rules)
             yield
+            apply_error_policy(context.result)
 
-    max_tokens = settings.graphql_max_tokens
+        def on_parse(self) -> Iterator[None]:
+            context = self.execution_context
+            context.graphql_document = parse(context.query, **context.parse_options)
+            yield
 
-    class Tokens(MaxTokensLimiter):
-        def __init__(self) -> None:
-            super().__init__(max_token_count=max_tokens)
-
-    class Parsed(ParserCache):
-        def __init__(self) -> None:
-            super().__init__(maxsize=CACHE_SIZE)
-
-    class Validated(ValidationCache):
-        def __init__(self) -> None:
-            super().__init__(maxsize=CACHE_SIZE)
+        def on_validate(self) -> Iterator[None]:
+            context = self.execution_context
+            context.pre_execution_errors = validate(
+                context.schema._schema, context.graphql_document, context.validation_rules
+            )
+            yield
 
     schema = CdpSchema(
         query=Query,
         mutation=Mutation,
-        extensions=[ErrorPolicy, Tokens, Rules, Parsed, Validated],
+        extensions=[Pipeline],
         exception_handlers=EXCEPTION_HANDLERS,
         config=StrawberryConfig(disable_field_suggestions=not settings.graphql_field_suggestions),
     )

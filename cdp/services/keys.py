@@ -5,6 +5,10 @@ the whole key are stored; the key itself is shown once, when created. Roles:
 
 - `admin`, `app`, `analyst`: GraphQL API keys (see the GraphQL layer for what each may do);
 - `write`: a push key bound to one source, accepted only by that source's push endpoints.
+
+The GraphQL API authenticates through a `KeyCache`, one per server process: a key that was
+valid is trusted for `KEY_CACHE_SECONDS` without a query, so a revoked key (revoked with
+`cdp keys revoke`, from any process) is refused by every server within that many seconds.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from cdp import models
@@ -25,9 +31,12 @@ from cdp.types import utcnow
 
 __all__ = [
     "API_ROLES",
+    "KEY_CACHE_SECONDS",
     "ROLES",
     "CreatedKey",
+    "Grant",
     "InvalidKeyError",
+    "KeyCache",
     "KeyInfo",
     "authenticate",
     "authenticate_async",
@@ -40,6 +49,8 @@ API_ROLES = ("admin", "app", "analyst")
 ROLES = (*API_ROLES, "write")
 _PREFIX_BYTES = 6
 _SECRET_BYTES = 24
+KEY_CACHE_SECONDS = 5.0
+_KEY_CACHE_SIZE = 1024
 
 
 class InvalidKeyError(CdpError):
@@ -158,3 +169,55 @@ async def authenticate_async(session: AsyncSession, key: str) -> models.ApiKey:
     prefix = _split(key)
     row = await session.scalar(select(models.ApiKey).where(models.ApiKey.prefix == prefix))
     return _check(row, key)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a valid key allows: its role (and source, for a write key) and its public prefix."""
+
+    key_id: int
+    prefix: str
+    role: str
+    source_id: int | None
+
+
+class KeyCache:
+    """Valid keys of the last `ttl` seconds, by the hash of the key: one process's memory.
+
+    A hit costs a SHA-256 and a dict look-up instead of a query. Only valid keys are kept (at
+    most `size`, the oldest dropped first), so a key created meanwhile works at once, a bad key
+    is checked against the database every time, and a revoked key is refused once its entry,
+    at most `ttl` seconds old, expires.
+    """
+
+    def __init__(
+        self,
+        ttl: float = KEY_CACHE_SECONDS,
+        *,
+        size: int = _KEY_CACHE_SIZE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._clock = clock
+        self._grants: dict[str, tuple[float, Grant]] = {}
+
+    async def authenticate(self, sessions: async_sessionmaker[AsyncSession], key: str) -> Grant:
+        """The grant of `key`; raises `InvalidKeyError` when it is malformed, unknown or revoked."""
+        digest = _hash(key.strip())
+        now = self._clock()
+        cached = self._grants.get(digest)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        async with sessions() as session:
+            row = await authenticate_async(session, key)
+        grant = Grant(key_id=row.id, prefix=row.prefix, role=row.role, source_id=row.source_id)
+        self._grants.pop(digest, None)
+        if len(self._grants) >= self.size:
+            del self._grants[next(iter(self._grants))]
+        self._grants[digest] = (now + self.ttl, grant)
+        return grant
+
+    def clear(self) -> None:
+        """Forget every key (the next use of each is checked against the database)."""
+        self._grants.clear()

@@ -11,9 +11,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -51,6 +52,45 @@ class FactQuery:
     channels: tuple[str, ...] | None = None
 
 
+@lru_cache(maxsize=256)
+def _paged_statement(
+    model: type[M],
+    parent: InstrumentedAttribute[Any],
+    time: InstrumentedAttribute[Any],
+    type_column: InstrumentedAttribute[Any] | None,
+    channel_column: InstrumentedAttribute[Any] | None,
+    shape: tuple[bool, bool, bool, bool, bool],
+) -> Select[M]:
+    """The page query for one shape of `FactQuery` (which conditions are present), built once:
+    building it (a subquery and an entity aliased to it) costs far more CPU than running it."""
+    has_since, has_until, has_types, has_channels, has_after = shape
+    row_id: InstrumentedAttribute[int] = model.id  # type: ignore[attr-defined]
+    conditions: list[ColumnElement[bool]] = [parent.in_(bindparam("ids", expanding=True))]
+    if has_since:
+        conditions.append(time >= bindparam("since"))
+    if has_until:
+        conditions.append(time < bindparam("until"))
+    if has_types and type_column is not None:
+        conditions.append(type_column.in_(bindparam("types", expanding=True)))
+    if has_channels and channel_column is not None:
+        conditions.append(channel_column.in_(bindparam("channels", expanding=True)))
+    if has_after:
+        at, last_id = bindparam("at", type_=time.type), bindparam("last_id", type_=row_id.type)
+        conditions.append(or_(time < at, and_(time == at, row_id < last_id)))
+    position = (
+        func.row_number()
+        .over(partition_by=parent, order_by=(time.desc(), row_id.desc()))
+        .label("position")
+    )
+    table = model.__table__
+    inner = select(*table.c, position).where(*conditions).subquery()
+    return (
+        select(aliased(model, inner))
+        .where(inner.c.position <= bindparam("limit"))
+        .order_by(inner.c[parent.key], inner.c.position)
+    )
+
+
 async def _paged_by_parent(
     session: AsyncSession,
     model: type[M],
@@ -61,32 +101,20 @@ async def _paged_by_parent(
     type_column: InstrumentedAttribute[Any] | None,
     channel_column: InstrumentedAttribute[Any] | None,
 ) -> dict[Any, Page[M]]:
-    row_id: InstrumentedAttribute[int] = model.id  # type: ignore[attr-defined]
-    conditions: list[ColumnElement[bool]] = [parent.in_(set(ids))]
+    params: dict[str, Any] = {"ids": list(set(ids)), "limit": query.first + 1}
     if query.since is not None:
-        conditions.append(time >= query.since)
+        params["since"] = query.since
     if query.until is not None:
-        conditions.append(time < query.until)
+        params["until"] = query.until
     if query.types is not None and type_column is not None:
-        conditions.append(type_column.in_(query.types))
+        params["types"] = list(query.types)
     if query.channels is not None and channel_column is not None:
-        conditions.append(channel_column.in_(query.channels))
+        params["channels"] = list(query.channels)
     if query.after is not None:
-        at, last_id = decode_cursor(query.after, [datetime, int])
-        conditions.append(or_(time < at, and_(time == at, row_id < last_id)))
-    position = (
-        func.row_number()
-        .over(partition_by=parent, order_by=(time.desc(), row_id.desc()))
-        .label("position")
-    )
-    table = model.__table__
-    inner = select(*table.c, position).where(*conditions).subquery()
-    alias = aliased(model, inner)
-    rows = await session.scalars(
-        select(alias)
-        .where(inner.c.position <= query.first + 1)
-        .order_by(inner.c[parent.key], inner.c.position)
-    )
+        params["at"], params["last_id"] = decode_cursor(query.after, [datetime, int])
+    shape = tuple(name in params for name in ("since", "until", "types", "channels", "at"))
+    statement = _paged_statement(model, parent, time, type_column, channel_column, shape)
+    rows = await session.scalars(statement, params)
     grouped: dict[Any, list[M]] = defaultdict(list)
     for row in rows:
         grouped[getattr(row, parent.key)].append(row)
@@ -131,14 +159,17 @@ async def records_by_profile(
     return await _paged_by_parent(session, r, r.profile_id, r.received_at, ids, query, r.kind, None)
 
 
+_ITEMS_BY_ORDER = (
+    select(models.OrderItem)
+    .where(models.OrderItem.order_id.in_(bindparam("ids", expanding=True)))
+    .order_by(models.OrderItem.order_id, models.OrderItem.id)
+)
+
+
 async def items_by_order(
     session: AsyncSession, order_ids: Sequence[int]
 ) -> dict[int, list[models.OrderItem]]:
-    rows = await session.scalars(
-        select(models.OrderItem)
-        .where(models.OrderItem.order_id.in_(set(order_ids)))
-        .order_by(models.OrderItem.order_id, models.OrderItem.id)
-    )
+    rows = await session.scalars(_ITEMS_BY_ORDER, {"ids": list(set(order_ids))})
     grouped: dict[int, list[models.OrderItem]] = defaultdict(list)
     for row in rows:
         grouped[row.order_id].append(row)

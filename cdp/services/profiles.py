@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from rapidfuzz import fuzz, utils
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cdp import models
@@ -51,11 +51,14 @@ class ResolvedProfile:
         return self.profile.id != self.requested_id
 
 
+_BY_IDS = select(models.Profile).where(models.Profile.id.in_(bindparam("ids", expanding=True)))
+
+
 async def get_profiles(session: AsyncSession, ids: Sequence[str]) -> dict[str, models.Profile]:
     """The stored profiles with these ids (merged ones included, not followed)."""
     if not ids:
         return {}
-    rows = await session.scalars(select(models.Profile).where(models.Profile.id.in_(set(ids))))
+    rows = await session.scalars(_BY_IDS, {"ids": list(set(ids))})
     return {row.id: row for row in rows}
 
 
@@ -90,6 +93,17 @@ async def resolve_profile(session: AsyncSession, profile_id: str) -> ResolvedPro
     return (await resolve_profiles(session, [profile_id])).get(profile_id)
 
 
+_identifier = models.Identifier
+# Built once: composing the statement per call costs more CPU than running it.
+_BY_IDENTIFIER = (
+    select(models.Profile)
+    .join(_identifier, _identifier.profile_id == models.Profile.id)
+    .where(_identifier.kind == bindparam("kind"), _identifier.value == bindparam("value"))
+    .order_by(_identifier.seen_at.desc(), _identifier.id.desc())
+    .limit(1)
+)
+
+
 async def find_by_identifier(
     session: AsyncSession, kind: str, value: str, *, default_region: str = "US"
 ) -> ResolvedProfile | None:
@@ -107,14 +121,7 @@ async def find_by_identifier(
         raise InvalidInputError("value", f"{value!r} is not a usable {kind}")
     # One round trip on the hot path: the identifier's profile comes back with it, and only a
     # profile merged meanwhile (identity re-points identifiers, so rarely) needs a second look.
-    i = models.Identifier
-    profile = await session.scalar(
-        select(models.Profile)
-        .join(i, i.profile_id == models.Profile.id)
-        .where(i.kind == kind, i.value == normalised)
-        .order_by(i.seen_at.desc(), i.id.desc())
-        .limit(1)
-    )
+    profile = await session.scalar(_BY_IDENTIFIER, {"kind": kind, "value": normalised})
     if profile is None:
         return None
     if profile.merged_into_id is None:

@@ -68,12 +68,15 @@ def _free_port() -> int:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_cdp_serve_answers_graphql_and_healthz_when_started(db_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"], ids=["one-process", "two-workers"])
+def test_cdp_serve_answers_graphql_and_healthz_when_started(
+    db_url: str, tmp_path: Path, workers: str
+) -> None:
     port = _free_port()
     env = {"CDP_DATABASE_URL": db_url, "PATH": "/usr/bin:/bin", "CDP_LOG_LEVEL": "WARNING"}
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "cdp", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cdp", "serve", "--port", str(port), "--workers", workers],
         env=env,
         cwd=tmp_path,
         stdout=log,

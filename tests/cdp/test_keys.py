@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp import models
@@ -46,6 +48,82 @@ def test_revoked_key_is_refused_when_authenticating(session_factory: sessionmake
         pytest.raises(keys.InvalidKeyError, match="revoked"),
     ):
         keys.authenticate(session, created.key)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _count_queries(engine: AsyncEngine) -> list[str]:
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    return statements
+
+
+async def test_key_cache_skips_the_query_when_key_was_valid_within_ttl(
+    session_factory: sessionmaker[Session],
+    async_engine: AsyncEngine,
+    async_session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    with unit_of_work(session_factory) as session:
+        created = keys.create_key(session, role="analyst", name="bi")
+    cache = keys.KeyCache(ttl=5.0, clock=_Clock())
+    statements = _count_queries(async_engine)
+
+    first = await cache.authenticate(async_session_factory, created.key)
+    second = await cache.authenticate(async_session_factory, f" {created.key} ")
+
+    assert first == second
+    assert (first.role, first.source_id, first.key_id) == ("analyst", None, created.id)
+    assert len(statements) == 1
+
+
+async def test_key_cache_refuses_revoked_key_when_ttl_has_passed(
+    session_factory: sessionmaker[Session],
+    async_session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    with unit_of_work(session_factory) as session:
+        created = keys.create_key(session, role="app", name="shop")
+    clock = _Clock()
+    cache = keys.KeyCache(ttl=5.0, clock=clock)
+    await cache.authenticate(async_session_factory, created.key)
+    with unit_of_work(session_factory) as session:
+        keys.revoke_key(session, str(created.id))
+
+    clock.now += 4.9
+    still_cached = await cache.authenticate(async_session_factory, created.key)
+    clock.now += 0.2
+    with pytest.raises(keys.InvalidKeyError, match="revoked"):
+        await cache.authenticate(async_session_factory, created.key)
+
+    assert still_cached.role == "app"
+
+
+async def test_key_cache_checks_bad_keys_every_time_and_keeps_at_most_size_keys(
+    session_factory: sessionmaker[Session],
+    async_engine: AsyncEngine,
+    async_session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    with unit_of_work(session_factory) as session:
+        made = [keys.create_key(session, role="app", name=f"k{n}").key for n in range(3)]
+    cache = keys.KeyCache(ttl=60.0, size=2, clock=_Clock())
+    statements = _count_queries(async_engine)
+
+    for key in made:  # the third evicts the first
+        await cache.authenticate(async_session_factory, key)
+    await cache.authenticate(async_session_factory, made[2])
+    await cache.authenticate(async_session_factory, made[0])
+    for _ in range(2):
+        with pytest.raises(keys.InvalidKeyError, match="unknown"):
+            await cache.authenticate(
+                async_session_factory, made[0][:-1] + ("A" if made[0][-1] != "A" else "B")
+            )
+
+    assert len(statements) == 3 + 1 + 2
 
 
 def test_write_key_needs_an_existing_source(session_factory: sessionmaker[Session]) -> None:

@@ -21,4 +21,6 @@ def test_contract_with_the_http_layer_keeps_its_signatures() -> None:
         ("settings", inspect.Parameter.KEYWORD_ONLY),
         ("sessionmaker", inspect.Parameter.KEYWORD_ONLY),
         ("authorization", inspect.Parameter.KEYWORD_ONLY),
+        ("key_cache", inspect.Parameter.KEYWORD_ONLY),
+        ("readers", inspect.Parameter.KEYWORD_ONLY),
     ]

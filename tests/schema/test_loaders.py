@@ -46,14 +46,21 @@ def _count_statements(client: TestClient, headers: dict[str, str], first: int) -
     def count(*args: Any) -> None:
         statements.append(args[2])
 
-    engine = client.app.state.engine.sync_engine  # type: ignore[attr-defined]
-    event.listen(engine, "before_cursor_execute", count)
+    state = client.app.state  # type: ignore[attr-defined]
+    # The transactional engine and the read engine; on SQLite the read engine is the same
+    # pool with options, whose statements the first engine's listeners see too.
+    engines: dict[int, Any] = {}
+    for engine in (state.engine.sync_engine, state.readers.kw["bind"].sync_engine):
+        engines.setdefault(id(engine.pool), engine)
+    for engine in engines.values():
+        event.listen(engine, "before_cursor_execute", count)
     try:
         response = client.post(
             "/graphql", json={"query": PAGE, "variables": {"first": first}}, headers=headers
         )
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        for engine in engines.values():
+            event.remove(engine, "before_cursor_execute", count)
     return len(statements), response.json()
 
 
@@ -74,5 +81,6 @@ def test_statement_count_does_not_grow_with_page_size_when_relations_are_nested(
     assert all(node["orders"]["nodes"][0]["items"] == [{"name": "Mug"}] for node in nodes)
     assert all(node["channels"] == ["STORE", "WEB"] for node in nodes)
     assert len(small_body["data"]["profiles"]["nodes"]) == 5
-    # key check, page, channels, identifiers, records, sources, orders, items, events
-    assert small == large == 9
+    # key check (the first request only: then the key is cached), page, channels,
+    # identifiers, records, sources, orders, items, events
+    assert (small, large) == (9, 8)
