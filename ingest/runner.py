@@ -49,6 +49,9 @@ __all__ = [
 ]
 
 DEFAULT_BATCH_SIZE = 2000
+#: normalised identifiers remembered across a run's batches (a visitor's ids recur in every
+#: event); past this many the memo starts afresh, so memory stays bounded
+_NORMALISED_MEMO_SIZE = 100_000
 #: called after each committed batch with the ids of the records it stored or replaced
 OnBatch = Callable[[Sequence[int]], None]
 
@@ -111,12 +114,18 @@ class _Tally:
 
 
 def transform(
-    adapter: Adapter, raws: Sequence[RawRecord], default_region: str
+    adapter: Adapter,
+    raws: Sequence[RawRecord],
+    default_region: str,
+    cache: dict[tuple[str, str], str | None] | None = None,
 ) -> tuple[list[PreparedRecord], list[QuarantineEntry]]:
-    """Interpret raw records; each one either prepares to be written or is quarantined."""
+    """Interpret raw records; each one either prepares to be written or is quarantined.
+
+    `cache` memoises identifier normalisation (per call when not given)."""
     prepared: list[PreparedRecord] = []
     rejected: list[QuarantineEntry] = []
-    cache: dict[tuple[str, str], str | None] = {}
+    if cache is None:
+        cache = {}
     for raw in raws:
         if raw.payload is None:
             rejected.append(QuarantineEntry(raw.position, raw.raw, raw.error or "unreadable"))
@@ -211,9 +220,12 @@ def _run(
     records = adapter.fetch(cursor.start)
     if options.keep is not None:
         records = filter(options.keep, records)
+    memo: dict[tuple[str, str], str | None] = {}
     try:
         for raws in _batches(records, options.batch_size):
-            prepared, rejected = transform(adapter, raws, options.default_region)
+            if len(memo) > _NORMALISED_MEMO_SIZE:
+                memo.clear()
+            prepared, rejected = transform(adapter, raws, options.default_region, memo)
             if is_pull:
                 for raw in raws:
                     if raw.payload is not None:
