@@ -55,7 +55,7 @@ _PRODUCTS = st.lists(
     | _ODD,
     max_size=2,
 )
-_VALID = {
+_VALID: dict[str, dict[str, Any]] = {
     "identify": {
         "userId": "u-1",
         "anonymousId": "a-1",
