@@ -196,6 +196,7 @@ def test_stored_values_round_trip_when_written_in_bulk(
         identifiers = set(session.execute(select(models.Identifier.kind, models.Identifier.value)))
     assert record.external_id == "m-\u00e9\u20ac-1"
     assert record.payload == message
+    assert record.occurred_at is not None
     assert record.occurred_at.isoformat() == "2026-01-05T08:00:00.123456+00:00"
     assert event.name == "Caf\u00e9 \u2615 Viewed"
     assert event.properties == message["properties"]
