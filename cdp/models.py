@@ -5,6 +5,11 @@ Conventions:
   events, orders and interactions always come from a source record, so their `source_id` is
   their record's, with no foreign key of its own (the `record_id` key reaches the source
   through the record; a second check per row cost ingest about 4 us of PostgreSQL CPU);
+- `identifiers` and `events` hold no foreign key to `source_records` either: PostgreSQL checks
+  a foreign key row by row, and those checks were a third of the server's CPU per ingested
+  web event (1-4 identifiers and an event per record). Ingest, their only writer, inserts them
+  with their record in one transaction; deleting a record deletes them through a trigger
+  (`trg_source_records_delete_children`, migration 0003_ingest), as `ON DELETE CASCADE` did;
 - money is stored as integer minor units (cents) next to an ISO 4217 currency code, so sums
   are exact on both backends;
 - timestamps are timezone-aware UTC (`UTCDateTime`);
@@ -174,7 +179,10 @@ class SourceRecord(Base):
 
     source: Mapped[Source] = relationship()
     identifiers: Mapped[list[Identifier]] = relationship(
-        back_populates="record", cascade="all, delete-orphan", passive_deletes=True
+        back_populates="record",
+        primaryjoin="SourceRecord.id == foreign(Identifier.record_id)",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
 
@@ -194,14 +202,16 @@ class Identifier(Base):
     )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
-    record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))
+    record_id: Mapped[int] = mapped_column(BIG_ID)  # no FK: see the module docstring
     kind: Mapped[str] = mapped_column(String(30))
     value: Mapped[str] = mapped_column(String(320))
     raw_value: Mapped[str | None] = mapped_column(String(320))
     profile_id: Mapped[str | None] = mapped_column(ForeignKey("profiles.id"))
     seen_at: Mapped[datetime | None]
 
-    record: Mapped[SourceRecord] = relationship(back_populates="identifiers")
+    record: Mapped[SourceRecord] = relationship(
+        back_populates="identifiers", primaryjoin="SourceRecord.id == foreign(Identifier.record_id)"
+    )
 
 
 class Quarantine(Base):
@@ -369,7 +379,7 @@ class Event(Base):
     )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
-    record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"))
+    record_id: Mapped[int] = mapped_column(BIG_ID)  # no FK: see the module docstring
     source_id: Mapped[int] = mapped_column(BIG_ID)  # the record's (module docstring)
     profile_id: Mapped[str | None] = mapped_column(ForeignKey("profiles.id"))
     channel: Mapped[str] = mapped_column(String(20))

@@ -4,7 +4,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp import models
@@ -203,3 +203,34 @@ def test_stored_values_round_trip_when_written_in_bulk(
     assert event.occurred_at == record.occurred_at
     assert event.source_id == record.source_id
     assert identifiers == {("user_id", "u-\u00fcml\u00e4ut")}
+
+
+def test_deleting_records_deletes_their_identifiers_and_events_when_stored(
+    session_factory: sessionmaker[Session],
+) -> None:
+    run_ingest(session_factory, SegmentAdapter(files=[EVENTS]), source="web")
+    before = counts(session_factory)
+
+    with session_factory.begin() as session:
+        doomed = list(
+            session.scalars(
+                select(models.SourceRecord.id).where(
+                    models.SourceRecord.external_id.in_(["m-1", "m-2"])
+                )
+            )
+        )
+        session.execute(delete(models.SourceRecord).where(models.SourceRecord.id.in_(doomed)))
+
+    after = counts(session_factory)
+    assert before["identifiers"] > 0
+    with session_factory() as session:
+        left = {
+            table.__tablename__: session.scalar(
+                select(func.count()).select_from(table).where(table.record_id.in_(doomed))
+            )
+            for table in (models.Identifier, models.Event)
+        }
+    assert left == {"identifiers": 0, "events": 0}
+    assert after["records"] == before["records"] - 2
+    assert after["events"] == before["events"] - 1  # m-1 is an identify, m-2 a page
+    assert after["identifiers"] < before["identifiers"]
