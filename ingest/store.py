@@ -51,6 +51,7 @@ __all__ = [
 ]
 
 _IN_CHUNK = 900
+_UNSEEN: Any = object()
 
 
 class PreparedRecord(NamedTuple):
@@ -106,26 +107,27 @@ def prepare(
 ) -> PreparedRecord:
     """Hash the payload and normalise identifiers (`cache` memoises normalisation in a batch)."""
     canonical = canonical_json(payload)
-    seen: dict[tuple[str, str], str] = {}
+    found: list[tuple[str, str, str]] = []
     junk = 0
     memo = {} if cache is None else cache
     for identifier in observation.identifiers:
-        key = (identifier.kind, identifier.value)
-        if key in memo:
-            value = memo[key]
-        else:
-            value = memo[key] = normalize_identifier(*key, default_region)
+        kind, raw = identifier.kind, identifier.value
+        value = memo.get((kind, raw), _UNSEEN)
+        if value is _UNSEEN:
+            value = memo[kind, raw] = normalize_identifier(kind, raw, default_region)
         if value is None:
             junk += 1
             continue
-        seen.setdefault((identifier.kind, value), identifier.value.strip()[:320])
+        # The first raw spelling of a (kind, value) pair is the one kept.
+        if not any(k == kind and v == value for k, v, _ in found):
+            found.append((kind, value, raw.strip()[:320]))
     return PreparedRecord(
         observation=observation,
         payload=payload,
         # Key order is not kept by JSONB anyway; the canonical text doubles as the stored one.
         payload_json=canonical.decode(),
         content_hash=content_hash(canonical),
-        identifiers=tuple((kind, value, raw) for (kind, value), raw in seen.items()),
+        identifiers=tuple(found),
         junk_identifiers=junk,
     )
 
