@@ -92,11 +92,14 @@ _BINARY_TYPES = (
 def _binary_types(table: str, columns: tuple[str, ...]) -> tuple[list[str], list[int]]:
     # The staging table of `store` mirrors `source_records`.
     known = models.Base.metadata.tables["source_records" if table.startswith("_") else table]
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     types: list[str] = []
     for name in columns:
-        dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
         declared = str(known.c[name].type.compile(dialect=dialect))
-        types.append(next(copy for prefix, copy in _BINARY_TYPES if declared.startswith(prefix)))
+        found = [copy for prefix, copy in _BINARY_TYPES if declared.startswith(prefix)]
+        if not found:
+            raise TypeError(f"no binary COPY type for {table}.{name} ({declared}): add it here")
+        types.append(found[0])
     return types, [i for i, name in enumerate(columns) if types[i] == "bytea"]
 
 
