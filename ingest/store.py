@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from sqlalchemy import String, any_, bindparam, delete, insert, select, update
@@ -51,11 +51,15 @@ __all__ = [
 ]
 
 _IN_CHUNK = 900
+_UNSEEN: Any = object()
 
 
-@dataclass(frozen=True)
-class PreparedRecord:
-    """An observation made ready to write: payload, hash, normalised identifiers."""
+class PreparedRecord(NamedTuple):
+    """An observation made ready to write: payload, hash, normalised identifiers.
+
+    A named tuple rather than a frozen dataclass: one is built per record, and a frozen
+    dataclass's `__init__` (one `object.__setattr__` per field) costs several times more.
+    """
 
     observation: Observation
     payload: Mapping[str, Any]
@@ -103,26 +107,27 @@ def prepare(
 ) -> PreparedRecord:
     """Hash the payload and normalise identifiers (`cache` memoises normalisation in a batch)."""
     canonical = canonical_json(payload)
-    seen: dict[tuple[str, str], str] = {}
+    found: list[tuple[str, str, str]] = []
     junk = 0
     memo = {} if cache is None else cache
     for identifier in observation.identifiers:
-        key = (identifier.kind, identifier.value)
-        if key in memo:
-            value = memo[key]
-        else:
-            value = memo[key] = normalize_identifier(*key, default_region)
+        kind, raw = identifier.kind, identifier.value
+        value = memo.get((kind, raw), _UNSEEN)
+        if value is _UNSEEN:
+            value = memo[kind, raw] = normalize_identifier(kind, raw, default_region)
         if value is None:
             junk += 1
             continue
-        seen.setdefault((identifier.kind, value), identifier.value.strip()[:320])
+        # The first raw spelling of a (kind, value) pair is the one kept.
+        if not any(k == kind and v == value for k, v, _ in found):
+            found.append((kind, value, raw.strip()[:320]))
     return PreparedRecord(
         observation=observation,
         payload=payload,
         # Key order is not kept by JSONB anyway; the canonical text doubles as the stored one.
         payload_json=canonical.decode(),
         content_hash=content_hash(canonical),
-        identifiers=tuple((kind, value, raw) for (kind, value), raw in seen.items()),
+        identifiers=tuple(found),
         junk_identifiers=junk,
     )
 

@@ -9,6 +9,7 @@ identifiers on one record: that is how an anonymous visitor joins a person.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from ingest.adapter import Adapter
@@ -45,36 +46,55 @@ class SegmentAdapter(Adapter):
     file_format = "jsonl"
 
     def to_observation(self, record: Mapping[str, Any]) -> Observation:
-        kind = require_str(record, "type")
+        # The hot path of web ingest: plain dict reads where the value has the expected type,
+        # and the `ingest.fields` helpers (which name the field and value) for anything else,
+        # so a malformed message fails exactly as it would through the helpers alone.
+        kind = record.get("type")
         if kind not in SEGMENT_TYPES:
-            raise SkippableRecordError(
-                f"unknown Segment message type; expected one of {', '.join(SEGMENT_TYPES)}",
-                field="type",
-                value=kind,
-            )
+            kind = require_str(record, "type")
+            if kind not in SEGMENT_TYPES:
+                raise SkippableRecordError(
+                    f"unknown Segment message type; expected one of {', '.join(SEGMENT_TYPES)}",
+                    field="type",
+                    value=kind,
+                )
         occurred_at = parse_timestamp(_timestamp(record), "timestamp")
-        identifiers = _identifiers(record, kind)
-        if not any(i.kind in ("user_id", "anonymous_id") for i in identifiers):
-            raise SkippableRecordError("a message needs a userId or an anonymousId", field="userId")
-        facts: tuple[Fact, ...] = ()
-        record_kind: Any = "profile" if kind in ("identify", "alias") else "event"
-        if kind not in ("identify", "alias"):
-            facts = (_event(record, kind),)
-        if kind == "track" and record.get("event") == ORDER_COMPLETED:
-            record_kind = "order"
-            facts = (*facts, _order(record, occurred_at))
+        context = record.get("context")
+        if context is not None and type(context) is not dict:
+            context = context if isinstance(context, Mapping) else None
+        identifiers, traits = _identifiers(record, kind, context)
         if kind == "identify":
-            return Observation(
-                external_id=require_str(record, "messageId"),
-                kind=record_kind,
-                occurred_at=occurred_at,
-                identifiers=identifiers,
-                person=_person(record),
-                facts=facts,
-            )
-        return Observation(
-            require_str(record, "messageId"), record_kind, occurred_at, identifiers, facts=facts
-        )
+            external_id = _key(record)
+            return Observation(external_id, "profile", occurred_at, identifiers, _person(traits))
+        if kind == "alias":
+            return Observation(_key(record), "profile", occurred_at, identifiers)
+        event = _event(record, kind, context)
+        if kind == "track" and record.get("event") == ORDER_COMPLETED:
+            facts: tuple[Fact, ...] = (event, _order(record, occurred_at))
+            return Observation(_key(record), "order", occurred_at, identifiers, facts=facts)
+        return Observation(_key(record), "event", occurred_at, identifiers, facts=(event,))
+
+
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+def _str(record: Mapping[str, Any], key: str) -> str | None:
+    """`optional_str(record, key)` for a key without dots, fast when the value is a string."""
+    value = record.get(key)
+    if value is None:
+        return None
+    if type(value) is str:
+        return value.strip() or None
+    return optional_str(record, key)
+
+
+def _key(record: Mapping[str, Any]) -> str:
+    value = record.get("messageId")
+    if type(value) is str:
+        text = value.strip()
+        if text and len(text) <= 255:
+            return text
+    return require_str(record, "messageId")
 
 
 def _timestamp(record: Mapping[str, Any]) -> Any:
@@ -84,32 +104,43 @@ def _timestamp(record: Mapping[str, Any]) -> Any:
     return None
 
 
-def _traits(record: Mapping[str, Any]) -> Mapping[str, Any]:
-    context_traits = require_mapping(record, "context.traits")
-    return {**context_traits, **require_mapping(record, "traits")}
+def _traits(record: Mapping[str, Any], context: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    own = record.get("traits")
+    nested = None if context is None else context.get("traits")
+    if own is None and nested is None:
+        return _NOTHING
+    return {**require_mapping(record, "context.traits"), **require_mapping(record, "traits")}
 
 
-def _identifiers(record: Mapping[str, Any], kind: str) -> tuple[Identifier, ...]:
+def _identifiers(
+    record: Mapping[str, Any], kind: str, context: Mapping[str, Any] | None
+) -> tuple[tuple[Identifier, ...], Mapping[str, Any]]:
+    """The message's identifiers, and its traits (which some of them come from)."""
     found: list[Identifier] = []
-    for kind_name, path in (("user_id", "userId"), ("anonymous_id", "anonymousId")):
-        value = optional_str(record, path)
-        if value:
-            found.append(Identifier(kind_name, value))
-    if kind == "alias" and optional_str(record, "previousId"):
+    user_id = _str(record, "userId")
+    if user_id:
+        found.append(Identifier("user_id", user_id))
+    anonymous_id = _str(record, "anonymousId")
+    if anonymous_id:
+        found.append(Identifier("anonymous_id", anonymous_id))
+    if kind == "alias" and _str(record, "previousId"):
         found.append(Identifier("anonymous_id", str(record["previousId"])))
-    traits = _traits(record)
-    for kind_name, key in (("email", "email"), ("phone", "phone")):
-        value = optional_str(traits, key)
-        if value:
-            found.append(Identifier(kind_name, value))
-    handle = optional_str(traits, "x_handle")
-    if handle:
-        found.append(Identifier("social_handle", f"x:{handle.lstrip('@')}"))
-    return tuple(found)
+    has_id = bool(found)
+    traits = _traits(record, context)
+    if traits:
+        for kind_name, key in (("email", "email"), ("phone", "phone")):
+            value = _str(traits, key)
+            if value:
+                found.append(Identifier(kind_name, value))
+        handle = _str(traits, "x_handle")
+        if handle:
+            found.append(Identifier("social_handle", f"x:{handle.lstrip('@')}"))
+    if not has_id:
+        raise SkippableRecordError("a message needs a userId or an anonymousId", field="userId")
+    return tuple(found), traits
 
 
-def _person(record: Mapping[str, Any]) -> Person:
-    traits = _traits(record)
+def _person(traits: Mapping[str, Any]) -> Person:
     address = require_mapping(traits, "address")
     return Person(
         given_name=optional_str(traits, "firstName"),
@@ -131,20 +162,37 @@ def _person(record: Mapping[str, Any]) -> Person:
     )
 
 
-def _event(record: Mapping[str, Any], kind: str) -> EventFact:
-    properties = dict(require_mapping(record, "properties"))
+def _mapping_copy(record: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = record.get(key)
+    if value is None:
+        return {}
+    if type(value) is dict:
+        return value.copy()
+    return dict(require_mapping(record, key))
+
+
+def _event(record: Mapping[str, Any], kind: str, context: Mapping[str, Any] | None) -> EventFact:
+    properties = _mapping_copy(record, "properties")
     if kind == "track":
-        name: str | None = require_str(record, "event")
+        name = record.get("event")
+        if type(name) is str and name.strip() and len(name.strip()) <= 255:
+            name = name.strip()
+        else:
+            name = require_str(record, "event")
     elif kind == "group":
-        name = optional_str(record, "groupId")
-        properties = dict(require_mapping(record, "traits"))
+        name = _str(record, "groupId")
+        properties = _mapping_copy(record, "traits")
     else:
-        page = require_mapping(record, "context.page")
-        name = optional_str(record, "name") or optional_str(page, "path")
+        page = _NOTHING if context is None else context.get("page")
+        if type(page) is not dict:
+            page = require_mapping(record, "context.page") if page is not None else _NOTHING
+        name = _str(record, "name") or (_str(page, "path") if page else None)
         for key in ("url", "path", "title"):
             if key in page and key not in properties:
                 properties[key] = page[key]
-    campaign = get_path(record, "context.campaign.name")
+    campaign = None if context is None else context.get("campaign")
+    if campaign is not None:
+        campaign = campaign.get("name") if type(campaign) is dict else get_path(campaign, "name")
     return EventFact(
         type=kind,
         name=name,

@@ -4,7 +4,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp import models
@@ -167,3 +167,70 @@ def test_insert_skips_keys_another_writer_stored_meanwhile(
 
     assert inserted == {}
     assert counts(session_factory)["records"] == 7
+
+
+def test_stored_values_round_trip_when_written_in_bulk(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    message = {
+        "type": "track",
+        "messageId": "m-\u00e9\u20ac-1",
+        "userId": "u-\u00fcml\u00e4ut",
+        "event": "Caf\u00e9 \u2615 Viewed",
+        "timestamp": "2026-01-05T10:00:00.123456+02:00",
+        "properties": {
+            "text": 'tab\there, newline\nthere, back\\slash, quote"',
+            "big": 123456789012345678901234567890,
+            "ratio": 0.1,
+            "nested": {"list": [1, None, True, "\u4e2d\u6587"]},
+        },
+    }
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(message, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    run_ingest(session_factory, SegmentAdapter(files=[path]), source="web")
+
+    with session_factory() as session:
+        record = session.scalars(select(models.SourceRecord)).one()
+        event = session.scalars(select(models.Event)).one()
+        identifiers = set(session.execute(select(models.Identifier.kind, models.Identifier.value)))
+    assert record.external_id == "m-\u00e9\u20ac-1"
+    assert record.payload == message
+    assert record.occurred_at is not None
+    assert record.occurred_at.isoformat() == "2026-01-05T08:00:00.123456+00:00"
+    assert event.name == "Caf\u00e9 \u2615 Viewed"
+    assert event.properties == message["properties"]
+    assert event.occurred_at == record.occurred_at
+    assert event.source_id == record.source_id
+    assert identifiers == {("user_id", "u-\u00fcml\u00e4ut")}
+
+
+def test_deleting_records_deletes_their_identifiers_and_events_when_stored(
+    session_factory: sessionmaker[Session],
+) -> None:
+    run_ingest(session_factory, SegmentAdapter(files=[EVENTS]), source="web")
+    before = counts(session_factory)
+
+    with session_factory.begin() as session:
+        doomed = list(
+            session.scalars(
+                select(models.SourceRecord.id).where(
+                    models.SourceRecord.external_id.in_(["m-1", "m-2"])
+                )
+            )
+        )
+        session.execute(delete(models.SourceRecord).where(models.SourceRecord.id.in_(doomed)))
+
+    after = counts(session_factory)
+    assert before["identifiers"] > 0
+    with session_factory() as session:
+        left = {
+            table.__tablename__: session.scalar(
+                select(func.count()).select_from(table).where(table.record_id.in_(doomed))
+            )
+            for table in (models.Identifier, models.Event)
+        }
+    assert left == {"identifiers": 0, "events": 0}
+    assert after["records"] == before["records"] - 2
+    assert after["events"] == before["events"] - 1  # m-1 is an identify, m-2 a page
+    assert after["identifiers"] < before["identifiers"]
