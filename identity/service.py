@@ -4,6 +4,7 @@ look-ups; never a full re-run)."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -14,21 +15,23 @@ from sqlalchemy.orm import Session, aliased
 
 from cdp import models
 from identity.blocking import BlockingReport, candidate_pairs
+from identity.bulk import clear_automatic, write_full
 from identity.defaults import default_model
-from identity.engine import LinkResult, SharedIdentifier, link_records
+from identity.engine import Index, SharedIdentifier, link_records
 from identity.model import MatchModel
 from identity.records import PersonRecord, RecordTable
 from identity.store import (
     active_model,
     candidate_records,
     chunks,
+    iter_all_records,
     load_overrides,
     load_profile_exclusive,
     load_records,
     save_model,
 )
 from identity.training import train
-from identity.writer import WriteSummary, refresh_profiles, write_block_keys, write_result
+from identity.writer import refresh_profiles, write_block_keys, write_result
 
 __all__ = ["IncrementalResult", "ResolveSummary", "current_model", "resolve", "resolve_records"]
 
@@ -87,12 +90,16 @@ def current_model(
     return model
 
 
-def _train(session: Session, records: list[PersonRecord], base: MatchModel) -> MatchModel:
+def _train(
+    session: Session, records: list[PersonRecord], base: MatchModel
+) -> tuple[MatchModel, tuple[tuple[Index, Index], BlockingReport]]:
+    """A model trained on `records`, and the candidate pairs it was trained on (which a run
+    over the same records links with rather than blocking a second time)."""
     table = RecordTable(records)
-    candidates, _ = candidate_pairs(table, base.blocking_rules, base.max_block_size)
+    candidates, report = candidate_pairs(table, base.blocking_rules, base.max_block_size)
     model, _ = train(base, table, candidates)
     save_model(session, model)
-    return model
+    return model, (candidates, report)
 
 
 def _train_on_stored(session: Session, new: list[PersonRecord], region: str) -> MatchModel:
@@ -107,7 +114,7 @@ def _train_on_stored(session: Session, new: list[PersonRecord], region: str) -> 
         )
     )
     records = load_records(session, record_ids=ids, default_region=region, with_profile=False)
-    return _train(session, records or new, default_model())
+    return _train(session, records or new, default_model())[0]
 
 
 def _positions(
@@ -170,6 +177,19 @@ class _Totals:
         self.links.update(result.links)
 
 
+class _Stages:
+    """Wall seconds per stage of a run, for the summary."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def done(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + now - self._last, 3)
+        self._last = now
+
+
 def _resolve_full(
     session: Session,
     model: MatchModel | None,
@@ -178,33 +198,42 @@ def _resolve_full(
     actor: str,
     started: datetime,
 ) -> ResolveSummary:
-    previous: dict[int, str] = dict(
-        session.execute(  # type: ignore[arg-type]
-            select(models.SourceRecord.id, models.SourceRecord.profile_id).where(
-                models.SourceRecord.profile_id.is_not(None)
-            )
-        ).all()
-    )
-    records = load_records(session, default_region=region, with_profile=False)
+    stages = _Stages()
+    sr = models.SourceRecord
+    previous: dict[int, str] = {
+        record_id: profile_id
+        for record_id, profile_id in session.execute(
+            select(sr.id, sr.profile_id).where(sr.profile_id.is_not(None))
+        )
+        if profile_id is not None
+    }
+    records = list(iter_all_records(session, default_region=region, with_profile=False))
+    stages.done("load")
     if progress:
         progress(0, len(records))
+    candidates = None
     if model is None:
-        model = (
-            _train(session, records, default_model())
-            if len(records) >= _MIN_TRAINING_RECORDS
-            else current_model(session, default_model(), stored=len(records))
-        )
+        if len(records) >= _MIN_TRAINING_RECORDS:
+            model, candidates = _train(session, records, default_model())
+        else:
+            model = current_model(session, default_model(), stored=len(records))
     else:
         save_model(session, model)
-    session.execute(delete(models.IdentityLink).where(models.IdentityLink.method != "manual"))
-    session.execute(delete(models.BlockKey))
+    stages.done("train")
+    clear_automatic(session)
     never, must = load_overrides(session)
+    stages.done("clear")
     table = RecordTable(records)
     result = link_records(
-        table, model, never=_positions(records, never), must=_positions(records, must)
+        table,
+        model,
+        never=_positions(records, never),
+        must=_positions(records, must),
+        candidates=candidates,
     )
-    written = write_result(session, records, result, model, previous=previous, actor=actor)
-    _refresh_from_memory(session, records, result, written, model)
+    stages.done("link")
+    written = write_full(session, records, table, result, model, previous=previous, actor=actor)
+    stages.done("write")
     if progress:
         progress(len(records), len(records))
     totals = _Totals(
@@ -215,26 +244,10 @@ def _resolve_full(
         result.blocking,
         tuple(result.shared_identifiers),
     )
-    return _summary(session, "full", totals, model, started)
-
-
-def _refresh_from_memory(
-    session: Session,
-    records: list[PersonRecord],
-    result: LinkResult,
-    written: WriteSummary,
-    model: MatchModel,
-) -> None:
-    groups: dict[str, list[PersonRecord]] = {}
-    profile_of = dict(
-        session.execute(select(models.SourceRecord.id, models.SourceRecord.profile_id)).all()
-    )
-    for cluster in result.clusters:
-        members = [records[p] for p in cluster]
-        profile_id = profile_of[members[0].record_id]
-        if profile_id is not None:
-            groups[profile_id] = members
-    refresh_profiles(session, groups.keys(), model, groups=groups)
+    summary = _summary(session, "full", totals, model, started)
+    stages.done("summary")
+    summary.extra["stages"] = stages.seconds
+    return summary
 
 
 def _summary(

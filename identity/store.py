@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 from cdp import models
 from identity.blocking import record_block_keys
 from identity.model import MatchModel, model_from_json
-from identity.records import PersonRecord, from_attributes
+from identity.records import ATTRIBUTE_PATHS, PersonRecord, from_values
 
 __all__ = [
     "CHUNK",
     "active_model",
     "candidate_records",
     "chunks",
+    "iter_all_records",
     "load_overrides",
     "load_profile_exclusive",
     "load_records",
@@ -41,6 +42,49 @@ def record_key(source: str, external_id: str) -> str:
     return f"{source}:{external_id}"
 
 
+def _columns() -> tuple[Any, ...]:
+    """Record columns plus the matched attributes read out of the JSON column by the
+    database (no JSON parsing here, and only the keys the matcher reads travel)."""
+    sr, attrs = models.SourceRecord, models.SourceRecord.attributes
+    values = tuple(
+        (attrs[path] if len(path) > 1 else attrs[path[0]]).as_string() for path in ATTRIBUTE_PATHS
+    )
+    return (
+        sr.id,
+        models.Source.name,
+        sr.external_id,
+        sr.kind,
+        sr.occurred_at,
+        sr.profile_id,
+        models.Source.channel,
+        *values,
+    )
+
+
+_WIDTH = 7 + len(ATTRIBUTE_PATHS)
+_BASE = select(*_columns()).join(models.Source, models.Source.id == models.SourceRecord.source_id)
+
+
+def _record(
+    row: Sequence[Any],
+    identifiers: Iterable[tuple[str, str]],
+    default_region: str,
+    with_profile: bool,
+) -> PersonRecord:
+    return from_values(
+        row[0],
+        record_key(row[1], row[2]),
+        row[7:_WIDTH],
+        identifiers,
+        default_region=default_region,
+        source=row[1],
+        kind=row[3],
+        occurred_at=row[4],
+        profile_id=row[5] if with_profile else None,
+        channel=row[6],
+    )
+
+
 def load_records(
     session: Session,
     *,
@@ -49,48 +93,52 @@ def load_records(
     default_region: str = "US",
     with_profile: bool = True,
 ) -> list[PersonRecord]:
-    """Records by id, or every record of the given profiles, ordered by id."""
-    columns = (
-        models.SourceRecord.id,
-        models.Source.name,
-        models.SourceRecord.external_id,
-        models.SourceRecord.kind,
-        models.SourceRecord.occurred_at,
-        models.SourceRecord.attributes,
-        models.SourceRecord.profile_id,
-        models.Source.channel,
-    )
-    base = select(*columns).join(models.Source, models.Source.id == models.SourceRecord.source_id)
+    """Records by id, or every record of the given profiles, ordered by id (every record
+    when neither is given)."""
     if record_ids is None and profile_ids is None:
-        rows: list[Any] = list(session.execute(base.order_by(models.SourceRecord.id)))
-        identifiers = _identifiers(session, [], all_rows=True)
-    elif profile_ids is None:
-        rows, identifiers = _load_with_identifiers(session, base, record_ids)
+        return list(
+            iter_all_records(session, default_region=default_region, with_profile=with_profile)
+        )
+    if profile_ids is None:
+        rows, identifiers = _load_with_identifiers(session, _BASE, record_ids)
     else:
         # Two queries: joined, PostgreSQL plans a profile's records against a scan of every
         # identifier (measured: 17 ms instead of 1 ms at 100k records).
         rows = []
         for part in chunks(list(record_ids or [])):
-            rows.extend(session.execute(base.where(models.SourceRecord.id.in_(part))))
+            rows.extend(session.execute(_BASE.where(models.SourceRecord.id.in_(part))))
         for ppart in chunks(list(profile_ids)):
-            rows.extend(session.execute(base.where(models.SourceRecord.profile_id.in_(ppart))))
+            rows.extend(session.execute(_BASE.where(models.SourceRecord.profile_id.in_(ppart))))
         rows.sort(key=lambda row: row[0])
-        identifiers = _identifiers(session, [row[0] for row in rows], all_rows=False)
-    return [
-        from_attributes(
-            row[0],
-            record_key(row[1], row[2]),
-            row[5] or {},
-            identifiers.get(row[0], ()),
-            default_region=default_region,
-            source=row[1],
-            kind=row[3],
-            occurred_at=row[4],
-            profile_id=row[6] if with_profile else None,
-            channel=row[7],
-        )
-        for row in rows
-    ]
+        identifiers = _identifiers(session, [row[0] for row in rows])
+    return [_record(row, identifiers.get(row[0], ()), default_region, with_profile) for row in rows]
+
+
+_STREAM = 20_000
+
+
+def iter_all_records(
+    session: Session, *, default_region: str = "US", with_profile: bool = True
+) -> Iterator[PersonRecord]:
+    """Every record in id order, streamed: records and identifiers are read by two
+    server-side cursors in record order and merged here, so neither is held whole."""
+    ident = models.Identifier
+    options = {"yield_per": _STREAM}
+    rows = session.execute(_BASE.order_by(models.SourceRecord.id), execution_options=options)
+    found = session.execute(
+        select(ident.record_id, ident.kind, ident.value).order_by(ident.record_id),
+        execution_options=options,
+    )
+    pending = next(found, None)
+    for row in rows:
+        record_id = row[0]
+        while pending is not None and pending[0] < record_id:
+            pending = next(found, None)  # an identifier of no record: impossible with the FK
+        own: list[tuple[str, str]] = []
+        while pending is not None and pending[0] == record_id:
+            own.append((pending[1], pending[2]))
+            pending = next(found, None)
+        yield _record(row, own, default_region, with_profile)
 
 
 def _load_with_identifiers(
@@ -108,21 +156,15 @@ def _load_with_identifiers(
     identifiers: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for part in chunks(list(record_ids or [])):
         for row in session.execute(query.where(models.SourceRecord.id.in_(part))):
-            by_id.setdefault(row[0], row[:8])
-            if row[8] is not None:
-                identifiers[row[0]].append((row[8], row[9]))
+            by_id.setdefault(row[0], row[:_WIDTH])
+            if row[_WIDTH] is not None:
+                identifiers[row[0]].append((row[_WIDTH], row[_WIDTH + 1]))
     return [by_id[rid] for rid in sorted(by_id)], identifiers
 
 
-def _identifiers(
-    session: Session, record_ids: list[int], *, all_rows: bool
-) -> dict[int, list[tuple[str, str]]]:
+def _identifiers(session: Session, record_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
     out: dict[int, list[tuple[str, str]]] = defaultdict(list)
     query = select(models.Identifier.record_id, models.Identifier.kind, models.Identifier.value)
-    if all_rows:
-        for record_id, kind, value in session.execute(query):
-            out[record_id].append((kind, value))
-        return out
     for part in chunks(record_ids):
         for record_id, kind, value in session.execute(
             query.where(models.Identifier.record_id.in_(part))

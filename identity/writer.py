@@ -26,9 +26,12 @@ __all__ = [
     "FACT_TABLES",
     "WriteSummary",
     "derive_profile_id",
+    "existing_profiles",
     "merge_into",
     "reassign_facts",
     "refresh_profiles",
+    "retire_unclaimed",
+    "reuse_or_derive",
     "write_block_keys",
     "write_result",
 ]
@@ -92,7 +95,7 @@ def write_result(
     now = now or datetime.now(UTC)
     summary = WriteSummary()
     previous = previous or {}
-    existing = _existing_profiles(
+    existing = existing_profiles(
         session, set(previous.values()) | {r.profile_id for r in records if r.profile_id}
     )
     claimed: set[str] = set()
@@ -115,7 +118,7 @@ def write_result(
                     )
                     summary.merges.append((profile_id, loser))
         else:
-            profile_id = _reuse_or_derive(members, previous, existing, claimed)
+            profile_id = reuse_or_derive(members, previous, existing, claimed)
             if profile_id not in existing:
                 new_profiles.append(
                     {"id": profile_id, "status": "active", "created_at": now, "updated_at": now}
@@ -136,7 +139,7 @@ def write_result(
     summary.merged = len(summary.merges)
     if new_profiles:
         session.execute(insert(models.Profile), new_profiles)
-    _retire_unclaimed(session, previous, assignment, claimed, actor, now, summary)
+    retire_unclaimed(session, previous, assignment, claimed, actor, now, summary)
     _assign(session, assignment, [r.record_id for r in records if r.profile_id is None], now)
     summary.records = len(assignment)
     summary.assignment = assignment
@@ -145,7 +148,7 @@ def write_result(
     return summary
 
 
-def _existing_profiles(session: Session, ids: set[str]) -> dict[str, str]:
+def existing_profiles(session: Session, ids: set[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for part in chunks(sorted(ids)):
         out.update(
@@ -156,7 +159,7 @@ def _existing_profiles(session: Session, ids: set[str]) -> dict[str, str]:
     return out
 
 
-def _reuse_or_derive(
+def reuse_or_derive(
     members: list[PersonRecord],
     previous: Mapping[int, str],
     existing: Mapping[str, str],
@@ -225,7 +228,7 @@ def merge_into(
     )
 
 
-def _retire_unclaimed(
+def retire_unclaimed(
     session: Session,
     previous: Mapping[int, str],
     assignment: Mapping[int, str],

@@ -1,0 +1,353 @@
+"""Writing a full resolution in bulk: profiles with their golden records, record and fact
+assignments, links with evidence and block keys, as few statements over as many rows as the
+backend takes (COPY on PostgreSQL, executemany on SQLite).
+
+A full run replaces every automatic link and every block key inside its transaction, so the
+indexes of those tables are dropped before the rows go in and built once afterwards (a sort
+instead of a million index insertions); the transaction holds the tables' locks throughout,
+and a failure rolls the indexes back with everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+import orjson
+from sqlalchemy import Index, Table, delete, select, text
+from sqlalchemy.orm import Session
+
+from cdp import models
+from identity.blocking import block_keys
+from identity.engine import LinkResult
+from identity.model import MatchModel
+from identity.records import PersonRecord, RecordTable
+from identity.survivorship import golden_record
+from identity.writer import (
+    FACT_TABLES,
+    WriteSummary,
+    existing_profiles,
+    retire_unclaimed,
+    reuse_or_derive,
+)
+
+__all__ = ["clear_automatic", "copy_rows", "stamp", "write_full"]
+
+_BATCH = 20_000
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _driver(session: Session) -> Any:
+    """The DBAPI connection of the session's transaction (psycopg or sqlite3)."""
+    return session.connection().connection.driver_connection
+
+
+def copy_rows(
+    session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Append rows to `table` (values in `columns` order; JSON already encoded as text,
+    times as `stamp` gives them)."""
+    if _is_postgresql(session):
+        raw = _driver(session)
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    names = ", ".join(columns)
+    marks = ", ".join("?" * len(columns))
+    raw = _driver(session)
+    cursor = raw.cursor()
+    iterator = iter(rows)
+    while part := list(islice(iterator, _BATCH)):
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", part)
+    cursor.close()
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
+def stamp(session: Session, value: datetime | None) -> Any:
+    """A time as the driver is handed it: on SQLite the text SQLAlchemy's `DateTime` stores
+    (UTC), so that the values sort and compare with those written through the ORM."""
+    if value is None or _is_postgresql(session):
+        return value
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def write_full(
+    session: Session,
+    records: Sequence[PersonRecord],
+    table: RecordTable,
+    result: LinkResult,
+    model: MatchModel,
+    *,
+    previous: Mapping[int, str],
+    actor: str,
+    now: datetime | None = None,
+) -> WriteSummary:
+    """Persist a full run over every record (none of which carries a profile here):
+    profile ids stay those the records had (`previous`), or derive from the earliest record."""
+    now = now or datetime.now(UTC)
+    summary = WriteSummary()
+    existing = existing_profiles(session, set(previous.values()))
+    claimed: set[str] = set()
+    assignment: dict[int, str] = {}
+    fresh: list[tuple[str, list[PersonRecord]]] = []
+    kept: list[tuple[str, list[PersonRecord]]] = []
+    for cluster in sorted(result.clusters, key=lambda c: min(records[p].record_id for p in c)):
+        members = sorted((records[p] for p in cluster), key=lambda r: r.record_id)
+        profile_id = reuse_or_derive(members, previous, existing, claimed)
+        if profile_id in existing:
+            kept.append((profile_id, members))
+        else:
+            existing[profile_id] = "active"
+            fresh.append((profile_id, members))
+            summary.created += 1
+        claimed.add(profile_id)
+        for record in members:
+            assignment[record.record_id] = profile_id
+            if previous.get(record.record_id) != profile_id:
+                summary.touched.add(profile_id)
+    _write_profiles(session, fresh, kept, model, now)
+    retire_unclaimed(session, previous, assignment, claimed, actor, now, summary)
+    _assign(session, assignment, now)
+    summary.records = len(assignment)
+    summary.assignment = assignment
+    _write_links(session, records, result, assignment, model, summary, now)
+    _write_block_keys(session, table, model)
+    if _is_postgresql(session):
+        # Fresh statistics: the planner otherwise plans incremental look-ups against the
+        # sizes these tables had before (a sequential scan instead of an index).
+        for name in ("profiles", "identity_links", "block_keys", "source_records", "identifiers"):
+            session.execute(text(f"ANALYZE {name}"))
+    return summary
+
+
+_PROFILE_COLUMNS = (
+    "id",
+    "status",
+    "merged_into_id",
+    "attributes",
+    "given_name",
+    "family_name",
+    "email",
+    "phone",
+    "record_count",
+    "channel_count",
+    "first_seen_at",
+    "last_seen_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def _profile_row(
+    session: Session, profile_id: str, members: list[PersonRecord], model: MatchModel, now: Any
+) -> tuple[Any, ...]:
+    golden = golden_record(members, model.survivorship, model.source_priority)
+    attrs = golden.attributes
+    return (
+        profile_id,
+        "active",
+        None,
+        _json({**attrs, "sources": golden.sources}),
+        attrs.get("given_name"),
+        attrs.get("family_name"),
+        attrs.get("email"),
+        attrs.get("phone"),
+        golden.record_count,
+        golden.channel_count,
+        stamp(session, golden.first_seen_at),
+        stamp(session, golden.last_seen_at),
+        now,
+        now,
+    )
+
+
+def _write_profiles(
+    session: Session,
+    fresh: list[tuple[str, list[PersonRecord]]],
+    kept: list[tuple[str, list[PersonRecord]]],
+    model: MatchModel,
+    now: datetime,
+) -> None:
+    """New profiles are appended whole; kept ones get their golden record through a staging
+    table and one `UPDATE ... FROM` (and become active again if they were not)."""
+    when = stamp(session, now)
+    copy_rows(
+        session,
+        "profiles",
+        _PROFILE_COLUMNS,
+        (_profile_row(session, pid, members, model, when) for pid, members in fresh),
+    )
+    if not kept:
+        return
+    pg = _is_postgresql(session)
+    json_type, time_type = ("JSONB", "TIMESTAMPTZ") if pg else ("TEXT", "TIMESTAMP")
+    session.execute(
+        text(
+            "CREATE TEMPORARY TABLE identity_golden (id VARCHAR(40) PRIMARY KEY, status "
+            f"VARCHAR(10), merged_into_id VARCHAR(40), attributes {json_type}, "
+            "given_name VARCHAR(200), family_name VARCHAR(200), email VARCHAR(320), "
+            "phone VARCHAR(40), record_count INTEGER, channel_count INTEGER, "
+            f"first_seen_at {time_type}, last_seen_at {time_type}, created_at {time_type}, "
+            f"updated_at {time_type})"
+        )
+    )
+    copy_rows(
+        session,
+        "identity_golden",
+        _PROFILE_COLUMNS,
+        (_profile_row(session, pid, members, model, when) for pid, members in kept),
+    )
+    session.execute(
+        text(
+            "UPDATE profiles SET status = 'active', merged_into_id = NULL, "
+            "attributes = g.attributes, given_name = g.given_name, "
+            "family_name = g.family_name, email = g.email, phone = g.phone, "
+            "record_count = g.record_count, channel_count = g.channel_count, "
+            "first_seen_at = g.first_seen_at, last_seen_at = g.last_seen_at, "
+            "updated_at = g.updated_at FROM identity_golden AS g WHERE profiles.id = g.id"
+        )
+    )
+    session.execute(text("DROP TABLE identity_golden"))
+
+
+def _assign(session: Session, assignment: Mapping[int, str], now: datetime) -> None:
+    """Every record's profile id, copied onto its identifiers and facts: one staging table
+    and one `UPDATE ... FROM` per table (rows already right are left alone)."""
+    session.execute(
+        text("CREATE TEMPORARY TABLE identity_assign (id BIGINT PRIMARY KEY, pid VARCHAR(40))")
+    )
+    copy_rows(session, "identity_assign", ("id", "pid"), sorted(assignment.items()))
+    if _is_postgresql(session):
+        session.execute(text("ANALYZE identity_assign"))
+    session.execute(
+        text(
+            "UPDATE source_records SET profile_id = a.pid, resolved_at = :now "
+            "FROM identity_assign AS a WHERE source_records.id = a.id"
+        ),
+        {"now": stamp(session, now)},
+    )
+    for fact in FACT_TABLES:
+        name = fact.__tablename__
+        session.execute(
+            text(
+                f"UPDATE {name} SET profile_id = a.pid FROM identity_assign AS a "
+                f"WHERE {name}.record_id = a.id "
+                f"AND ({name}.profile_id IS NULL OR {name}.profile_id <> a.pid)"
+            )
+        )
+    session.execute(text("DROP TABLE identity_assign"))
+
+
+def _rebuilt_indexes(table: Table) -> list[Index]:
+    """The table's plain (non-unique) indexes: dropped for a bulk load, built again after."""
+    return sorted((ix for ix in table.indexes if not ix.unique), key=lambda ix: str(ix.name))
+
+
+_LINK_COLUMNS = (
+    "profile_id",
+    "left_record_id",
+    "right_record_id",
+    "method",
+    "rule",
+    "decision",
+    "score",
+    "probability",
+    "reason",
+    "evidence",
+    "model_version",
+    "created_at",
+)
+
+
+def _write_links(
+    session: Session,
+    records: Sequence[PersonRecord],
+    result: LinkResult,
+    assignment: Mapping[int, str],
+    model: MatchModel,
+    summary: WriteSummary,
+    now: datetime,
+) -> None:
+    link = models.IdentityLink
+    # The automatic links were deleted by the caller: what remains are manual decisions,
+    # which a pair keeps (the first decision about a pair wins, as ON CONFLICT DO NOTHING).
+    taken = {
+        (left, right)
+        for left, right in session.execute(select(link.left_record_id, link.right_record_id))
+    }
+    when = stamp(session, now)
+    version = model.version
+    rows: list[tuple[Any, ...]] = []
+    for found in result.links:
+        a, b = records[found.left], records[found.right]
+        pair = (
+            (a.record_id, b.record_id) if a.record_id < b.record_id else (b.record_id, a.record_id)
+        )
+        if pair in taken:
+            continue
+        taken.add(pair)
+        summary.links[found.decision] += 1
+        rows.append(
+            (
+                assignment.get(a.record_id) if found.decision == "accepted" else None,
+                pair[0],
+                pair[1],
+                found.method,
+                found.rule,
+                found.decision,
+                found.score,
+                found.probability,
+                found.reason,
+                _json(found.evidence),
+                version,
+                when,
+            )
+        )
+    _load_with_indexes_rebuilt(session, link.__table__, _LINK_COLUMNS, rows)  # type: ignore[arg-type]
+
+
+def _write_block_keys(session: Session, table: RecordTable, model: MatchModel) -> None:
+    ids = table.record_ids.tolist()
+    rows: list[tuple[int, str, str]] = []
+    for rule in model.blocking_rules:
+        keys = block_keys(table, rule)
+        rows.extend(
+            (ids[pos], rule.name, key[:200])
+            for pos, key in enumerate(keys.tolist())
+            if key is not None
+        )
+    block = models.BlockKey.__table__
+    _load_with_indexes_rebuilt(session, block, ("record_id", "rule", "key"), rows)  # type: ignore[arg-type]
+
+
+def _load_with_indexes_rebuilt(
+    session: Session, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    indexes = _rebuilt_indexes(table)
+    connection = session.connection()
+    for index in indexes:
+        index.drop(connection)
+    copy_rows(session, table.name, columns, rows)
+    for index in indexes:
+        index.create(connection)
+
+
+def clear_automatic(session: Session) -> None:
+    """Remove every automatic link and every block key before a full run rewrites them."""
+    session.execute(delete(models.IdentityLink).where(models.IdentityLink.method != "manual"))
+    if _is_postgresql(session):
+        session.execute(text("TRUNCATE block_keys"))
+    else:
+        session.execute(delete(models.BlockKey))
