@@ -115,7 +115,7 @@ def name_tokens(record: PersonRecord) -> str | None:
     return " ".join(sorted(f"{record.given_name} {record.family_name}".split()))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonRecord:
     """What the matcher knows about one source record (features already normalised)."""
 
@@ -234,7 +234,10 @@ def _text(value: object) -> str | None:
 
 
 def _first(identifiers: Sequence[tuple[str, str]], kind: str) -> str | None:
-    return next((value for k, value in identifiers if k == kind), None)
+    for k, value in identifiers:
+        if k == kind:
+            return value
+    return None
 
 
 ObjectArray = npt.NDArray[np.object_]
