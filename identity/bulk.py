@@ -28,6 +28,8 @@ from identity.survivorship import golden_record
 from identity.writer import (
     FACT_TABLES,
     WriteSummary,
+    derive_profile_id,
+    earliest,
     existing_profiles,
     retire_unclaimed,
     reuse_or_derive,
@@ -98,13 +100,20 @@ def write_full(
     profile ids stay those the records had (`previous`), or derive from the earliest record."""
     now = now or datetime.now(UTC)
     summary = WriteSummary()
-    existing = existing_profiles(session, set(previous.values()))
+    clusters = [
+        sorted((records[p] for p in cluster), key=lambda r: r.record_id)
+        for cluster in result.clusters
+    ]
+    clusters.sort(key=lambda members: members[0].record_id)
+    # A derived id may name a stored profile no record points at any more (merged away):
+    # it is known here, so it is taken up again rather than inserted twice.
+    derived = {derive_profile_id(earliest(members).key) for members in clusters}
+    existing = existing_profiles(session, set(previous.values()) | derived)
     claimed: set[str] = set()
     assignment: dict[int, str] = {}
     fresh: list[tuple[str, list[PersonRecord]]] = []
     kept: list[tuple[str, list[PersonRecord]]] = []
-    for cluster in sorted(result.clusters, key=lambda c: min(records[p].record_id for p in c)):
-        members = sorted((records[p] for p in cluster), key=lambda r: r.record_id)
+    for members in clusters:
         profile_id = reuse_or_derive(members, previous, existing, claimed)
         if profile_id in existing:
             kept.append((profile_id, members))

@@ -26,7 +26,6 @@ from identity.store import (
     chunks,
     iter_all_records,
     load_overrides,
-    load_profile_exclusive,
     load_records,
     save_model,
 )
@@ -316,19 +315,23 @@ def resolve_records(
         model = current_model(session, stored_model, stored=newest)
     stored = candidate_records(session, new, model, default_region=default_region)
     records = new + stored
-    extra = _exclusive_positions(session, records, model)
     never, must = _overrides_for(session, records)
     result = link_records(
-        RecordTable(records), model, never=never, must=must, extra_exclusive=extra
+        RecordTable(records),
+        model,
+        never=never,
+        must=must,
+        extra_exclusive=_profile_exclusive(records, model),
     )
     written = write_result(session, records, result, model, actor=actor)
-    refresh_profiles(
-        session,
-        written.touched,
-        model,
-        default_region=default_region,
-        groups=written.created_groups,
-    )
+    # Every record of every profile involved is in memory (candidates come as whole
+    # profiles), so golden records are rebuilt without reading anything back.
+    groups: dict[str, list[PersonRecord]] = {}
+    for record in records:
+        owner = written.assignment.get(record.record_id, record.profile_id)
+        if owner in written.touched:
+            groups.setdefault(owner, []).append(record)
+    refresh_profiles(session, written.touched, model, default_region=default_region, groups=groups)
     new_ids = {r.record_id for r in new}
     profiles = {rid: pid for rid, pid in written.assignment.items() if rid in new_ids}
     return IncrementalResult(
@@ -349,15 +352,20 @@ def _refresh_revisited(session: Session, records: list[PersonRecord], model: Mat
     refresh_profiles(session, {r.profile_id for r in todo if r.profile_id}, model)
 
 
-def _exclusive_positions(
-    session: Session, records: list[PersonRecord], model: MatchModel
-) -> dict[int, dict[str, str]]:
+def _profile_exclusive(records: list[PersonRecord], model: MatchModel) -> dict[int, dict[str, str]]:
+    """The one-per-person identifiers of each stored profile (all its records are here), on
+    the profile's first position: the engine joins a profile's records without pooling them."""
+    kinds = {rule.kind for rule in model.identifier_rules if rule.one_per_person}
     first: dict[str, int] = {}
+    out: dict[int, dict[str, str]] = {}
     for pos, record in enumerate(records):
-        if record.profile_id:
-            first.setdefault(record.profile_id, pos)
-    values = load_profile_exclusive(session, first, model)
-    return {first[pid]: ids for pid, ids in values.items() if pid in first}
+        if record.profile_id is None:
+            continue
+        anchor = first.setdefault(record.profile_id, pos)
+        for kind, value in record.identifiers:
+            if kind in kinds:
+                out.setdefault(anchor, {}).setdefault(kind, value)
+    return out
 
 
 def _overrides_statement() -> Select[str, int, str | None, int, str | None]:

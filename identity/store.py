@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, literal, or_, select, union_all, update
+from sqlalchemy import BindParameter, and_, bindparam, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from cdp import models
@@ -176,9 +176,11 @@ def _identifiers(session: Session, record_ids: list[int]) -> dict[int, list[tupl
 def candidate_records(
     session: Session, new: Sequence[PersonRecord], model: MatchModel, *, default_region: str = "US"
 ) -> list[PersonRecord]:
-    """Stored, resolved records that share an identifier or a blocking key with `new`: one
-    indexed query on `identifiers (kind, value)` and one on `block_keys (rule, key)`; a value
-    or key held by more than `max_block_size` records is skipped (no evidence, and slow)."""
+    """Every record of the stored profiles holding a record that shares an identifier or a
+    blocking key with `new` (one indexed query on `identifiers (kind, value)` and
+    `block_keys (rule, key)`, then one for those profiles' records with their identifiers):
+    whole profiles, so their one-per-person identifiers and golden records need no further
+    reads. A value or key held by more than `max_block_size` records is skipped."""
     kinds = {rule.kind for rule in model.identifier_rules}
     wanted = sorted({(k, v) for r in new for k, v in r.identifiers if k in kinds})
     keys = sorted({key for r in new for key in record_block_keys(r, model.blocking_rules)})
@@ -186,8 +188,30 @@ def candidate_records(
     found.difference_update(r.record_id for r in new)
     if not found:
         return []
-    loaded = load_records(session, record_ids=sorted(found), default_region=default_region)
-    return [r for r in loaded if r.profile_id]
+    return _profiles_of(session, sorted(found), default_region)
+
+
+def _profiles_of(
+    session: Session, record_ids: Sequence[int], default_region: str
+) -> list[PersonRecord]:
+    sr = models.SourceRecord
+    owners: BindParameter[list[int]] = bindparam("owners", expanding=True)
+    ident = models.Identifier
+    query = (
+        _BASE.add_columns(ident.kind, ident.value)
+        .outerjoin(ident, ident.record_id == sr.id)
+        .where(sr.profile_id.in_(select(sr.profile_id).where(sr.id.in_(owners)).scalar_subquery()))
+    )
+    by_id: dict[int, Any] = {}
+    identifiers: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for part in chunks(list(record_ids)):
+        for row in session.execute(query, {"owners": list(part)}):
+            by_id.setdefault(row[0], row[:_WIDTH])
+            if row[_WIDTH] is not None:
+                identifiers[row[0]].append((row[_WIDTH], row[_WIDTH + 1]))
+    return [
+        _record(by_id[rid], identifiers.get(rid, ()), default_region, True) for rid in sorted(by_id)
+    ]
 
 
 def _lookup(
@@ -240,11 +264,11 @@ def load_profile_exclusive(
     ids = sorted(set(profile_ids))
     ident = models.Identifier
     for part in chunks(ids):
-        query = select(ident.profile_id, ident.kind, ident.value).where(
-            ident.profile_id.in_(part), ident.kind.in_(kinds)
-        )
+        # Kinds filtered here: given both conditions, PostgreSQL intersects the profile's few
+        # rows with every identifier of those kinds (a bitmap that grows with the data).
+        query = select(ident.profile_id, ident.kind, ident.value).where(ident.profile_id.in_(part))
         for profile_id, kind, value in session.execute(query):
-            if profile_id is not None:
+            if profile_id is not None and kind in kinds:
                 out[profile_id].setdefault(kind, value)
     return out
 

@@ -26,6 +26,7 @@ __all__ = [
     "FACT_TABLES",
     "WriteSummary",
     "derive_profile_id",
+    "earliest",
     "existing_profiles",
     "merge_into",
     "reassign_facts",
@@ -66,7 +67,7 @@ class WriteSummary:
     created_groups: dict[str, list[PersonRecord]] = field(default_factory=dict)
 
 
-def _earliest(records: Iterable[PersonRecord]) -> PersonRecord:
+def earliest(records: Iterable[PersonRecord]) -> PersonRecord:
     return min(records, key=lambda r: (r.occurred_at or _FAR, r.key))
 
 
@@ -169,7 +170,7 @@ def reuse_or_derive(
     for profile_id, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
         if profile_id not in claimed:
             return profile_id
-    base = derive_profile_id(_earliest(members).key)
+    base = derive_profile_id(earliest(members).key)
     candidate, n = base, 1
     while candidate in claimed or (
         candidate in existing and candidate not in votes and existing[candidate] == "active"
