@@ -10,7 +10,9 @@ and a failure rolls the indexes back with everything else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -128,11 +130,18 @@ def write_full(
                 summary.touched.add(profile_id)
     _write_profiles(session, fresh, kept, model, now)
     retire_unclaimed(session, previous, assignment, claimed, actor, now, summary)
-    _assign(session, assignment, now)
     summary.records = len(assignment)
     summary.assignment = assignment
-    _write_links(session, records, result, assignment, model, summary, now)
-    _write_block_keys(session, table, model)
+    _stage_assignment(session, assignment)
+    taken = _manual_pairs(session)
+    # The database rewrites every record's profile id (its largest job) while this process
+    # builds the link and block-key rows: the connection is the other thread's until then.
+    with _beside(session, _apply_assignment, now) as done:
+        links = _link_rows(session, records, result, assignment, model, summary, taken, now)
+        keys = _block_key_rows(table, model)
+    done()
+    _load_with_indexes_rebuilt(session, _table(models.IdentityLink), _LINK_COLUMNS, links)
+    _load_with_indexes_rebuilt(session, _table(models.BlockKey), ("record_id", "rule", "key"), keys)
     if _is_postgresql(session):
         # Fresh statistics: the planner otherwise plans incremental look-ups against the
         # sizes these tables had before (a sequential scan instead of an index).
@@ -231,32 +240,62 @@ def _write_profiles(
     session.execute(text("DROP TABLE identity_golden"))
 
 
-def _assign(session: Session, assignment: Mapping[int, str], now: datetime) -> None:
-    """Every record's profile id, copied onto its identifiers and facts: one staging table
-    and one `UPDATE ... FROM` per table (rows already right are left alone)."""
+@contextmanager
+def _beside(
+    session: Session, job: Callable[[Session, Any, datetime], None], now: datetime
+) -> Iterator[Callable[[], None]]:
+    """Run `job` on the session's connection in a second thread (PostgreSQL: psycopg waits
+    on the server without the GIL) while the block runs; `done()` waits for it and raises
+    its error. SQLite runs it first, in this thread (its connection stays in one thread)."""
+    if not _is_postgresql(session):
+        job(session, None, now)
+        yield lambda: None
+        return
+    raw = _driver(session)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Leaving the pool waits for the job, also when the block raised.
+        yield pool.submit(job, session, raw, now).result
+
+
+def _table(model: type[models.Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _stage_assignment(session: Session, assignment: Mapping[int, str]) -> None:
     session.execute(
         text("CREATE TEMPORARY TABLE identity_assign (id BIGINT PRIMARY KEY, pid VARCHAR(40))")
     )
     copy_rows(session, "identity_assign", ("id", "pid"), sorted(assignment.items()))
     if _is_postgresql(session):
         session.execute(text("ANALYZE identity_assign"))
-    session.execute(
-        text(
-            "UPDATE source_records SET profile_id = a.pid, resolved_at = :now "
-            "FROM identity_assign AS a WHERE source_records.id = a.id"
-        ),
-        {"now": stamp(session, now)},
-    )
+
+
+def _assignment_statements() -> list[str]:
+    """Every record's profile id, copied onto its identifiers and facts: one
+    `UPDATE ... FROM` the staging table per table (rows already right are left alone)."""
+    statements = [
+        "UPDATE source_records SET profile_id = a.pid, resolved_at = {now} "
+        "FROM identity_assign AS a WHERE source_records.id = a.id"
+    ]
     for fact in FACT_TABLES:
         name = fact.__tablename__
-        session.execute(
-            text(
-                f"UPDATE {name} SET profile_id = a.pid FROM identity_assign AS a "
-                f"WHERE {name}.record_id = a.id "
-                f"AND ({name}.profile_id IS NULL OR {name}.profile_id <> a.pid)"
-            )
+        statements.append(
+            f"UPDATE {name} SET profile_id = a.pid FROM identity_assign AS a "
+            f"WHERE {name}.record_id = a.id "
+            f"AND ({name}.profile_id IS NULL OR {name}.profile_id <> a.pid)"
         )
-    session.execute(text("DROP TABLE identity_assign"))
+    statements.append("DROP TABLE identity_assign")
+    return statements
+
+
+def _apply_assignment(session: Session, raw: Any, now: datetime) -> None:
+    for statement in _assignment_statements():
+        if raw is None:
+            session.execute(text(statement.format(now=":now")), {"now": stamp(session, now)})
+        else:
+            raw.execute(statement.format(now="%s"), (now,) if "{now}" in statement else ())
 
 
 def _rebuilt_indexes(table: Table) -> list[Index]:
@@ -280,37 +319,39 @@ _LINK_COLUMNS = (
 )
 
 
-def _write_links(
+def _manual_pairs(session: Session) -> set[tuple[int, int]]:
+    """The pairs of the links left after the automatic ones were deleted (manual decisions,
+    which keep their pair: the first decision about a pair wins)."""
+    link = models.IdentityLink
+    return {
+        (left, right)
+        for left, right in session.execute(select(link.left_record_id, link.right_record_id))
+    }
+
+
+def _link_rows(
     session: Session,
     records: Sequence[PersonRecord],
     result: LinkResult,
     assignment: Mapping[int, str],
     model: MatchModel,
     summary: WriteSummary,
+    taken: set[tuple[int, int]],
     now: datetime,
-) -> None:
-    link = models.IdentityLink
-    # The automatic links were deleted by the caller: what remains are manual decisions,
-    # which a pair keeps (the first decision about a pair wins, as ON CONFLICT DO NOTHING).
-    taken = {
-        (left, right)
-        for left, right in session.execute(select(link.left_record_id, link.right_record_id))
-    }
+) -> list[tuple[Any, ...]]:
     when = stamp(session, now)
     version = model.version
     rows: list[tuple[Any, ...]] = []
     for found in result.links:
-        a, b = records[found.left], records[found.right]
-        pair = (
-            (a.record_id, b.record_id) if a.record_id < b.record_id else (b.record_id, a.record_id)
-        )
+        a, b = records[found.left].record_id, records[found.right].record_id
+        pair = (a, b) if a < b else (b, a)
         if pair in taken:
             continue
         taken.add(pair)
         summary.links[found.decision] += 1
         rows.append(
             (
-                assignment.get(a.record_id) if found.decision == "accepted" else None,
+                assignment.get(a) if found.decision == "accepted" else None,
                 pair[0],
                 pair[1],
                 found.method,
@@ -324,10 +365,10 @@ def _write_links(
                 when,
             )
         )
-    _load_with_indexes_rebuilt(session, link.__table__, _LINK_COLUMNS, rows)  # type: ignore[arg-type]
+    return rows
 
 
-def _write_block_keys(session: Session, table: RecordTable, model: MatchModel) -> None:
+def _block_key_rows(table: RecordTable, model: MatchModel) -> list[tuple[int, str, str]]:
     ids = table.record_ids.tolist()
     rows: list[tuple[int, str, str]] = []
     for rule in model.blocking_rules:
@@ -337,8 +378,7 @@ def _write_block_keys(session: Session, table: RecordTable, model: MatchModel) -
             for pos, key in enumerate(keys.tolist())
             if key is not None
         )
-    block = models.BlockKey.__table__
-    _load_with_indexes_rebuilt(session, block, ("record_id", "rule", "key"), rows)  # type: ignore[arg-type]
+    return rows
 
 
 def _load_with_indexes_rebuilt(
