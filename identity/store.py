@@ -124,10 +124,11 @@ def iter_all_records(
     server-side cursors in record order and merged here, so neither is held whole."""
     ident = models.Identifier
     # Core rows, not ORM ones: the ORM's per-row work was most of the client's cost here.
-    connection = session.connection().execution_options(yield_per=_STREAM)
-    rows = connection.execute(_BASE.order_by(models.SourceRecord.id))
+    connection, options = session.connection(), {"yield_per": _STREAM}
+    rows = connection.execute(_BASE.order_by(models.SourceRecord.id), execution_options=options)
     found = connection.execute(
-        select(ident.record_id, ident.kind, ident.value).order_by(ident.record_id)
+        select(ident.record_id, ident.kind, ident.value).order_by(ident.record_id),
+        execution_options=options,
     )
     pending = next(found, None)
     for row in rows:
