@@ -15,9 +15,19 @@ clustering. The ground truth (`person_id`) is used only to score the result:
 - a baseline measured in the same run: exact-identifier linking (union of every shared
   identifier, no limits), and the ratio of our F1 and time to it.
 
-`--db-records N` also stores N records in a fresh SQLite database (PostgreSQL with `--db-url`),
-runs `identity.resolve` end to end, then measures `identity.resolve_records` for
-`--incremental` new records arriving one at a time (p50/p99 latency).
+`--db-records N` measures identity through the database (SQLite in a temporary file, or
+PostgreSQL with `--db-url`, where the run makes its own databases next to the one named):
+
+- it stores N synthetic records with normalised identifiers as ingest does (`--db-keep` keeps
+  that state, and the resolved one, and reuses them in later runs: storing 1M records takes
+  minutes);
+- `identity.resolve(full=True)` from scratch over a copy of the stored state, in a process
+  that does nothing else: wall time, CPU of this process and of the PostgreSQL backend, peak
+  RSS and time per stage, against the baseline of one plain read of the same rows;
+- then `identity.resolve_records` for `--incremental` new records arriving one at a time
+  against the N resolved ones: p50/p99 latency, CPU and SQL statements per record, against the
+  baseline of one indexed identifier look-up in its own transaction. `--incremental-only`
+  (with `--db-keep`) skips the full run and starts from the kept resolved state.
 """
 
 from __future__ import annotations
