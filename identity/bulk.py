@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
+import numpy as np
 import orjson
 from sqlalchemy import Index, Table, delete, select, text
 from sqlalchemy.orm import Session
@@ -368,21 +369,23 @@ def _link_rows(
     return rows
 
 
-def _block_key_rows(table: RecordTable, model: MatchModel) -> list[tuple[int, str, str]]:
-    ids = table.record_ids.tolist()
-    rows: list[tuple[int, str, str]] = []
-    for rule in model.blocking_rules:
-        keys = block_keys(table, rule)
-        rows.extend(
-            (ids[pos], rule.name, key[:200])
-            for pos, key in enumerate(keys.tolist())
-            if key is not None
-        )
-    return rows
+def _block_key_rows(table: RecordTable, model: MatchModel) -> Iterator[tuple[int, str, str]]:
+    """The rows of `block_keys`, computed per rule now and yielded lazily (a million records
+    have several million keys: the arrays are kept, not a tuple per key)."""
+    ids = table.record_ids
+    computed = [(rule.name, block_keys(table, rule)) for rule in model.blocking_rules]
+
+    def rows() -> Iterator[tuple[int, str, str]]:
+        for name, keys in computed:
+            present = np.flatnonzero(keys != None)  # noqa: E711 (elementwise on an object array)
+            for record_id, key in zip(ids[present].tolist(), keys[present].tolist(), strict=True):
+                yield record_id, name, key[:200]
+
+    return rows()
 
 
 def _load_with_indexes_rebuilt(
-    session: Session, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    session: Session, table: Table, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
 ) -> None:
     indexes = _rebuilt_indexes(table)
     connection = session.connection()
