@@ -32,7 +32,9 @@ _ATTRIBUTES = [
 def _stored(session: Session) -> dict[int, dict[str, object]]:
     out = {}
     for n, attributes in enumerate(_ATTRIBUTES):
-        identifiers = {"customer_id": f"c{n}", "email": f"p{n}@x.com"} if n % 2 == 0 else None
+        identifiers: dict[str, str | list[str]] | None = (
+            {"customer_id": f"c{n}", "email": f"p{n}@x.com"} if n % 2 == 0 else None
+        )
         record = make_record(session, attributes=attributes, identifiers=identifiers)
         out[record.id] = attributes
     return out
@@ -90,7 +92,8 @@ def test_full_run_profile_times_are_the_records_first_and_last_when_written_in_b
         newer = session.scalars(
             select(models.Profile.id).where(models.Profile.last_seen_at > first)
         ).all()
-    assert first_seen is not None and last_seen is not None
+    assert first_seen is not None
+    assert last_seen is not None
     assert first_seen.replace(tzinfo=UTC) == first
     assert last_seen.replace(tzinfo=UTC) == first + timedelta(days=2)
     assert newer == [profile.id]
