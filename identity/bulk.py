@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from cdp import models
 from identity.blocking import block_keys
-from identity.engine import LinkResult
+from identity.engine import Link
 from identity.model import MatchModel
 from identity.records import PersonRecord, RecordTable
 from identity.survivorship import golden_record
@@ -92,7 +92,8 @@ def write_full(
     session: Session,
     records: Sequence[PersonRecord],
     table: RecordTable,
-    result: LinkResult,
+    clusters_found: list[list[int]],
+    links: list[Link],
     model: MatchModel,
     *,
     previous: Mapping[int, str],
@@ -105,7 +106,7 @@ def write_full(
     summary = WriteSummary()
     clusters = [
         sorted((records[p] for p in cluster), key=lambda r: r.record_id)
-        for cluster in result.clusters
+        for cluster in clusters_found
     ]
     clusters.sort(key=lambda members: members[0].record_id)
     # A derived id may name a stored profile no record points at any more (merged away):
@@ -138,10 +139,10 @@ def write_full(
     # The database rewrites every record's profile id (its largest job) while this process
     # builds the link and block-key rows: the connection is the other thread's until then.
     with _beside(session, _apply_assignment, now) as done:
-        links = _link_rows(session, records, result, assignment, model, summary, taken, now)
+        rows = _link_rows(session, records, links, assignment, model, summary, taken, now)
         keys = _block_key_rows(table, model)
     done()
-    _load_with_indexes_rebuilt(session, _table(models.IdentityLink), _LINK_COLUMNS, links)
+    _load_with_indexes_rebuilt(session, _table(models.IdentityLink), _LINK_COLUMNS, rows)
     _load_with_indexes_rebuilt(session, _table(models.BlockKey), ("record_id", "rule", "key"), keys)
     if _is_postgresql(session):
         # Fresh statistics: the planner otherwise plans incremental look-ups against the
@@ -333,17 +334,36 @@ def _manual_pairs(session: Session) -> set[tuple[int, int]]:
 def _link_rows(
     session: Session,
     records: Sequence[PersonRecord],
-    result: LinkResult,
+    links: list[Link],
     assignment: Mapping[int, str],
     model: MatchModel,
     summary: WriteSummary,
     taken: set[tuple[int, int]],
     now: datetime,
 ) -> list[tuple[Any, ...]]:
+    """The rows of `identity_links`; `links` is emptied as they are built (a million links
+    with their evidence would otherwise be held twice)."""
     when = stamp(session, now)
     version = model.version
     rows: list[tuple[Any, ...]] = []
-    for found in result.links:
+    while links:
+        part = links[:_BATCH]
+        del links[:_BATCH]
+        rows.extend(_link_part(part, records, assignment, version, summary, taken, when))
+    return rows
+
+
+def _link_part(
+    part: list[Link],
+    records: Sequence[PersonRecord],
+    assignment: Mapping[int, str],
+    version: str,
+    summary: WriteSummary,
+    taken: set[tuple[int, int]],
+    when: Any,
+) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    for found in part:
         a, b = records[found.left].record_id, records[found.right].record_id
         pair = (a, b) if a < b else (b, a)
         if pair in taken:

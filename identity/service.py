@@ -231,7 +231,13 @@ def _resolve_full(
         candidates=candidates,
     )
     stages.done("link")
-    written = write_full(session, records, table, result, model, previous=previous, actor=actor)
+    blocking, shared = result.blocking, tuple(result.shared_identifiers)
+    clusters, links = result.clusters, result.links
+    # What linking needed and writing does not (pairs, scores) is let go before writing.
+    del result, candidates
+    written = write_full(
+        session, records, table, clusters, links, model, previous=previous, actor=actor
+    )
     stages.done("write")
     if progress:
         progress(len(records), len(records))
@@ -240,8 +246,8 @@ def _resolve_full(
         written.created,
         written.merged,
         written.links,
-        result.blocking,
-        tuple(result.shared_identifiers),
+        blocking,
+        shared,
     )
     summary = _summary(session, "full", totals, model, started)
     stages.done("summary")
