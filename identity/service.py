@@ -412,7 +412,7 @@ def _overrides_for(
     ids, profiles = sorted(position), sorted(by_profile)
     for start in range(0, max(len(ids), len(profiles)), 2000):
         id_part, profile_part = ids[start : start + 2000], profiles[start : start + 2000]
-        found = session.execute(_OVERRIDES, {"ids": id_part, "profiles": profile_part})
+        found = session.connection().execute(_OVERRIDES, {"ids": id_part, "profiles": profile_part})
         rows.update((k, a, pa, b, pb) for k, a, pa, b, pb in found)
 
     def locate(record_id: int, profile_id: str | None) -> int | None:

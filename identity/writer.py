@@ -153,9 +153,11 @@ def existing_profiles(session: Session, ids: set[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for part in chunks(sorted(ids)):
         out.update(
-            session.execute(
+            session.connection()
+            .execute(
                 select(models.Profile.id, models.Profile.status).where(models.Profile.id.in_(part))
-            ).all()
+            )
+            .all()
         )
     return out
 
@@ -312,7 +314,9 @@ def _assign(
         # Records, identifiers and facts in one statement (one round trip).
         for part in chunks(items, 20000):
             ids, profiles = [rid for rid, _ in part], [pid for _, pid in part]
-            session.execute(_ASSIGN_POSTGRESQL, {"ids": ids, "pids": profiles, "now": now})
+            session.connection().execute(
+                _ASSIGN_POSTGRESQL, {"ids": ids, "pids": profiles, "now": now}
+            )
         return
     for part in chunks(items, 20000):
         rows = [{"b_id": rid, "b_profile_id": pid, "b_resolved_at": now} for rid, pid in part]
@@ -391,7 +395,7 @@ def _insert_ignore(
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys))
     for part in chunks(rows, 5000):
-        session.execute(statement, list(part))
+        session.connection().execute(statement, list(part))
 
 
 def _write_links(
@@ -441,7 +445,7 @@ def write_block_keys(session: Session, records: Sequence[PersonRecord], model: M
             for rule, key in record_block_keys(r, model.blocking_rules)
         ]
         if rows:
-            session.execute(insert(models.BlockKey), rows)
+            session.connection().execute(insert(models.BlockKey), rows)
 
 
 def refresh_profiles(
@@ -492,4 +496,4 @@ def refresh_profiles(
             }
         )
     for part in chunks(rows, 5000):
-        session.execute(_REFRESH, list(part))
+        session.connection().execute(_REFRESH, list(part))
