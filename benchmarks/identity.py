@@ -15,9 +15,19 @@ clustering. The ground truth (`person_id`) is used only to score the result:
 - a baseline measured in the same run: exact-identifier linking (union of every shared
   identifier, no limits), and the ratio of our F1 and time to it.
 
-`--db-records N` also stores N records in a fresh SQLite database (PostgreSQL with `--db-url`),
-runs `identity.resolve` end to end, then measures `identity.resolve_records` for
-`--incremental` new records arriving one at a time (p50/p99 latency).
+`--db-records N` measures identity through the database (SQLite in a temporary file, or
+PostgreSQL with `--db-url`, where the run makes its own databases next to the one named):
+
+- it stores N synthetic records with normalised identifiers as ingest does (`--db-keep` keeps
+  that state, and the resolved one, and reuses them in later runs: storing 1M records takes
+  minutes);
+- `identity.resolve(full=True)` from scratch over a copy of the stored state, in a process
+  that does nothing else: wall time, CPU of this process and of the PostgreSQL backend, peak
+  RSS and time per stage, against the baseline of one plain read of the same rows;
+- then `identity.resolve_records` for `--incremental` new records arriving one at a time
+  against the N resolved ones: p50/p99 latency, CPU and SQL statements per record, against the
+  baseline of one indexed identifier look-up in its own transaction. `--incremental-only`
+  (with `--db-keep`) skips the full run and starts from the kept resolved state.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import shutil
 import subprocess
@@ -206,36 +217,222 @@ def _count(items: Iterator[str] | Any) -> dict[str, int]:
     return out
 
 
-def db_run(size: int, incremental: int, seed: int, url: str | None) -> dict[str, Any]:
-    from sqlalchemy import event, insert
+def _db_names(size: int, seed: int, url: str | None, cache: Path) -> dict[str, str]:
+    """URLs of the kept stored and resolved states and of this run's working copy."""
+    stem = f"cdp_bench_identity_{size}_s{seed}"
+    if url is None:
+        return {
+            state: f"sqlite:///{cache / f'{stem}_{state}.db'}"
+            for state in ("stored", "resolved", "work")
+        }
+    from sqlalchemy import make_url
+
+    base = make_url(url)
+    return {
+        state: base.set(database=f"{stem}_{state}").render_as_string(hide_password=False)
+        for state in ("stored", "resolved", "work")
+    }
+
+
+def _admin(url: str) -> Any:
+    from sqlalchemy import create_engine, make_url
+
+    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def _exists(url: str) -> bool:
+    from sqlalchemy import make_url, text
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return Path(parsed.database or "").exists()
+    engine = _admin(url)
+    with engine.connect() as connection:
+        found = connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+        )
+    engine.dispose()
+    return bool(found)
+
+
+def _drop(url: str) -> None:
+    from sqlalchemy import make_url, text
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        Path(parsed.database or "").unlink(missing_ok=True)
+        return
+    engine = _admin(url)
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _copy(source: str, target: str) -> None:
+    """A copy of a kept database state (a file copy, or CREATE DATABASE ... TEMPLATE)."""
+    from sqlalchemy import make_url, text
+
+    _drop(target)
+    src, dst = make_url(source), make_url(target)
+    if src.get_backend_name() == "sqlite":
+        shutil.copyfile(src.database or "", dst.database or "")
+        return
+    engine = _admin(source)
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{dst.database}" TEMPLATE "{src.database}"'))
+    engine.dispose()
+
+
+def _rename(source: str, target: str) -> None:
+    from sqlalchemy import make_url, text
+
+    _drop(target)
+    src, dst = make_url(source), make_url(target)
+    if src.get_backend_name() == "sqlite":
+        Path(src.database or "").rename(dst.database or "")
+        return
+    engine = _admin(source)
+    with engine.connect() as connection:
+        connection.execute(text(f'ALTER DATABASE "{src.database}" RENAME TO "{dst.database}"'))
+    engine.dispose()
+
+
+def _create_empty(url: str) -> None:
+    from sqlalchemy import make_url, text
+
+    _drop(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return
+    engine = _admin(url)
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    engine.dispose()
+
+
+def _pg_backend_cpu(session: Any) -> float:
+    """CPU seconds the PostgreSQL backend serving this session has used (0 on SQLite)."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name != "postgresql":
+        return 0.0
+    pid = session.scalar(text("SELECT pg_backend_pid()"))
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")  # the server runs elsewhere
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _open(url: str) -> tuple[Any, Any]:
+    from cdp.config import Settings
+    from cdp.db import create_db_engine, make_sessionmaker
+
+    engine = create_db_engine(Settings(database_url=url))
+    return engine, make_sessionmaker(engine)
+
+
+def db_store(size: int, incremental: int, seed: int, url: str) -> dict[str, Any]:
+    """Store `size` synthetic records (sources, records, normalised identifiers) as ingest does."""
+    from sqlalchemy import insert
+
+    from cdp import migrate, models
+    from cdp.db import unit_of_work
+
+    _create_empty(url)
+    engine, factory = _open(url)
+    migrate.upgrade(engine)
+    syn = synthetic(size, seed, extra=incremental)
+    started = time.perf_counter()
+    with unit_of_work(factory) as session:
+        sources = _sources(session, syn, models)
+        _store(session, syn[:size], sources, insert, models)
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return {"store_s": elapsed}
+
+
+def _sources(session: Any, syn: list[SyntheticRecord], models: Any) -> dict[str, int]:
+    from sqlalchemy import select
+
+    sources: dict[str, int] = dict(
+        session.execute(select(models.Source.name, models.Source.id)).tuples().all()
+    )
+    for adapter in sorted({r.adapter for r in syn} - set(sources)):
+        source = models.Source(name=adapter, channel=adapter.split(".")[0], adapter=adapter)
+        session.add(source)
+        session.flush()
+        sources[adapter] = source.id
+    return sources
+
+
+def db_full(url: str) -> dict[str, Any]:
+    """`identity.resolve(full=True)` over the stored records: wall, CPU (this process and the
+    PostgreSQL backend), peak RSS of this process (which does nothing else) and stage times."""
+    from sqlalchemy import func, select, text
 
     import identity
     from cdp import migrate, models
-    from cdp.config import Settings
-    from cdp.db import create_db_engine, make_sessionmaker, unit_of_work
+    from cdp.db import unit_of_work
 
-    workdir = tempfile.mkdtemp(prefix="cdp-bench-")
-    settings = Settings(database_url=url or f"sqlite:///{workdir}/bench.db")
-    engine = create_db_engine(settings)
+    engine, factory = _open(url)
     migrate.upgrade(engine)
-    factory = make_sessionmaker(engine)
-    syn = synthetic(size, seed, extra=incremental)
-    stored, arriving = syn[:size], syn[size:]
-    sources: dict[str, int] = {}
-    t0 = time.perf_counter()
+    # The floor, measured in the same run: one plain read of the rows resolution reads.
     with unit_of_work(factory) as session:
-        for adapter in sorted({r.adapter for r in syn}):
-            source = models.Source(name=adapter, channel=adapter.split(".")[0], adapter=adapter)
-            session.add(source)
-            session.flush()
-            sources[adapter] = source.id
-        _store(session, stored, sources, insert, models)
-    t1 = time.perf_counter()
+        started = time.perf_counter()
+        session.execute(
+            text("SELECT count(*), sum(length(CAST(attributes AS TEXT))) FROM source_records")
+        ).one()
+        session.execute(text("SELECT count(*), sum(length(value)) FROM identifiers")).one()
+        scan_s = time.perf_counter() - started
     with unit_of_work(factory) as session:
+        cpu0, backend0 = time.process_time(), _pg_backend_cpu(session)
+        started = time.perf_counter()
         summary = identity.resolve(session, full=True)
-    t2 = time.perf_counter()
-    latencies = []
+        backend1 = _pg_backend_cpu(session)
+        commit_started = time.perf_counter()
+    ended = time.perf_counter()
+    cpu1 = time.process_time()
+    with unit_of_work(factory) as session:
+        records = session.scalar(select(func.count()).select_from(models.SourceRecord))
+    engine.dispose()
+    return {
+        "records": records,
+        "resolve_s": ended - started,
+        "commit_s": ended - commit_started,
+        "cpu_s": cpu1 - cpu0,
+        "backend_cpu_s": backend1 - backend0,
+        "scan_s": scan_s,
+        "stages": summary.extra.get("stages", {}),
+        "profiles": summary.active_profiles,
+        "links": summary.links,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def db_incremental(size: int, incremental: int, seed: int, url: str) -> dict[str, Any]:
+    """Store the `incremental` records that follow the first `size` and resolve each with
+    `identity.resolve_records` in its own transaction, timing each call."""
+    from sqlalchemy import event, insert, select
+
+    import identity
+    from cdp import migrate, models
+    from cdp.db import unit_of_work
+
+    engine, factory = _open(url)
+    migrate.upgrade(engine)
+    syn = synthetic(size, seed, extra=incremental)
+    arriving = syn[size:]
+    with unit_of_work(factory) as session:
+        sources = _sources(session, syn, models)
+        stored = session.scalar(
+            select(models.SourceRecord.id).order_by(models.SourceRecord.id.desc()).limit(1)
+        )
+    del syn
+    latencies: list[float] = []
     statements: list[int] = []
+    cpu: list[float] = []
+    backend: list[float] = []
     counted: list[str] = []
 
     def count(*args: Any) -> None:
@@ -245,36 +442,51 @@ def db_run(size: int, incremental: int, seed: int, url: str | None) -> dict[str,
         with unit_of_work(factory) as session:
             (record_id,) = _store(session, [record], sources, insert, models)
         counted.clear()
+        with unit_of_work(factory) as session:
+            b0 = _pg_backend_cpu(session)
         event.listen(engine, "before_cursor_execute", count)
+        c0 = time.process_time()
         start = time.perf_counter()
         with unit_of_work(factory) as session:
             identity.resolve_records(session, [record_id])
         latencies.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
         event.remove(engine, "before_cursor_execute", count)
         # COMMIT is no cursor statement but is a round trip: counted too.
         statements.append(len(counted) + 1)
+        with unit_of_work(factory) as session:
+            backend.append((_pg_backend_cpu(session) - b0) * 1000)
+    # The baseline, in the same run: one indexed identifier look-up in its own transaction.
+    probe = []
+    with unit_of_work(factory) as session:
+        value = session.scalar(select(models.Identifier.value).limit(1))
+    for _ in range(50):
+        start = time.perf_counter()
+        with unit_of_work(factory) as session:
+            session.execute(
+                select(models.Identifier.record_id).where(
+                    models.Identifier.kind == "email", models.Identifier.value == value
+                )
+            ).all()
+        probe.append((time.perf_counter() - start) * 1000)
     engine.dispose()
-    shutil.rmtree(workdir, ignore_errors=True)
     # The first call of a process parses the stored model (a long-running ingest process does
     # that once); it is reported apart from the warm calls.
     first = latencies[0] if latencies else 0.0
     lat = np.array(latencies[1:]) if len(latencies) > 1 else np.array([first])
     return {
-        "backend": settings.backend,
-        "stored": size,
-        "store_s": t1 - t0,
-        "resolve_s": t2 - t1,
-        "records_per_s": size / (t2 - t1),
-        "profiles": summary.active_profiles,
+        "stored": stored,
         "incremental": len(latencies),
         "p50_ms": float(np.percentile(lat, 50)),
         "p99_ms": float(np.percentile(lat, 99)),
         "max_ms": float(lat.max()),
+        "cpu_p50_ms": float(np.percentile(cpu[1:] or cpu, 50)),
+        "backend_cpu_mean_ms": float(np.mean(backend[1:] or backend or [0])),
         "statements_mean": float(np.mean(statements[1:] or statements or [0])),
         "statements_max": max(statements or [0]),
         "first_ms": first,
         "slowest_ms": sorted(latencies, reverse=True)[:5],
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "lookup_p50_ms": float(np.percentile(probe, 50)),
     }
 
 
@@ -481,6 +693,80 @@ def _print_splink(ours: dict[str, Any], args: list[str]) -> None:
     )
 
 
+def _db_benchmark(args: argparse.Namespace) -> None:
+    size, seed = args.db_records, args.seed
+    cache = Path(args.db_cache if args.db_keep else tempfile.mkdtemp(prefix="cdp-bench-"))
+    cache.mkdir(parents=True, exist_ok=True)
+    urls = _db_names(size, seed, args.db_url, cache)
+    common = ["--size", str(size), "--seed", str(seed), "--incremental", str(args.incremental)]
+    try:
+        store_s = None
+        if not (args.db_keep and _exists(urls["stored"])):
+            store_s = _in_subprocess(["--worker", "db-store", *common, "--url", urls["stored"]])[
+                "store_s"
+            ]
+        backend = "sqlite" if args.db_url is None else "postgresql"
+        print(f"\n== end to end on {backend}: {size:,} stored records ==")
+        stored = f"stored in {store_s:.1f}s" if store_s is not None else "reused the kept state"
+        print(f"  records {stored}   (load average {_load()})")
+        if args.incremental_only and args.db_keep and _exists(urls["resolved"]):
+            _copy(urls["resolved"], urls["work"])
+        else:
+            _copy(urls["stored"], urls["work"])
+            full = _in_subprocess(["--worker", "db-full", "--url", urls["work"]])
+            _print_full(full)
+            if args.db_keep:
+                _copy(urls["work"], urls["resolved"])
+        if args.incremental:
+            r = _in_subprocess(["--worker", "db-incremental", *common, "--url", urls["work"]])
+            _print_incremental(r)
+    finally:
+        _drop(urls["work"])
+        if not args.db_keep:
+            _drop(urls["stored"])
+            shutil.rmtree(cache, ignore_errors=True)
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _print_full(r: dict[str, Any]) -> None:
+    stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
+    print(
+        f"  resolve --full from scratch: {r['resolve_s']:.1f}s wall "
+        f"(incl. commit {r['commit_s']:.1f}s) = {r['records'] / r['resolve_s']:,.0f} records/s;"
+        f" CPU {r['cpu_s']:.1f}s here + {r['backend_cpu_s']:.1f}s database server;"
+        f" peak RSS {r['peak_rss_mb']:,.0f} MB   (load average {_load()})"
+    )
+    print(f"    stages (s): {stages}")
+    print(
+        f"    baseline: one plain read of the same rows {r['scan_s']:.1f}s; "
+        f"resolve/read x{r['resolve_s'] / max(r['scan_s'], 1e-9):.1f};"
+        f" {r['profiles']:,} profiles, links {r['links']}"
+    )
+
+
+def _print_incremental(r: dict[str, Any]) -> None:
+    print(
+        f"  incremental resolve_records against {r['stored']:,} stored, {r['incremental']} "
+        f"records one at a time: first (parses the model) {r['first_ms']:.0f} ms; then "
+        f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, max {r['max_ms']:.1f} ms "
+        f"  (load average {_load()})"
+    )
+    print(
+        f"    CPU per record p50 {r['cpu_p50_ms']:.1f} ms here + mean "
+        f"{r['backend_cpu_mean_ms']:.1f} ms database server; SQL statements per record "
+        f"(incl. COMMIT) mean {r['statements_mean']:.1f}, max {r['statements_max']}; slowest "
+        + ", ".join(f"{x:.0f}" for x in r["slowest_ms"])
+    )
+    print(
+        f"    baseline: one indexed identifier look-up in its own transaction p50 "
+        f"{r['lookup_p50_ms']:.2f} ms; p99/look-up "
+        f"x{r['p99_ms'] / max(r['lookup_p50_ms'], 1e-9):.0f}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", default="10000,100000", help="comma-separated sizes")
@@ -505,7 +791,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--splink", action="store_true", help="also run Splink (DuckDB) on the same records"
     )
-    parser.add_argument("--worker", choices=["engine", "db", "splink"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--db-keep",
+        action="store_true",
+        help="keep the stored and the resolved database states (SQLite files under "
+        "--db-cache, PostgreSQL databases cdp_bench_identity_N_sSEED_*) and reuse them when "
+        "present, so storing 1M records is paid once",
+    )
+    parser.add_argument(
+        "--db-cache",
+        default=str(Path(tempfile.gettempdir()) / "cdp-bench-identity"),
+        help="directory of the kept SQLite states (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--incremental-only",
+        action="store_true",
+        help="with --db-keep: skip the full run and measure incremental resolution against "
+        "the kept resolved state",
+    )
+    parser.add_argument(
+        "--worker",
+        choices=["engine", "splink", "db-store", "db-full", "db-incremental"],
+        help=argparse.SUPPRESS,
+    )
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker == "engine":
@@ -514,8 +823,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker == "splink":
         print(json.dumps(splink_run(args.size, args.seed)))
         return 0
-    if args.worker == "db":
-        print(json.dumps(db_run(args.size, args.incremental, args.seed, args.db_url)))
+    if args.worker == "db-store":
+        print(json.dumps(db_store(args.size, args.incremental, args.seed, args.url)))
+        return 0
+    if args.worker == "db-full":
+        print(json.dumps(db_full(args.url)))
+        return 0
+    if args.worker == "db-incremental":
+        print(json.dumps(db_incremental(args.size, args.incremental, args.seed, args.url)))
         return 0
     print(f"identity benchmark, seed {args.seed}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     for size in (int(s) for s in args.records.split(",") if s):
@@ -525,36 +840,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.splink:
             _print_splink(ours, ["--worker", "splink", *worker])
     if args.db_records:
-        extra = ["--db-url", args.db_url] if args.db_url else []
-        r = _in_subprocess(
-            [
-                "--worker",
-                "db",
-                "--size",
-                str(args.db_records),
-                "--incremental",
-                str(args.incremental),
-                "--seed",
-                str(args.seed),
-                *extra,
-            ]
-        )
-        print(f"\n== end to end on {r['backend']}: {r['stored']:,} records ==")
-        print(
-            f"  store {r['store_s']:.1f}s; identity.resolve(full=True) {r['resolve_s']:.1f}s = "
-            f"{r['records_per_s']:,.0f} records/s; {r['profiles']:,} profiles"
-        )
-        print(
-            f"  incremental resolve_records, {r['incremental']} records one at a time: first "
-            f"(parses the model) {r['first_ms']:.0f} ms; then p50 {r['p50_ms']:.1f} ms, "
-            f"p99 {r['p99_ms']:.1f} ms, max {r['max_ms']:.1f} ms; slowest "
-            + ", ".join(f"{x:.0f}" for x in r["slowest_ms"])
-        )
-        print(
-            f"  SQL statements per resolved record (incl. COMMIT): mean "
-            f"{r['statements_mean']:.1f}, max {r['statements_max']}"
-        )
-        print(f"  peak RSS {r['peak_rss_mb']:,.0f} MB")
+        _db_benchmark(args)
     return 0
 
 

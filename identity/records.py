@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -22,11 +23,13 @@ from cdp.normalize import (
 )
 
 __all__ = [
+    "ATTRIBUTE_PATHS",
     "FEATURES",
     "PersonRecord",
     "RecordTable",
     "canonical_given_name",
     "from_attributes",
+    "from_values",
     "name_tokens",
 ]
 
@@ -112,7 +115,7 @@ def name_tokens(record: PersonRecord) -> str | None:
     return " ".join(sorted(f"{record.given_name} {record.family_name}".split()))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonRecord:
     """What the matcher knows about one source record (features already normalised)."""
 
@@ -141,6 +144,32 @@ class PersonRecord:
         return {name: self.feature(name) for name in FEATURES}
 
 
+# The `source_records.attributes` keys the matcher reads, as JSON paths (ingest's `Person`).
+ATTRIBUTE_PATHS: tuple[tuple[str, ...], ...] = (
+    ("given_name",),
+    ("family_name",),
+    ("full_name",),
+    ("birth_date",),
+    ("email",),
+    ("phone",),
+    ("address", "line1"),
+    ("address", "postcode"),
+    ("address", "city"),
+)
+
+# A population repeats its names, cities, postcodes and dates many times over: normalising
+# each distinct value once is most of the cost of loading a million records. Bounded, so a
+# long-running process does not grow without end.
+_CACHE = 1 << 17
+_name = lru_cache(maxsize=_CACHE)(normalize_name)
+_full_name = lru_cache(maxsize=_CACHE)(split_full_name)
+_birth_date = lru_cache(maxsize=_CACHE)(normalize_birth_date)
+_address = lru_cache(maxsize=_CACHE)(normalize_address_line)
+_postcode = lru_cache(maxsize=_CACHE)(normalize_postcode)
+_email = lru_cache(maxsize=_CACHE)(normalize_email)
+_phone = lru_cache(maxsize=_CACHE)(normalize_phone)
+
+
 def from_attributes(
     record_id: int,
     key: str,
@@ -152,29 +181,47 @@ def from_attributes(
 ) -> PersonRecord:
     """Build a `PersonRecord` from `source_records.attributes` (the contract's keys) and the
     record's normalised identifiers; an email or phone only in identifiers still counts."""
-    ids = tuple(sorted(set(identifiers)))
-    given = normalize_name(_text(attributes.get("given_name")))
-    family = normalize_name(_text(attributes.get("family_name")))
-    if given is None and family is None:
-        given, family = split_full_name(_text(attributes.get("full_name")))
     address = attributes.get("address")
     address = address if isinstance(address, Mapping) else {}
+    values = [_text(attributes.get(path[0])) for path in ATTRIBUTE_PATHS[:6]]
+    values += [_text(address.get(path[1])) for path in ATTRIBUTE_PATHS[6:]]
+    return from_values(record_id, key, values, identifiers, default_region=default_region, **extra)
+
+
+def from_values(
+    record_id: int,
+    key: str,
+    values: Sequence[str | None],
+    identifiers: Iterable[tuple[str, str]] = (),
+    *,
+    default_region: str = "US",
+    **extra: Any,
+) -> PersonRecord:
+    """Build a `PersonRecord` from the attribute values at `ATTRIBUTE_PATHS`, in that order
+    (what a loader reads straight from the JSON column), and the normalised identifiers."""
+    given_raw, family_raw, full_raw, birth, email_raw, phone_raw, line1, postcode, city = values
+    ids = tuple(sorted(set(identifiers)))
+    given = _name(given_raw) if given_raw is not None else None
+    family = _name(family_raw) if family_raw is not None else None
+    if given is None and family is None:
+        given, family = _full_name(full_raw) if full_raw is not None else (None, None)
     # Ingest already normalised identifiers; parsing a phone again costs more than the rest
     # of the record, so the attribute is only read when no identifier carries one.
-    email = _first(ids, "email") or normalize_email(_text(attributes.get("email")))
-    phone = _first(ids, "phone") or normalize_phone(_text(attributes.get("phone")), default_region)
-    city = normalize_name(_text(address.get("city")))
+    email = _first(ids, "email") or (_email(email_raw) if email_raw is not None else None)
+    phone = _first(ids, "phone") or (
+        _phone(phone_raw, default_region) if phone_raw is not None else None
+    )
     return PersonRecord(
         record_id=record_id,
         key=key,
         given_name=given,
         family_name=family,
-        birth_date=normalize_birth_date(_text(attributes.get("birth_date"))),
+        birth_date=_birth_date(birth) if birth is not None else None,
         email=email,
         phone=phone,
-        address=normalize_address_line(_text(address.get("line1"))),
-        postcode=normalize_postcode(_text(address.get("postcode"))),
-        city=city,
+        address=_address(line1) if line1 is not None else None,
+        postcode=_postcode(postcode) if postcode is not None else None,
+        city=_name(city) if city is not None else None,
         identifiers=ids,
         **extra,
     )
@@ -187,7 +234,10 @@ def _text(value: object) -> str | None:
 
 
 def _first(identifiers: Sequence[tuple[str, str]], kind: str) -> str | None:
-    return next((value for k, value in identifiers if k == kind), None)
+    for k, value in identifiers:
+        if k == kind:
+            return value
+    return None
 
 
 ObjectArray = npt.NDArray[np.object_]

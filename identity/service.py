@@ -4,6 +4,7 @@ look-ups; never a full re-run)."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -14,21 +15,22 @@ from sqlalchemy.orm import Session, aliased
 
 from cdp import models
 from identity.blocking import BlockingReport, candidate_pairs
+from identity.bulk import clear_automatic, write_full
 from identity.defaults import default_model
-from identity.engine import LinkResult, SharedIdentifier, link_records
+from identity.engine import Index, SharedIdentifier, link_records
 from identity.model import MatchModel
 from identity.records import PersonRecord, RecordTable
 from identity.store import (
     active_model,
     candidate_records,
     chunks,
+    iter_all_records,
     load_overrides,
-    load_profile_exclusive,
     load_records,
     save_model,
 )
 from identity.training import train
-from identity.writer import WriteSummary, refresh_profiles, write_block_keys, write_result
+from identity.writer import refresh_profiles, write_block_keys, write_result
 
 __all__ = ["IncrementalResult", "ResolveSummary", "current_model", "resolve", "resolve_records"]
 
@@ -87,12 +89,16 @@ def current_model(
     return model
 
 
-def _train(session: Session, records: list[PersonRecord], base: MatchModel) -> MatchModel:
+def _train(
+    session: Session, records: list[PersonRecord], base: MatchModel
+) -> tuple[MatchModel, tuple[tuple[Index, Index], BlockingReport]]:
+    """A model trained on `records`, and the candidate pairs it was trained on (which a run
+    over the same records links with rather than blocking a second time)."""
     table = RecordTable(records)
-    candidates, _ = candidate_pairs(table, base.blocking_rules, base.max_block_size)
+    candidates, report = candidate_pairs(table, base.blocking_rules, base.max_block_size)
     model, _ = train(base, table, candidates)
     save_model(session, model)
-    return model
+    return model, (candidates, report)
 
 
 def _train_on_stored(session: Session, new: list[PersonRecord], region: str) -> MatchModel:
@@ -107,7 +113,7 @@ def _train_on_stored(session: Session, new: list[PersonRecord], region: str) -> 
         )
     )
     records = load_records(session, record_ids=ids, default_region=region, with_profile=False)
-    return _train(session, records or new, default_model())
+    return _train(session, records or new, default_model())[0]
 
 
 def _positions(
@@ -170,6 +176,19 @@ class _Totals:
         self.links.update(result.links)
 
 
+class _Stages:
+    """Wall seconds per stage of a run, for the summary."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def done(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + now - self._last, 3)
+        self._last = now
+
+
 def _resolve_full(
     session: Session,
     model: MatchModel | None,
@@ -178,33 +197,48 @@ def _resolve_full(
     actor: str,
     started: datetime,
 ) -> ResolveSummary:
-    previous: dict[int, str] = dict(
-        session.execute(  # type: ignore[arg-type]
-            select(models.SourceRecord.id, models.SourceRecord.profile_id).where(
-                models.SourceRecord.profile_id.is_not(None)
-            )
-        ).all()
-    )
-    records = load_records(session, default_region=region, with_profile=False)
+    stages = _Stages()
+    sr = models.SourceRecord
+    previous: dict[int, str] = {
+        record_id: profile_id
+        for record_id, profile_id in session.execute(
+            select(sr.id, sr.profile_id).where(sr.profile_id.is_not(None))
+        )
+        if profile_id is not None
+    }
+    records = list(iter_all_records(session, default_region=region, with_profile=False))
+    stages.done("load")
     if progress:
         progress(0, len(records))
+    candidates = None
     if model is None:
-        model = (
-            _train(session, records, default_model())
-            if len(records) >= _MIN_TRAINING_RECORDS
-            else current_model(session, default_model(), stored=len(records))
-        )
+        if len(records) >= _MIN_TRAINING_RECORDS:
+            model, candidates = _train(session, records, default_model())
+        else:
+            model = current_model(session, default_model(), stored=len(records))
     else:
         save_model(session, model)
-    session.execute(delete(models.IdentityLink).where(models.IdentityLink.method != "manual"))
-    session.execute(delete(models.BlockKey))
+    stages.done("train")
+    clear_automatic(session)
     never, must = load_overrides(session)
+    stages.done("clear")
     table = RecordTable(records)
     result = link_records(
-        table, model, never=_positions(records, never), must=_positions(records, must)
+        table,
+        model,
+        never=_positions(records, never),
+        must=_positions(records, must),
+        candidates=candidates,
     )
-    written = write_result(session, records, result, model, previous=previous, actor=actor)
-    _refresh_from_memory(session, records, result, written, model)
+    stages.done("link")
+    blocking, shared = result.blocking, tuple(result.shared_identifiers)
+    clusters, links = result.clusters, result.links
+    # What linking needed and writing does not (pairs, scores) is let go before writing.
+    del result, candidates
+    written = write_full(
+        session, records, table, clusters, links, model, previous=previous, actor=actor
+    )
+    stages.done("write")
     if progress:
         progress(len(records), len(records))
     totals = _Totals(
@@ -212,29 +246,13 @@ def _resolve_full(
         written.created,
         written.merged,
         written.links,
-        result.blocking,
-        tuple(result.shared_identifiers),
+        blocking,
+        shared,
     )
-    return _summary(session, "full", totals, model, started)
-
-
-def _refresh_from_memory(
-    session: Session,
-    records: list[PersonRecord],
-    result: LinkResult,
-    written: WriteSummary,
-    model: MatchModel,
-) -> None:
-    groups: dict[str, list[PersonRecord]] = {}
-    profile_of = dict(
-        session.execute(select(models.SourceRecord.id, models.SourceRecord.profile_id)).all()
-    )
-    for cluster in result.clusters:
-        members = [records[p] for p in cluster]
-        profile_id = profile_of[members[0].record_id]
-        if profile_id is not None:
-            groups[profile_id] = members
-    refresh_profiles(session, groups.keys(), model, groups=groups)
+    summary = _summary(session, "full", totals, model, started)
+    stages.done("summary")
+    summary.extra["stages"] = stages.seconds
+    return summary
 
 
 def _summary(
@@ -303,19 +321,23 @@ def resolve_records(
         model = current_model(session, stored_model, stored=newest)
     stored = candidate_records(session, new, model, default_region=default_region)
     records = new + stored
-    extra = _exclusive_positions(session, records, model)
     never, must = _overrides_for(session, records)
     result = link_records(
-        RecordTable(records), model, never=never, must=must, extra_exclusive=extra
+        RecordTable(records),
+        model,
+        never=never,
+        must=must,
+        extra_exclusive=_profile_exclusive(records, model),
     )
     written = write_result(session, records, result, model, actor=actor)
-    refresh_profiles(
-        session,
-        written.touched,
-        model,
-        default_region=default_region,
-        groups=written.created_groups,
-    )
+    # Every record of every profile involved is in memory (candidates come as whole
+    # profiles), so golden records are rebuilt without reading anything back.
+    groups: dict[str, list[PersonRecord]] = {}
+    for record in records:
+        owner = written.assignment.get(record.record_id, record.profile_id)
+        if owner in written.touched:
+            groups.setdefault(owner, []).append(record)
+    refresh_profiles(session, written.touched, model, default_region=default_region, groups=groups)
     new_ids = {r.record_id for r in new}
     profiles = {rid: pid for rid, pid in written.assignment.items() if rid in new_ids}
     return IncrementalResult(
@@ -336,15 +358,20 @@ def _refresh_revisited(session: Session, records: list[PersonRecord], model: Mat
     refresh_profiles(session, {r.profile_id for r in todo if r.profile_id}, model)
 
 
-def _exclusive_positions(
-    session: Session, records: list[PersonRecord], model: MatchModel
-) -> dict[int, dict[str, str]]:
+def _profile_exclusive(records: list[PersonRecord], model: MatchModel) -> dict[int, dict[str, str]]:
+    """The one-per-person identifiers of each stored profile (all its records are here), on
+    the profile's first position: the engine joins a profile's records without pooling them."""
+    kinds = {rule.kind for rule in model.identifier_rules if rule.one_per_person}
     first: dict[str, int] = {}
+    out: dict[int, dict[str, str]] = {}
     for pos, record in enumerate(records):
-        if record.profile_id:
-            first.setdefault(record.profile_id, pos)
-    values = load_profile_exclusive(session, first, model)
-    return {first[pid]: ids for pid, ids in values.items() if pid in first}
+        if record.profile_id is None:
+            continue
+        anchor = first.setdefault(record.profile_id, pos)
+        for kind, value in record.identifiers:
+            if kind in kinds:
+                out.setdefault(anchor, {}).setdefault(kind, value)
+    return out
 
 
 def _overrides_statement() -> Select[str, int, str | None, int, str | None]:
@@ -385,7 +412,7 @@ def _overrides_for(
     ids, profiles = sorted(position), sorted(by_profile)
     for start in range(0, max(len(ids), len(profiles)), 2000):
         id_part, profile_part = ids[start : start + 2000], profiles[start : start + 2000]
-        found = session.execute(_OVERRIDES, {"ids": id_part, "profiles": profile_part})
+        found = session.connection().execute(_OVERRIDES, {"ids": id_part, "profiles": profile_part})
         rows.update((k, a, pa, b, pb) for k, a, pa, b, pb in found)
 
     def locate(record_id: int, profile_id: str | None) -> int | None:

@@ -26,9 +26,13 @@ __all__ = [
     "FACT_TABLES",
     "WriteSummary",
     "derive_profile_id",
+    "earliest",
+    "existing_profiles",
     "merge_into",
     "reassign_facts",
     "refresh_profiles",
+    "retire_unclaimed",
+    "reuse_or_derive",
     "write_block_keys",
     "write_result",
 ]
@@ -63,7 +67,7 @@ class WriteSummary:
     created_groups: dict[str, list[PersonRecord]] = field(default_factory=dict)
 
 
-def _earliest(records: Iterable[PersonRecord]) -> PersonRecord:
+def earliest(records: Iterable[PersonRecord]) -> PersonRecord:
     return min(records, key=lambda r: (r.occurred_at or _FAR, r.key))
 
 
@@ -92,7 +96,7 @@ def write_result(
     now = now or datetime.now(UTC)
     summary = WriteSummary()
     previous = previous or {}
-    existing = _existing_profiles(
+    existing = existing_profiles(
         session, set(previous.values()) | {r.profile_id for r in records if r.profile_id}
     )
     claimed: set[str] = set()
@@ -115,7 +119,7 @@ def write_result(
                     )
                     summary.merges.append((profile_id, loser))
         else:
-            profile_id = _reuse_or_derive(members, previous, existing, claimed)
+            profile_id = reuse_or_derive(members, previous, existing, claimed)
             if profile_id not in existing:
                 new_profiles.append(
                     {"id": profile_id, "status": "active", "created_at": now, "updated_at": now}
@@ -136,7 +140,7 @@ def write_result(
     summary.merged = len(summary.merges)
     if new_profiles:
         session.execute(insert(models.Profile), new_profiles)
-    _retire_unclaimed(session, previous, assignment, claimed, actor, now, summary)
+    retire_unclaimed(session, previous, assignment, claimed, actor, now, summary)
     _assign(session, assignment, [r.record_id for r in records if r.profile_id is None], now)
     summary.records = len(assignment)
     summary.assignment = assignment
@@ -145,18 +149,20 @@ def write_result(
     return summary
 
 
-def _existing_profiles(session: Session, ids: set[str]) -> dict[str, str]:
+def existing_profiles(session: Session, ids: set[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for part in chunks(sorted(ids)):
         out.update(
-            session.execute(
+            session.connection()
+            .execute(
                 select(models.Profile.id, models.Profile.status).where(models.Profile.id.in_(part))
-            ).all()
+            )
+            .all()
         )
     return out
 
 
-def _reuse_or_derive(
+def reuse_or_derive(
     members: list[PersonRecord],
     previous: Mapping[int, str],
     existing: Mapping[str, str],
@@ -166,7 +172,7 @@ def _reuse_or_derive(
     for profile_id, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
         if profile_id not in claimed:
             return profile_id
-    base = derive_profile_id(_earliest(members).key)
+    base = derive_profile_id(earliest(members).key)
     candidate, n = base, 1
     while candidate in claimed or (
         candidate in existing and candidate not in votes and existing[candidate] == "active"
@@ -225,7 +231,7 @@ def merge_into(
     )
 
 
-def _retire_unclaimed(
+def retire_unclaimed(
     session: Session,
     previous: Mapping[int, str],
     assignment: Mapping[int, str],
@@ -308,7 +314,9 @@ def _assign(
         # Records, identifiers and facts in one statement (one round trip).
         for part in chunks(items, 20000):
             ids, profiles = [rid for rid, _ in part], [pid for _, pid in part]
-            session.execute(_ASSIGN_POSTGRESQL, {"ids": ids, "pids": profiles, "now": now})
+            session.connection().execute(
+                _ASSIGN_POSTGRESQL, {"ids": ids, "pids": profiles, "now": now}
+            )
         return
     for part in chunks(items, 20000):
         rows = [{"b_id": rid, "b_profile_id": pid, "b_resolved_at": now} for rid, pid in part]
@@ -387,7 +395,7 @@ def _insert_ignore(
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys))
     for part in chunks(rows, 5000):
-        session.execute(statement, list(part))
+        session.connection().execute(statement, list(part))
 
 
 def _write_links(
@@ -437,7 +445,7 @@ def write_block_keys(session: Session, records: Sequence[PersonRecord], model: M
             for rule, key in record_block_keys(r, model.blocking_rules)
         ]
         if rows:
-            session.execute(insert(models.BlockKey), rows)
+            session.connection().execute(insert(models.BlockKey), rows)
 
 
 def refresh_profiles(
@@ -488,4 +496,4 @@ def refresh_profiles(
             }
         )
     for part in chunks(rows, 5000):
-        session.execute(_REFRESH, list(part))
+        session.connection().execute(_REFRESH, list(part))

@@ -64,6 +64,9 @@ def resolve_command(state: CliState, full: bool, batch_size: int) -> None:
     click.echo(
         f"mode: {summary.mode}   records resolved: {summary.records}   time: {summary.seconds:.1f}s"
     )
+    stages = summary.extra.get("stages")
+    if isinstance(stages, dict) and stages:
+        click.echo("stages: " + ", ".join(f"{name} {sec:.1f}s" for name, sec in stages.items()))
     click.echo(
         f"profiles: {summary.active_profiles} active, {summary.profiles_created} created, "
         f"{summary.merges} merges"

@@ -7,6 +7,7 @@ def test_public_api_is_exactly_what_all_lists() -> None:
     exported = {name for name in dir(identity) if not name.startswith("_")}
     modules = {
         "blocking",
+        "bulk",
         "clustering",
         "comparisons",
         "defaults",

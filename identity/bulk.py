@@ -1,0 +1,425 @@
+"""Writing a full resolution in bulk: profiles with their golden records, record and fact
+assignments, links with evidence and block keys, as few statements over as many rows as the
+backend takes (COPY on PostgreSQL, executemany on SQLite).
+
+A full run replaces every automatic link and every block key inside its transaction, so the
+indexes of those tables are dropped before the rows go in and built once afterwards (a sort
+instead of a million index insertions); the transaction holds the tables' locks throughout,
+and a failure rolls the indexes back with everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+import numpy as np
+import orjson
+from sqlalchemy import Index, Table, delete, select, text
+from sqlalchemy.orm import Session
+
+from cdp import models
+from identity.blocking import block_keys
+from identity.engine import Link
+from identity.model import MatchModel
+from identity.records import PersonRecord, RecordTable
+from identity.survivorship import golden_record
+from identity.writer import (
+    FACT_TABLES,
+    WriteSummary,
+    derive_profile_id,
+    earliest,
+    existing_profiles,
+    retire_unclaimed,
+    reuse_or_derive,
+)
+
+__all__ = ["clear_automatic", "copy_rows", "stamp", "write_full"]
+
+_BATCH = 20_000
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _driver(session: Session) -> Any:
+    """The DBAPI connection of the session's transaction (psycopg or sqlite3)."""
+    return session.connection().connection.driver_connection
+
+
+def copy_rows(
+    session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Append rows to `table` (values in `columns` order; JSON already encoded as text,
+    times as `stamp` gives them)."""
+    if _is_postgresql(session):
+        raw = _driver(session)
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    names = ", ".join(columns)
+    marks = ", ".join("?" * len(columns))
+    raw = _driver(session)
+    cursor = raw.cursor()
+    iterator = iter(rows)
+    while part := list(islice(iterator, _BATCH)):
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", part)
+    cursor.close()
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
+def stamp(session: Session, value: datetime | None) -> Any:
+    """A time as the driver is handed it: on SQLite the text SQLAlchemy's `DateTime` stores
+    (UTC), so that the values sort and compare with those written through the ORM."""
+    if value is None or _is_postgresql(session):
+        return value
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def write_full(
+    session: Session,
+    records: Sequence[PersonRecord],
+    table: RecordTable,
+    clusters_found: list[list[int]],
+    links: list[Link],
+    model: MatchModel,
+    *,
+    previous: Mapping[int, str],
+    actor: str,
+    now: datetime | None = None,
+) -> WriteSummary:
+    """Persist a full run over every record (none of which carries a profile here):
+    profile ids stay those the records had (`previous`), or derive from the earliest record."""
+    now = now or datetime.now(UTC)
+    summary = WriteSummary()
+    clusters = [
+        sorted((records[p] for p in cluster), key=lambda r: r.record_id)
+        for cluster in clusters_found
+    ]
+    clusters.sort(key=lambda members: members[0].record_id)
+    # A derived id may name a stored profile no record points at any more (merged away):
+    # it is known here, so it is taken up again rather than inserted twice.
+    derived = {derive_profile_id(earliest(members).key) for members in clusters}
+    existing = existing_profiles(session, set(previous.values()) | derived)
+    claimed: set[str] = set()
+    assignment: dict[int, str] = {}
+    fresh: list[tuple[str, list[PersonRecord]]] = []
+    kept: list[tuple[str, list[PersonRecord]]] = []
+    for members in clusters:
+        profile_id = reuse_or_derive(members, previous, existing, claimed)
+        if profile_id in existing:
+            kept.append((profile_id, members))
+        else:
+            existing[profile_id] = "active"
+            fresh.append((profile_id, members))
+            summary.created += 1
+        claimed.add(profile_id)
+        for record in members:
+            assignment[record.record_id] = profile_id
+            if previous.get(record.record_id) != profile_id:
+                summary.touched.add(profile_id)
+    _write_profiles(session, fresh, kept, model, now)
+    retire_unclaimed(session, previous, assignment, claimed, actor, now, summary)
+    summary.records = len(assignment)
+    summary.assignment = assignment
+    _stage_assignment(session, assignment)
+    taken = _manual_pairs(session)
+    # The database rewrites every record's profile id (its largest job) while this process
+    # builds the link and block-key rows: the connection is the other thread's until then.
+    with _beside(session, _apply_assignment, now) as done:
+        rows = _link_rows(session, records, links, assignment, model, summary, taken, now)
+        keys = _block_key_rows(table, model)
+    done()
+    _load_with_indexes_rebuilt(session, _table(models.IdentityLink), _LINK_COLUMNS, rows)
+    _load_with_indexes_rebuilt(session, _table(models.BlockKey), ("record_id", "rule", "key"), keys)
+    if _is_postgresql(session):
+        # Fresh statistics: the planner otherwise plans incremental look-ups against the
+        # sizes these tables had before (a sequential scan instead of an index).
+        for name in ("profiles", "identity_links", "block_keys", "source_records", "identifiers"):
+            session.execute(text(f"ANALYZE {name}"))
+    return summary
+
+
+_PROFILE_COLUMNS = (
+    "id",
+    "status",
+    "merged_into_id",
+    "attributes",
+    "given_name",
+    "family_name",
+    "email",
+    "phone",
+    "record_count",
+    "channel_count",
+    "first_seen_at",
+    "last_seen_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def _profile_row(
+    session: Session, profile_id: str, members: list[PersonRecord], model: MatchModel, now: Any
+) -> tuple[Any, ...]:
+    golden = golden_record(members, model.survivorship, model.source_priority)
+    attrs = golden.attributes
+    return (
+        profile_id,
+        "active",
+        None,
+        _json({**attrs, "sources": golden.sources}),
+        attrs.get("given_name"),
+        attrs.get("family_name"),
+        attrs.get("email"),
+        attrs.get("phone"),
+        golden.record_count,
+        golden.channel_count,
+        stamp(session, golden.first_seen_at),
+        stamp(session, golden.last_seen_at),
+        now,
+        now,
+    )
+
+
+def _write_profiles(
+    session: Session,
+    fresh: list[tuple[str, list[PersonRecord]]],
+    kept: list[tuple[str, list[PersonRecord]]],
+    model: MatchModel,
+    now: datetime,
+) -> None:
+    """New profiles are appended whole; kept ones get their golden record through a staging
+    table and one `UPDATE ... FROM` (and become active again if they were not)."""
+    when = stamp(session, now)
+    copy_rows(
+        session,
+        "profiles",
+        _PROFILE_COLUMNS,
+        (_profile_row(session, pid, members, model, when) for pid, members in fresh),
+    )
+    if not kept:
+        return
+    pg = _is_postgresql(session)
+    json_type, time_type = ("JSONB", "TIMESTAMPTZ") if pg else ("TEXT", "TIMESTAMP")
+    session.execute(
+        text(
+            "CREATE TEMPORARY TABLE identity_golden (id VARCHAR(40) PRIMARY KEY, status "
+            f"VARCHAR(10), merged_into_id VARCHAR(40), attributes {json_type}, "
+            "given_name VARCHAR(200), family_name VARCHAR(200), email VARCHAR(320), "
+            "phone VARCHAR(40), record_count INTEGER, channel_count INTEGER, "
+            f"first_seen_at {time_type}, last_seen_at {time_type}, created_at {time_type}, "
+            f"updated_at {time_type})"
+        )
+    )
+    copy_rows(
+        session,
+        "identity_golden",
+        _PROFILE_COLUMNS,
+        (_profile_row(session, pid, members, model, when) for pid, members in kept),
+    )
+    session.execute(
+        text(
+            "UPDATE profiles SET status = 'active', merged_into_id = NULL, "
+            "attributes = g.attributes, given_name = g.given_name, "
+            "family_name = g.family_name, email = g.email, phone = g.phone, "
+            "record_count = g.record_count, channel_count = g.channel_count, "
+            "first_seen_at = g.first_seen_at, last_seen_at = g.last_seen_at, "
+            "updated_at = g.updated_at FROM identity_golden AS g WHERE profiles.id = g.id"
+        )
+    )
+    session.execute(text("DROP TABLE identity_golden"))
+
+
+@contextmanager
+def _beside(
+    session: Session, job: Callable[[Session, Any, datetime], None], now: datetime
+) -> Iterator[Callable[[], None]]:
+    """Run `job` on the session's connection in a second thread (PostgreSQL: psycopg waits
+    on the server without the GIL) while the block runs; `done()` waits for it and raises
+    its error. SQLite runs it first, in this thread (its connection stays in one thread)."""
+    if not _is_postgresql(session):
+        job(session, None, now)
+        yield lambda: None
+        return
+    raw = _driver(session)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Leaving the pool waits for the job, also when the block raised.
+        yield pool.submit(job, session, raw, now).result
+
+
+def _table(model: type[models.Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _stage_assignment(session: Session, assignment: Mapping[int, str]) -> None:
+    session.execute(
+        text("CREATE TEMPORARY TABLE identity_assign (id BIGINT PRIMARY KEY, pid VARCHAR(40))")
+    )
+    copy_rows(session, "identity_assign", ("id", "pid"), sorted(assignment.items()))
+    if _is_postgresql(session):
+        session.execute(text("ANALYZE identity_assign"))
+
+
+def _assignment_statements() -> list[str]:
+    """Every record's profile id, copied onto its identifiers and facts: one
+    `UPDATE ... FROM` the staging table per table (rows already right are left alone)."""
+    statements = [
+        "UPDATE source_records SET profile_id = a.pid, resolved_at = {now} "
+        "FROM identity_assign AS a WHERE source_records.id = a.id"
+    ]
+    for fact in FACT_TABLES:
+        name = fact.__tablename__
+        statements.append(
+            f"UPDATE {name} SET profile_id = a.pid FROM identity_assign AS a "
+            f"WHERE {name}.record_id = a.id "
+            f"AND ({name}.profile_id IS NULL OR {name}.profile_id <> a.pid)"
+        )
+    statements.append("DROP TABLE identity_assign")
+    return statements
+
+
+def _apply_assignment(session: Session, raw: Any, now: datetime) -> None:
+    for statement in _assignment_statements():
+        if raw is None:
+            session.execute(text(statement.format(now=":now")), {"now": stamp(session, now)})
+        else:
+            raw.execute(statement.format(now="%s"), (now,) if "{now}" in statement else ())
+
+
+def _rebuilt_indexes(table: Table) -> list[Index]:
+    """The table's plain (non-unique) indexes: dropped for a bulk load, built again after."""
+    return sorted((ix for ix in table.indexes if not ix.unique), key=lambda ix: str(ix.name))
+
+
+_LINK_COLUMNS = (
+    "profile_id",
+    "left_record_id",
+    "right_record_id",
+    "method",
+    "rule",
+    "decision",
+    "score",
+    "probability",
+    "reason",
+    "evidence",
+    "model_version",
+    "created_at",
+)
+
+
+def _manual_pairs(session: Session) -> set[tuple[int, int]]:
+    """The pairs of the links left after the automatic ones were deleted (manual decisions,
+    which keep their pair: the first decision about a pair wins)."""
+    link = models.IdentityLink
+    return {
+        (left, right)
+        for left, right in session.execute(select(link.left_record_id, link.right_record_id))
+    }
+
+
+def _link_rows(
+    session: Session,
+    records: Sequence[PersonRecord],
+    links: list[Link],
+    assignment: Mapping[int, str],
+    model: MatchModel,
+    summary: WriteSummary,
+    taken: set[tuple[int, int]],
+    now: datetime,
+) -> list[tuple[Any, ...]]:
+    """The rows of `identity_links`; `links` is emptied as they are built (a million links
+    with their evidence would otherwise be held twice)."""
+    when = stamp(session, now)
+    version = model.version
+    rows: list[tuple[Any, ...]] = []
+    while links:
+        part = links[:_BATCH]
+        del links[:_BATCH]
+        rows.extend(_link_part(part, records, assignment, version, summary, taken, when))
+    return rows
+
+
+def _link_part(
+    part: list[Link],
+    records: Sequence[PersonRecord],
+    assignment: Mapping[int, str],
+    version: str,
+    summary: WriteSummary,
+    taken: set[tuple[int, int]],
+    when: Any,
+) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    for found in part:
+        a, b = records[found.left].record_id, records[found.right].record_id
+        pair = (a, b) if a < b else (b, a)
+        if pair in taken:
+            continue
+        taken.add(pair)
+        summary.links[found.decision] += 1
+        rows.append(
+            (
+                assignment.get(a) if found.decision == "accepted" else None,
+                pair[0],
+                pair[1],
+                found.method,
+                found.rule,
+                found.decision,
+                found.score,
+                found.probability,
+                found.reason,
+                _json(found.evidence),
+                version,
+                when,
+            )
+        )
+    return rows
+
+
+def _block_key_rows(table: RecordTable, model: MatchModel) -> Iterator[tuple[int, str, str]]:
+    """The rows of `block_keys`, computed per rule now and yielded lazily (a million records
+    have several million keys: the arrays are kept, not a tuple per key)."""
+    ids = table.record_ids
+    computed = [(rule.name, block_keys(table, rule)) for rule in model.blocking_rules]
+
+    def rows() -> Iterator[tuple[int, str, str]]:
+        for name, keys in computed:
+            present = np.flatnonzero(keys != None)  # noqa: E711 (elementwise on an object array)
+            for record_id, key in zip(ids[present].tolist(), keys[present].tolist(), strict=True):
+                yield record_id, name, key[:200]
+
+    return rows()
+
+
+def _load_with_indexes_rebuilt(
+    session: Session, table: Table, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    indexes = _rebuilt_indexes(table)
+    connection = session.connection()
+    for index in indexes:
+        index.drop(connection)
+    copy_rows(session, table.name, columns, rows)
+    for index in indexes:
+        index.create(connection)
+
+
+def clear_automatic(session: Session) -> None:
+    """Remove every automatic link and every block key before a full run rewrites them."""
+    session.execute(delete(models.IdentityLink).where(models.IdentityLink.method != "manual"))
+    if _is_postgresql(session):
+        session.execute(text("TRUNCATE block_keys"))
+    else:
+        session.execute(delete(models.BlockKey))
