@@ -140,6 +140,8 @@ _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%m/%d/%Y", "%Y%m%d", "%d %
 
 def fold(value: str) -> str:
     """Case-fold and strip accents: `José Núñez` -> `jose nunez`."""
+    if value.isascii():  # NFKD changes no ASCII character and none is combining
+        return _SPACES.sub(" ", value.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", value)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACES.sub(" ", stripped.casefold()).strip()

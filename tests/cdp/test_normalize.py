@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cdp.normalize import (
     JunkReport,
+    fold,
     junk_values,
     normalize_address_line,
     normalize_birth_date,
@@ -165,3 +171,23 @@ def test_normalize_identifiers_counts_what_it_ignored() -> None:
     assert report.ignored == {"email": 1, "phone": 2, "anonymous_id": 1}
     assert report.total == 4
     assert report.examples["phone"] == ["0000000000", "n/a"]
+
+
+def _fold_by_decomposition(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", stripped.casefold()).strip()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("José  Núñez ", "jose nunez"), ("STRASSE\t1", "strasse 1"), ("Straße", "strasse")],
+)
+def test_fold(raw: str, expected: str) -> None:
+    assert fold(raw) == expected
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)) | st.text())
+def test_fold_ascii_fast_path_agrees_with_decomposition(value: str) -> None:
+    # ASCII input skips NFKD; the result must be what the general path gives.
+    assert fold(value) == _fold_by_decomposition(value)
