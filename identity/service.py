@@ -25,8 +25,10 @@ from identity.store import (
     candidate_records,
     chunks,
     iter_all_records,
+    load_arrivals,
     load_overrides,
     load_records,
+    model_of_version,
     save_model,
 )
 from identity.training import train
@@ -304,9 +306,7 @@ def resolve_records(
     profiles merges them. A record that already has a profile but was re-ingested
     (`resolved_at` cleared) keeps its profile; its blocking keys and golden record are
     refreshed."""
-    loaded = load_records(
-        session, record_ids=sorted(set(record_ids)), default_region=default_region
-    )
+    loaded, version = load_arrivals(session, sorted(set(record_ids)), default_region=default_region)
     new = [r for r in loaded if r.profile_id is None]
     revisited = [r for r in loaded if r.profile_id is not None]
     if revisited:
@@ -315,11 +315,12 @@ def resolve_records(
         return IncrementalResult(0, {}, 0, (), {}, 0)
     if model is None:
         newest = max(r.record_id for r in new)
-        stored_model = active_model(session)
+        stored_model = model_of_version(session, version) if version else None
         if stored_model is None and newest >= _MIN_TRAINING_RECORDS:
             stored_model = _train_on_stored(session, new, default_region)
         model = current_model(session, stored_model, stored=newest)
-    stored = candidate_records(session, new, model, default_region=default_region)
+    candidates = candidate_records(session, new, model, default_region=default_region)
+    stored = candidates.records
     records = new + stored
     never, must = _overrides_for(session, records)
     result = link_records(
@@ -329,7 +330,9 @@ def resolve_records(
         must=must,
         extra_exclusive=_profile_exclusive(records, model),
     )
-    written = write_result(session, records, result, model, actor=actor)
+    written = write_result(
+        session, records, result, model, actor=actor, statuses=candidates.statuses
+    )
     # Every record of every profile involved is in memory (candidates come as whole
     # profiles), so golden records are rebuilt without reading anything back.
     groups: dict[str, list[PersonRecord]] = {}

@@ -90,15 +90,18 @@ def write_result(
     previous: Mapping[int, str] | None = None,
     actor: str = "identity",
     now: datetime | None = None,
+    statuses: Mapping[str, str] | None = None,
 ) -> WriteSummary:
     """Persist `result` (clusters over `records` positions). `previous` maps record id to its
-    profile before a full re-run, so clusters keep their ids."""
+    profile before a full re-run, so clusters keep their ids. `statuses` are profile statuses
+    the caller read already (only the others are read here)."""
     now = now or datetime.now(UTC)
     summary = WriteSummary()
     previous = previous or {}
-    existing = existing_profiles(
-        session, set(previous.values()) | {r.profile_id for r in records if r.profile_id}
-    )
+    known = dict(statuses or {})
+    involved = set(previous.values()) | {r.profile_id for r in records if r.profile_id}
+    existing = {pid: known[pid] for pid in involved if pid in known}
+    existing.update(existing_profiles(session, involved - existing.keys()))
     claimed: set[str] = set()
     assignment: dict[int, str] = {}
     new_profiles: list[dict[str, Any]] = []

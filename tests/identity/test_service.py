@@ -132,6 +132,36 @@ def test_new_record_is_resolved_incrementally_against_stored_profiles(
         assert profile.record_count == 2
 
 
+def test_incremental_look_up_ignores_a_value_held_by_more_records_than_the_block_limit(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A value on more records than `max_block_size` is no evidence: the look-up sees that it
+    is over the limit without reading all its holders, and finds no candidates through it."""
+    from identity.defaults import default_model
+
+    with unit_of_work(session_factory) as session:
+        for n in range(4):
+            make_record(
+                session,
+                attributes=person(f"Given{n}", f"Family{n}"),
+                identifiers={"customer_id": f"c{n}", "email": "info@shop.com"},
+            )
+    with unit_of_work(session_factory) as session:
+        resolve(session)
+    with unit_of_work(session_factory) as session:
+        later = make_record(
+            session, attributes=person("Zed", "Other"), identifiers={"email": "info@shop.com"}
+        ).id
+    # Five records hold the email (four stored, one new) and four its block key.
+    found = {}
+    for limit in (5, 3):
+        with session_factory() as session:
+            model = default_model().replace(max_block_size=limit)
+            found[limit] = resolve_records(session, [later], model=model).candidates
+            session.rollback()
+    assert found == {5: 4, 3: 0}
+
+
 def test_record_that_bridges_two_profiles_merges_them_and_the_loser_resolves_to_the_winner(
     session_factory: sessionmaker[Session],
 ) -> None:
