@@ -330,17 +330,17 @@ def resolve_records(
         must=must,
         extra_exclusive=_profile_exclusive(records, model),
     )
-    written = write_result(
-        session, records, result, model, actor=actor, statuses=candidates.statuses
-    )
     # Every record of every profile involved is in memory (candidates come as whole
     # profiles), so golden records are rebuilt without reading anything back.
-    groups: dict[str, list[PersonRecord]] = {}
-    for record in records:
-        owner = written.assignment.get(record.record_id, record.profile_id)
-        if owner in written.touched:
-            groups.setdefault(owner, []).append(record)
-    refresh_profiles(session, written.touched, model, default_region=default_region, groups=groups)
+    written = write_result(
+        session,
+        records,
+        result,
+        model,
+        actor=actor,
+        statuses=candidates.statuses,
+        refresh=True,
+    )
     new_ids = {r.record_id for r in new}
     profiles = {rid: pid for rid, pid in written.assignment.items() if rid in new_ids}
     return IncrementalResult(

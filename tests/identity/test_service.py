@@ -130,6 +130,51 @@ def test_new_record_is_resolved_incrementally_against_stored_profiles(
         profile = session.get(models.Profile, owners[first.id])
         assert profile is not None
         assert profile.record_count == 2
+        link = session.scalars(
+            select(models.IdentityLink).where(models.IdentityLink.right_record_id == later.id)
+        ).one()
+        assert (link.decision, link.profile_id) == ("accepted", owners[first.id])
+        assert link.evidence["identifier"] == "email"
+        assert link.model_version
+        keys = session.scalars(
+            select(models.BlockKey.rule).where(models.BlockKey.record_id == later.id)
+        ).all()
+        assert "email" in keys
+
+
+def test_new_record_with_no_match_gets_a_new_profile_with_its_golden_record(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with unit_of_work(session_factory) as session:
+        _jane(session)
+    with unit_of_work(session_factory) as session:
+        resolve(session)
+    with unit_of_work(session_factory) as session:
+        later = make_record(
+            session,
+            attributes=person("Oskar", "Lindqvist", email="oskar@y.com", postcode="99999"),
+            identifiers={"email": "oskar@y.com"},
+        ).id
+    with unit_of_work(session_factory) as session:
+        result = resolve_records(session, [later])
+    assert result.created == 1
+    with unit_of_work(session_factory) as session:
+        profile = session.get(models.Profile, result.profiles[later])
+        assert profile is not None
+        assert (profile.status, profile.given_name, profile.email) == (
+            "active",
+            "oskar",
+            "oskar@y.com",
+        )
+        assert (profile.record_count, profile.channel_count) == (1, 1)
+        assert profile.attributes["family_name"] == "lindqvist"
+        assert profile.first_seen_at is not None
+        assert (
+            session.scalar(
+                select(models.Identifier.profile_id).where(models.Identifier.record_id == later)
+            )
+            == profile.id
+        )
 
 
 def test_incremental_look_up_ignores_a_value_held_by_more_records_than_the_block_limit(
