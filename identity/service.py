@@ -338,7 +338,7 @@ def resolve_records(
         result,
         model,
         actor=actor,
-        statuses=candidates.statuses,
+        stored_profiles=candidates.profiles,
         refresh=True,
     )
     new_ids = {r.record_id for r in new}

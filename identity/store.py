@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -30,6 +31,7 @@ from identity.records import ATTRIBUTE_PATHS, PersonRecord, from_values
 __all__ = [
     "CHUNK",
     "Candidates",
+    "StoredProfile",
     "active_model",
     "candidate_records",
     "chunks",
@@ -240,11 +242,20 @@ def _identifiers(session: Session, record_ids: list[int]) -> dict[int, list[tupl
 
 
 @dataclass(frozen=True)
+class StoredProfile:
+    """What a merge needs of a stored profile: its status, and what picks the survivor."""
+
+    status: str
+    first_seen_at: datetime | None
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Candidates:
-    """Stored records a batch may link to (whole profiles), and those profiles' statuses."""
+    """Stored records a batch may link to (whole profiles), and those profiles."""
 
     records: list[PersonRecord] = field(default_factory=list)
-    statuses: dict[str, str] = field(default_factory=dict)
+    profiles: dict[str, StoredProfile] = field(default_factory=dict)
 
 
 def candidate_records(
@@ -287,16 +298,18 @@ def _candidates(rows: Iterable[Any], default_region: str) -> Candidates:
     found, identifiers, _ = _collect(rows)
     return Candidates(
         [_record(row, identifiers.get(row[0], ()), default_region, True) for row in found],
-        {row[5]: row[_WIDTH + 2] for row in found},
+        {row[5]: StoredProfile(*row[_WIDTH + 2 : _WIDTH + 5]) for row in found},
     )
 
 
 def _profile_records(owners: Any) -> Any:
     """Every record of the profiles of the records `owners` selects, with its identifiers (an
-    outer join) and its profile's status."""
+    outer join) and its profile's status, first-seen and creation times."""
     sr, ident, profile = models.SourceRecord, models.Identifier, models.Profile
     return (
-        _BASE.add_columns(ident.kind, ident.value, profile.status)
+        _BASE.add_columns(
+            ident.kind, ident.value, profile.status, profile.first_seen_at, profile.created_at
+        )
         .outerjoin(ident, ident.record_id == sr.id)
         .join(profile, profile.id == sr.profile_id)
         .where(sr.profile_id.in_(select(sr.profile_id).where(sr.id.in_(owners)).scalar_subquery()))

@@ -20,7 +20,7 @@ from identity.blocking import record_block_keys
 from identity.engine import LinkResult
 from identity.model import MatchModel
 from identity.records import PersonRecord
-from identity.store import chunks, load_records
+from identity.store import StoredProfile, chunks, load_records
 from identity.survivorship import golden_record
 
 __all__ = [
@@ -72,13 +72,18 @@ def earliest(records: Iterable[PersonRecord]) -> PersonRecord:
     return min(records, key=lambda r: (r.occurred_at or _FAR, r.key))
 
 
-def _survivor(session: Session, profile_ids: Sequence[str]) -> str:
+def _survivor(
+    session: Session, profile_ids: Sequence[str], known: Mapping[str, StoredProfile]
+) -> str:
     """The oldest profile (first seen, then created, then id) survives a merge."""
-    rows = session.execute(
-        select(models.Profile.id, models.Profile.first_seen_at, models.Profile.created_at).where(
-            models.Profile.id.in_(profile_ids)
-        )
-    ).all()
+    rows: list[tuple[str, datetime | None, datetime | None]]
+    if all(pid in known for pid in profile_ids):
+        rows = [(pid, known[pid].first_seen_at, known[pid].created_at) for pid in profile_ids]
+    else:
+        query = select(
+            models.Profile.id, models.Profile.first_seen_at, models.Profile.created_at
+        ).where(models.Profile.id.in_(profile_ids))
+        rows = [(pid, first, created) for pid, first, created in session.execute(query)]
     return min(rows, key=lambda r: (r[1] or _FAR, r[2] or _FAR, r[0]))[0]
 
 
@@ -91,21 +96,25 @@ def write_result(
     previous: Mapping[int, str] | None = None,
     actor: str = "identity",
     now: datetime | None = None,
-    statuses: Mapping[str, str] | None = None,
+    stored_profiles: Mapping[str, StoredProfile] | None = None,
     refresh: bool = False,
 ) -> WriteSummary:
     """Persist `result` (clusters over `records` positions). `previous` maps record id to its
-    profile before a full re-run, so clusters keep their ids. `statuses` are profile statuses
-    the caller read already (only the others are read here). With `refresh`, the golden
-    record of every profile the result touches is rebuilt from `records`, which must then
-    hold every record of those profiles (incremental resolution loads them whole)."""
+    profile before a full re-run, so clusters keep their ids. `stored_profiles` are profiles
+    the caller read already (only the others are read here). With `refresh`, `records` hold
+    every record of every stored profile among them (incremental resolution loads them
+    whole): the golden record of every profile the result touches is rebuilt from them, and
+    on PostgreSQL everything is written in one statement."""
     now = now or datetime.now(UTC)
     summary = WriteSummary()
     previous = previous or {}
-    known = dict(statuses or {})
+    known = dict(stored_profiles or {})
     involved = set(previous.values()) | {r.profile_id for r in records if r.profile_id}
-    existing = {pid: known[pid] for pid in involved if pid in known}
+    existing = {pid: known[pid].status for pid in involved if pid in known}
     existing.update(existing_profiles(session, involved - existing.keys()))
+    # On PostgreSQL, an incremental write is one statement, merges included.
+    one_statement = refresh and not previous and session.get_bind().dialect.name == "postgresql"
+    merges: list[tuple[str, str, list[int]]] = []
     claimed: set[str] = set()
     assignment: dict[int, str] = {}
     new_profiles: list[dict[str, Any]] = []
@@ -113,17 +122,14 @@ def write_result(
         members = [records[p] for p in cluster]
         stored = sorted({r.profile_id for r in members if r.profile_id})
         if stored:
-            profile_id = _survivor(session, stored) if len(stored) > 1 else stored[0]
+            profile_id = _survivor(session, stored, known) if len(stored) > 1 else stored[0]
             for loser in stored:
                 if loser != profile_id:
-                    merge_into(
-                        session,
-                        loser,
-                        profile_id,
-                        [r.record_id for r in members if not r.profile_id],
-                        actor,
-                        now,
-                    )
+                    new_ids = [r.record_id for r in members if not r.profile_id]
+                    if one_statement:
+                        merges.append((profile_id, loser, new_ids))
+                    else:
+                        merge_into(session, loser, profile_id, new_ids, actor, now)
                     summary.merges.append((profile_id, loser))
         else:
             profile_id = reuse_or_derive(members, previous, existing, claimed)
@@ -149,12 +155,13 @@ def write_result(
     summary.assignment = assignment
     unresolved = [r for r in records if r.profile_id is None]
     golden = _golden_rows(_groups(records, assignment, summary.touched), model) if refresh else []
-    if refresh and not previous and session.get_bind().dialect.name == "postgresql":
+    if one_statement:
         untouched = [r.record_id for r in unresolved if r.record_id not in assignment]
         _assign(session, {}, untouched, now)
         links = _link_rows(records, result, assignment, model, summary, now)
         keys = _block_key_rows(unresolved, model)
-        _write_all_postgresql(session, golden, assignment, links, keys, now)
+        log = [_merge_log_row(w, lo, ids, actor, now) for w, lo, ids in merges]
+        _write_all_postgresql(session, golden, assignment, links, keys, log, now)
         return summary
     if new_profiles:
         session.execute(insert(models.Profile), new_profiles)
@@ -246,19 +253,31 @@ def merge_into(
     tables: tuple[Any, ...] = (models.SourceRecord, *FACT_TABLES, models.IdentityLink)
     for table in tables:
         session.execute(update(table).where(table.profile_id == loser).values(profile_id=winner))
-    session.add(
-        models.MergeLog(
-            action="merge",
-            profile_id=winner,
-            other_profile_id=loser,
-            record_ids=record_ids,
-            actor=actor,
-            reason=reason
-            or ("a new record links both profiles" if record_ids else "re-resolution joined them"),
-            evidence=evidence or {},
-            created_at=now,
-        )
-    )
+    row = _merge_log_row(winner, loser, record_ids, actor, now, reason=reason, evidence=evidence)
+    session.add(models.MergeLog(**row))
+
+
+def _merge_log_row(
+    winner: str,
+    loser: str,
+    record_ids: list[int],
+    actor: str,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    evidence: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "action": "merge",
+        "profile_id": winner,
+        "other_profile_id": loser,
+        "record_ids": record_ids,
+        "actor": actor,
+        "reason": reason
+        or ("a new record links both profiles" if record_ids else "re-resolution joined them"),
+        "evidence": evidence or {},
+        "created_at": now,
+    }
 
 
 def retire_unclaimed(
@@ -594,6 +613,17 @@ _LINK_COLUMNS = tuple(
         ("created_at", "timestamptz"),
     )
 )
+_MERGE_COLUMNS = tuple(
+    (name, name, sql_type)
+    for name, sql_type in (
+        ("profile_id", "varchar"),
+        ("other_profile_id", "varchar"),
+        ("record_ids", "jsonb"),
+        ("actor", "varchar"),
+        ("reason", "text"),
+        ("evidence", "jsonb"),
+    )
+)
 _KEY_COLUMNS = (
     ("record_id", "record_id", "bigint"),
     ("rule", "rule", "varchar"),
@@ -616,10 +646,14 @@ def _write_all_statement() -> TextClause:
       for a stored one (`ON CONFLICT (id) DO UPDATE`);
     - `a`, `s`, `u0`...: the records' profile ids, copied onto their identifiers and facts
       (every part sees the same snapshot, so the facts take the profile id from the input);
-    - `l`: the links with their evidence; `k`: the new records' block keys.
+    - `l`: the links with their evidence; `k`: the new records' block keys;
+    - `m`, `mr`, `ml`, `mi`, `mlog`: merges (`merge_into` in one go). The records and facts of
+      a losing profile are in `a` already (its records were loaded whole), so only profiles
+      pointing at the loser, the loser itself, its links and the merge log are written here.
 
-    Each part reads its rows from parallel array parameters (`unnest`). Foreign keys to a
-    new profile are checked at the end of the statement, after `p` inserted it."""
+    Each part reads its rows from parallel array parameters (`unnest`); no two parts write
+    the same row. Foreign keys to a new profile are checked at the end of the statement,
+    after `p` inserted it."""
     golden = [column for _, column, _ in _GOLDEN_COLUMNS]
     updated = ", ".join(f"{c} = EXCLUDED.{c}" for c in golden[1:])
     parts = [
@@ -647,6 +681,18 @@ def _write_all_statement() -> TextClause:
         "k AS (INSERT INTO block_keys (record_id, rule, key) "
         f"SELECT * FROM {_unnest(_KEY_COLUMNS, 'k_', 'k')} RETURNING 1)"
     )
+    merge_columns = ", ".join(column for _, column, _ in _MERGE_COLUMNS)
+    parts += [
+        f"m AS (SELECT * FROM {_unnest(_MERGE_COLUMNS, 'm_', 'm')})",
+        "mr AS (UPDATE profiles SET merged_into_id = m.profile_id FROM m "
+        "WHERE profiles.merged_into_id = m.other_profile_id RETURNING 1)",
+        "ml AS (UPDATE profiles SET status = 'merged', merged_into_id = m.profile_id, "
+        "updated_at = :now FROM m WHERE profiles.id = m.other_profile_id RETURNING 1)",
+        "mi AS (UPDATE identity_links SET profile_id = m.profile_id FROM m "
+        "WHERE identity_links.profile_id = m.other_profile_id RETURNING 1)",
+        f"mlog AS (INSERT INTO merge_log (action, created_at, {merge_columns}) "
+        "SELECT 'merge', :now, m.* FROM m RETURNING 1)",
+    ]
     return text("WITH " + ",\n".join(parts) + "\nSELECT 1")
 
 
@@ -659,9 +705,11 @@ def _write_all_postgresql(
     assignment: Mapping[int, str],
     links: Sequence[Mapping[str, Any]],
     keys: Sequence[Mapping[str, Any]],
+    merges: Sequence[Mapping[str, Any]],
     now: datetime,
 ) -> None:
     params: dict[str, Any] = {
+        **_column_arrays(merges, _MERGE_COLUMNS, "m_"),
         "now": now,
         "ids": list(assignment),
         "pids": list(assignment.values()),

@@ -215,11 +215,17 @@ def test_record_that_bridges_two_profiles_merges_them_and_the_loser_resolves_to_
         b = make_record(
             session, source="loyalty", identifiers={"loyalty_id": "L1"}, with_event=True
         )
+        # A second record each: both profiles have a link that must follow the merge.
+        make_record(session, source="web", identifiers={"customer_id": "c1"})
+        make_record(session, source="web", identifiers={"loyalty_id": "L1"})
     with unit_of_work(session_factory) as session:
         resolve(session)
     with unit_of_work(session_factory) as session:
         owners = _profiles(session)
         assert owners[a.id] != owners[b.id]
+        # Ids merged into either profile earlier must resolve to the winner afterwards.
+        for old, into in (("p_old_a", owners[a.id]), ("p_old_b", owners[b.id])):
+            session.add(models.Profile(id=old, status="merged", merged_into_id=into))
         bridge = make_record(
             session, source="pos", identifiers={"customer_id": "c1", "loyalty_id": "L1"}
         )
@@ -236,9 +242,16 @@ def test_record_that_bridges_two_profiles_merges_them_and_the_loser_resolves_to_
         assert (merged.status, merged.merged_into_id) == ("merged", winner)
         assert set(session.scalars(select(models.Event.profile_id))) == {winner}
         log = session.scalars(select(models.MergeLog)).all()
-        assert [(x.action, x.profile_id, x.other_profile_id) for x in log] == [
-            ("merge", winner, loser)
+        assert [(x.action, x.profile_id, x.other_profile_id, x.record_ids) for x in log] == [
+            ("merge", winner, loser, [bridge.id])
         ]
+        assert set(session.scalars(select(models.Identifier.profile_id))) == {winner}
+        accepted = select(models.IdentityLink.profile_id).where(
+            models.IdentityLink.decision == "accepted"
+        )
+        assert set(session.scalars(accepted)) == {winner}
+        old = select(models.Profile.merged_into_id).where(models.Profile.id.like("p_old_%"))
+        assert set(session.scalars(old)) == {winner}
 
 
 def test_incremental_run_resolves_only_unresolved_records(
