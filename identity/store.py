@@ -30,7 +30,9 @@ from identity.records import ATTRIBUTE_PATHS, PersonRecord, from_values
 
 __all__ = [
     "CHUNK",
+    "Arrivals",
     "Candidates",
+    "Override",
     "StoredProfile",
     "active_model",
     "candidate_records",
@@ -160,21 +162,39 @@ def iter_all_records(
         yield _record(row, own, default_region, with_profile)
 
 
-def _collect(
-    rows: Iterable[Any],
-) -> tuple[list[Any], dict[int, list[tuple[str, str]]], Any]:
+Override = tuple[str, int, int]
+
+
+@dataclass
+class _Collected:
+    rows: list[Any]  # one per record, in id order
+    identifiers: dict[int, list[tuple[str, str]]]
+    overrides: set[Override]  # (kind, left record id, right record id)
+    last: Any  # the last row read (for a column every row carries)
+
+
+def _collect(rows: Iterable[Any], *, with_overrides: bool = False) -> _Collected:
     """Record rows of an outer join with their identifiers (`kind, value` after the record
-    columns), one row per record in id order, the identifiers by record id, and the last row
-    (for a column every row carries)."""
+    columns) and, `with_overrides`, the overrides whose left record this is (`kind,
+    right_record_id` next). Joined rows repeat a record per identifier and override: each
+    identifier and override is kept once."""
     by_id: dict[int, Any] = {}
-    identifiers: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    identifiers: dict[int, dict[tuple[str, str], None]] = defaultdict(dict)
+    overrides: set[Override] = set()
     last = None
     for row in rows:
         by_id.setdefault(row[0], row)
         if row[_WIDTH] is not None:
-            identifiers[row[0]].append((row[_WIDTH], row[_WIDTH + 1]))
+            identifiers[row[0]][(row[_WIDTH], row[_WIDTH + 1])] = None
+        if with_overrides and row[_WIDTH + 2] is not None:
+            overrides.add((row[_WIDTH + 2], row[0], row[_WIDTH + 3]))
         last = row
-    return [by_id[rid] for rid in sorted(by_id)], identifiers, last
+    return _Collected(
+        [by_id[rid] for rid in sorted(by_id)],
+        {rid: list(values) for rid, values in identifiers.items()},
+        overrides,
+        last,
+    )
 
 
 def _load_with_identifiers(
@@ -191,8 +211,8 @@ def _load_with_identifiers(
     rows: list[Any] = []
     for part in chunks(list(record_ids or [])):
         rows.extend(session.connection().execute(query.where(models.SourceRecord.id.in_(part))))
-    found, identifiers, _ = _collect(rows)
-    return found, identifiers
+    found = _collect(rows)
+    return found.rows, found.identifiers
 
 
 def _active_version() -> Any:
@@ -206,28 +226,50 @@ def _active_version() -> Any:
     )
 
 
+def _with_identifiers_and_overrides(query: Any) -> Any:
+    """`query` (over `_BASE`) with each record's identifiers and the overrides whose left
+    record it is (outer joins; columns `_WIDTH` to `_WIDTH + 3`)."""
+    sr, ident, override = models.SourceRecord, models.Identifier, models.IdentityOverride
+    return (
+        query.add_columns(ident.kind, ident.value, override.kind, override.right_record_id)
+        .outerjoin(ident, ident.record_id == sr.id)
+        .outerjoin(override, override.left_record_id == sr.id)
+    )
+
+
 # Built once (incremental resolution runs it for every batch): records by id with their
-# identifiers and, on every row, the active model's version.
+# identifiers and overrides and, on every row, the active model's version.
 _ARRIVALS = (
-    _BASE.add_columns(models.Identifier.kind, models.Identifier.value, _active_version())
-    .outerjoin(models.Identifier, models.Identifier.record_id == models.SourceRecord.id)
+    _with_identifiers_and_overrides(_BASE)
+    .add_columns(_active_version())
     .where(models.SourceRecord.id.in_(bindparam("ids", expanding=True)))
 )
 
 
+@dataclass(frozen=True)
+class Arrivals:
+    """Records to resolve, the overrides whose left record is one of them, and the active
+    model's version (None when no model is active or no record was found)."""
+
+    records: list[PersonRecord]
+    overrides: set[Override]
+    model_version: str | None
+
+
 def load_arrivals(
     session: Session, record_ids: Sequence[int], *, default_region: str = "US"
-) -> tuple[list[PersonRecord], str | None]:
-    """Records by id (as `load_records`) and the active model's version, read together: one
-    round trip where incremental resolution used to pay two. The version is None when no
-    model is active or no record was found."""
+) -> Arrivals:
+    """Records by id (as `load_records`) with their overrides and the active model's
+    version, read together: one round trip where incremental resolution used to pay three."""
     rows: list[Any] = []
     for part in chunks(list(record_ids)):
         rows.extend(session.connection().execute(_ARRIVALS, {"ids": list(part)}))
-    found, identifiers, last = _collect(rows)
-    version = last[_WIDTH + 2] if last is not None else None
-    records = [_record(row, identifiers.get(row[0], ()), default_region, True) for row in found]
-    return records, version
+    found = _collect(rows, with_overrides=True)
+    version = found.last[_WIDTH + 4] if found.last is not None else None
+    records = [
+        _record(row, found.identifiers.get(row[0], ()), default_region, True) for row in found.rows
+    ]
+    return Arrivals(records, found.overrides, version)
 
 
 def _identifiers(session: Session, record_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
@@ -256,6 +298,8 @@ class Candidates:
 
     records: list[PersonRecord] = field(default_factory=list)
     profiles: dict[str, StoredProfile] = field(default_factory=dict)
+    # Overrides whose left record is one of `records`.
+    overrides: set[Override] = field(default_factory=set)
 
 
 def candidate_records(
@@ -295,22 +339,24 @@ def candidate_records(
 
 
 def _candidates(rows: Iterable[Any], default_region: str) -> Candidates:
-    found, identifiers, _ = _collect(rows)
+    found = _collect(rows, with_overrides=True)
     return Candidates(
-        [_record(row, identifiers.get(row[0], ()), default_region, True) for row in found],
-        {row[5]: StoredProfile(*row[_WIDTH + 2 : _WIDTH + 5]) for row in found},
+        [
+            _record(row, found.identifiers.get(row[0], ()), default_region, True)
+            for row in found.rows
+        ],
+        {row[5]: StoredProfile(*row[_WIDTH + 4 : _WIDTH + 7]) for row in found.rows},
+        found.overrides,
     )
 
 
 def _profile_records(owners: Any) -> Any:
-    """Every record of the profiles of the records `owners` selects, with its identifiers (an
-    outer join) and its profile's status, first-seen and creation times."""
-    sr, ident, profile = models.SourceRecord, models.Identifier, models.Profile
+    """Every record of the profiles of the records `owners` selects, with its identifiers and
+    overrides, and its profile's status, first-seen and creation times."""
+    sr, profile = models.SourceRecord, models.Profile
     return (
-        _BASE.add_columns(
-            ident.kind, ident.value, profile.status, profile.first_seen_at, profile.created_at
-        )
-        .outerjoin(ident, ident.record_id == sr.id)
+        _with_identifiers_and_overrides(_BASE)
+        .add_columns(profile.status, profile.first_seen_at, profile.created_at)
         .join(profile, profile.id == sr.profile_id)
         .where(sr.profile_id.in_(select(sr.profile_id).where(sr.id.in_(owners)).scalar_subquery()))
     )
