@@ -137,7 +137,12 @@ class MatchModel:
         return next((r for r in self.identifier_rules if r.kind == kind), None)
 
     def replace(self, **changes: Any) -> MatchModel:
-        return replace(self, **changes)
+        out = replace(self, **changes)
+        if set(changes) <= {"prior"} and "version" in self.__dict__:
+            # The version leaves the prior out: a rescaled copy (one per incremental call)
+            # keeps it rather than hashing every parameter again.
+            out.__dict__["version"] = self.__dict__["version"]
+        return out
 
     def to_dict(self, *, with_version: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {

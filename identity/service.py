@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import BindParameter, Select, bindparam, delete, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from cdp import models
 from identity.blocking import BlockingReport, candidate_pairs
@@ -21,12 +21,15 @@ from identity.engine import Index, SharedIdentifier, link_records
 from identity.model import MatchModel
 from identity.records import PersonRecord, RecordTable
 from identity.store import (
+    Override,
     active_model,
     candidate_records,
     chunks,
     iter_all_records,
+    load_arrivals,
     load_overrides,
     load_records,
+    model_of_version,
     save_model,
 )
 from identity.training import train
@@ -304,9 +307,8 @@ def resolve_records(
     profiles merges them. A record that already has a profile but was re-ingested
     (`resolved_at` cleared) keeps its profile; its blocking keys and golden record are
     refreshed."""
-    loaded = load_records(
-        session, record_ids=sorted(set(record_ids)), default_region=default_region
-    )
+    arrivals = load_arrivals(session, sorted(set(record_ids)), default_region=default_region)
+    loaded, version = arrivals.records, arrivals.model_version
     new = [r for r in loaded if r.profile_id is None]
     revisited = [r for r in loaded if r.profile_id is not None]
     if revisited:
@@ -315,13 +317,14 @@ def resolve_records(
         return IncrementalResult(0, {}, 0, (), {}, 0)
     if model is None:
         newest = max(r.record_id for r in new)
-        stored_model = active_model(session)
+        stored_model = model_of_version(session, version) if version else None
         if stored_model is None and newest >= _MIN_TRAINING_RECORDS:
             stored_model = _train_on_stored(session, new, default_region)
         model = current_model(session, stored_model, stored=newest)
-    stored = candidate_records(session, new, model, default_region=default_region)
+    candidates = candidate_records(session, new, model, default_region=default_region)
+    stored = candidates.records
     records = new + stored
-    never, must = _overrides_for(session, records)
+    never, must = _overrides_among(records, arrivals.overrides | candidates.overrides)
     result = link_records(
         RecordTable(records),
         model,
@@ -329,15 +332,17 @@ def resolve_records(
         must=must,
         extra_exclusive=_profile_exclusive(records, model),
     )
-    written = write_result(session, records, result, model, actor=actor)
     # Every record of every profile involved is in memory (candidates come as whole
     # profiles), so golden records are rebuilt without reading anything back.
-    groups: dict[str, list[PersonRecord]] = {}
-    for record in records:
-        owner = written.assignment.get(record.record_id, record.profile_id)
-        if owner in written.touched:
-            groups.setdefault(owner, []).append(record)
-    refresh_profiles(session, written.touched, model, default_region=default_region, groups=groups)
+    written = write_result(
+        session,
+        records,
+        result,
+        model,
+        actor=actor,
+        stored_profiles=candidates.profiles,
+        refresh=True,
+    )
     new_ids = {r.record_id for r in new}
     profiles = {rid: pid for rid, pid in written.assignment.items() if rid in new_ids}
     return IncrementalResult(
@@ -374,56 +379,18 @@ def _profile_exclusive(records: list[PersonRecord], model: MatchModel) -> dict[i
     return out
 
 
-def _overrides_statement() -> Select[str, int, str | None, int, str | None]:
-    o = models.IdentityOverride
-    left, right = aliased(models.SourceRecord), aliased(models.SourceRecord)
-    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
-    profiles: BindParameter[list[str]] = bindparam("profiles", expanding=True)
-    return (
-        select(o.kind, o.left_record_id, left.profile_id, o.right_record_id, right.profile_id)
-        .join(left, left.id == o.left_record_id)
-        .join(right, right.id == o.right_record_id)
-        .where(
-            or_(
-                o.left_record_id.in_(ids),
-                o.right_record_id.in_(ids),
-                left.profile_id.in_(profiles),
-                right.profile_id.in_(profiles),
-            )
-        )
-    )
-
-
-# Built once: building it (aliases, expressions) cost more than running it, per record.
-_OVERRIDES = _overrides_statement()
-
-
-def _overrides_for(
-    session: Session, records: list[PersonRecord]
+def _overrides_among(
+    records: list[PersonRecord], overrides: set[Override]
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Overrides touching these records or any record of their profiles, as positions (an
-    endpoint outside the batch stands for its profile, which is one cluster here)."""
+    """(never-link, must-link) pairs of positions: the overrides between two of `records`.
+    The records come with the overrides whose left record they are, and candidates come as
+    whole profiles, so an override between a record and any record of a candidate profile
+    is among them; one that reaches no loaded record cannot affect this batch."""
     position = {r.record_id: pos for pos, r in enumerate(records)}
-    by_profile: dict[str, int] = {}
-    for pos, record in enumerate(records):
-        if record.profile_id:
-            by_profile.setdefault(record.profile_id, pos)
-    rows: set[tuple[str, int, str | None, int, str | None]] = set()
-    ids, profiles = sorted(position), sorted(by_profile)
-    for start in range(0, max(len(ids), len(profiles)), 2000):
-        id_part, profile_part = ids[start : start + 2000], profiles[start : start + 2000]
-        found = session.connection().execute(_OVERRIDES, {"ids": id_part, "profiles": profile_part})
-        rows.update((k, a, pa, b, pb) for k, a, pa, b, pb in found)
-
-    def locate(record_id: int, profile_id: str | None) -> int | None:
-        if record_id in position:
-            return position[record_id]
-        return by_profile.get(profile_id) if profile_id else None
-
     never: list[tuple[int, int]] = []
     must: list[tuple[int, int]] = []
-    for kind, a, a_profile, b, b_profile in sorted(rows):
-        pa, pb = locate(a, a_profile), locate(b, b_profile)
-        if pa is not None and pb is not None and pa != pb:
-            (never if kind == "never_link" else must).append((pa, pb))
+    for kind, left, right in sorted(overrides):
+        a, b = position.get(left), position.get(right)
+        if a is not None and b is not None and a != b:
+            (never if kind == "never_link" else must).append((a, b))
     return never, must

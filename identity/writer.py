@@ -4,6 +4,7 @@ links with evidence, block keys, golden records and the merge log."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from identity.blocking import record_block_keys
 from identity.engine import LinkResult
 from identity.model import MatchModel
 from identity.records import PersonRecord
-from identity.store import chunks, load_records
+from identity.store import StoredProfile, chunks, load_records
 from identity.survivorship import golden_record
 
 __all__ = [
@@ -71,13 +72,18 @@ def earliest(records: Iterable[PersonRecord]) -> PersonRecord:
     return min(records, key=lambda r: (r.occurred_at or _FAR, r.key))
 
 
-def _survivor(session: Session, profile_ids: Sequence[str]) -> str:
+def _survivor(
+    session: Session, profile_ids: Sequence[str], known: Mapping[str, StoredProfile]
+) -> str:
     """The oldest profile (first seen, then created, then id) survives a merge."""
-    rows = session.execute(
-        select(models.Profile.id, models.Profile.first_seen_at, models.Profile.created_at).where(
-            models.Profile.id.in_(profile_ids)
-        )
-    ).all()
+    rows: list[tuple[str, datetime | None, datetime | None]]
+    if all(pid in known for pid in profile_ids):
+        rows = [(pid, known[pid].first_seen_at, known[pid].created_at) for pid in profile_ids]
+    else:
+        query = select(
+            models.Profile.id, models.Profile.first_seen_at, models.Profile.created_at
+        ).where(models.Profile.id.in_(profile_ids))
+        rows = [(pid, first, created) for pid, first, created in session.execute(query)]
     return min(rows, key=lambda r: (r[1] or _FAR, r[2] or _FAR, r[0]))[0]
 
 
@@ -90,15 +96,25 @@ def write_result(
     previous: Mapping[int, str] | None = None,
     actor: str = "identity",
     now: datetime | None = None,
+    stored_profiles: Mapping[str, StoredProfile] | None = None,
+    refresh: bool = False,
 ) -> WriteSummary:
     """Persist `result` (clusters over `records` positions). `previous` maps record id to its
-    profile before a full re-run, so clusters keep their ids."""
+    profile before a full re-run, so clusters keep their ids. `stored_profiles` are profiles
+    the caller read already (only the others are read here). With `refresh`, `records` hold
+    every record of every stored profile among them (incremental resolution loads them
+    whole): the golden record of every profile the result touches is rebuilt from them, and
+    on PostgreSQL everything is written in one statement."""
     now = now or datetime.now(UTC)
     summary = WriteSummary()
     previous = previous or {}
-    existing = existing_profiles(
-        session, set(previous.values()) | {r.profile_id for r in records if r.profile_id}
-    )
+    known = dict(stored_profiles or {})
+    involved = set(previous.values()) | {r.profile_id for r in records if r.profile_id}
+    existing = {pid: known[pid].status for pid in involved if pid in known}
+    existing.update(existing_profiles(session, involved - existing.keys()))
+    # On PostgreSQL, an incremental write is one statement, merges included.
+    one_statement = refresh and not previous and session.get_bind().dialect.name == "postgresql"
+    merges: list[tuple[str, str, list[int]]] = []
     claimed: set[str] = set()
     assignment: dict[int, str] = {}
     new_profiles: list[dict[str, Any]] = []
@@ -106,17 +122,14 @@ def write_result(
         members = [records[p] for p in cluster]
         stored = sorted({r.profile_id for r in members if r.profile_id})
         if stored:
-            profile_id = _survivor(session, stored) if len(stored) > 1 else stored[0]
+            profile_id = _survivor(session, stored, known) if len(stored) > 1 else stored[0]
             for loser in stored:
                 if loser != profile_id:
-                    merge_into(
-                        session,
-                        loser,
-                        profile_id,
-                        [r.record_id for r in members if not r.profile_id],
-                        actor,
-                        now,
-                    )
+                    new_ids = [r.record_id for r in members if not r.profile_id]
+                    if one_statement:
+                        merges.append((profile_id, loser, new_ids))
+                    else:
+                        merge_into(session, loser, profile_id, new_ids, actor, now)
                     summary.merges.append((profile_id, loser))
         else:
             profile_id = reuse_or_derive(members, previous, existing, claimed)
@@ -138,15 +151,39 @@ def write_result(
         if changed:
             summary.touched.add(profile_id)
     summary.merged = len(summary.merges)
+    summary.records = len(assignment)
+    summary.assignment = assignment
+    unresolved = [r for r in records if r.profile_id is None]
+    golden = _golden_rows(_groups(records, assignment, summary.touched), model) if refresh else []
+    if one_statement:
+        untouched = [r.record_id for r in unresolved if r.record_id not in assignment]
+        _assign(session, {}, untouched, now)
+        links = _link_rows(records, result, assignment, model, summary, now)
+        keys = _block_key_rows(unresolved, model)
+        log = [_merge_log_row(w, lo, ids, actor, now) for w, lo, ids in merges]
+        _write_all_postgresql(session, golden, assignment, links, keys, log, now)
+        return summary
     if new_profiles:
         session.execute(insert(models.Profile), new_profiles)
     retire_unclaimed(session, previous, assignment, claimed, actor, now, summary)
-    _assign(session, assignment, [r.record_id for r in records if r.profile_id is None], now)
-    summary.records = len(assignment)
-    summary.assignment = assignment
+    _assign(session, assignment, [r.record_id for r in unresolved], now)
     _write_links(session, records, result, assignment, model, summary, now)
-    write_block_keys(session, [r for r in records if r.profile_id is None], model)
+    write_block_keys(session, unresolved, model)
+    for part in chunks(golden, 5000):
+        session.connection().execute(_REFRESH, list(part))
     return summary
+
+
+def _groups(
+    records: Sequence[PersonRecord], assignment: Mapping[int, str], profile_ids: set[str]
+) -> dict[str, list[PersonRecord]]:
+    """The records of each of these profiles after `assignment`, in `records` order."""
+    groups: dict[str, list[PersonRecord]] = {pid: [] for pid in profile_ids}
+    for record in records:
+        owner = assignment.get(record.record_id, record.profile_id)
+        if owner in groups:
+            groups[owner].append(record)
+    return groups
 
 
 def existing_profiles(session: Session, ids: set[str]) -> dict[str, str]:
@@ -216,19 +253,31 @@ def merge_into(
     tables: tuple[Any, ...] = (models.SourceRecord, *FACT_TABLES, models.IdentityLink)
     for table in tables:
         session.execute(update(table).where(table.profile_id == loser).values(profile_id=winner))
-    session.add(
-        models.MergeLog(
-            action="merge",
-            profile_id=winner,
-            other_profile_id=loser,
-            record_ids=record_ids,
-            actor=actor,
-            reason=reason
-            or ("a new record links both profiles" if record_ids else "re-resolution joined them"),
-            evidence=evidence or {},
-            created_at=now,
-        )
-    )
+    row = _merge_log_row(winner, loser, record_ids, actor, now, reason=reason, evidence=evidence)
+    session.add(models.MergeLog(**row))
+
+
+def _merge_log_row(
+    winner: str,
+    loser: str,
+    record_ids: list[int],
+    actor: str,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    evidence: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "action": "merge",
+        "profile_id": winner,
+        "other_profile_id": loser,
+        "record_ids": record_ids,
+        "actor": actor,
+        "reason": reason
+        or ("a new record links both profiles" if record_ids else "re-resolution joined them"),
+        "evidence": evidence or {},
+        "created_at": now,
+    }
 
 
 def retire_unclaimed(
@@ -398,6 +447,40 @@ def _insert_ignore(
         session.connection().execute(statement, list(part))
 
 
+def _link_rows(
+    records: Sequence[PersonRecord],
+    result: LinkResult,
+    assignment: Mapping[int, str],
+    model: MatchModel,
+    summary: WriteSummary,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """`identity_links` rows for the result's links (counted into `summary`)."""
+    rows = []
+    for link in result.links:
+        a, b = records[link.left], records[link.right]
+        left, right = sorted((a.record_id, b.record_id))
+        profile = assignment.get(a.record_id) or a.profile_id
+        rows.append(
+            {
+                "profile_id": profile if link.decision == "accepted" else None,
+                "left_record_id": left,
+                "right_record_id": right,
+                "method": link.method,
+                "rule": link.rule,
+                "decision": link.decision,
+                "score": link.score,
+                "probability": link.probability,
+                "reason": link.reason,
+                "evidence": link.evidence,
+                "model_version": model.version,
+                "created_at": now,
+            }
+        )
+        summary.links[link.decision] += 1
+    return rows
+
+
 def _write_links(
     session: Session,
     records: Sequence[PersonRecord],
@@ -407,43 +490,24 @@ def _write_links(
     summary: WriteSummary,
     now: datetime,
 ) -> None:
-    version = model.version
-    for part in chunks(result.links, 5000):
-        rows = []
-        for link in part:
-            a, b = records[link.left], records[link.right]
-            left, right = sorted((a.record_id, b.record_id))
-            profile = assignment.get(a.record_id) or a.profile_id
-            rows.append(
-                {
-                    "profile_id": profile if link.decision == "accepted" else None,
-                    "left_record_id": left,
-                    "right_record_id": right,
-                    "method": link.method,
-                    "rule": link.rule,
-                    "decision": link.decision,
-                    "score": link.score,
-                    "probability": link.probability,
-                    "reason": link.reason,
-                    "evidence": link.evidence,
-                    "model_version": version,
-                    "created_at": now,
-                }
-            )
-            summary.links[link.decision] += 1
-        _insert_ignore(
-            session, models.IdentityLink.__table__, rows, ("left_record_id", "right_record_id")
-        )
+    rows = _link_rows(records, result, assignment, model, summary, now)
+    _insert_ignore(
+        session, models.IdentityLink.__table__, rows, ("left_record_id", "right_record_id")
+    )
+
+
+def _block_key_rows(records: Sequence[PersonRecord], model: MatchModel) -> list[dict[str, Any]]:
+    return [
+        {"record_id": r.record_id, "rule": rule, "key": key}
+        for r in records
+        for rule, key in record_block_keys(r, model.blocking_rules)
+    ]
 
 
 def write_block_keys(session: Session, records: Sequence[PersonRecord], model: MatchModel) -> None:
     # A few keys per record: built and written a slice at a time to bound memory at scale.
     for part in chunks(records, 5000):
-        rows = [
-            {"record_id": r.record_id, "rule": rule, "key": key}
-            for r in part
-            for rule, key in record_block_keys(r, model.blocking_rules)
-        ]
+        rows = _block_key_rows(part, model)
         if rows:
             session.connection().execute(insert(models.BlockKey), rows)
 
@@ -473,12 +537,19 @@ def refresh_profiles(
         groups = loaded
     else:
         groups = known
+    rows = _golden_rows({pid: groups.get(pid, ()) for pid in ids}, model)
+    for part in chunks(rows, 5000):
+        session.connection().execute(_REFRESH, list(part))
+
+
+def _golden_rows(
+    groups: Mapping[str, Sequence[PersonRecord]], model: MatchModel
+) -> list[dict[str, Any]]:
+    """`_REFRESH` parameters: each profile's golden record and denormalised columns."""
     rows = []
     stamp = datetime.now(UTC)
-    for profile_id in ids:
-        golden = golden_record(
-            groups.get(profile_id, ()), model.survivorship, model.source_priority
-        )
+    for profile_id in sorted(groups):
+        golden = golden_record(groups[profile_id], model.survivorship, model.source_priority)
         attrs = golden.attributes
         rows.append(
             {
@@ -495,5 +566,155 @@ def refresh_profiles(
                 "b_updated_at": stamp,
             }
         )
-    for part in chunks(rows, 5000):
-        session.connection().execute(_REFRESH, list(part))
+    return rows
+
+
+def _column_arrays(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str, str]], prefix: str
+) -> dict[str, list[Any]]:
+    """Parallel arrays (one per column) for `unnest`: JSON columns as JSON text."""
+    out: dict[str, list[Any]] = {}
+    for key, _, sql_type in columns:
+        values = [row[key] for row in rows]
+        if sql_type == "jsonb":
+            values = [json.dumps(v) for v in values]
+        out[f"{prefix}{key}"] = values
+    return out
+
+
+# (row key, column, SQL type) of the parts of `_WRITE_ALL_POSTGRESQL`.
+_GOLDEN_COLUMNS = (
+    ("b_id", "id", "varchar"),
+    ("b_attributes", "attributes", "jsonb"),
+    ("b_given_name", "given_name", "varchar"),
+    ("b_family_name", "family_name", "varchar"),
+    ("b_email", "email", "varchar"),
+    ("b_phone", "phone", "varchar"),
+    ("b_record_count", "record_count", "integer"),
+    ("b_channel_count", "channel_count", "integer"),
+    ("b_first_seen_at", "first_seen_at", "timestamptz"),
+    ("b_last_seen_at", "last_seen_at", "timestamptz"),
+    ("b_updated_at", "updated_at", "timestamptz"),
+)
+_LINK_COLUMNS = tuple(
+    (name, name, sql_type)
+    for name, sql_type in (
+        ("profile_id", "varchar"),
+        ("left_record_id", "bigint"),
+        ("right_record_id", "bigint"),
+        ("method", "varchar"),
+        ("rule", "varchar"),
+        ("decision", "varchar"),
+        ("score", "float8"),
+        ("probability", "float8"),
+        ("reason", "text"),
+        ("evidence", "jsonb"),
+        ("model_version", "varchar"),
+        ("created_at", "timestamptz"),
+    )
+)
+_MERGE_COLUMNS = tuple(
+    (name, name, sql_type)
+    for name, sql_type in (
+        ("profile_id", "varchar"),
+        ("other_profile_id", "varchar"),
+        ("record_ids", "jsonb"),
+        ("actor", "varchar"),
+        ("reason", "text"),
+        ("evidence", "jsonb"),
+    )
+)
+_KEY_COLUMNS = (
+    ("record_id", "record_id", "bigint"),
+    ("rule", "rule", "varchar"),
+    ("key", "key", "varchar"),
+)
+
+
+def _unnest(columns: Sequence[tuple[str, str, str]], prefix: str, alias: str) -> str:
+    """`unnest(CAST(:x AS type[]), ...) AS alias(column, ...)` over parallel array parameters."""
+    arrays = ", ".join(f"CAST(:{prefix}{key} AS {sql_type}[])" for key, _, sql_type in columns)
+    names = ", ".join(column for _, column, _ in columns)
+    return f"unnest({arrays}) AS {alias}({names})"
+
+
+def _write_all_statement() -> TextClause:
+    """Incremental resolution's writes in one statement on PostgreSQL (data-modifying CTEs:
+    one round trip, and one fixed text that the driver prepares once per connection):
+
+    - `p`: the golden record of every touched profile, inserted for a new profile and updated
+      for a stored one (`ON CONFLICT (id) DO UPDATE`);
+    - `a`, `s`, `u0`...: the records' profile ids, copied onto their identifiers and facts
+      (every part sees the same snapshot, so the facts take the profile id from the input);
+    - `l`: the links with their evidence; `k`: the new records' block keys;
+    - `m`, `mr`, `ml`, `mi`, `mlog`: merges (`merge_into` in one go). The records and facts of
+      a losing profile are in `a` already (its records were loaded whole), so only profiles
+      pointing at the loser, the loser itself, its links and the merge log are written here.
+
+    Each part reads its rows from parallel array parameters (`unnest`); no two parts write
+    the same row. Foreign keys to a new profile are checked at the end of the statement,
+    after `p` inserted it."""
+    golden = [column for _, column, _ in _GOLDEN_COLUMNS]
+    updated = ", ".join(f"{c} = EXCLUDED.{c}" for c in golden[1:])
+    parts = [
+        f"p AS (INSERT INTO profiles (status, created_at, {', '.join(golden)}) "
+        f"SELECT 'active', :now, g.* FROM {_unnest(_GOLDEN_COLUMNS, 'g_', 'g')} "
+        f"ON CONFLICT (id) DO UPDATE SET {updated} RETURNING 1)",
+        "a AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:pids AS varchar[])) "
+        "AS a(id, pid))",
+        "s AS (UPDATE source_records SET profile_id = a.pid, resolved_at = :now FROM a "
+        "WHERE source_records.id = a.id RETURNING 1)",
+    ]
+    for i, table in enumerate(FACT_TABLES):
+        name = table.__tablename__
+        parts.append(
+            f"u{i} AS (UPDATE {name} SET profile_id = a.pid FROM a "
+            f"WHERE {name}.record_id = a.id RETURNING 1)"
+        )
+    link_columns = ", ".join(column for _, column, _ in _LINK_COLUMNS)
+    parts.append(
+        f"l AS (INSERT INTO identity_links ({link_columns}) "
+        f"SELECT * FROM {_unnest(_LINK_COLUMNS, 'l_', 'l')} "
+        "ON CONFLICT (left_record_id, right_record_id) DO NOTHING RETURNING 1)"
+    )
+    parts.append(
+        "k AS (INSERT INTO block_keys (record_id, rule, key) "
+        f"SELECT * FROM {_unnest(_KEY_COLUMNS, 'k_', 'k')} RETURNING 1)"
+    )
+    merge_columns = ", ".join(column for _, column, _ in _MERGE_COLUMNS)
+    parts += [
+        f"m AS (SELECT * FROM {_unnest(_MERGE_COLUMNS, 'm_', 'm')})",
+        "mr AS (UPDATE profiles SET merged_into_id = m.profile_id FROM m "
+        "WHERE profiles.merged_into_id = m.other_profile_id RETURNING 1)",
+        "ml AS (UPDATE profiles SET status = 'merged', merged_into_id = m.profile_id, "
+        "updated_at = :now FROM m WHERE profiles.id = m.other_profile_id RETURNING 1)",
+        "mi AS (UPDATE identity_links SET profile_id = m.profile_id FROM m "
+        "WHERE identity_links.profile_id = m.other_profile_id RETURNING 1)",
+        f"mlog AS (INSERT INTO merge_log (action, created_at, {merge_columns}) "
+        "SELECT 'merge', :now, m.* FROM m RETURNING 1)",
+    ]
+    return text("WITH " + ",\n".join(parts) + "\nSELECT 1")
+
+
+_WRITE_ALL_POSTGRESQL = _write_all_statement()
+
+
+def _write_all_postgresql(
+    session: Session,
+    golden: Sequence[Mapping[str, Any]],
+    assignment: Mapping[int, str],
+    links: Sequence[Mapping[str, Any]],
+    keys: Sequence[Mapping[str, Any]],
+    merges: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> None:
+    params: dict[str, Any] = {
+        **_column_arrays(merges, _MERGE_COLUMNS, "m_"),
+        "now": now,
+        "ids": list(assignment),
+        "pids": list(assignment.values()),
+        **_column_arrays(golden, _GOLDEN_COLUMNS, "g_"),
+        **_column_arrays(links, _LINK_COLUMNS, "l_"),
+        **_column_arrays(keys, _KEY_COLUMNS, "k_"),
+    }
+    session.connection().execute(_WRITE_ALL_POSTGRESQL, params)

@@ -53,3 +53,11 @@ def test_loading_refuses_a_hand_edited_file_whose_version_no_longer_matches() ->
 def test_loading_names_the_problem_when_input_is_not_a_model(text: str, message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         model_from_json(text)
+
+
+def test_a_rescaled_prior_keeps_the_version_and_other_changes_do_not() -> None:
+    model = default_model()
+    assert model.replace(prior=0.5).version == model.version
+    assert model.replace(max_block_size=7).version != model.version
+    fresh = default_model().replace(prior=0.5)  # version not computed before the copy
+    assert fresh.version == model.version

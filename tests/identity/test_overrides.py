@@ -17,6 +17,7 @@ from identity import (
     merge_profiles,
     resolve,
     resolve_profile_id,
+    resolve_records,
     review_list,
     split_profile,
 )
@@ -140,6 +141,30 @@ def test_forbid_link_keeps_records_apart_in_later_runs(
         assert _owner(session, ids[0]) != _owner(session, ids[1])
         report = compare(session, ids[0], ids[1])
     assert any("never-link override" in reason for reason in report.kept_apart_by)
+
+
+@pytest.mark.parametrize("new_first", [False, True], ids=["stored-left", "new-left"])
+def test_forbid_link_keeps_a_new_record_out_of_a_stored_profile_incrementally(
+    session_factory: sessionmaker[Session], new_first: bool
+) -> None:
+    """The never-link is found whichever side holds the lower record id (the override's left
+    record): the new record, or another record of the candidate profile."""
+    ann = {"attributes": person("Ann", "Lee"), "identifiers": {"email": "ann@x.com"}}
+    with unit_of_work(session_factory) as session:
+        early = make_record(session, source="pos", **ann).id if new_first else None  # type: ignore[arg-type]
+        a = make_record(session, **ann).id  # type: ignore[arg-type]
+        a2 = make_record(session, source="web", **ann).id  # type: ignore[arg-type]
+    with unit_of_work(session_factory) as session:
+        resolve_records(session, [a, a2])
+    with unit_of_work(session_factory) as session:
+        assert _owner(session, a) == _owner(session, a2)
+        b = early if early is not None else make_record(session, source="pos", **ann).id  # type: ignore[arg-type]
+        forbid_link(session, a2, b, actor="ops", reason="shared inbox")
+    with unit_of_work(session_factory) as session:
+        result = resolve_records(session, [b])
+    assert result.created == 1
+    with unit_of_work(session_factory) as session:
+        assert _owner(session, b) != _owner(session, a)
 
 
 def test_merge_is_refused_when_a_never_link_separates_the_profiles(

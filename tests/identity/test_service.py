@@ -130,6 +130,81 @@ def test_new_record_is_resolved_incrementally_against_stored_profiles(
         profile = session.get(models.Profile, owners[first.id])
         assert profile is not None
         assert profile.record_count == 2
+        link = session.scalars(
+            select(models.IdentityLink).where(models.IdentityLink.right_record_id == later.id)
+        ).one()
+        assert (link.decision, link.profile_id) == ("accepted", owners[first.id])
+        assert link.evidence["identifier"] == "email"
+        assert link.model_version
+        keys = session.scalars(
+            select(models.BlockKey.rule).where(models.BlockKey.record_id == later.id)
+        ).all()
+        assert "email" in keys
+
+
+def test_new_record_with_no_match_gets_a_new_profile_with_its_golden_record(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with unit_of_work(session_factory) as session:
+        _jane(session)
+    with unit_of_work(session_factory) as session:
+        resolve(session)
+    with unit_of_work(session_factory) as session:
+        later = make_record(
+            session,
+            attributes=person("Oskar", "Lindqvist", email="oskar@y.com", postcode="99999"),
+            identifiers={"email": "oskar@y.com"},
+        ).id
+    with unit_of_work(session_factory) as session:
+        result = resolve_records(session, [later])
+    assert result.created == 1
+    with unit_of_work(session_factory) as session:
+        profile = session.get(models.Profile, result.profiles[later])
+        assert profile is not None
+        assert (profile.status, profile.given_name, profile.email) == (
+            "active",
+            "oskar",
+            "oskar@y.com",
+        )
+        assert (profile.record_count, profile.channel_count) == (1, 1)
+        assert profile.attributes["family_name"] == "lindqvist"
+        assert profile.first_seen_at is not None
+        assert (
+            session.scalar(
+                select(models.Identifier.profile_id).where(models.Identifier.record_id == later)
+            )
+            == profile.id
+        )
+
+
+def test_incremental_look_up_ignores_a_value_held_by_more_records_than_the_block_limit(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A value on more records than `max_block_size` is no evidence: the look-up sees that it
+    is over the limit without reading all its holders, and finds no candidates through it."""
+    from identity.defaults import default_model
+
+    with unit_of_work(session_factory) as session:
+        for n in range(4):
+            make_record(
+                session,
+                attributes=person(f"Given{n}", f"Family{n}"),
+                identifiers={"customer_id": f"c{n}", "email": "info@shop.com"},
+            )
+    with unit_of_work(session_factory) as session:
+        resolve(session)
+    with unit_of_work(session_factory) as session:
+        later = make_record(
+            session, attributes=person("Zed", "Other"), identifiers={"email": "info@shop.com"}
+        ).id
+    # Five records hold the email (four stored, one new) and four its block key.
+    found = {}
+    for limit in (5, 3):
+        with session_factory() as session:
+            model = default_model().replace(max_block_size=limit)
+            found[limit] = resolve_records(session, [later], model=model).candidates
+            session.rollback()
+    assert found == {5: 4, 3: 0}
 
 
 def test_record_that_bridges_two_profiles_merges_them_and_the_loser_resolves_to_the_winner(
@@ -140,11 +215,17 @@ def test_record_that_bridges_two_profiles_merges_them_and_the_loser_resolves_to_
         b = make_record(
             session, source="loyalty", identifiers={"loyalty_id": "L1"}, with_event=True
         )
+        # A second record each: both profiles have a link that must follow the merge.
+        make_record(session, source="web", identifiers={"customer_id": "c1"})
+        make_record(session, source="web", identifiers={"loyalty_id": "L1"})
     with unit_of_work(session_factory) as session:
         resolve(session)
     with unit_of_work(session_factory) as session:
         owners = _profiles(session)
         assert owners[a.id] != owners[b.id]
+        # Ids merged into either profile earlier must resolve to the winner afterwards.
+        for old, into in (("p_old_a", owners[a.id]), ("p_old_b", owners[b.id])):
+            session.add(models.Profile(id=old, status="merged", merged_into_id=into))
         bridge = make_record(
             session, source="pos", identifiers={"customer_id": "c1", "loyalty_id": "L1"}
         )
@@ -161,9 +242,16 @@ def test_record_that_bridges_two_profiles_merges_them_and_the_loser_resolves_to_
         assert (merged.status, merged.merged_into_id) == ("merged", winner)
         assert set(session.scalars(select(models.Event.profile_id))) == {winner}
         log = session.scalars(select(models.MergeLog)).all()
-        assert [(x.action, x.profile_id, x.other_profile_id) for x in log] == [
-            ("merge", winner, loser)
+        assert [(x.action, x.profile_id, x.other_profile_id, x.record_ids) for x in log] == [
+            ("merge", winner, loser, [bridge.id])
         ]
+        assert set(session.scalars(select(models.Identifier.profile_id))) == {winner}
+        accepted = select(models.IdentityLink.profile_id).where(
+            models.IdentityLink.decision == "accepted"
+        )
+        assert set(session.scalars(accepted)) == {winner}
+        old = select(models.Profile.merged_into_id).where(models.Profile.id.like("p_old_%"))
+        assert set(session.scalars(old)) == {winner}
 
 
 def test_incremental_run_resolves_only_unresolved_records(
