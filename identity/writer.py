@@ -406,6 +406,12 @@ def _assign_all_postgresql() -> TextClause:
     """Set records' profile ids and copy them onto identifiers and facts in one statement:
     every part of a data-modifying CTE sees the same snapshot, so the facts take the new
     profile id from the input rather than from `source_records`."""
+    return text("WITH " + ", ".join(_assignment_parts()) + " SELECT 1")
+
+
+def _assignment_parts() -> list[str]:
+    """CTE parts `a`, `s`, `u0`...: records `:ids` get profile ids `:pids` (and `resolved_at`
+    `:now`), copied onto their facts."""
     parts = [
         "a AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:pids AS varchar[])) "
         "AS a(id, pid))",
@@ -418,7 +424,7 @@ def _assign_all_postgresql() -> TextClause:
             f"u{i} AS (UPDATE {name} SET profile_id = a.pid FROM a "
             f"WHERE {name}.record_id = a.id RETURNING 1)"
         )
-    return text("WITH " + ", ".join(parts) + " SELECT 1")
+    return parts
 
 
 _ASSIGN_POSTGRESQL = _assign_all_postgresql()
@@ -660,17 +666,8 @@ def _write_all_statement() -> TextClause:
         f"p AS (INSERT INTO profiles (status, created_at, {', '.join(golden)}) "
         f"SELECT 'active', :now, g.* FROM {_unnest(_GOLDEN_COLUMNS, 'g_', 'g')} "
         f"ON CONFLICT (id) DO UPDATE SET {updated} RETURNING 1)",
-        "a AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:pids AS varchar[])) "
-        "AS a(id, pid))",
-        "s AS (UPDATE source_records SET profile_id = a.pid, resolved_at = :now FROM a "
-        "WHERE source_records.id = a.id RETURNING 1)",
+        *_assignment_parts(),
     ]
-    for i, table in enumerate(FACT_TABLES):
-        name = table.__tablename__
-        parts.append(
-            f"u{i} AS (UPDATE {name} SET profile_id = a.pid FROM a "
-            f"WHERE {name}.record_id = a.id RETURNING 1)"
-        )
     link_columns = ", ".join(column for _, column, _ in _LINK_COLUMNS)
     parts.append(
         f"l AS (INSERT INTO identity_links ({link_columns}) "
