@@ -149,6 +149,14 @@ def reachable_share(
 ) -> float:
     """Share of true pairs connected by true shared identifiers or candidate pairs: the recall
     ceiling of the blocking rules."""
+    return scores(reachable_components(records, truth, cand), truth)["pair_r"]
+
+
+def reachable_components(
+    records: list[PersonRecord], truth: npt.NDArray[np.int64], cand: tuple[Any, Any]
+) -> npt.NDArray[np.int64]:
+    """Component labels of the records joined only by true shared identifiers and true
+    candidate pairs: the best clustering the blocking rules allow."""
     uf = ConstrainedUnionFind(len(records))
     first: dict[tuple[str, str], int] = {}
     for pos, record in enumerate(records):
@@ -160,7 +168,7 @@ def reachable_share(
     same = truth[left] == truth[right]
     for a, b in zip(left[same].tolist(), right[same].tolist(), strict=True):
         uf.union(a, b)
-    return scores(np.array(uf.labels()), truth)["pair_r"]
+    return np.array(uf.labels())
 
 
 def engine_run(size: int, seed: int) -> dict[str, Any]:

@@ -27,7 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from identity.blocking import candidate_pairs, soundex  # noqa: E402
-from identity.clustering import ConstrainedUnionFind  # noqa: E402
 from identity.defaults import default_model  # noqa: E402
 from identity.engine import link_records  # noqa: E402
 from identity.records import RecordTable, canonical_given_name  # noqa: E402
@@ -96,18 +95,7 @@ def main() -> int:
     cand, report = candidate_pairs(table, base.blocking_rules, base.max_block_size)
     print("pairs per rule", report.pairs, "total", report.total_pairs)
     # Components of each person under true reachable edges.
-    uf = ConstrainedUnionFind(len(records))
-    first: dict[tuple[str, str], int] = {}
-    for pos, record in enumerate(records):
-        for identifier in record.identifiers:
-            anchor = first.setdefault(identifier, pos)
-            if anchor != pos and truth[anchor] == truth[pos]:
-                uf.union(anchor, pos)
-    left, right = cand
-    same = truth[left] == truth[right]
-    for a, b in zip(left[same].tolist(), right[same].tolist(), strict=True):
-        uf.union(a, b)
-    comp = np.array(uf.labels())
+    comp = bench.reachable_components(records, truth, cand)
     ceiling = bench.scores(comp, truth)
     print(
         f"ceiling (true reachable components): pair R {ceiling['pair_r']:.4f}, B-cubed R "
