@@ -23,6 +23,10 @@ from identity.scoring import ScoredPairs, level_weight, probability, score_pairs
 __all__ = ["Link", "LinkResult", "SharedIdentifier", "fuzzy_evidence", "link_records"]
 
 _ALL_PAIRS_GROUP = 30
+_SOLE_CANDIDATE_RECORDS = 1
+"""A possible match joins when each side is the other's only candidate and one side is at
+most this many records: a fragment is attached, two established profiles are not joined."""
+SOLE_CANDIDATE = "possible match, and each is the other's only candidate"
 Index = npt.NDArray[np.int64]
 
 
@@ -167,8 +171,24 @@ def link_records(
     risky = scored.vetoed & (scored.total >= model.review_weight)
     uf.add_cannot(zip(scored.left[risky].tolist(), scored.right[risky].tolist(), strict=True))
     shared = _identifier_links(state, exclusive)
-    _fuzzy_links(state, scored)
+    _fuzzy_links(state, scored, _known_across_profiles(state, left[~fresh], right[~fresh]))
     return LinkResult(uf.clusters(), state.links, report, shared, scored)
+
+
+def _known_across_profiles(state: _State, left: Index, right: Index) -> ScoredPairs | None:
+    """Candidate pairs of records in two different stored profiles, scored (incremental runs
+    only: a full run has no stored profiles)."""
+    if not len(left):
+        return None
+    profile = state.stored_profile
+    across = np.fromiter(
+        (profile[a] != profile[b] for a, b in zip(left.tolist(), right.tolist(), strict=True)),
+        bool,
+        len(left),
+    )
+    if not across.any():
+        return None
+    return score_pairs(state.model, (state.table, state.table), (left[across], right[across]))
 
 
 def _join_stored(state: _State) -> None:
@@ -252,16 +272,9 @@ def _apply_identifier_edges(
             )
 
 
-def _fuzzy_links(state: _State, scored: ScoredPairs) -> None:
+def _fuzzy_links(state: _State, scored: ScoredPairs, known: ScoredPairs | None = None) -> None:
     model = state.model
-    eligible = ~scored.vetoed
-    if not model.names_alone_suffice and scored.corroborated is not None:
-        # Two people with one name are common at scale: names alone go to review.
-        eligible &= scored.corroborated
-    if not model.household_evidence_suffices and scored.personal is not None:
-        # A household shares a surname, an address and a phone: a link also needs a given
-        # name or a birth date to agree.
-        eligible &= scored.personal
+    eligible = _eligible(model, scored)
     accepted = np.flatnonzero(eligible & (scored.total >= model.match_weight))
     accepted = accepted[np.argsort(-scored.total[accepted], kind="stable")]
     for i in accepted.tolist():
@@ -271,6 +284,7 @@ def _fuzzy_links(state: _State, scored: ScoredPairs) -> None:
         refused = state.uf.union(a, b, strict=True)
         decision, reason = ("accepted", None) if refused is None else ("set_aside", refused.reason)
         state.links.append(_fuzzy_link(state, scored, i, decision, reason))
+    _sole_candidate_links(state, scored, eligible, known)
     is_match = eligible & (scored.total >= model.match_weight)
     review = np.flatnonzero(~scored.vetoed & ~is_match & (scored.total >= model.review_weight))
     for i in review.tolist():
@@ -279,6 +293,68 @@ def _fuzzy_links(state: _State, scored: ScoredPairs) -> None:
             state.links.append(
                 _fuzzy_link(state, scored, i, "review", "possible match: below the match threshold")
             )
+
+
+def _eligible(model: MatchModel, scored: ScoredPairs) -> npt.NDArray[np.bool_]:
+    """Pairs whose evidence may merge them: not vetoed, and not only what a household (or,
+    if configured, a name) shares."""
+    eligible = ~scored.vetoed
+    if not model.names_alone_suffice and scored.corroborated is not None:
+        # Two people with one name are common at scale: names alone go to review.
+        eligible &= scored.corroborated
+    if not model.household_evidence_suffices and scored.personal is not None:
+        # A household shares a surname, an address and a phone: a link also needs a given
+        # name or a birth date to agree.
+        eligible &= scored.personal
+    return eligible
+
+
+def _sole_candidate_links(
+    state: _State,
+    scored: ScoredPairs,
+    eligible: npt.NDArray[np.bool_],
+    known: ScoredPairs | None,
+) -> None:
+    """A possible match (review band) joins a single record to a profile when each is the
+    other's only possible match: no other profile comes close to either of them.
+
+    Partners are counted over every eligible pair at or above the review weight whose two
+    records are in different clusters after the accepted links (set-aside pairs included:
+    a forbidden candidate still makes the choice ambiguous). `known` are pairs of stored
+    records, which are not re-decided but count as partners, so an incremental run sees the
+    ambiguity a full run would."""
+    model, uf = state.model, state.uf
+    possible = np.flatnonzero(eligible & (scored.total >= model.review_weight))
+    partners: dict[int, set[int]] = {}
+    best: dict[tuple[int, int], int] = {}
+    for i in possible.tolist():
+        ra, rb = uf.find(int(scored.left[i])), uf.find(int(scored.right[i]))
+        if ra == rb:
+            continue
+        partners.setdefault(ra, set()).add(rb)
+        partners.setdefault(rb, set()).add(ra)
+        key = (min(ra, rb), max(ra, rb))
+        if key not in best or scored.total[i] > scored.total[best[key]]:
+            best[key] = i
+    if known is not None and len(known):
+        mask = _eligible(model, known) & (known.total >= model.review_weight)
+        for a, b in zip(known.left[mask].tolist(), known.right[mask].tolist(), strict=True):
+            ra, rb = uf.find(a), uf.find(b)
+            if ra != rb:
+                partners.setdefault(ra, set()).add(rb)
+                partners.setdefault(rb, set()).add(ra)
+    chosen = [
+        i
+        for (ra, rb), i in best.items()
+        if len(partners[ra]) == 1
+        and len(partners[rb]) == 1
+        and min(uf.size[ra], uf.size[rb]) <= _SOLE_CANDIDATE_RECORDS
+    ]
+    chosen.sort(key=lambda i: (-scored.total[i], int(scored.left[i]), int(scored.right[i])))
+    for i in chosen:
+        refused = state.uf.union(int(scored.left[i]), int(scored.right[i]), strict=True)
+        if refused is None:
+            state.links.append(_fuzzy_link(state, scored, i, "accepted", SOLE_CANDIDATE))
 
 
 def _fuzzy_link(

@@ -273,6 +273,11 @@ def _kept_apart(
             f"{model.match_weight:.2f} (probability {explanation.probability:.4f} < "
             f"{model.match_probability})"
         )
+        if not explanation.vetoes and explanation.total >= model.review_weight:
+            reasons.append(
+                "a possible match joins only a single record to a profile when each is the "
+                "other's only possible match"
+            )
     exclusive = {r.kind for r in model.identifier_rules if r.one_per_person}
     for kind in sorted(exclusive):
         lv = {v for r in lefts for k, v in r.identifiers if k == kind}

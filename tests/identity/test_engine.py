@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import dataclasses
+
 from identity.defaults import default_model
-from identity.engine import link_records
+from identity.engine import SOLE_CANDIDATE, link_records
 from identity.records import PersonRecord, RecordTable
 
 
@@ -120,14 +122,75 @@ def test_new_record_that_matches_two_stored_profiles_bridges_them() -> None:
 
 def test_possible_matches_go_to_review_instead_of_merging() -> None:
     model = default_model().replace(match_probability=0.999999, review_probability=0.01)
+    # Three records, each a possible match of the other two: none is anyone's only candidate.
+    records = [_rec(i, given_name="ann", family_name="lee", postcode="12345") for i in range(3)]
+    result = link_records(RecordTable(records), model)
+    assert sorted(map(sorted, result.clusters)) == [[0], [1], [2]]
+    assert [link.decision for link in result.links] == ["review"] * 3
+    assert result.links[0].evidence["levels"]["given_name"]["label"] == "exact given name"
+
+
+def test_a_record_whose_only_possible_match_is_one_profile_joins_it() -> None:
+    model = default_model().replace(match_probability=0.999999, review_probability=0.01)
+    records = [
+        _rec(0, given_name="ann", family_name="lee", identifiers=(("customer_id", "c1"),)),
+        _rec(1, given_name="ann", family_name="lee", identifiers=(("customer_id", "c1"),)),
+        _rec(2, given_name="ann", family_name="lee"),
+        _rec(3, given_name="bob", family_name="ray"),
+    ]
+    result = link_records(RecordTable(records), model)
+    assert sorted(map(sorted, result.clusters)) == [[0, 1, 2], [3]]
+    sole = [link for link in result.links if link.reason == SOLE_CANDIDATE]
+    assert len(sole) == 1
+    assert sole[0].decision == "accepted"
+    assert sole[0].method == "fuzzy"
+    assert {sole[0].left, sole[0].right} & {0, 1}
+    assert 2 in {sole[0].left, sole[0].right}
+    assert sole[0].evidence["levels"]["family_name"]["label"] == "exact family name"
+
+
+def test_two_profiles_that_are_only_possible_matches_stay_apart() -> None:
+    # The rule attaches a single record; joining two established profiles needs a match.
+    model = default_model().replace(match_probability=0.999999, review_probability=0.01)
+    records = [
+        _rec(0, given_name="ann", family_name="lee", identifiers=(("customer_id", "c1"),)),
+        _rec(1, given_name="ann", family_name="lee", identifiers=(("customer_id", "c1"),)),
+        _rec(2, given_name="ann", family_name="lee", identifiers=(("loyalty_id", "l1"),)),
+        _rec(3, given_name="ann", family_name="lee", identifiers=(("loyalty_id", "l1"),)),
+    ]
+    result = link_records(RecordTable(records), model)
+    assert sorted(map(sorted, result.clusters)) == [[0, 1], [2, 3]]
+    assert {link.decision for link in result.links if link.method == "fuzzy"} == {"review"}
+
+
+def test_sole_candidate_respects_a_never_link_override() -> None:
+    model = default_model().replace(match_probability=0.999999, review_probability=0.01)
     records = [
         _rec(0, given_name="ann", family_name="lee", postcode="12345"),
         _rec(1, given_name="ann", family_name="lee", postcode="12345"),
     ]
-    result = link_records(RecordTable(records), model)
+    result = link_records(RecordTable(records), model, never=[(0, 1)])
     assert sorted(map(sorted, result.clusters)) == [[0], [1]]
-    assert [link.decision for link in result.links] == ["review"]
-    assert result.links[0].evidence["levels"]["given_name"]["label"] == "exact given name"
+
+
+def test_a_stored_profile_with_another_possible_match_is_not_a_sole_candidate() -> None:
+    # Incrementally, the stored records' own possible matches count, as in a full run: the new
+    # record's only candidate is p1 (p2's birth date vetoes it), but p1 has p2 as well.
+    model = default_model().replace(match_probability=0.999999, review_probability=0.01)
+    ann = {"given_name": "ann", "family_name": "lee", "postcode": "12345"}
+    records = [
+        _rec(0, profile_id="p1", **ann),
+        _rec(1, profile_id="p2", birth_date="1990-01-01", **ann),
+        _rec(2, birth_date="1970-05-05", **ann),
+    ]
+    full = link_records(
+        RecordTable([dataclasses.replace(r, profile_id=None) for r in records]), model
+    )
+    incremental = link_records(RecordTable(records), model)
+    assert sorted(map(sorted, full.clusters)) == [[0], [1], [2]]
+    assert sorted(map(sorted, incremental.clusters)) == [[0], [1], [2]]
+    without_p2 = link_records(RecordTable([records[0], records[2]]), model)
+    assert sorted(map(sorted, without_p2.clusters)) == [[0, 1]]
 
 
 def test_household_evidence_alone_goes_to_review_not_merge() -> None:
