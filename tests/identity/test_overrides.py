@@ -243,18 +243,22 @@ def test_review_list_holds_possible_matches_in_different_profiles(
     session_factory: sessionmaker[Session],
 ) -> None:
     with unit_of_work(session_factory) as session:
-        make_record(session, attributes=person("Ann", "Lee", postcode="12345"))
-        make_record(session, attributes=person("Ann", "Lee", postcode="12345"))
-    with unit_of_work(session_factory) as session:
-        from identity import default_model
+        # Three, so that none is another's only possible match (which would join them).
+        ids = [
+            make_record(session, attributes=person("Ann", "Lee", postcode="12345")).id
+            for _ in range(3)
+        ]
+    from identity import default_model
 
-        resolve(
-            session,
-            model=default_model().replace(match_probability=0.999999, review_probability=0.01),
-        )
+    model = default_model().replace(match_probability=0.999999, review_probability=0.01)
+    with unit_of_work(session_factory) as session:
+        resolve(session, model=model)
     with unit_of_work(session_factory) as session:
         items = review_list(session)
-        assert len(items) == 1
+        assert len(items) == 3
+        report = compare(session, ids[0], ids[1], model=model)
+        assert report.explanation.decision == "review"
+        assert any("only possible match" in reason for reason in report.kept_apart_by)
         assert items[0].left_profile_id != items[0].right_profile_id
         assert items[0].evidence["levels"]["family_name"]["label"] == "exact family name"
         with pytest.raises(InvalidInputError):
