@@ -178,7 +178,7 @@ def engine_run(size: int, seed: int) -> dict[str, Any]:
     generated = time.perf_counter()
     records = to_person_records(syn)
     del syn
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     table = RecordTable(records)
     base = default_model()
     cand, report = candidate_pairs(table, base.blocking_rules, base.max_block_size)
@@ -186,7 +186,7 @@ def engine_run(size: int, seed: int) -> dict[str, Any]:
     model, training = train(base, table, cand)
     t2 = time.perf_counter()
     result = link_records(table, model, candidates=(cand, report), with_evidence=False)
-    t3 = time.perf_counter()
+    t3, cpu3 = time.perf_counter(), time.process_time()
     ours = scores(labels_of(result.clusters, len(records)), truth)
     b0 = time.perf_counter()
     baseline = scores(labels_of(exact_identifier_baseline(records), len(records)), truth)
@@ -200,6 +200,8 @@ def engine_run(size: int, seed: int) -> dict[str, Any]:
         "training_s": t2 - t1,
         "linking_s": t3 - t2,
         "resolve_s": t3 - t0,
+        "resolve_cpu_s": cpu3 - cpu0,
+        "load_average": os.getloadavg()[0],
         "records_per_s": len(records) / (t3 - t0),
         "candidate_pairs": report.pairs,
         "new_pairs": report.new_pairs,
@@ -660,8 +662,8 @@ def _print_engine(r: dict[str, Any]) -> None:
     )
     print(
         f"  time: resolve {r['resolve_s']:.1f}s (blocking {r['blocking_s']:.1f}, training "
-        f"{r['training_s']:.1f}, linking {r['linking_s']:.1f}) = "
-        f"{r['records_per_s']:,.0f} records/s;"
+        f"{r['training_s']:.1f}, linking {r['linking_s']:.1f}), CPU {r['resolve_cpu_s']:.1f}s "
+        f"= {r['records_per_s']:,.0f} records/s (load average {r['load_average']:.1f});"
         f" normalising {r['normalise_s']:.1f}s, generating {r['generate_s']:.1f}s"
     )
     print(
