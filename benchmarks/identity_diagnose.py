@@ -9,7 +9,10 @@ The ground truth is used only to describe the errors:
   candidate pair (through other records of that person) connects to the rest, with the fields
   such a record agrees on with the rest of its person (what a blocking rule could use);
 - the largest wrongly merged clusters (several people) and wrongly split people (several
-  clusters).
+  clusters);
+- the B-cubed losses counted in records: recall by what became of the best pair between the
+  parts of a person (out of reach, review band, vetoed...), precision by the kind of link that
+  joined two people.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +151,7 @@ def main() -> int:
     labels = bench.labels_of(result.clusters, len(records))
     print("scores", bench.scores(labels, truth))
     split_reasons(result, model, labels, truth, records, args.examples)
+    bcubed_losses(result, model, labels, truth, records)
     merged = []
     for cluster in result.clusters:
         people = Counter(truth[cluster].tolist())
@@ -189,6 +193,75 @@ def main() -> int:
     return 0
 
 
+def _decision(s: Any, model: Any, i: int) -> str:
+    if s.vetoed[i]:
+        return "vetoed"
+    if s.total[i] >= model.match_weight:
+        if s.personal is not None and not s.personal[i]:
+            return "no personal evidence"
+        return "accepted but set aside"
+    return "review band" if s.total[i] >= model.review_weight else "below review"
+
+
+def bcubed_losses(result: Any, model: Any, labels: Any, truth: Any, records: Any) -> None:
+    """B-cubed losses in records (a record's loss is 1 - its share of its cluster or person):
+    recall by the best pair between a part of a person and its largest part, precision by the
+    links that joined two people (a wrongly merged cluster's loss shared by its links)."""
+    s = result.scored
+    best: dict[tuple[int, int], int] = {}
+    cross = (truth[s.left] == truth[s.right]) & (labels[s.left] != labels[s.right])
+    for i in np.flatnonzero(cross).tolist():
+        a, b = int(labels[s.left[i]]), int(labels[s.right[i]])
+        key = (min(a, b), max(a, b))
+        if key not in best or s.total[i] > s.total[best[key]]:
+            best[key] = i
+    recall: defaultdict[str, float] = defaultdict(float)
+    people: dict[int, Counter[int]] = {}
+    for pos, p in enumerate(truth.tolist()):
+        people.setdefault(p, Counter())[int(labels[pos])] += 1
+    for parts in people.values():
+        if len(parts) < 2:
+            continue
+        size = sum(parts.values())
+        main, main_size = parts.most_common(1)[0]
+        for part, k in parts.items():
+            if part != main:
+                pair = best.get((min(part, main), max(part, main)))
+                why = (
+                    "no candidate pair (out of reach)"
+                    if pair is None
+                    else _decision(s, model, pair)
+                )
+                recall[why] += 2 * k * main_size / size
+    print(f"\nB-cubed recall loss in records: {sum(recall.values()):.0f}")
+    for why, loss in sorted(recall.items(), key=lambda item: -item[1]):
+        print(f"  {loss:8.1f}  {why}")
+    cluster_loss: dict[int, float] = {}
+    for cluster in result.clusters:
+        counts = Counter(truth[cluster].tolist())
+        if len(counts) > 1:
+            cluster_loss[int(labels[cluster[0]])] = sum(
+                c * (1 - c / len(cluster)) for c in counts.values()
+            )
+    bridges = [
+        link
+        for link in result.links
+        if link.decision == "accepted" and truth[link.left] != truth[link.right]
+    ]
+    per_cluster = Counter(int(labels[link.left]) for link in bridges)
+    precision: defaultdict[str, float] = defaultdict(float)
+    for link in bridges:
+        named = sum(bool(records[x].given_name) for x in (link.left, link.right))
+        kind = f"{link.method} {link.rule}, {named} of 2 records named"
+        if link.reason:
+            kind += f" ({link.reason})"
+        cluster = int(labels[link.left])
+        precision[kind] += cluster_loss.get(cluster, 0.0) / per_cluster[cluster]
+    print(f"B-cubed precision loss in records: {sum(cluster_loss.values()):.0f}, by link:")
+    for kind, loss in sorted(precision.items(), key=lambda item: -item[1])[:12]:
+        print(f"  {loss:8.1f}  {kind}")
+
+
 def split_reasons(result: Any, model: Any, labels: Any, truth: Any, records: Any, n: int) -> None:
     """Why true candidate pairs ended in different clusters."""
     s = result.scored
@@ -198,17 +271,7 @@ def split_reasons(result: Any, model: Any, labels: Any, truth: Any, records: Any
     names = [c.output_name for c in model.comparisons]
     patterns: Counter[tuple[str, ...]] = Counter()
     for i in idx.tolist():
-        if s.vetoed[i]:
-            r = "vetoed"
-        elif s.total[i] >= model.match_weight:
-            if s.personal is not None and not s.personal[i]:
-                r = "no personal evidence"
-            else:
-                r = "accepted but set aside"
-        elif s.total[i] >= model.review_weight:
-            r = "review band"
-        else:
-            r = "below review"
+        r = _decision(s, model, i)
         reasons[r] += 1
         g = s.gamma[i]
         levels = [
