@@ -21,6 +21,7 @@ import numpy as np
 import orjson
 from sqlalchemy import Index, Table, delete, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateIndex, DropIndex
 
 from cdp import models
 from identity.blocking import block_keys
@@ -115,6 +116,7 @@ def write_full(
     existing = existing_profiles(session, set(previous.values()) | derived)
     claimed: set[str] = set()
     assignment: dict[int, str] = {}
+    changed = 0
     fresh: list[tuple[str, list[PersonRecord]]] = []
     kept: list[tuple[str, list[PersonRecord]]] = []
     for members in clusters:
@@ -130,15 +132,17 @@ def write_full(
             assignment[record.record_id] = profile_id
             if previous.get(record.record_id) != profile_id:
                 summary.touched.add(profile_id)
+                changed += 1
     _write_profiles(session, fresh, kept, model, now)
     retire_unclaimed(session, previous, assignment, claimed, actor, now, summary)
     summary.records = len(assignment)
     summary.assignment = assignment
     _stage_assignment(session, assignment)
     taken = _manual_pairs(session)
+    statements = _assignment_statements(session, rebuild=2 * changed > len(assignment))
     # The database rewrites every record's profile id (its largest job) while this process
     # builds the link and block-key rows: the connection is the other thread's until then.
-    with _beside(session, _apply_assignment, now) as done:
+    with _beside(session, statements, now) as done:
         rows = _link_rows(session, records, links, assignment, model, summary, taken, now)
         keys = _block_key_rows(table, model)
     done()
@@ -244,19 +248,26 @@ def _write_profiles(
 
 @contextmanager
 def _beside(
-    session: Session, job: Callable[[Session, Any, datetime], None], now: datetime
+    session: Session, statements: Sequence[str], now: datetime
 ) -> Iterator[Callable[[], None]]:
-    """Run `job` on the session's connection in a second thread (PostgreSQL: psycopg waits
-    on the server without the GIL) while the block runs; `done()` waits for it and raises
-    its error. SQLite runs it first, in this thread (its connection stays in one thread)."""
+    """Run `statements` (`{now}` standing for `now`) on the session's connection in a
+    second thread (PostgreSQL: psycopg waits on the server without the GIL) while the block
+    runs; `done()` waits for them and raises their error. SQLite runs them first, in this
+    thread (its connection stays in one thread)."""
     if not _is_postgresql(session):
-        job(session, None, now)
+        for statement in statements:
+            session.execute(text(statement.format(now=":now")), {"now": stamp(session, now)})
         yield lambda: None
         return
     raw = _driver(session)
+
+    def run() -> None:
+        for statement in statements:
+            raw.execute(statement.format(now="%s"), (now,) if "{now}" in statement else ())
+
     with ThreadPoolExecutor(max_workers=1) as pool:
         # Leaving the pool waits for the job, also when the block raised.
-        yield pool.submit(job, session, raw, now).result
+        yield pool.submit(run).result
 
 
 def _table(model: type[models.Base]) -> Table:
@@ -274,13 +285,19 @@ def _stage_assignment(session: Session, assignment: Mapping[int, str]) -> None:
         session.execute(text("ANALYZE identity_assign"))
 
 
-def _assignment_statements() -> list[str]:
+def _assignment_statements(session: Session, rebuild: bool) -> list[str]:
     """Every record's profile id, copied onto its identifiers and facts: one
-    `UPDATE ... FROM` the staging table per table (rows already right are left alone)."""
-    statements = [
+    `UPDATE ... FROM` the staging table per table (rows already right are left alone).
+    With `rebuild` (most records change profile, as in a first run), the indexes the
+    updates would maintain row by row are dropped first and built once afterwards."""
+    tables = [_table(models.SourceRecord), *(_table(fact) for fact in FACT_TABLES)]
+    dialect = session.get_bind().dialect
+    indexes = [ix for table in tables for ix in _rewritten_indexes(table, dialect.name)]
+    statements = [str(DropIndex(ix).compile(dialect=dialect)) for ix in indexes if rebuild]
+    statements.append(
         "UPDATE source_records SET profile_id = a.pid, resolved_at = {now} "
         "FROM identity_assign AS a WHERE source_records.id = a.id"
-    ]
+    )
     for fact in FACT_TABLES:
         name = fact.__tablename__
         statements.append(
@@ -289,15 +306,21 @@ def _assignment_statements() -> list[str]:
             f"AND ({name}.profile_id IS NULL OR {name}.profile_id <> a.pid)"
         )
     statements.append("DROP TABLE identity_assign")
+    statements += [str(CreateIndex(ix).compile(dialect=dialect)) for ix in indexes if rebuild]
     return statements
 
 
-def _apply_assignment(session: Session, raw: Any, now: datetime) -> None:
-    for statement in _assignment_statements():
-        if raw is None:
-            session.execute(text(statement.format(now=":now")), {"now": stamp(session, now)})
-        else:
-            raw.execute(statement.format(now="%s"), (now,) if "{now}" in statement else ())
+def _rewritten_indexes(table: Table, dialect: str) -> list[Index]:
+    """The plain indexes an update of `profile_id` and `resolved_at` writes to: on SQLite
+    those over (or filtered by) these columns; on PostgreSQL every one, since a row's new
+    version gets an entry in each index of its table."""
+
+    def touched(ix: Index) -> bool:
+        where = ix.dialect_options[dialect].get("where")
+        names = {column.name for column in ix.columns} | ({"where"} if where is not None else set())
+        return dialect == "postgresql" or bool(names & {"profile_id", "resolved_at", "where"})
+
+    return [ix for ix in _rebuilt_indexes(table) if touched(ix)]
 
 
 def _rebuilt_indexes(table: Table) -> list[Index]:
