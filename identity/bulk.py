@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import Index, Table, delete, select, text
+from sqlalchemy import ForeignKeyConstraint, Index, Table, delete, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.schema import CreateIndex, DropIndex
+from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from cdp import models
 from identity.blocking import block_keys
@@ -103,6 +103,42 @@ def write_full(
 ) -> WriteSummary:
     """Persist a full run over every record (none of which carries a profile here):
     profile ids stay those the records had (`previous`), or derive from the earliest record."""
+    with _large_page_cache(session):
+        return _write_full(
+            session, records, table, clusters_found, links, model, previous, actor, now
+        )
+
+
+# SQLite's page cache while a full run writes (KiB); its default, 2 MB, made the updates of
+# a million rows and their indexes read most pages from the operating system again.
+_SQLITE_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def _large_page_cache(session: Session) -> Iterator[None]:
+    if _is_postgresql(session):
+        yield
+        return
+    raw = _driver(session)
+    previous = int(raw.execute("PRAGMA cache_size").fetchone()[0])
+    raw.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size = {previous}")
+
+
+def _write_full(
+    session: Session,
+    records: Sequence[PersonRecord],
+    table: RecordTable,
+    clusters_found: list[list[int]],
+    links: list[Link],
+    model: MatchModel,
+    previous: Mapping[int, str],
+    actor: str,
+    now: datetime | None,
+) -> WriteSummary:
     now = now or datetime.now(UTC)
     summary = WriteSummary()
     clusters = [
@@ -289,11 +325,20 @@ def _assignment_statements(session: Session, rebuild: bool) -> list[str]:
     """Every record's profile id, copied onto its identifiers and facts: one
     `UPDATE ... FROM` the staging table per table (rows already right are left alone).
     With `rebuild` (most records change profile, as in a first run), the indexes the
-    updates would maintain row by row are dropped first and built once afterwards."""
+    updates would maintain row by row are dropped first and built once afterwards, and so,
+    on PostgreSQL, are the foreign keys on `profile_id` (checked once, by one join, when
+    they are added back, instead of by a trigger per row)."""
     tables = [_table(models.SourceRecord), *(_table(fact) for fact in FACT_TABLES)]
     dialect = session.get_bind().dialect
     indexes = [ix for table in tables for ix in _rewritten_indexes(table, dialect.name)]
-    statements = [str(DropIndex(ix).compile(dialect=dialect)) for ix in indexes if rebuild]
+    keys = [
+        fk
+        for table in tables
+        for fk in _foreign_keys(table, dialect.name)
+        if fk.column_keys == ["profile_id"]
+    ]
+    drop, add = _without(indexes if rebuild else [], keys if rebuild else [], dialect)
+    statements = list(drop)
     statements.append(
         "UPDATE source_records SET profile_id = a.pid, resolved_at = {now} "
         "FROM identity_assign AS a WHERE source_records.id = a.id"
@@ -306,8 +351,27 @@ def _assignment_statements(session: Session, rebuild: bool) -> list[str]:
             f"AND ({name}.profile_id IS NULL OR {name}.profile_id <> a.pid)"
         )
     statements.append("DROP TABLE identity_assign")
-    statements += [str(CreateIndex(ix).compile(dialect=dialect)) for ix in indexes if rebuild]
-    return statements
+    return statements + add
+
+
+def _foreign_keys(table: Table, dialect: str) -> list[ForeignKeyConstraint]:
+    """The foreign keys a bulk write may drop and add back: PostgreSQL's only (SQLite cannot
+    drop a constraint without rebuilding its table)."""
+    if dialect != "postgresql":
+        return []
+    return sorted(table.foreign_key_constraints, key=lambda fk: str(fk.name))
+
+
+def _without(
+    indexes: Sequence[Index], keys: Sequence[ForeignKeyConstraint], dialect: Any
+) -> tuple[list[str], list[str]]:
+    """The statements dropping these indexes and foreign keys before a bulk write, and
+    those building them again after it (inside the same transaction)."""
+    drop = [str(DropConstraint(fk).compile(dialect=dialect)) for fk in keys]
+    drop += [str(DropIndex(ix).compile(dialect=dialect)) for ix in indexes]
+    add = [str(CreateIndex(ix).compile(dialect=dialect)) for ix in indexes]
+    add += [str(AddConstraint(fk).compile(dialect=dialect)) for fk in keys]
+    return drop, add
 
 
 def _rewritten_indexes(table: Table, dialect: str) -> list[Index]:
@@ -430,13 +494,13 @@ def _block_key_rows(table: RecordTable, model: MatchModel) -> Iterator[tuple[int
 def _load_with_indexes_rebuilt(
     session: Session, table: Table, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
 ) -> None:
-    indexes = _rebuilt_indexes(table)
-    connection = session.connection()
-    for index in indexes:
-        index.drop(connection)
+    dialect = session.get_bind().dialect
+    drop, add = _without(_rebuilt_indexes(table), _foreign_keys(table, dialect.name), dialect)
+    for statement in drop:
+        session.execute(text(statement))
     copy_rows(session, table.name, columns, rows)
-    for index in indexes:
-        index.create(connection)
+    for statement in add:
+        session.execute(text(statement))
 
 
 def clear_automatic(session: Session) -> None:
