@@ -39,7 +39,7 @@ from identity.writer import (
     reuse_or_derive,
 )
 
-__all__ = ["clear_automatic", "copy_rows", "stamp", "write_full"]
+__all__ = ["clear_automatic", "copy_rows", "large_page_cache", "stamp", "write_full"]
 
 _BATCH = 20_000
 
@@ -82,11 +82,44 @@ def _json(value: object) -> str:
 def stamp(session: Session, value: datetime | None) -> Any:
     """A time as the driver is handed it: on SQLite the text SQLAlchemy's `DateTime` stores
     (UTC), so that the values sort and compare with those written through the ORM."""
-    if value is None or _is_postgresql(session):
-        return value
+    return _stamper(session)(value)
+
+
+def _stamper(session: Session) -> Callable[[datetime | None], Any]:
+    """`stamp` for this session's backend, decided once for many rows."""
+    return _as_is if _is_postgresql(session) else _sqlite_text
+
+
+def _as_is(value: datetime | None) -> Any:
+    return value
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.isoformat(" ", "microseconds")
+
+
+# SQLite's page cache while a full run writes (KiB); its default, 2 MB, made the updates of
+# a million rows and their indexes read most pages from the operating system again.
+_SQLITE_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def large_page_cache(session: Session) -> Iterator[None]:
+    """SQLite: a large page cache for the block (the size before is restored after)."""
+    if _is_postgresql(session):
+        yield
+        return
+    raw = _driver(session)
+    previous = int(raw.execute("PRAGMA cache_size").fetchone()[0])
+    raw.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size = {previous}")
 
 
 def write_full(
@@ -103,42 +136,6 @@ def write_full(
 ) -> WriteSummary:
     """Persist a full run over every record (none of which carries a profile here):
     profile ids stay those the records had (`previous`), or derive from the earliest record."""
-    with _large_page_cache(session):
-        return _write_full(
-            session, records, table, clusters_found, links, model, previous, actor, now
-        )
-
-
-# SQLite's page cache while a full run writes (KiB); its default, 2 MB, made the updates of
-# a million rows and their indexes read most pages from the operating system again.
-_SQLITE_CACHE_KIB = 256 * 1024
-
-
-@contextmanager
-def _large_page_cache(session: Session) -> Iterator[None]:
-    if _is_postgresql(session):
-        yield
-        return
-    raw = _driver(session)
-    previous = int(raw.execute("PRAGMA cache_size").fetchone()[0])
-    raw.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        raw.execute(f"PRAGMA cache_size = {previous}")
-
-
-def _write_full(
-    session: Session,
-    records: Sequence[PersonRecord],
-    table: RecordTable,
-    clusters_found: list[list[int]],
-    links: list[Link],
-    model: MatchModel,
-    previous: Mapping[int, str],
-    actor: str,
-    now: datetime | None,
-) -> WriteSummary:
     now = now or datetime.now(UTC)
     summary = WriteSummary()
     clusters = [
@@ -211,7 +208,11 @@ _PROFILE_COLUMNS = (
 
 
 def _profile_row(
-    session: Session, profile_id: str, members: list[PersonRecord], model: MatchModel, now: Any
+    to_db: Callable[[datetime | None], Any],
+    profile_id: str,
+    members: list[PersonRecord],
+    model: MatchModel,
+    now: Any,
 ) -> tuple[Any, ...]:
     golden = golden_record(members, model.survivorship, model.source_priority)
     attrs = golden.attributes
@@ -226,8 +227,8 @@ def _profile_row(
         attrs.get("phone"),
         golden.record_count,
         golden.channel_count,
-        stamp(session, golden.first_seen_at),
-        stamp(session, golden.last_seen_at),
+        to_db(golden.first_seen_at),
+        to_db(golden.last_seen_at),
         now,
         now,
     )
@@ -242,12 +243,13 @@ def _write_profiles(
 ) -> None:
     """New profiles are appended whole; kept ones get their golden record through a staging
     table and one `UPDATE ... FROM` (and become active again if they were not)."""
-    when = stamp(session, now)
+    to_db = _stamper(session)
+    when = to_db(now)
     copy_rows(
         session,
         "profiles",
         _PROFILE_COLUMNS,
-        (_profile_row(session, pid, members, model, when) for pid, members in fresh),
+        (_profile_row(to_db, pid, members, model, when) for pid, members in fresh),
     )
     if not kept:
         return
@@ -267,7 +269,7 @@ def _write_profiles(
         session,
         "identity_golden",
         _PROFILE_COLUMNS,
-        (_profile_row(session, pid, members, model, when) for pid, members in kept),
+        (_profile_row(to_db, pid, members, model, when) for pid, members in kept),
     )
     session.execute(
         text(
@@ -339,8 +341,11 @@ def _assignment_statements(session: Session, rebuild: bool) -> list[str]:
     ]
     drop, add = _without(indexes if rebuild else [], keys if rebuild else [], dialect)
     statements = list(drop)
+    # SQLite otherwise walks the records in the order of their (source, external id) index,
+    # which reads and writes a million-row table at random: in id order, page by page.
+    in_order = " NOT INDEXED" if dialect.name == "sqlite" else ""
     statements.append(
-        "UPDATE source_records SET profile_id = a.pid, resolved_at = {now} "
+        f"UPDATE source_records{in_order} SET profile_id = a.pid, resolved_at = {{now}} "
         "FROM identity_assign AS a WHERE source_records.id = a.id"
     )
     for fact in FACT_TABLES:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from cdp import models
 from identity.blocking import BlockingReport, candidate_pairs
-from identity.bulk import clear_automatic, write_full
+from identity.bulk import clear_automatic, large_page_cache, write_full
 from identity.defaults import default_model
 from identity.engine import Index, SharedIdentifier, link_records
 from identity.model import MatchModel
@@ -259,9 +259,10 @@ def _resolve_full(
     clusters, links = result.clusters, result.links
     # What linking needed and writing does not (pairs, scores) is let go before writing.
     del result, candidates
-    written = write_full(
-        session, records, table, clusters, links, model, previous=previous, actor=actor
-    )
+    with large_page_cache(session):
+        written = write_full(
+            session, records, table, clusters, links, model, previous=previous, actor=actor
+        )
     stages.done("write")
     if progress:
         progress(len(records), len(records))
