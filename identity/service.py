@@ -259,23 +259,19 @@ def _resolve_full(
     clusters, links = result.clusters, result.links
     # What linking needed and writing does not (pairs, scores) is let go before writing.
     del result, candidates
+    # The summary reads every profile just written: still through the large cache.
     with large_page_cache(session):
         written = write_full(
             session, records, table, clusters, links, model, previous=previous, actor=actor
         )
-    stages.done("write")
-    if progress:
-        progress(len(records), len(records))
-    totals = _Totals(
-        len(records),
-        written.created,
-        written.merged,
-        written.links,
-        blocking,
-        shared,
-    )
-    summary = _summary(session, "full", totals, model, started)
-    stages.done("summary")
+        stages.done("write")
+        if progress:
+            progress(len(records), len(records))
+        totals = _Totals(
+            len(records), written.created, written.merged, written.links, blocking, shared
+        )
+        summary = _summary(session, "full", totals, model, started)
+        stages.done("summary")
     summary.extra["stages"] = stages.seconds
     summary.extra["stages_cpu"] = stages.cpu
     return summary
