@@ -414,6 +414,7 @@ def db_full(url: str) -> dict[str, Any]:
         "backend_cpu_s": backend1 - backend0,
         "scan_s": scan_s,
         "stages": summary.extra.get("stages", {}),
+        "stages_cpu": summary.extra.get("stages_cpu", {}),
         "profiles": summary.active_profiles,
         "links": summary.links,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -750,6 +751,8 @@ def _print_full(r: dict[str, Any]) -> None:
         f" peak RSS {r['peak_rss_mb']:,.0f} MB   (load average {_load()})"
     )
     print(f"    stages (s): {stages}")
+    stages_cpu = ", ".join(f"{k} {v:.1f}" for k, v in r.get("stages_cpu", {}).items())
+    print(f"    stages, CPU of this process (s): {stages_cpu}")
     print(
         f"    baseline: one plain read of the same rows {r['scan_s']:.1f}s; "
         f"resolve/read x{r['resolve_s'] / max(r['scan_s'], 1e-9):.1f};"

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import Index, Table, delete, select, text
+from sqlalchemy import ForeignKeyConstraint, Index, Table, delete, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from cdp import models
 from identity.blocking import block_keys
@@ -38,7 +39,7 @@ from identity.writer import (
     reuse_or_derive,
 )
 
-__all__ = ["clear_automatic", "copy_rows", "stamp", "write_full"]
+__all__ = ["clear_automatic", "copy_rows", "large_page_cache", "stamp", "write_full"]
 
 _BATCH = 20_000
 
@@ -81,11 +82,44 @@ def _json(value: object) -> str:
 def stamp(session: Session, value: datetime | None) -> Any:
     """A time as the driver is handed it: on SQLite the text SQLAlchemy's `DateTime` stores
     (UTC), so that the values sort and compare with those written through the ORM."""
-    if value is None or _is_postgresql(session):
-        return value
+    return _stamper(session)(value)
+
+
+def _stamper(session: Session) -> Callable[[datetime | None], Any]:
+    """`stamp` for this session's backend, decided once for many rows."""
+    return _as_is if _is_postgresql(session) else _sqlite_text
+
+
+def _as_is(value: datetime | None) -> Any:
+    return value
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.isoformat(" ", "microseconds")
+
+
+# SQLite's page cache while a full run writes (KiB); its default, 2 MB, made the updates of
+# a million rows and their indexes read most pages from the operating system again.
+_SQLITE_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def large_page_cache(session: Session) -> Iterator[None]:
+    """SQLite: a large page cache for the block (the size before is restored after)."""
+    if _is_postgresql(session):
+        yield
+        return
+    raw = _driver(session)
+    previous = int(raw.execute("PRAGMA cache_size").fetchone()[0])
+    raw.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size = {previous}")
 
 
 def write_full(
@@ -115,6 +149,7 @@ def write_full(
     existing = existing_profiles(session, set(previous.values()) | derived)
     claimed: set[str] = set()
     assignment: dict[int, str] = {}
+    changed = 0
     fresh: list[tuple[str, list[PersonRecord]]] = []
     kept: list[tuple[str, list[PersonRecord]]] = []
     for members in clusters:
@@ -130,15 +165,17 @@ def write_full(
             assignment[record.record_id] = profile_id
             if previous.get(record.record_id) != profile_id:
                 summary.touched.add(profile_id)
+                changed += 1
     _write_profiles(session, fresh, kept, model, now)
     retire_unclaimed(session, previous, assignment, claimed, actor, now, summary)
     summary.records = len(assignment)
     summary.assignment = assignment
     _stage_assignment(session, assignment)
     taken = _manual_pairs(session)
+    statements = _assignment_statements(session, rebuild=2 * changed > len(assignment))
     # The database rewrites every record's profile id (its largest job) while this process
     # builds the link and block-key rows: the connection is the other thread's until then.
-    with _beside(session, _apply_assignment, now) as done:
+    with _beside(session, statements, now) as done:
         rows = _link_rows(session, records, links, assignment, model, summary, taken, now)
         keys = _block_key_rows(table, model)
     done()
@@ -171,7 +208,11 @@ _PROFILE_COLUMNS = (
 
 
 def _profile_row(
-    session: Session, profile_id: str, members: list[PersonRecord], model: MatchModel, now: Any
+    to_db: Callable[[datetime | None], Any],
+    profile_id: str,
+    members: list[PersonRecord],
+    model: MatchModel,
+    now: Any,
 ) -> tuple[Any, ...]:
     golden = golden_record(members, model.survivorship, model.source_priority)
     attrs = golden.attributes
@@ -186,8 +227,8 @@ def _profile_row(
         attrs.get("phone"),
         golden.record_count,
         golden.channel_count,
-        stamp(session, golden.first_seen_at),
-        stamp(session, golden.last_seen_at),
+        to_db(golden.first_seen_at),
+        to_db(golden.last_seen_at),
         now,
         now,
     )
@@ -202,12 +243,13 @@ def _write_profiles(
 ) -> None:
     """New profiles are appended whole; kept ones get their golden record through a staging
     table and one `UPDATE ... FROM` (and become active again if they were not)."""
-    when = stamp(session, now)
+    to_db = _stamper(session)
+    when = to_db(now)
     copy_rows(
         session,
         "profiles",
         _PROFILE_COLUMNS,
-        (_profile_row(session, pid, members, model, when) for pid, members in fresh),
+        (_profile_row(to_db, pid, members, model, when) for pid, members in fresh),
     )
     if not kept:
         return
@@ -227,7 +269,7 @@ def _write_profiles(
         session,
         "identity_golden",
         _PROFILE_COLUMNS,
-        (_profile_row(session, pid, members, model, when) for pid, members in kept),
+        (_profile_row(to_db, pid, members, model, when) for pid, members in kept),
     )
     session.execute(
         text(
@@ -244,19 +286,26 @@ def _write_profiles(
 
 @contextmanager
 def _beside(
-    session: Session, job: Callable[[Session, Any, datetime], None], now: datetime
+    session: Session, statements: Sequence[str], now: datetime
 ) -> Iterator[Callable[[], None]]:
-    """Run `job` on the session's connection in a second thread (PostgreSQL: psycopg waits
-    on the server without the GIL) while the block runs; `done()` waits for it and raises
-    its error. SQLite runs it first, in this thread (its connection stays in one thread)."""
+    """Run `statements` (`{now}` standing for `now`) on the session's connection in a
+    second thread (PostgreSQL: psycopg waits on the server without the GIL) while the block
+    runs; `done()` waits for them and raises their error. SQLite runs them first, in this
+    thread (its connection stays in one thread)."""
     if not _is_postgresql(session):
-        job(session, None, now)
+        for statement in statements:
+            session.execute(text(statement.format(now=":now")), {"now": stamp(session, now)})
         yield lambda: None
         return
     raw = _driver(session)
+
+    def run() -> None:
+        for statement in statements:
+            raw.execute(statement.format(now="%s"), (now,) if "{now}" in statement else ())
+
     with ThreadPoolExecutor(max_workers=1) as pool:
         # Leaving the pool waits for the job, also when the block raised.
-        yield pool.submit(job, session, raw, now).result
+        yield pool.submit(run).result
 
 
 def _table(model: type[models.Base]) -> Table:
@@ -274,13 +323,31 @@ def _stage_assignment(session: Session, assignment: Mapping[int, str]) -> None:
         session.execute(text("ANALYZE identity_assign"))
 
 
-def _assignment_statements() -> list[str]:
+def _assignment_statements(session: Session, rebuild: bool) -> list[str]:
     """Every record's profile id, copied onto its identifiers and facts: one
-    `UPDATE ... FROM` the staging table per table (rows already right are left alone)."""
-    statements = [
-        "UPDATE source_records SET profile_id = a.pid, resolved_at = {now} "
-        "FROM identity_assign AS a WHERE source_records.id = a.id"
+    `UPDATE ... FROM` the staging table per table (rows already right are left alone).
+    With `rebuild` (most records change profile, as in a first run), the indexes the
+    updates would maintain row by row are dropped first and built once afterwards, and so,
+    on PostgreSQL, are the foreign keys on `profile_id` (checked once, by one join, when
+    they are added back, instead of by a trigger per row)."""
+    tables = [_table(models.SourceRecord), *(_table(fact) for fact in FACT_TABLES)]
+    dialect = session.get_bind().dialect
+    indexes = [ix for table in tables for ix in _rewritten_indexes(table, dialect.name)]
+    keys = [
+        fk
+        for table in tables
+        for fk in _foreign_keys(table, dialect.name)
+        if fk.column_keys == ["profile_id"]
     ]
+    drop, add = _without(indexes if rebuild else [], keys if rebuild else [], dialect)
+    statements = list(drop)
+    # SQLite otherwise walks the records in the order of their (source, external id) index,
+    # which reads and writes a million-row table at random: in id order, page by page.
+    in_order = " NOT INDEXED" if dialect.name == "sqlite" else ""
+    statements.append(
+        f"UPDATE source_records{in_order} SET profile_id = a.pid, resolved_at = {{now}} "
+        "FROM identity_assign AS a WHERE source_records.id = a.id"
+    )
     for fact in FACT_TABLES:
         name = fact.__tablename__
         statements.append(
@@ -289,15 +356,40 @@ def _assignment_statements() -> list[str]:
             f"AND ({name}.profile_id IS NULL OR {name}.profile_id <> a.pid)"
         )
     statements.append("DROP TABLE identity_assign")
-    return statements
+    return statements + add
 
 
-def _apply_assignment(session: Session, raw: Any, now: datetime) -> None:
-    for statement in _assignment_statements():
-        if raw is None:
-            session.execute(text(statement.format(now=":now")), {"now": stamp(session, now)})
-        else:
-            raw.execute(statement.format(now="%s"), (now,) if "{now}" in statement else ())
+def _foreign_keys(table: Table, dialect: str) -> list[ForeignKeyConstraint]:
+    """The foreign keys a bulk write may drop and add back: PostgreSQL's only (SQLite cannot
+    drop a constraint without rebuilding its table)."""
+    if dialect != "postgresql":
+        return []
+    return sorted(table.foreign_key_constraints, key=lambda fk: str(fk.name))
+
+
+def _without(
+    indexes: Sequence[Index], keys: Sequence[ForeignKeyConstraint], dialect: Any
+) -> tuple[list[str], list[str]]:
+    """The statements dropping these indexes and foreign keys before a bulk write, and
+    those building them again after it (inside the same transaction)."""
+    drop = [str(DropConstraint(fk).compile(dialect=dialect)) for fk in keys]
+    drop += [str(DropIndex(ix).compile(dialect=dialect)) for ix in indexes]
+    add = [str(CreateIndex(ix).compile(dialect=dialect)) for ix in indexes]
+    add += [str(AddConstraint(fk).compile(dialect=dialect)) for fk in keys]
+    return drop, add
+
+
+def _rewritten_indexes(table: Table, dialect: str) -> list[Index]:
+    """The plain indexes an update of `profile_id` and `resolved_at` writes to: on SQLite
+    those over (or filtered by) these columns; on PostgreSQL every one, since a row's new
+    version gets an entry in each index of its table."""
+
+    def touched(ix: Index) -> bool:
+        where = ix.dialect_options[dialect].get("where")
+        names = {column.name for column in ix.columns} | ({"where"} if where is not None else set())
+        return dialect == "postgresql" or bool(names & {"profile_id", "resolved_at", "where"})
+
+    return [ix for ix in _rebuilt_indexes(table) if touched(ix)]
 
 
 def _rebuilt_indexes(table: Table) -> list[Index]:
@@ -407,13 +499,13 @@ def _block_key_rows(table: RecordTable, model: MatchModel) -> Iterator[tuple[int
 def _load_with_indexes_rebuilt(
     session: Session, table: Table, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
 ) -> None:
-    indexes = _rebuilt_indexes(table)
-    connection = session.connection()
-    for index in indexes:
-        index.drop(connection)
+    dialect = session.get_bind().dialect
+    drop, add = _without(_rebuilt_indexes(table), _foreign_keys(table, dialect.name), dialect)
+    for statement in drop:
+        session.execute(text(statement))
     copy_rows(session, table.name, columns, rows)
-    for index in indexes:
-        index.create(connection)
+    for statement in add:
+        session.execute(text(statement))
 
 
 def clear_automatic(session: Session) -> None:
