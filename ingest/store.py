@@ -119,17 +119,15 @@ def prepare(
             junk += 1
             continue
         # The first raw spelling of a (kind, value) pair is the one kept.
-        if not any(k == kind and v == value for k, v, _ in found):
+        for kept in found:
+            if kept[1] == value and kept[0] == kind:
+                break
+        else:
             found.append((kind, value, raw.strip()[:320]))
-    return PreparedRecord(
-        observation=observation,
-        payload=payload,
-        # Key order is not kept by JSONB anyway; the canonical text doubles as the stored one.
-        payload_json=canonical.decode(),
-        content_hash=content_hash(canonical),
-        identifiers=tuple(found),
-        junk_identifiers=junk,
-    )
+    # Key order is not kept by JSONB anyway; the canonical text doubles as the stored one.
+    # (Positional arguments: building the tuple by keyword costs more on this hot path.)
+    digest = hashlib.sha256(canonical).hexdigest()
+    return PreparedRecord(observation, payload, canonical.decode(), digest, tuple(found), junk)
 
 
 def write_quarantine(
