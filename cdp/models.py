@@ -191,7 +191,6 @@ class Identifier(Base):
 
     __tablename__ = "identifiers"
     __table_args__ = (
-        UniqueConstraint("record_id", "kind", "value"),
         Index("ix_identifiers_kind_value", "kind", "value"),
         Index(
             "ix_identifiers_profile_id",
@@ -201,10 +200,12 @@ class Identifier(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
-    record_id: Mapped[int] = mapped_column(BIG_ID)  # no FK: see the module docstring
-    kind: Mapped[str] = mapped_column(String(30))
-    value: Mapped[str] = mapped_column(String(320))
+    # The key is the record's identifier (kind, value); no surrogate id (migration 0004_ingest).
+    record_id: Mapped[int] = mapped_column(  # no FK: see the module docstring
+        BIG_ID, primary_key=True, autoincrement=False
+    )
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    value: Mapped[str] = mapped_column(String(320), primary_key=True)
     raw_value: Mapped[str | None] = mapped_column(String(320))
     profile_id: Mapped[str | None] = mapped_column(ForeignKey("profiles.id"))
     seen_at: Mapped[datetime | None]

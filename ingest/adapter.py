@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal, NamedTuple
 
@@ -72,6 +72,9 @@ class Adapter:
     file_format: ClassVar[FileFormat] = "jsonl"
     #: for `json_pages`: where a response page keeps its records (`orders`, `data`)
     page_records_path: ClassVar[str] = "data"
+    #: JSON Lines only: a line (within the size limit) this says no to is skipped before it is
+    #: parsed, as if absent; a parallel run's worker sets it to pass over other partitions' lines
+    line_filter: Callable[[str], bool] | None = None
 
     def __init__(
         self,
@@ -115,8 +118,10 @@ class Adapter:
     def read_file(self, path: Path) -> Iterator[RawRecord]:
         if not path.is_file():
             raise AdapterConfigError(f"no such file: {str(path)!r}")
+        if self.file_format == "jsonl":
+            yield from _read_jsonl(path, self.line_filter)
+            return
         readers = {
-            "jsonl": _read_jsonl,
             "json_array": _read_json_array,
             "json_pages": self._read_json_page,
             "csv": _read_csv,
@@ -158,16 +163,19 @@ def _oversized(size: int) -> str:
     return f"oversized record: {size} bytes, limit {MAX_RECORD_BYTES}"
 
 
-def _read_jsonl(path: Path) -> Iterator[RawRecord]:
+def _read_jsonl(path: Path, wanted: Callable[[str], bool] | None = None) -> Iterator[RawRecord]:
     with path.open(encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
             text = line.rstrip("\r\n")
-            if not text.strip():
+            if not text or text.isspace():
                 continue
-            position = f"{path.name}:{number}"
             if len(text) > MAX_RECORD_BYTES:
+                position = f"{path.name}:{number}"
                 yield RawRecord(position, None, text[:MAX_RECORD_BYTES], _oversized(len(text)))
                 continue
+            if wanted is not None and not wanted(text):
+                continue
+            position = f"{path.name}:{number}"
             try:
                 value = loads(text)
             except json.JSONDecodeError as exc:

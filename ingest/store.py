@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import psycopg
-from sqlalchemy import String, any_, bindparam, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from cdp.normalize import normalize_identifier
 from cdp.types import utcnow
 from ingest.codec import canonical as canonical_json
 from ingest.facts import (
+    among,
     bulk_insert,
     copy_connection,
     next_ids,
@@ -50,7 +51,6 @@ __all__ = [
     "write_records",
 ]
 
-_IN_CHUNK = 900
 _UNSEEN: Any = object()
 
 
@@ -119,17 +119,15 @@ def prepare(
             junk += 1
             continue
         # The first raw spelling of a (kind, value) pair is the one kept.
-        if not any(k == kind and v == value for k, v, _ in found):
+        for kept in found:
+            if kept[1] == value and kept[0] == kind:
+                break
+        else:
             found.append((kind, value, raw.strip()[:320]))
-    return PreparedRecord(
-        observation=observation,
-        payload=payload,
-        # Key order is not kept by JSONB anyway; the canonical text doubles as the stored one.
-        payload_json=canonical.decode(),
-        content_hash=content_hash(canonical),
-        identifiers=tuple(found),
-        junk_identifiers=junk,
-    )
+    # Key order is not kept by JSONB anyway; the canonical text doubles as the stored one.
+    # (Positional arguments: building the tuple by keyword costs more on this hot path.)
+    digest = hashlib.sha256(canonical).hexdigest()
+    return PreparedRecord(observation, payload, canonical.decode(), digest, tuple(found), junk)
 
 
 def write_quarantine(
@@ -142,11 +140,9 @@ def write_quarantine(
     q = models.Quarantine
     known: dict[tuple[str, str], int] = {}
     positions = list({entry.position[:200] for entry in entries})
-    for start in range(0, len(positions), _IN_CHUNK):
+    for condition in among(session, q.position, positions):
         rows = session.execute(
-            select(q.id, q.position, q.raw).where(
-                q.source_name == source.name, q.position.in_(positions[start : start + _IN_CHUNK])
-            )
+            select(q.id, q.position, q.raw).where(q.source_name == source.name, condition)
         )
         known.update({(position, raw): row_id for row_id, position, raw in rows})
     now = utcnow()
@@ -223,22 +219,9 @@ def _existing(
 ) -> dict[str, tuple[int, str, str | None]]:
     table = models.SourceRecord
     found: dict[str, tuple[int, str, str | None]] = {}
-    is_pg = session.get_bind().dialect.name == "postgresql"
-    # PostgreSQL takes the whole batch as one array parameter (`= ANY`), which parses far
-    # faster than thousands of IN placeholders; SQLite caps the number of parameters.
-    step = max(len(external_ids), 1) if is_pg else _IN_CHUNK
-    for start in range(0, len(external_ids), step):
-        chunk = external_ids[start : start + step]
-        condition = (
-            table.external_id == any_(bindparam("ids", chunk, type_=postgresql.ARRAY(String)))
-            if is_pg
-            else table.external_id.in_(chunk)
-        )
-        rows = session.execute(
-            select(table.external_id, table.id, table.content_hash, table.profile_id).where(
-                table.source_id == source_id, condition
-            )
-        )
+    columns = (table.external_id, table.id, table.content_hash, table.profile_id)
+    for condition in among(session, table.external_id, external_ids):
+        rows = session.execute(select(*columns).where(table.source_id == source_id, condition))
         for external_id, record_id, digest, profile_id in rows:
             found[external_id] = (record_id, digest, profile_id)
     return found

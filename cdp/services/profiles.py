@@ -99,7 +99,7 @@ _BY_IDENTIFIER = (
     select(models.Profile)
     .join(_identifier, _identifier.profile_id == models.Profile.id)
     .where(_identifier.kind == bindparam("kind"), _identifier.value == bindparam("value"))
-    .order_by(_identifier.seen_at.desc(), _identifier.id.desc())
+    .order_by(_identifier.seen_at.desc(), _identifier.record_id.desc())
     .limit(1)
 )
 

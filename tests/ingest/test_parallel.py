@@ -12,12 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp import models
+from ingest.adapter import RawRecord
 from ingest.adapters import SegmentAdapter
+from ingest.codec import loads
 from ingest.errors import AdapterConfigError
+from ingest.parallel import _Partition
 from ingest.runner import run_ingest
 from tests.ingest.conftest import FIXTURES, counts
 from tests.ingest.test_exactly_once import ROOT, N, _assert_whole, _write_events
@@ -107,6 +112,53 @@ def test_workers_refuse_callbacks_they_could_not_run_in_order(
             workers=2,
             on_batch=lambda ids: None,
         )
+
+
+# JSON values that may hold the key again (nested), quotes, backslashes and escapes.
+_TEXT = st.sampled_from(["m-1", " m-1 ", "m\\-1", 'm"1', "m\u00e9", "", "messageId", '"a"'])
+_VALUE = st.recursive(
+    st.none() | st.integers(-3, 3) | _TEXT,
+    lambda inner: (
+        st.lists(inner, max_size=2)
+        | st.dictionaries(st.sampled_from(["messageId", "a", "b"]), inner, max_size=2)
+    ),
+    max_leaves=6,
+)
+# Objects whose top-level key may come after a nested one, or be missing, or not be a string.
+_OBJECT = st.lists(
+    st.tuples(st.just("messageId"), _TEXT | _VALUE) | st.tuples(st.sampled_from("xy"), _VALUE),
+    max_size=3,
+    unique_by=lambda pair: pair[0],
+).map(dict)
+
+
+@settings(max_examples=300)
+@given(
+    _OBJECT,
+    st.booleans(),
+    st.sampled_from([(",", ":"), (", ", ": "), (",", " :  ")]),
+)
+def test_a_line_and_its_parsed_record_fall_in_one_partition_by_their_key(
+    value: dict[str, Any], ascii_only: bool, separators: tuple[str, str]
+) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only, separators=separators)
+    parsed = loads(text)
+    workers = [_Partition("messageId", index, 3) for index in range(3)]
+    # Exactly one worker lets the line through and then keeps the record.
+    owner = _owners(workers, text)
+    assert len(owner) == 1
+    # A sure reading of the raw text is the parsed top-level key.
+    scanned = workers[0].scan(text)
+    if scanned is not None and "messageId" in parsed:
+        assert scanned == str(parsed["messageId"])
+    # Records with the same trimmed key go to the same worker, however their text reads.
+    if isinstance(parsed.get("messageId"), str) and parsed["messageId"].strip():
+        assert _owners(workers, json.dumps({"messageId": parsed["messageId"].strip()})) == owner
+
+
+def _owners(workers: list[_Partition], text: str) -> list[int]:
+    raw = RawRecord("f.jsonl:1", loads(text), text)
+    return [w.index for w in workers if w.line(text) and w.record(raw)]
 
 
 _SCRIPT = """
