@@ -254,7 +254,12 @@ def baseline_app(settings: Any) -> Any:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from cdp.db import create_async_db_engine, create_async_read_engine, make_async_sessionmaker
+    from cdp.db import (
+        create_async_db_engine,
+        create_async_read_engine,
+        dispose_read_engine,
+        make_async_sessionmaker,
+    )
     from cdp.services import keys
     from cdp.services import profile_facts as facts
     from cdp.services import profiles as service
@@ -271,7 +276,7 @@ def baseline_app(settings: Any) -> Any:
         gc.collect()  # and as it starts in production (see cdp.app)
         gc.freeze()
         yield
-        await read_engine.dispose()
+        await dispose_read_engine(read_engine)
         await engine.dispose()
 
     async def authenticated(request: Request) -> dict[str, Any]:
@@ -281,8 +286,7 @@ def baseline_app(settings: Any) -> Any:
 
     async def by_identifier(request: Request) -> JSONResponse:
         variables = await authenticated(request)
-        async with state["sessions"]() as session:
-            found = await service.find_by_identifier(session, "email", variables["v"])
+        found = await service.find_by_identifier(state["sessions"], "email", variables["v"])
         p = found.profile if found else None
         data = p and {
             "id": p.id,
