@@ -25,6 +25,7 @@ from cdp.services.paging import Page, decode_cursor, encode_cursor, page_from_ro
 __all__ = [
     "MAX_MERGE_HOPS",
     "ProfileFilter",
+    "ProfileRow",
     "ProfileSort",
     "ResolvedProfile",
     "SearchHit",
@@ -40,11 +41,32 @@ __all__ = [
 MAX_MERGE_HOPS = 32
 
 
+@dataclass(frozen=True, slots=True)
+class ProfileRow:
+    """A stored profile's columns as read without the ORM (what a detached `models.Profile`
+    holds; building one costs more than the query on the by-identifier path)."""
+
+    id: str
+    status: str
+    merged_into_id: str | None
+    attributes: dict[str, Any]
+    given_name: str | None
+    family_name: str | None
+    email: str | None
+    phone: str | None
+    record_count: int
+    channel_count: int
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
 @dataclass(frozen=True)
 class ResolvedProfile:
     """A profile found for `requested_id`; `is_redirected` when that id was merged away."""
 
-    profile: models.Profile
+    profile: models.Profile | ProfileRow
     requested_id: str
 
     @property
@@ -95,8 +117,8 @@ async def resolve_profile(session: AsyncSession, profile_id: str) -> ResolvedPro
 
 
 _identifier = models.Identifier
-_PROFILE_COLUMNS = tuple(models.Profile.__table__.columns)
-_PROFILE_FIELDS = tuple(column.key for column in _PROFILE_COLUMNS)
+# In `ProfileRow`'s order (a test holds the two together).
+_PROFILE_COLUMNS = tuple(models.Profile.__table__.columns[name] for name in ProfileRow.__slots__)
 # Built once: composing the statement per call costs more CPU than running it. Columns, not
 # the entity: it runs through `cdp.db.fetch_rows` (a direct connection on PostgreSQL).
 _BY_IDENTIFIER = (
@@ -134,8 +156,7 @@ async def find_by_identifier(
     rows = await fetch_rows(sessions, _BY_IDENTIFIER, {"kind": kind, "value": normalised})
     if not rows:
         return None
-    # A detached instance, as a session would hand back with `expire_on_commit=False`.
-    profile = models.Profile(**dict(zip(_PROFILE_FIELDS, rows[0], strict=True)))
+    profile = ProfileRow(*rows[0])
     if profile.merged_into_id is None:
         return ResolvedProfile(profile, profile.id)
     async with sessions() as session:

@@ -21,6 +21,7 @@ from cdp.db import (
     unit_of_work,
 )
 from cdp.errors import DatabaseError
+from cdp.services.profiles import ProfileRow
 
 
 def make_source(session: Session, *, name: str = "web-main", channel: str = "web") -> models.Source:
@@ -195,3 +196,8 @@ async def test_a_direct_read_cut_short_closes_its_connection(settings: Settings)
     finally:
         await dispose_read_engine(read_engine)
         await engine.dispose()
+
+
+def test_profile_rows_hold_every_column_of_a_stored_profile() -> None:
+    # find_by_identifier reads a ProfileRow positionally from the profile's columns.
+    assert set(ProfileRow.__slots__) == set(models.Profile.__table__.columns.keys())
