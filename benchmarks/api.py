@@ -387,9 +387,12 @@ def serve(kind: str, url: str, port: int, workers: int) -> None:
     else:
         app = baseline_app(settings)
     if workers > 1:
-        # Workers fork from an import string; this module rebuilds the app in each.
+        # Workers start from an import string; this module rebuilds the app in each. Both
+        # apps are served as `cdp serve --workers` serves (a socket per worker).
+        from cdp.web.workers import run_workers
+
         os.environ.update(BENCH_KIND=kind, BENCH_URL=url)
-        uvicorn.run(
+        run_workers(
             "benchmarks.api:worker_app",
             factory=True,
             workers=workers,
@@ -629,14 +632,30 @@ def start(kind: str, url: str, port: int, workers: int) -> subprocess.Popen[byte
     deadline = time.monotonic() + 60
     while True:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
+            healthy = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
         except httpx.TransportError:
-            pass
+            healthy = False
+        # Every worker listening (a socket each), not just the first to start: connections
+        # opened before the others listen would all go to that one.
+        if healthy and (_listening(port) is None or _listening(port) >= workers):
+            return process
         if time.monotonic() > deadline or process.poll() is not None:
             process.kill()
             raise SystemExit(f"the {kind} server did not start on port {port}")
         time.sleep(0.2)
+
+
+def _listening(port: int) -> int | None:
+    """Listening TCP sockets on local `port` (from /proc; None where there is none)."""
+    try:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    return sum(
+        1
+        for fields in map(str.split, lines)
+        if int(fields[1].rpartition(":")[2], 16) == port and fields[3] == "0A"
+    )
 
 
 def free_port() -> int:
