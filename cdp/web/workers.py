@@ -43,30 +43,19 @@ class _ReusePortWorkers(Multiprocess):
     def sockets(self, value: list[socket.socket]) -> None:
         pass  # each worker gets its own (above)
 
+    def keep_subprocess_alive(self) -> None:
+        # Called every half second by the supervisor's loop, after it started the workers
+        # and after a restart. A started worker holds its own copy of its socket; the
+        # supervisor's must not stay open, or the kernel would keep routing connections to
+        # it after that worker exits.
+        self._close_handed()
+        super().keep_subprocess_alive()
+        self._close_handed()
+
     def _close_handed(self) -> None:
-        # A started worker holds its own copy; the supervisor's must not stay open, or the
-        # kernel would keep routing connections to it after that worker exits.
         handed, self._handed = self._handed, []
         for sock in handed:
             sock.close()
-
-    def init_processes(self) -> None:
-        try:
-            super().init_processes()
-        finally:
-            self._close_handed()
-
-    def restart_all(self) -> None:
-        try:
-            super().restart_all()
-        finally:
-            self._close_handed()
-
-    def keep_subprocess_alive(self) -> None:
-        try:
-            super().keep_subprocess_alive()
-        finally:
-            self._close_handed()
 
 
 def _bind(config: Config) -> socket.socket:
