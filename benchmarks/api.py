@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/api.py [--url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
         [--profiles 100000] [--seconds 8] [--connections 32] [--workers 2]
-        [--generator auto|wrk|python]
+        [--generator auto|wrk|python] [--only "profile by identifier"]
 
 Creates a throwaway PostgreSQL database, loads N profiles (each with a source record and an
 email identifier; every 10th also with 5 events and 3 orders of 2 items) with COPY, then
@@ -254,7 +254,12 @@ def baseline_app(settings: Any) -> Any:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from cdp.db import create_async_db_engine, create_async_read_engine, make_async_sessionmaker
+    from cdp.db import (
+        create_async_db_engine,
+        create_async_read_engine,
+        dispose_read_engine,
+        make_async_sessionmaker,
+    )
     from cdp.services import keys
     from cdp.services import profile_facts as facts
     from cdp.services import profiles as service
@@ -271,7 +276,7 @@ def baseline_app(settings: Any) -> Any:
         gc.collect()  # and as it starts in production (see cdp.app)
         gc.freeze()
         yield
-        await read_engine.dispose()
+        await dispose_read_engine(read_engine)
         await engine.dispose()
 
     async def authenticated(request: Request) -> dict[str, Any]:
@@ -281,8 +286,7 @@ def baseline_app(settings: Any) -> Any:
 
     async def by_identifier(request: Request) -> JSONResponse:
         variables = await authenticated(request)
-        async with state["sessions"]() as session:
-            found = await service.find_by_identifier(session, "email", variables["v"])
+        found = await service.find_by_identifier(state["sessions"], "email", variables["v"])
         p = found.profile if found else None
         data = p and {
             "id": p.id,
@@ -383,9 +387,12 @@ def serve(kind: str, url: str, port: int, workers: int) -> None:
     else:
         app = baseline_app(settings)
     if workers > 1:
-        # Workers fork from an import string; this module rebuilds the app in each.
+        # Workers start from an import string; this module rebuilds the app in each. Both
+        # apps are served as `cdp serve --workers` serves (a socket per worker).
+        from cdp.web.workers import run_workers
+
         os.environ.update(BENCH_KIND=kind, BENCH_URL=url)
-        uvicorn.run(
+        run_workers(
             "benchmarks.api:worker_app",
             factory=True,
             workers=workers,
@@ -625,14 +632,30 @@ def start(kind: str, url: str, port: int, workers: int) -> subprocess.Popen[byte
     deadline = time.monotonic() + 60
     while True:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
+            healthy = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
         except httpx.TransportError:
-            pass
+            healthy = False
+        # Every worker listening (a socket each), not just the first to start: connections
+        # opened before the others listen would all go to that one.
+        if healthy and (_listening(port) is None or _listening(port) >= workers):
+            return process
         if time.monotonic() > deadline or process.poll() is not None:
             process.kill()
             raise SystemExit(f"the {kind} server did not start on port {port}")
         time.sleep(0.2)
+
+
+def _listening(port: int) -> int | None:
+    """Listening TCP sockets on local `port` (from /proc; None where there is none)."""
+    try:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    return sum(
+        1
+        for fields in map(str.split, lines)
+        if int(fields[1].rpartition(":")[2], 16) == port and fields[3] == "0A"
+    )
 
 
 def free_port() -> int:
@@ -665,6 +688,8 @@ def measure(kind: str, url: str, key: str, args: argparse.Namespace) -> dict[str
     try:
         rng = random.Random(7)
         for name, (path, body_of) in operations(args.profiles).items():
+            if args.only and args.only not in name:
+                continue
             target = "/graphql" if kind == "graphql" else path
             bodies = [body_of(rng.randrange(args.profiles)) for _ in range(500)]
             sample = httpx.post(
@@ -708,6 +733,9 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--only", default="", help="measure only the operations whose name contains this"
+    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -798,6 +826,8 @@ def report(
             f"{'':<28}graphql/baseline throughput {ratio:.2f} (target >= 0.33: "
             f"{'met' if ratio >= 1 / 3 else 'MISSED'}); same JSON: {same}"
         )
+    if "profile by identifier" not in graphql:
+        return
     p99 = graphql["profile by identifier"].p99
     print(
         f"\nprofile by identifier p99 {p99:.1f} ms (target < 25 ms: "

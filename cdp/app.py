@@ -12,7 +12,12 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route
 
 from cdp.config import Settings, configure_logging, load_settings, mask_url
-from cdp.db import create_async_db_engine, create_async_read_engine, make_async_sessionmaker
+from cdp.db import (
+    create_async_db_engine,
+    create_async_read_engine,
+    dispose_read_engine,
+    make_async_sessionmaker,
+)
 from cdp.services.keys import KeyCache
 from cdp.web.graphiql import STATIC_ROUTE_NAME, graphiql_page, static_files
 from cdp.web.graphql import make_graphql_app
@@ -44,7 +49,7 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
-            await read_engine.dispose()
+            await dispose_read_engine(read_engine)
             await engine.dispose()
 
     graphql = make_graphql_app(settings)

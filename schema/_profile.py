@@ -14,6 +14,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from cdp import models
+from cdp.services.profiles import ProfileRow
 from schema._access import mask_address, mask_attributes, mask_email, mask_name, mask_phone
 from schema._context import Context
 from schema._enums import Channel, ConsentState, IdentifierKind, ProfileStatus, value_of
@@ -250,7 +251,7 @@ class Profile:
 
     @classmethod
     def from_model(
-        cls, row: models.Profile, *, masked: bool, requested_id: str | None = None
+        cls, row: models.Profile | ProfileRow, *, masked: bool, requested_id: str | None = None
     ) -> Profile:
         attributes = row.attributes or {}
         address = attributes.get("address")

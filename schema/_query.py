@@ -116,10 +116,12 @@ class Query(IdentityQuery):
         kind: Annotated[IdentifierKind, strawberry.argument(description="The identifier's kind.")],
         value: Annotated[str, strawberry.argument(description="The identifier as known.")],
     ) -> Profile | None:
-        async with info.context.readers() as session:
-            found = await profile_service.find_by_identifier(
-                session, value_of(kind), value, default_region=info.context.settings.default_region
-            )
+        found = await profile_service.find_by_identifier(
+            info.context.readers,
+            value_of(kind),
+            value,
+            default_region=info.context.settings.default_region,
+        )
         if found is None:
             return None
         return Profile.from_model(

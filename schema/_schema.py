@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, cast
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, specified_rules
+from graphql import execute as graphql_execute
+from strawberry.exceptions import MissingQueryError
+from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+from strawberry.utils.await_maybe import await_maybe
+from strawberry.utils.operation import get_first_operation, get_operation_type
 
 from cdp.config import Settings
 from schema._identity import IdentityMutation
@@ -37,10 +46,25 @@ class Mutation(FeedbackMutation, IdentityMutation):
 class CdpSchema(strawberry.Schema):
     """The strawberry schema plus: variables with NUL characters are refused before execution,
     execution stops at the request timeout with a `TIMEOUT` error, and only unexpected errors
-    are logged (by `apply_error_policy`), with every suggestion trimmed when suggestions are off."""
+    are logged (by `apply_error_policy`), with every suggestion trimmed when suggestions are off.
+
+    `execute` (what the HTTP view and every async caller use) runs the operation straight
+    through graphql-core: the cached parse with the token limit, the operation type check,
+    the cached validation with the schema's rules, execution with strawberry's execution
+    context (so resolvers, permissions and exception handlers are strawberry's), then error
+    processing and the error policy. That is what `strawberry.Schema.execute` does with this
+    schema's one extension (`Pipeline` in `build_schema`), without building an execution
+    context, an extension runner and its hook context managers per request (about a fifth of
+    the CPU of a small query). Strawberry's other entry points (`execute_sync`, `subscribe`)
+    keep running the extension.
+    """
 
     time_limit: TimeLimit
     has_suggestions: bool = True
+    parse_document: Callable[..., DocumentNode]
+    validate_document: Callable[..., list[GraphQLError]]
+    max_tokens: int
+    rules: tuple[type[ASTValidationRule], ...]
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -53,14 +77,34 @@ class CdpSchema(strawberry.Schema):
             for error in errors:
                 error.message = error.message.split(" Did you mean")[0]
 
-    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
-        variables = kwargs.get("variable_values", args[1] if len(args) > 1 else None)
-        where = nul_in_variables(variables)
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        where = nul_in_variables(variable_values)
         if where is not None:
             error = GraphQLError(f"variable {where} {NUL_MESSAGE}")
             return ExecutionResult(data=None, errors=[error])
         try:
-            return await self.time_limit.run(super().execute(*args, **kwargs))  # type: ignore[no-any-return]
+            result = await self.time_limit.run(
+                self._run(
+                    query,
+                    variable_values,
+                    context_value,
+                    root_value,
+                    operation_name,
+                    DEFAULT_ALLOWED_OPERATION_TYPES
+                    if allowed_operation_types is None
+                    else allowed_operation_types,
+                    operation_extensions,
+                )
+            )
         except TimeoutError:
             seconds = self.time_limit.seconds
             error = GraphQLError(
@@ -69,6 +113,67 @@ class CdpSchema(strawberry.Schema):
                 extensions={"code": "TIMEOUT"},
             )
             return ExecutionResult(data=None, errors=[error])
+        apply_error_policy(result)
+        return cast("ExecutionResult", result)
+
+    async def _run(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None,
+        context_value: Any,
+        root_value: Any,
+        operation_name: str | None,
+        allowed_operation_types: Iterable[OperationType],
+        operation_extensions: dict[str, Any] | None,
+    ) -> ExecutionResult:
+        if not query:
+            raise MissingQueryError
+        try:
+            try:
+                document = self.parse_document(query, max_tokens=self.max_tokens)
+            except GraphQLError as error:
+                return self._refused([error])
+            except Exception as error:  # noqa: BLE001 (as strawberry: the message is the client's)
+                return self._refused([GraphQLError(str(error), original_error=error)])
+            try:
+                operation_type = get_operation_type(document, operation_name)
+            except RuntimeError as error:
+                raise CannotGetOperationTypeError(operation_name) from error
+            if operation_type not in allowed_operation_types:
+                raise InvalidOperationTypeError(operation_type)
+            errors = self.validate_document(self._schema, document, self.rules)
+            if errors:
+                return self._refused(errors)
+            if operation_name is None:
+                first = get_first_operation(document)
+                operation_name = first.name.value if first and first.name else None
+            result = await await_maybe(
+                graphql_execute(
+                    self._schema,
+                    document,
+                    root_value=root_value,
+                    variable_values=variable_values,
+                    operation_name=operation_name,
+                    context_value=context_value,
+                    is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
+                    executor_class=self.execution_context_class,
+                    operation_extensions=operation_extensions,
+                )
+            )
+        except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError):
+            raise
+        except GraphQLError as error:
+            return self._refused([error])
+        except Exception as error:  # noqa: BLE001 (as strawberry: the error policy masks it)
+            return self._refused([GraphQLError(str(error), original_error=error)])
+        if result.errors:
+            self._process_errors(result.errors)
+        return ExecutionResult(data=result.data, errors=result.errors)
+
+    def _refused(self, errors: list[GraphQLError]) -> ExecutionResult:
+        """The result of an operation that never executed."""
+        self._process_errors(errors)
+        return PreExecutionError(data=None, errors=errors)
 
 
 def build_schema(settings: Settings) -> CdpSchema:
@@ -113,4 +218,9 @@ def build_schema(settings: Settings) -> CdpSchema:
     )
     schema.time_limit = TimeLimit(settings.graphql_timeout_seconds)
     schema.has_suggestions = settings.graphql_field_suggestions
+    schema.parse_document = parse
+    schema.validate_document = validate
+    schema.max_tokens = max_tokens
+    # The rules `Pipeline` gives every request: strawberry's defaults, then ours.
+    schema.rules = (*specified_rules, *rules)
     return schema

@@ -34,7 +34,9 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
         click.echo("OPEN MODE: no API key is required; do not expose this server", err=True)
     click.echo(f"GraphQL and GraphiQL on http://{settings.host}:{settings.port}/graphql", err=True)
     if workers > 1:  # each worker builds its app from the same CDP_* environment
-        uvicorn.run(
+        from cdp.web.workers import run_workers
+
+        run_workers(
             "cdp.app:create_app_from_environment",
             factory=True,
             workers=workers,

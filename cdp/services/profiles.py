@@ -14,9 +14,10 @@ from typing import Any
 
 from rapidfuzz import fuzz, utils
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cdp import models
+from cdp.db import fetch_rows
 from cdp.errors import InvalidInputError
 from cdp.normalize import IDENTIFIER_KINDS, normalize_identifier, normalize_phone
 from cdp.services.paging import Page, decode_cursor, encode_cursor, page_from_rows
@@ -24,6 +25,7 @@ from cdp.services.paging import Page, decode_cursor, encode_cursor, page_from_ro
 __all__ = [
     "MAX_MERGE_HOPS",
     "ProfileFilter",
+    "ProfileRow",
     "ProfileSort",
     "ResolvedProfile",
     "SearchHit",
@@ -39,11 +41,32 @@ __all__ = [
 MAX_MERGE_HOPS = 32
 
 
+@dataclass(frozen=True, slots=True)
+class ProfileRow:
+    """A stored profile's columns as read without the ORM (what a detached `models.Profile`
+    holds; building one costs more than the query on the by-identifier path)."""
+
+    id: str
+    status: str
+    merged_into_id: str | None
+    attributes: dict[str, Any]
+    given_name: str | None
+    family_name: str | None
+    email: str | None
+    phone: str | None
+    record_count: int
+    channel_count: int
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
 @dataclass(frozen=True)
 class ResolvedProfile:
     """A profile found for `requested_id`; `is_redirected` when that id was merged away."""
 
-    profile: models.Profile
+    profile: models.Profile | ProfileRow
     requested_id: str
 
     @property
@@ -94,9 +117,12 @@ async def resolve_profile(session: AsyncSession, profile_id: str) -> ResolvedPro
 
 
 _identifier = models.Identifier
-# Built once: composing the statement per call costs more CPU than running it.
+# In `ProfileRow`'s order (a test holds the two together).
+_PROFILE_COLUMNS = tuple(models.Profile.__table__.columns[name] for name in ProfileRow.__slots__)
+# Built once: composing the statement per call costs more CPU than running it. Columns, not
+# the entity: it runs through `cdp.db.fetch_rows` (a direct connection on PostgreSQL).
 _BY_IDENTIFIER = (
-    select(models.Profile)
+    select(*_PROFILE_COLUMNS)
     .join(_identifier, _identifier.profile_id == models.Profile.id)
     .where(_identifier.kind == bindparam("kind"), _identifier.value == bindparam("value"))
     .order_by(_identifier.seen_at.desc(), _identifier.record_id.desc())
@@ -105,11 +131,17 @@ _BY_IDENTIFIER = (
 
 
 async def find_by_identifier(
-    session: AsyncSession, kind: str, value: str, *, default_region: str = "US"
+    sessions: async_sessionmaker[AsyncSession],
+    kind: str,
+    value: str,
+    *,
+    default_region: str = "US",
 ) -> ResolvedProfile | None:
     """The profile holding identifier (`kind`, `value`), normalised as ingest stores it.
 
     When several profiles share the identifier, the one that saw it most recently wins.
+    `sessions` should make autocommit sessions (a read engine from
+    `cdp.db.create_async_read_engine`): the look-up is one statement.
     """
     if kind not in IDENTIFIER_KINDS:
         raise InvalidInputError(
@@ -121,12 +153,14 @@ async def find_by_identifier(
         raise InvalidInputError("value", f"{value!r} is not a usable {kind}")
     # One round trip on the hot path: the identifier's profile comes back with it, and only a
     # profile merged meanwhile (identity re-points identifiers, so rarely) needs a second look.
-    profile = await session.scalar(_BY_IDENTIFIER, {"kind": kind, "value": normalised})
-    if profile is None:
+    rows = await fetch_rows(sessions, _BY_IDENTIFIER, {"kind": kind, "value": normalised})
+    if not rows:
         return None
+    profile = ProfileRow(*rows[0])
     if profile.merged_into_id is None:
         return ResolvedProfile(profile, profile.id)
-    resolved = await resolve_profile(session, profile.id)
+    async with sessions() as session:
+        resolved = await resolve_profile(session, profile.id)
     return None if resolved is None else ResolvedProfile(resolved.profile, profile.id)
 
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, VariableDefinitionNode
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
@@ -228,6 +228,8 @@ class GraphQLApp(GraphQL[Context, None]):
             return _error_response(exc.reason, status_code=exc.status_code, media_type=media_type)
         except InvalidKeyError as exc:  # from the context: a bad, unknown or revoked key
             return _error_response(str(exc), status_code=401, media_type=media_type)
+        except ClientDisconnect:  # gone before its body arrived: nobody to answer, nothing to log
+            return Response(status_code=400)
         return self._finish(request, response, media_type)
 
     async def _run_plain_post(self, request: Request) -> Response | None:

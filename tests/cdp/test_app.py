@@ -10,10 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 from starlette.testclient import TestClient
+from uvicorn import Config
 
 from cdp.app import create_app
 from cdp.config import Settings
 from cdp.db import unit_of_work
+from cdp.web.workers import _bind
 from tests.cdp.test_db import make_record, make_source
 
 
@@ -101,3 +103,22 @@ def test_cdp_serve_answers_graphql_and_healthz_when_started(
 
     assert health.json()["status"] == "ok"
     assert answer.json() == {"data": {"stats": {"profiles": 0}}}
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT")
+def test_each_worker_gets_its_own_socket_on_the_same_port() -> None:
+    # `cdp serve --workers N` hands every worker a socket of its own, so the kernel spreads
+    # new connections over the workers instead of the first awake taking them all.
+    config = Config("cdp.app:create_app_from_environment", factory=True, port=0)
+    first = _bind(config)
+    second = _bind(config)
+    try:
+        first.listen()
+        second.listen()
+        assert first.fileno() != second.fileno()
+        assert first.getsockname() == second.getsockname() == ("127.0.0.1", config.port)
+        for sock in (first, second):
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
+    finally:
+        first.close()
+        second.close()

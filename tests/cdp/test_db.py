@@ -1,16 +1,27 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, bindparam, func, literal_column, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp import models
 from cdp.config import Settings
-from cdp.db import check_database, create_db_engine, unit_of_work
+from cdp.db import (
+    check_database,
+    create_async_db_engine,
+    create_async_read_engine,
+    create_db_engine,
+    dispose_read_engine,
+    fetch_rows,
+    make_async_sessionmaker,
+    unit_of_work,
+)
 from cdp.errors import DatabaseError
+from cdp.services.profiles import ProfileRow
 
 
 def make_source(session: Session, *, name: str = "web-main", channel: str = "web") -> models.Source:
@@ -128,3 +139,65 @@ def test_profile_merge_pointer_resolves_when_followed(
         loser = session.get_one(models.Profile, "p-loser")
         assert (loser.status, loser.merged_into_id) == ("merged", "p-winner")
         assert loser.created_at.tzinfo is UTC or loser.created_at.utcoffset() == timedelta(0)
+
+
+_PROFILE_BY_EMAIL = select(*models.Profile.__table__.columns).where(
+    models.Profile.email == bindparam("email")
+)
+
+
+async def test_prebuilt_reads_convert_values_as_a_session_does(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(session_factory) as session:
+        session.add(
+            models.Profile(
+                id="p1",
+                email="jane@example.com",
+                attributes={"address": {"city": "Oslo"}},
+                first_seen_at=datetime(2026, 3, 1, 12, 30, tzinfo=timezone(timedelta(hours=2))),
+            )
+        )
+    engine = create_async_db_engine(settings)
+    read_engine = create_async_read_engine(settings, engine)
+    readers = make_async_sessionmaker(read_engine)
+    try:
+        for _ in range(3):  # the first run, and runs of the prepared statement
+            rows = await fetch_rows(readers, _PROFILE_BY_EMAIL, {"email": "jane@example.com"})
+            async with readers() as session:
+                expected = (
+                    await session.execute(_PROFILE_BY_EMAIL, {"email": "jane@example.com"})
+                ).all()
+            assert [list(row) for row in rows] == [list(row) for row in expected]
+        first_seen = dict(zip(models.Profile.__table__.columns.keys(), rows[0], strict=True))[
+            "first_seen_at"
+        ]
+        assert first_seen.utcoffset() == timedelta(0)
+        assert await fetch_rows(readers, _PROFILE_BY_EMAIL, {"email": "nobody@example.com"}) == []
+    finally:
+        await dispose_read_engine(read_engine)
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_direct_read_cut_short_closes_its_connection(settings: Settings) -> None:
+    engine = create_async_db_engine(settings)
+    read_engine = create_async_read_engine(settings, engine)
+    readers = make_async_sessionmaker(read_engine)
+    slow = select(func.pg_sleep(5).label("slept"), literal_column("1").label("one"))
+    try:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.2):
+                await fetch_rows(readers, slow, {})
+        # The interrupted connection was not handed out again: the next read works at once.
+        async with asyncio.timeout(2):
+            rows = await fetch_rows(readers, _PROFILE_BY_EMAIL, {"email": "x@example.com"})
+        assert rows == []
+    finally:
+        await dispose_read_engine(read_engine)
+        await engine.dispose()
+
+
+def test_profile_rows_hold_every_column_of_a_stored_profile() -> None:
+    # find_by_identifier reads a ProfileRow positionally from the profile's columns.
+    assert set(ProfileRow.__slots__) == set(models.Profile.__table__.columns.keys())
