@@ -13,6 +13,7 @@ valid is trusted for `KEY_CACHE_SECONDS` without a query, so a revoked key (revo
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -188,6 +189,10 @@ class KeyCache:
     most `size`, the oldest dropped first), so a key created meanwhile works at once, a bad key
     is checked against the database every time, and a revoked key is refused once its entry,
     at most `ttl` seconds old, expires.
+
+    Concurrent requests with the same key that miss share one check: when an entry expires
+    under load, every request in flight would otherwise query at once and take the whole
+    connection pool (a stall of tens to hundreds of milliseconds every `ttl` seconds).
     """
 
     def __init__(
@@ -201,14 +206,44 @@ class KeyCache:
         self.size = size
         self._clock = clock
         self._grants: dict[str, tuple[float, Grant]] = {}
+        self._checking: dict[str, asyncio.Future[Grant]] = {}
 
     async def authenticate(self, sessions: async_sessionmaker[AsyncSession], key: str) -> Grant:
         """The grant of `key`; raises `InvalidKeyError` when it is malformed, unknown or revoked."""
         digest = _hash(key.strip())
+        while True:
+            cached = self._grants.get(digest)
+            if cached is not None and cached[0] > self._clock():
+                return cached[1]
+            checking = self._checking.get(digest)
+            if checking is None:
+                break
+            try:
+                return await asyncio.shield(checking)
+            except asyncio.CancelledError:
+                if not checking.cancelled():
+                    raise  # this request was cancelled
+                # the request making the check was cancelled: look (and check) again
+        checking = self._checking[digest] = asyncio.get_running_loop().create_future()
+        try:
+            grant = await self._check(sessions, key, digest)
+        except asyncio.CancelledError:
+            checking.cancel()
+            raise
+        except Exception as error:
+            checking.set_exception(error)
+            checking.exception()  # marked as retrieved: the waiters, if any, raise it
+            raise
+        else:
+            checking.set_result(grant)
+            return grant
+        finally:
+            del self._checking[digest]
+
+    async def _check(
+        self, sessions: async_sessionmaker[AsyncSession], key: str, digest: str
+    ) -> Grant:
         now = self._clock()
-        cached = self._grants.get(digest)
-        if cached is not None and cached[0] > now:
-            return cached[1]
         async with sessions() as session:
             row = await authenticate_async(session, key)
         grant = Grant(key_id=row.id, prefix=row.prefix, role=row.role, source_id=row.source_id)

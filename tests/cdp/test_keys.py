@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import event
@@ -124,6 +126,53 @@ async def test_key_cache_checks_bad_keys_every_time_and_keeps_at_most_size_keys(
             )
 
     assert len(statements) == 3 + 1 + 2
+
+
+async def test_key_cache_misses_at_once_share_one_check(
+    session_factory: sessionmaker[Session],
+    async_engine: AsyncEngine,
+    async_session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    with unit_of_work(session_factory) as session:
+        good = keys.create_key(session, role="app", name="shop").key
+    bad = good[:-1] + ("A" if good[-1] != "A" else "B")
+    clock = _Clock()
+    cache = keys.KeyCache(ttl=5.0, clock=clock)
+    statements = _count_queries(async_engine)
+
+    grants = await asyncio.gather(
+        *(cache.authenticate(async_session_factory, good) for _ in range(20))
+    )
+    clock.now += 5.1  # expired: the next burst checks again, once
+    again = await asyncio.gather(
+        *(cache.authenticate(async_session_factory, good) for _ in range(20))
+    )
+    refused = await asyncio.gather(
+        *(cache.authenticate(async_session_factory, bad) for _ in range(5)), return_exceptions=True
+    )
+
+    assert {g.role for g in grants + again} == {"app"}
+    assert len(statements) == 3
+    assert all(isinstance(error, keys.InvalidKeyError) for error in refused)
+
+
+async def test_key_cache_waiters_check_again_when_the_checking_request_is_cancelled(
+    session_factory: sessionmaker[Session],
+    async_session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    with unit_of_work(session_factory) as session:
+        good = keys.create_key(session, role="analyst", name="bi").key
+    cache = keys.KeyCache(ttl=5.0, clock=_Clock())
+
+    first = asyncio.ensure_future(cache.authenticate(async_session_factory, good))
+    await asyncio.sleep(0)  # the first request is now making the check
+    waiter = asyncio.ensure_future(cache.authenticate(async_session_factory, good))
+    await asyncio.sleep(0)
+    first.cancel()
+
+    assert (await waiter).role == "analyst"
+    with pytest.raises(asyncio.CancelledError):
+        await first
 
 
 def test_write_key_needs_an_existing_source(session_factory: sessionmaker[Session]) -> None:
