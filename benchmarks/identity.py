@@ -265,59 +265,46 @@ def _exists(url: str) -> bool:
     return bool(found)
 
 
+def _admin_execute(url: str, statement: str) -> None:
+    """Run `statement` on the PostgreSQL server of `url`, outside any transaction."""
+    from sqlalchemy import text
+
+    engine = _admin(url)
+    with engine.connect() as connection:
+        connection.execute(text(statement))
+    engine.dispose()
+
+
 def _drop(url: str) -> None:
-    from sqlalchemy import make_url, text
+    from sqlalchemy import make_url
 
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         Path(parsed.database or "").unlink(missing_ok=True)
         return
-    engine = _admin(url)
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    engine.dispose()
+    _admin_execute(url, f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
 
 
 def _copy(source: str, target: str) -> None:
     """A copy of a kept database state (a file copy, or CREATE DATABASE ... TEMPLATE)."""
-    from sqlalchemy import make_url, text
+    from sqlalchemy import make_url
 
     _drop(target)
     src, dst = make_url(source), make_url(target)
     if src.get_backend_name() == "sqlite":
         shutil.copyfile(src.database or "", dst.database or "")
         return
-    engine = _admin(source)
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{dst.database}" TEMPLATE "{src.database}"'))
-    engine.dispose()
-
-
-def _rename(source: str, target: str) -> None:
-    from sqlalchemy import make_url, text
-
-    _drop(target)
-    src, dst = make_url(source), make_url(target)
-    if src.get_backend_name() == "sqlite":
-        Path(src.database or "").rename(dst.database or "")
-        return
-    engine = _admin(source)
-    with engine.connect() as connection:
-        connection.execute(text(f'ALTER DATABASE "{src.database}" RENAME TO "{dst.database}"'))
-    engine.dispose()
+    _admin_execute(source, f'CREATE DATABASE "{dst.database}" TEMPLATE "{src.database}"')
 
 
 def _create_empty(url: str) -> None:
-    from sqlalchemy import make_url, text
+    from sqlalchemy import make_url
 
     _drop(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return
-    engine = _admin(url)
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    engine.dispose()
+    _admin_execute(url, f'CREATE DATABASE "{parsed.database}"')
 
 
 def _pg_backend_cpu(session: Any) -> float:
