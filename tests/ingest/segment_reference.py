@@ -2,15 +2,8 @@
 
 This is `ingest.adapters.segment` before its hot path read dicts directly; the tests check
 that the fast `SegmentAdapter` reads every message (valid or not) exactly as this does, so it
-is kept here as the executable specification. Orders and their items, which the fast path did
-not change, are read by the adapter's own `_order`.
-
-Original module docstring: Segment Spec messages, from JSON Lines files or the tracking API.
-
-`identify` and `alias` are `profile` records; `track`, `page`, `screen` and `group` are
-`event` records, except `track "Order Completed"` (e-commerce spec), an `order` record with
-its products as items. An identify carrying both `userId` and `anonymousId` yields both
-identifiers on one record: that is how an anonymous visitor joins a person.
+is kept here as the executable specification. What the fast path did not change (the message
+types, orders and their items, a person from the traits) is the adapter's own.
 """
 
 from __future__ import annotations
@@ -19,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ingest.adapter import Adapter
-from ingest.adapters.segment import _order  # unchanged by the fast path: one reading of orders
+from ingest.adapters.segment import ORDER_COMPLETED, SEGMENT_TYPES, _order, _person
 from ingest.errors import SkippableRecordError
 from ingest.fields import (
     get_path,
@@ -28,19 +21,9 @@ from ingest.fields import (
     require_mapping,
     require_str,
 )
-from ingest.observation import (
-    Address,
-    EventFact,
-    Fact,
-    Identifier,
-    Observation,
-    Person,
-)
+from ingest.observation import EventFact, Fact, Identifier, Observation
 
 __all__ = ["ReferenceSegmentAdapter"]
-
-SEGMENT_TYPES = ("identify", "track", "page", "screen", "alias", "group")
-ORDER_COMPLETED = "Order Completed"
 
 
 class ReferenceSegmentAdapter(Adapter):
@@ -74,7 +57,7 @@ class ReferenceSegmentAdapter(Adapter):
                 kind=record_kind,
                 occurred_at=occurred_at,
                 identifiers=identifiers,
-                person=_person(record),
+                person=_person(_traits(record)),
                 facts=facts,
             )
         return Observation(
@@ -111,29 +94,6 @@ def _identifiers(record: Mapping[str, Any], kind: str) -> tuple[Identifier, ...]
     if handle:
         found.append(Identifier("social_handle", f"x:{handle.lstrip('@')}"))
     return tuple(found)
-
-
-def _person(record: Mapping[str, Any]) -> Person:
-    traits = _traits(record)
-    address = require_mapping(traits, "address")
-    return Person(
-        given_name=optional_str(traits, "firstName"),
-        family_name=optional_str(traits, "lastName"),
-        full_name=optional_str(traits, "name"),
-        email=optional_str(traits, "email"),
-        phone=optional_str(traits, "phone"),
-        address=Address(
-            line1=optional_str(address, "street"),
-            city=optional_str(address, "city"),
-            region=optional_str(address, "state"),
-            postcode=optional_str(address, "postalCode"),
-            country=optional_str(address, "country"),
-        )
-        if address
-        else None,
-        birth_date=optional_str(traits, "birthday"),
-        gender=optional_str(traits, "gender"),
-    )
 
 
 def _event(record: Mapping[str, Any], kind: str) -> EventFact:
