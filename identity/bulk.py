@@ -28,13 +28,14 @@ from identity.blocking import block_keys
 from identity.engine import Link
 from identity.model import MatchModel
 from identity.records import PersonRecord, RecordTable
-from identity.survivorship import golden_record
 from identity.writer import (
     FACT_TABLES,
+    GOLDEN_RECORD_COLUMNS,
     WriteSummary,
     derive_profile_id,
     earliest,
     existing_profiles,
+    golden_values,
     retire_unclaimed,
     reuse_or_derive,
 )
@@ -189,22 +190,8 @@ def write_full(
     return summary
 
 
-_PROFILE_COLUMNS = (
-    "id",
-    "status",
-    "merged_into_id",
-    "attributes",
-    "given_name",
-    "family_name",
-    "email",
-    "phone",
-    "record_count",
-    "channel_count",
-    "first_seen_at",
-    "last_seen_at",
-    "created_at",
-    "updated_at",
-)
+_GOLDEN = tuple(column for column, _ in GOLDEN_RECORD_COLUMNS)
+_PROFILE_COLUMNS = ("id", "status", "merged_into_id", "created_at", *_GOLDEN)
 
 
 def _profile_row(
@@ -212,26 +199,14 @@ def _profile_row(
     profile_id: str,
     members: list[PersonRecord],
     model: MatchModel,
-    now: Any,
+    now: datetime,
 ) -> tuple[Any, ...]:
-    golden = golden_record(members, model.survivorship, model.source_priority)
-    attrs = golden.attributes
-    return (
-        profile_id,
-        "active",
-        None,
-        _json({**attrs, "sources": golden.sources}),
-        attrs.get("given_name"),
-        attrs.get("family_name"),
-        attrs.get("email"),
-        attrs.get("phone"),
-        golden.record_count,
-        golden.channel_count,
-        to_db(golden.first_seen_at),
-        to_db(golden.last_seen_at),
-        now,
-        now,
-    )
+    """A `_PROFILE_COLUMNS` row of an active profile made of `members`, as of `now`."""
+    values = golden_values(members, model, now)
+    values["attributes"] = _json(values["attributes"])
+    for column in ("first_seen_at", "last_seen_at", "updated_at"):
+        values[column] = to_db(values[column])
+    return (profile_id, "active", None, to_db(now), *(values[column] for column in _GOLDEN))
 
 
 def _write_profiles(
@@ -244,12 +219,11 @@ def _write_profiles(
     """New profiles are appended whole; kept ones get their golden record through a staging
     table and one `UPDATE ... FROM` (and become active again if they were not)."""
     to_db = _stamper(session)
-    when = to_db(now)
     copy_rows(
         session,
         "profiles",
         _PROFILE_COLUMNS,
-        (_profile_row(to_db, pid, members, model, when) for pid, members in fresh),
+        (_profile_row(to_db, pid, members, model, now) for pid, members in fresh),
     )
     if not kept:
         return
@@ -269,16 +243,13 @@ def _write_profiles(
         session,
         "identity_golden",
         _PROFILE_COLUMNS,
-        (_profile_row(to_db, pid, members, model, when) for pid, members in kept),
+        (_profile_row(to_db, pid, members, model, now) for pid, members in kept),
     )
+    golden = ", ".join(f"{column} = g.{column}" for column in _GOLDEN)
     session.execute(
         text(
-            "UPDATE profiles SET status = 'active', merged_into_id = NULL, "
-            "attributes = g.attributes, given_name = g.given_name, "
-            "family_name = g.family_name, email = g.email, phone = g.phone, "
-            "record_count = g.record_count, channel_count = g.channel_count, "
-            "first_seen_at = g.first_seen_at, last_seen_at = g.last_seen_at, "
-            "updated_at = g.updated_at FROM identity_golden AS g WHERE profiles.id = g.id"
+            f"UPDATE profiles SET status = 'active', merged_into_id = NULL, {golden} "
+            "FROM identity_golden AS g WHERE profiles.id = g.id"
         )
     )
     session.execute(text("DROP TABLE identity_golden"))

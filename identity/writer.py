@@ -337,19 +337,41 @@ def _by_id_update(table: Any, columns: Sequence[str]) -> Any:
 
 _ASSIGN = _by_id_update(models.SourceRecord, ("profile_id", "resolved_at"))
 _RESOLVED = _by_id_update(models.SourceRecord, ("resolved_at",))
-_PROFILE_COLUMNS = (
-    "attributes",
-    "given_name",
-    "family_name",
-    "email",
-    "phone",
-    "record_count",
-    "channel_count",
-    "first_seen_at",
-    "last_seen_at",
-    "updated_at",
+# The columns of `profiles` a golden record sets, with their PostgreSQL types (for array
+# parameters): all but the id, status, merge pointer and creation time.
+GOLDEN_RECORD_COLUMNS = (
+    ("attributes", "jsonb"),
+    ("given_name", "varchar"),
+    ("family_name", "varchar"),
+    ("email", "varchar"),
+    ("phone", "varchar"),
+    ("record_count", "integer"),
+    ("channel_count", "integer"),
+    ("first_seen_at", "timestamptz"),
+    ("last_seen_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
 )
-_REFRESH = _by_id_update(models.Profile, _PROFILE_COLUMNS)
+_REFRESH = _by_id_update(models.Profile, [column for column, _ in GOLDEN_RECORD_COLUMNS])
+
+
+def golden_values(
+    members: Sequence[PersonRecord], model: MatchModel, now: datetime
+) -> dict[str, Any]:
+    """The `GOLDEN_RECORD_COLUMNS` of a profile made of `members`, by column name."""
+    golden = golden_record(members, model.survivorship, model.source_priority)
+    attrs = golden.attributes
+    return {
+        "attributes": {**attrs, "sources": golden.sources},
+        "given_name": attrs.get("given_name"),
+        "family_name": attrs.get("family_name"),
+        "email": attrs.get("email"),
+        "phone": attrs.get("phone"),
+        "record_count": golden.record_count,
+        "channel_count": golden.channel_count,
+        "first_seen_at": golden.first_seen_at,
+        "last_seen_at": golden.last_seen_at,
+        "updated_at": now,
+    }
 
 
 def _assign(
@@ -552,27 +574,17 @@ def _golden_rows(
     groups: Mapping[str, Sequence[PersonRecord]], model: MatchModel
 ) -> list[dict[str, Any]]:
     """`_REFRESH` parameters: each profile's golden record and denormalised columns."""
-    rows = []
     stamp = datetime.now(UTC)
-    for profile_id in sorted(groups):
-        golden = golden_record(groups[profile_id], model.survivorship, model.source_priority)
-        attrs = golden.attributes
-        rows.append(
-            {
-                "b_id": profile_id,
-                "b_attributes": {**attrs, "sources": golden.sources},
-                "b_given_name": attrs.get("given_name"),
-                "b_family_name": attrs.get("family_name"),
-                "b_email": attrs.get("email"),
-                "b_phone": attrs.get("phone"),
-                "b_record_count": golden.record_count,
-                "b_channel_count": golden.channel_count,
-                "b_first_seen_at": golden.first_seen_at,
-                "b_last_seen_at": golden.last_seen_at,
-                "b_updated_at": stamp,
-            }
-        )
-    return rows
+    return [
+        {
+            "b_id": profile_id,
+            **{
+                f"b_{column}": value
+                for column, value in golden_values(groups[profile_id], model, stamp).items()
+            },
+        }
+        for profile_id in sorted(groups)
+    ]
 
 
 def _column_arrays(
@@ -591,16 +603,7 @@ def _column_arrays(
 # (row key, column, SQL type) of the parts of `_WRITE_ALL_POSTGRESQL`.
 _GOLDEN_COLUMNS = (
     ("b_id", "id", "varchar"),
-    ("b_attributes", "attributes", "jsonb"),
-    ("b_given_name", "given_name", "varchar"),
-    ("b_family_name", "family_name", "varchar"),
-    ("b_email", "email", "varchar"),
-    ("b_phone", "phone", "varchar"),
-    ("b_record_count", "record_count", "integer"),
-    ("b_channel_count", "channel_count", "integer"),
-    ("b_first_seen_at", "first_seen_at", "timestamptz"),
-    ("b_last_seen_at", "last_seen_at", "timestamptz"),
-    ("b_updated_at", "updated_at", "timestamptz"),
+    *((f"b_{column}", column, sql_type) for column, sql_type in GOLDEN_RECORD_COLUMNS),
 )
 _LINK_COLUMNS = tuple(
     (name, name, sql_type)
