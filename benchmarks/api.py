@@ -378,6 +378,7 @@ def serve(kind: str, url: str, port: int, workers: int) -> None:
     import uvicorn
 
     from cdp.config import Settings
+    from cdp.web.protocol import HttpToolsProtocol
 
     settings = Settings(database_url=url, environment="prod", log_level="WARNING")
     if kind == "graphql":
@@ -399,7 +400,7 @@ def serve(kind: str, url: str, port: int, workers: int) -> None:
             host="127.0.0.1",
             port=port,
             loop="uvloop",
-            http="httptools",
+            http=HttpToolsProtocol,
             access_log=False,
             log_level="warning",
         )
@@ -409,7 +410,7 @@ def serve(kind: str, url: str, port: int, workers: int) -> None:
         host="127.0.0.1",
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=HttpToolsProtocol,
         access_log=False,
         log_level="warning",
     )

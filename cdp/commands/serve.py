@@ -29,6 +29,7 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
     import uvicorn
 
     from cdp.app import create_app
+    from cdp.web.protocol import HttpToolsProtocol
 
     if settings.open_mode:
         click.echo("OPEN MODE: no API key is required; do not expose this server", err=True)
@@ -42,6 +43,7 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
             workers=workers,
             host=settings.host,
             port=settings.port,
+            http=HttpToolsProtocol,
             log_level=settings.log_level.lower(),
         )
         return
@@ -49,5 +51,6 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
         create_app(settings),
         host=settings.host,
         port=settings.port,
+        http=HttpToolsProtocol,
         log_level=settings.log_level.lower(),
     )

@@ -1,8 +1,8 @@
 """A live server of the whole app on a free 127.0.0.1 port, and tools the web tests need.
 
-`live_server` runs uvicorn in a thread on a socket bound before start (no port race) and
-stops it after the test. Clients authenticate with an admin key made in the test's database,
-so the tests hold whether or not the schema requires a key.
+`live_server` runs uvicorn (with the protocol `cdp serve` uses) in a thread on a socket bound
+before start (no port race) and stops it after the test. Clients authenticate with an admin
+key made in the test's database, so the tests hold whether or not the schema requires a key.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from cdp.app import create_app
 from cdp.config import Settings
 from cdp.db import unit_of_work
 from cdp.services.keys import create_key
+from cdp.web.protocol import HttpToolsProtocol
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,11 @@ def live_server(settings: Settings, admin_key: str) -> Iterator[LiveServer]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(settings), log_level="warning", lifespan="on", access_log=False
+        create_app(settings),
+        http=HttpToolsProtocol,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
