@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -50,6 +51,8 @@ API_ROLES = ("admin", "app", "analyst")
 ROLES = (*API_ROLES, "write")
 _PREFIX_BYTES = 6
 _SECRET_BYTES = 24
+log = logging.getLogger("cdp.keys")
+
 KEY_CACHE_SECONDS = 5.0
 _KEY_CACHE_SIZE = 1024
 
@@ -192,7 +195,12 @@ class KeyCache:
 
     Concurrent requests with the same key that miss share one check: when an entry expires
     under load, every request in flight would otherwise query at once and take the whole
-    connection pool (a stall of tens to hundreds of milliseconds every `ttl` seconds).
+    connection pool (a stall of tens to hundreds of milliseconds every `ttl` seconds). And a
+    key in use is checked again before its entry expires: a request in the last `refresh`
+    seconds of an entry starts the check in the background and is answered from the entry,
+    so a busy key never makes its requests wait for the check (they had paused every `ttl`
+    seconds). The entry then starts again from that check, or is dropped when it fails the
+    check (revoked meanwhile), so no grant is ever older than `ttl`.
     """
 
     def __init__(
@@ -200,21 +208,28 @@ class KeyCache:
         ttl: float = KEY_CACHE_SECONDS,
         *,
         size: int = _KEY_CACHE_SIZE,
+        refresh: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ttl = ttl
         self.size = size
+        self.refresh = ttl / 5 if refresh is None else refresh
         self._clock = clock
         self._grants: dict[str, tuple[float, Grant]] = {}
         self._checking: dict[str, asyncio.Future[Grant]] = {}
+        self._refreshing: set[asyncio.Task[None]] = set()
 
     async def authenticate(self, sessions: async_sessionmaker[AsyncSession], key: str) -> Grant:
         """The grant of `key`; raises `InvalidKeyError` when it is malformed, unknown or revoked."""
         digest = _hash(key.strip())
         while True:
             cached = self._grants.get(digest)
-            if cached is not None and cached[0] > self._clock():
-                return cached[1]
+            if cached is not None:
+                left = cached[0] - self._clock()
+                if left > 0:
+                    if left <= self.refresh and digest not in self._checking:
+                        self._refresh(sessions, key, digest)
+                    return cached[1]
             checking = self._checking.get(digest)
             if checking is None:
                 break
@@ -239,6 +254,35 @@ class KeyCache:
             return grant
         finally:
             del self._checking[digest]
+
+    def _refresh(self, sessions: async_sessionmaker[AsyncSession], key: str, digest: str) -> None:
+        """Check `key` again in the background; requests meanwhile share this check once its
+        entry expires. A key the check refuses loses its entry; when the check itself fails
+        (the database is unreachable), the entry stays until it expires."""
+        checking = self._checking[digest] = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            try:
+                grant = await self._check(sessions, key, digest)
+            except asyncio.CancelledError:
+                checking.cancel()
+                raise
+            except InvalidKeyError as error:
+                self._grants.pop(digest, None)
+                checking.set_exception(error)
+                checking.exception()  # marked as retrieved: the waiters, if any, raise it
+            except Exception as error:  # noqa: BLE001 (the entry stays; waiters raise it)
+                log.warning("checking key %s again failed: %s", key.strip().split("_")[1], error)
+                checking.set_exception(error)
+                checking.exception()
+            else:
+                checking.set_result(grant)
+            finally:
+                del self._checking[digest]
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshing.discard)
 
     async def _check(
         self, sessions: async_sessionmaker[AsyncSession], key: str, digest: str

@@ -175,6 +175,62 @@ async def test_key_cache_waiters_check_again_when_the_checking_request_is_cancel
         await first
 
 
+async def _settled(cache: keys.KeyCache) -> None:
+    """Until the cache's background checks are done."""
+    while cache._refreshing:
+        await asyncio.gather(*cache._refreshing, return_exceptions=True)
+
+
+async def test_key_cache_checks_a_busy_key_again_before_it_expires_without_waiting(
+    session_factory: sessionmaker[Session],
+    async_engine: AsyncEngine,
+    async_session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    with unit_of_work(session_factory) as session:
+        created = keys.create_key(session, role="app", name="shop")
+    clock = _Clock()
+    cache = keys.KeyCache(ttl=5.0, refresh=1.0, clock=clock)
+    statements = _count_queries(async_engine)
+    await cache.authenticate(async_session_factory, created.key)
+
+    clock.now += 3.9  # not yet in the last second: no check
+    await cache.authenticate(async_session_factory, created.key)
+    checks_before_refresh = len(statements)
+    clock.now += 0.2  # in the last second: answered from the entry, checked in the background
+    task = asyncio.ensure_future(cache.authenticate(async_session_factory, created.key))
+    await asyncio.sleep(0)
+    answered_at_once = task.done()
+    await _settled(cache)
+    checks_after_refresh = len(statements)
+    clock.now += 4.0  # 8.1 s after the first check, 4 s after the background one
+    renewed = await cache.authenticate(async_session_factory, created.key)
+
+    assert answered_at_once
+    assert (checks_before_refresh, checks_after_refresh, len(statements)) == (1, 2, 2)
+    assert renewed.role == "app"
+
+
+async def test_key_cache_drops_a_key_its_background_check_finds_revoked(
+    session_factory: sessionmaker[Session],
+    async_session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    with unit_of_work(session_factory) as session:
+        created = keys.create_key(session, role="app", name="shop")
+    clock = _Clock()
+    cache = keys.KeyCache(ttl=5.0, refresh=1.0, clock=clock)
+    await cache.authenticate(async_session_factory, created.key)
+    with unit_of_work(session_factory) as session:
+        keys.revoke_key(session, str(created.id))
+
+    clock.now += 4.5
+    last_cached = await cache.authenticate(async_session_factory, created.key)
+    await _settled(cache)
+
+    assert last_cached.role == "app"
+    with pytest.raises(keys.InvalidKeyError, match="revoked"):  # before the 5 s were up
+        await cache.authenticate(async_session_factory, created.key)
+
+
 def test_write_key_needs_an_existing_source(session_factory: sessionmaker[Session]) -> None:
     with unit_of_work(session_factory) as session:
         with pytest.raises(CdpError, match="--source"):
