@@ -67,12 +67,20 @@ _MORE_NICKNAMES = {
 
 @lru_cache(maxsize=1)
 def _formal_names_of() -> dict[str, frozenset[str]]:
-    """Nickname -> the formal names it stands for (`sam` -> {samuel, samantha, ...})."""
+    """Nickname -> the formal names it stands for (`sam` -> {samuel, samantha, ...}).
+
+    The data set lists some pairs both ways (`bob` has the nickname `robert` as well as the
+    other way round, and so do `bill` and `robert`); such a pair is read one way only, the
+    longer name being the formal one, or else `robert` and `william` would share `bill` as a
+    formal name."""
+    edges = {
+        (formal, nick) for formal, relation, nick in name_triplets() if relation == "has_nickname"
+    }
+    edges |= {(formal, nickname) for nickname, formal in _MORE_NICKNAMES.items()}
     lookup: dict[str, set[str]] = {}
-    for formal, relationship, nickname in name_triplets():
-        if relationship == "has_nickname":
-            lookup.setdefault(nickname, set()).add(formal)
-    for nickname, formal in _MORE_NICKNAMES.items():
+    for formal, nickname in edges:
+        if (nickname, formal) in edges and len(nickname) > len(formal):
+            continue
         lookup.setdefault(nickname, set()).add(formal)
     return {nickname: frozenset(formals) for nickname, formals in lookup.items()}
 
