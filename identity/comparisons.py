@@ -181,8 +181,9 @@ def levenshtein_level(distance: int, label: str | None = None) -> ComparisonLeve
 
 def swapped_level(other: str, label: str, threshold: float | None = None) -> ComparisonLevel:
     """The field equals the other record's `other` column and the other way round; with a
-    `threshold`, each crossed pair needs only a Jaro-Winkler similarity that high (a swap with
-    a typo)."""
+    `threshold`, each crossed pair needs only a Jaro-Winkler similarity that high or to be
+    nicknames of one formal name (a swap with a typo or a nickname: `vasquez kimberly`,
+    `kim vasquez`)."""
     return ComparisonLevel(label=label, kind="swapped", other=other, threshold=threshold)
 
 
@@ -261,8 +262,8 @@ def _level_mask(
         if level.threshold is None:
             return present & (left == right_other) & (left_other == right)  # type: ignore[no-any-return]
         crossed = [
-            _jaro_winkler(left, right_other, level.threshold),
-            _jaro_winkler(left_other, right, level.threshold),
+            _jaro_winkler(left, right_other, level.threshold) | _nicknames(left, right_other),
+            _jaro_winkler(left_other, right, level.threshold) | _nicknames(left_other, right),
         ]
         return present & crossed[0] & crossed[1]
     if level.kind == "swapped_one_name":
@@ -289,14 +290,7 @@ def _level_mask(
             (is_nickname_pair(a, b) for a, b in zip(left, right, strict=True)), bool, len(left)
         )
     if level.kind == "same_formal_name":
-        return np.fromiter(
-            (
-                bool(a and b and formal_given_names(a) & formal_given_names(b))
-                for a, b in zip(left, right, strict=True)
-            ),
-            bool,
-            len(left),
-        )
+        return _nicknames(left, right)
     if level.kind == "date_transposed":
         swapped = np.array([f"{v[:4]}-{v[8:10]}-{v[5:7]}" if v else None for v in left])
         return np.asarray(swapped == right, dtype=bool) & (left != right)  # type: ignore[no-any-return]
@@ -317,6 +311,18 @@ def _jaro_winkler(
     )
     present = np.asarray((left != None) & (right != None), dtype=bool)  # noqa: E711
     return np.asarray(scores >= threshold, dtype=bool) & present
+
+
+def _nicknames(left: npt.NDArray[np.object_], right: npt.NDArray[np.object_]) -> Mask:
+    """Pairs of given names that may stand for one formal name (`bobby`, `rob`)."""
+    return np.fromiter(
+        (
+            bool(a and b and formal_given_names(a) & formal_given_names(b))
+            for a, b in zip(left, right, strict=True)
+        ),
+        bool,
+        len(left),
+    )
 
 
 def _is_initial_of(short: str | None, full: str | None) -> bool:

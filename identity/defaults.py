@@ -50,7 +50,9 @@ def default_model() -> MatchModel:
             _mu(swapped_level("family_name", "given and family name swapped"), 0.02, 0.00001),
             _mu(
                 swapped_level(
-                    "family_name", "given and family name swapped, with a typo", threshold=0.88
+                    "family_name",
+                    "given and family name swapped, with a typo or a nickname",
+                    threshold=0.88,
                 ),
                 0.005,
                 0.00001,
@@ -79,7 +81,9 @@ def default_model() -> MatchModel:
             _mu(swapped_level("given_name", "family and given name swapped"), 0.02, 0.00001),
             _mu(
                 swapped_level(
-                    "given_name", "family and given name swapped, with a typo", threshold=0.88
+                    "given_name",
+                    "family and given name swapped, with a typo or a nickname",
+                    threshold=0.88,
                 ),
                 0.005,
                 0.00001,

@@ -47,7 +47,13 @@ GIVEN = "given_name"
             GIVEN,
             {"given_name": "alvaardo", "family_name": "cheryl"},
             {"given_name": "cheryl", "family_name": "alvarado"},
-            "given and family name swapped, with a typo",
+            "given and family name swapped, with a typo or a nickname",
+        ),
+        (
+            GIVEN,
+            {"given_name": "vasquez", "family_name": "kimberly"},
+            {"given_name": "kim", "family_name": "vasquez"},
+            "given and family name swapped, with a typo or a nickname",
         ),
         (
             GIVEN,
@@ -85,7 +91,7 @@ GIVEN = "given_name"
             "family_name",
             {"given_name": "nancy", "family_name": "perkins"},
             {"given_name": "pekrins", "family_name": "nancy"},
-            "family and given name swapped, with a typo",
+            "family and given name swapped, with a typo or a nickname",
         ),
         (
             "family_name",
@@ -152,6 +158,7 @@ GIVEN = "given_name"
         "given-typo",
         "given-swapped",
         "given-swapped-typo",
+        "given-swapped-nickname",
         "given-swapped-one-name-right",
         "given-swapped-one-name-left",
         "given-swapped-one-name-other-family",
