@@ -96,7 +96,12 @@ def formal_given_names(name: str | None) -> frozenset[str]:
     return frozenset({first}) | _formal_names_of().get(first, frozenset())
 
 
-# Common English nicknames -> the formal name, so "Bob Smith" can match "Robert Smith".
+# Blocking needs one key per record (`formal_name`: `timmy marshall` meets `timothy marshall`),
+# so it files each common nickname under one formal name. The data set above cannot give
+# that: most of its nicknames stand for several names, some pairs are listed both ways, and
+# the formal name with the most nicknames is often not the usual one (`bill` -> robert,
+# `william` -> wilma). An ambiguous nickname here (`sam`, `pat`) meets only one of its names
+# in this block; comparisons and vetoes use the full sets.
 # fmt: off
 _BLOCKING_NICKNAMES = {
     "bob": "robert", "rob": "robert", "bobby": "robert", "robbie": "robert",
@@ -163,7 +168,7 @@ def is_nickname_pair(a: str | None, b: str | None) -> bool:
 
 
 def canonical_given_name(name: str | None) -> str | None:
-    """The formal form of a (normalised) given name's first word: `bob` -> `robert`."""
+    """The blocking key of a (normalised) given name's first word: `bob` -> `robert`."""
     if not name:
         return None
     first = name.split(" ", 1)[0]
