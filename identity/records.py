@@ -69,18 +69,21 @@ _MORE_NICKNAMES = {
 def _formal_names_of() -> dict[str, frozenset[str]]:
     """Nickname -> the formal names it stands for (`sam` -> {samuel, samantha, ...}).
 
-    The data set lists some pairs both ways (`bob` has the nickname `robert` as well as the
-    other way round, and so do `bill` and `robert`); such a pair is read one way only, the
-    longer name being the formal one, or else `robert` and `william` would share `bill` as a
-    formal name."""
+    The data set also lists pairs the other way round, a name as the nickname of a shorter one
+    (`robert` of `bob`, `william` of `bill` and of `wilma`); a name that is longer and has
+    nicknames of its own is not read as a nickname, or else `william` and `wilma`, or `robert`
+    and `william` (through `bill`), would agree. Longer diminutives stay (`johnny` of
+    `john`)."""
     edges = {
         (formal, nick) for formal, relation, nick in name_triplets() if relation == "has_nickname"
     }
-    edges |= {(formal, nickname) for nickname, formal in _MORE_NICKNAMES.items()}
+    formals = {formal for formal, _ in edges}
     lookup: dict[str, set[str]] = {}
     for formal, nickname in edges:
-        if (nickname, formal) in edges and len(nickname) > len(formal):
+        if len(nickname) > len(formal) and nickname in formals:
             continue
+        lookup.setdefault(nickname, set()).add(formal)
+    for nickname, formal in _MORE_NICKNAMES.items():
         lookup.setdefault(nickname, set()).add(formal)
     return {nickname: frozenset(formals) for nickname, formals in lookup.items()}
 
