@@ -310,7 +310,7 @@ def _jaro_winkler(
         workers=1,
     )
     present = np.asarray((left != None) & (right != None), dtype=bool)  # noqa: E711
-    return np.asarray(scores >= threshold, dtype=bool) & present
+    return np.asarray(scores >= threshold, dtype=bool) & present  # type: ignore[no-any-return]
 
 
 def _nicknames(left: npt.NDArray[np.object_], right: npt.NDArray[np.object_]) -> Mask:
