@@ -24,7 +24,7 @@ import numpy.typing as npt
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 from rapidfuzz.process import cpdist
 
-from identity.records import RecordTable
+from identity.records import RecordTable, formal_given_names, is_nickname_pair
 
 __all__ = [
     "LEVEL_KINDS",
@@ -39,8 +39,11 @@ __all__ = [
     "initial_level",
     "jaro_winkler_level",
     "levenshtein_level",
+    "nickname_level",
     "null_level",
+    "same_formal_name_level",
     "swapped_level",
+    "swapped_one_name_level",
 ]
 
 LEVEL_KINDS = (
@@ -49,8 +52,11 @@ LEVEL_KINDS = (
     "jaro_winkler",
     "levenshtein",
     "swapped",
+    "swapped_one_name",
     "date_transposed",
     "initial",
+    "nickname",
+    "same_formal_name",
     "else",
 )
 
@@ -173,12 +179,30 @@ def levenshtein_level(distance: int, label: str | None = None) -> ComparisonLeve
     )
 
 
-def swapped_level(other: str, label: str) -> ComparisonLevel:
-    return ComparisonLevel(label=label, kind="swapped", other=other)
+def swapped_level(other: str, label: str, threshold: float | None = None) -> ComparisonLevel:
+    """The field equals the other record's `other` column and the other way round; with a
+    `threshold`, each crossed pair needs only a Jaro-Winkler similarity that high or to be
+    nicknames of one formal name (a swap with a typo or a nickname: `vasquez kimberly`,
+    `kim vasquez`)."""
+    return ComparisonLevel(label=label, kind="swapped", other=other, threshold=threshold)
+
+
+def swapped_one_name_level(other: str, label: str) -> ComparisonLevel:
+    """One record has only this field (its `other` column is missing), and it equals the other
+    record's `other` column: `christine` against `estrada christine` written family first."""
+    return ComparisonLevel(label=label, kind="swapped_one_name", other=other)
 
 
 def initial_level(label: str = "an initial matches the name") -> ComparisonLevel:
     return ComparisonLevel(label=label, kind="initial")
+
+
+def nickname_level(label: str = "a nickname of the other") -> ComparisonLevel:
+    return ComparisonLevel(label=label, kind="nickname")
+
+
+def same_formal_name_level(label: str = "nicknames of one formal name") -> ComparisonLevel:
+    return ComparisonLevel(label=label, kind="same_formal_name")
 
 
 def date_transposed_level(label: str = "day and month transposed") -> ComparisonLevel:
@@ -218,15 +242,7 @@ def _level_mask(
         present = np.asarray(left != None, dtype=bool)  # noqa: E711
         return np.asarray(left == right, dtype=bool) & present  # type: ignore[no-any-return]
     if level.kind == "jaro_winkler":
-        scores = cpdist(
-            _as_str(left),
-            _as_str(right),
-            scorer=JaroWinkler.normalized_similarity,
-            processor=None,
-            score_cutoff=level.threshold,
-            workers=1,
-        )
-        return np.asarray(scores >= (level.threshold or 0.0), dtype=bool)
+        return _jaro_winkler(left, right, level.threshold or 0.0)
     if level.kind == "levenshtein":
         cutoff = int(level.threshold or 0)
         dist = cpdist(
@@ -243,7 +259,23 @@ def _level_mask(
         left_other = _values(tables[0], other, idx[0])
         right_other = _values(tables[1], other, idx[1])
         present = np.asarray(left != None, dtype=bool)  # noqa: E711
-        return present & (left == right_other) & (left_other == right)  # type: ignore[no-any-return]
+        if level.threshold is None:
+            return present & (left == right_other) & (left_other == right)  # type: ignore[no-any-return]
+        crossed = [
+            _jaro_winkler(left, right_other, level.threshold) | _nicknames(left, right_other),
+            _jaro_winkler(left_other, right, level.threshold) | _nicknames(left_other, right),
+        ]
+        return present & crossed[0] & crossed[1]
+    if level.kind == "swapped_one_name":
+        other = level.other or field_name
+        left_other = _values(tables[0], other, idx[0])
+        right_other = _values(tables[1], other, idx[1])
+        left_alone = np.asarray(left_other == None, dtype=bool)  # noqa: E711
+        right_alone = np.asarray(right_other == None, dtype=bool)  # noqa: E711
+        present = np.asarray((left != None) & (right != None), dtype=bool)  # noqa: E711
+        left_swapped = ~left_alone & right_alone & np.asarray(left_other == right, dtype=bool)
+        right_swapped = left_alone & ~right_alone & np.asarray(left == right_other, dtype=bool)
+        return present & (left_swapped | right_swapped)  # type: ignore[no-any-return]
     if level.kind == "initial":
         return np.fromiter(
             (
@@ -253,10 +285,44 @@ def _level_mask(
             bool,
             len(left),
         )
+    if level.kind == "nickname":
+        return np.fromiter(
+            (is_nickname_pair(a, b) for a, b in zip(left, right, strict=True)), bool, len(left)
+        )
+    if level.kind == "same_formal_name":
+        return _nicknames(left, right)
     if level.kind == "date_transposed":
         swapped = np.array([f"{v[:4]}-{v[8:10]}-{v[5:7]}" if v else None for v in left])
         return np.asarray(swapped == right, dtype=bool) & (left != right)  # type: ignore[no-any-return]
     raise ValueError(f"unknown level kind {level.kind!r}; expected one of {LEVEL_KINDS}")
+
+
+def _jaro_winkler(
+    left: npt.NDArray[np.object_], right: npt.NDArray[np.object_], threshold: float
+) -> Mask:
+    """Pairs whose Jaro-Winkler similarity reaches `threshold` (a missing value never does)."""
+    scores = cpdist(
+        _as_str(left),
+        _as_str(right),
+        scorer=JaroWinkler.normalized_similarity,
+        processor=None,
+        score_cutoff=threshold,
+        workers=1,
+    )
+    present = np.asarray((left != None) & (right != None), dtype=bool)  # noqa: E711
+    return np.asarray(scores >= threshold, dtype=bool) & present  # type: ignore[no-any-return]
+
+
+def _nicknames(left: npt.NDArray[np.object_], right: npt.NDArray[np.object_]) -> Mask:
+    """Pairs of given names that may stand for one formal name (`bobby`, `rob`)."""
+    return np.fromiter(
+        (
+            bool(a and b and formal_given_names(a) & formal_given_names(b))
+            for a, b in zip(left, right, strict=True)
+        ),
+        bool,
+        len(left),
+    )
 
 
 def _is_initial_of(short: str | None, full: str | None) -> bool:

@@ -12,8 +12,11 @@ from identity.comparisons import (
     initial_level,
     jaro_winkler_level,
     levenshtein_level,
+    nickname_level,
     null_level,
+    same_formal_name_level,
     swapped_level,
+    swapped_one_name_level,
 )
 from identity.model import BlockingRule, IdentifierRule, MatchModel, Veto
 
@@ -31,7 +34,8 @@ def default_model() -> MatchModel:
         (
             null_level(),
             _mu(exact_level("exact given name", tf=True), 0.85, 0.01),
-            _mu(exact_level("same formal name (nickname)", column="given_canonical"), 0.04, 0.001),
+            _mu(nickname_level(), 0.04, 0.001),
+            _mu(same_formal_name_level(), 0.01, 0.001),
             _mu(jaro_winkler_level(0.9, "given names JW >= 0.9 (typo)"), 0.05, 0.004),
             _mu(
                 ComparisonLevel(
@@ -45,7 +49,23 @@ def default_model() -> MatchModel:
             ),
             _mu(swapped_level("family_name", "given and family name swapped"), 0.02, 0.00001),
             _mu(
+                swapped_level(
+                    "family_name",
+                    "given and family name swapped, with a typo or a nickname",
+                    threshold=0.88,
+                ),
+                0.005,
+                0.00001,
+            ),
+            _mu(
                 exact_level("same name words in another order", column="name_tokens"), 0.01, 0.00001
+            ),
+            _mu(
+                swapped_one_name_level(
+                    "family_name", "the only name given is the other's family name"
+                ),
+                0.005,
+                0.0001,
             ),
             _mu(initial_level(), 0.02, 0.003),
             _mu(jaro_winkler_level(0.8, "given names JW >= 0.8"), 0.01, 0.03),
@@ -59,6 +79,15 @@ def default_model() -> MatchModel:
             _mu(exact_level("exact family name", tf=True), 0.88, 0.005),
             _mu(jaro_winkler_level(0.88, "family names JW >= 0.88 (typo)"), 0.07, 0.005),
             _mu(swapped_level("given_name", "family and given name swapped"), 0.02, 0.00001),
+            _mu(
+                swapped_level(
+                    "given_name",
+                    "family and given name swapped, with a typo or a nickname",
+                    threshold=0.88,
+                ),
+                0.005,
+                0.00001,
+            ),
             _mu(else_level("different family names"), 0.03, 0.99),
         ),
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from nicknames import name_triplets
 
 from cdp.normalize import (
     normalize_address_line,
@@ -28,8 +29,10 @@ __all__ = [
     "PersonRecord",
     "RecordTable",
     "canonical_given_name",
+    "formal_given_names",
     "from_attributes",
     "from_values",
+    "is_nickname_pair",
     "name_tokens",
 ]
 
@@ -44,9 +47,66 @@ FEATURES = (
     "city",
 )
 
-# Common English nicknames -> the formal name, so "Bob Smith" can match "Robert Smith".
+# Nicknames come from `nicknames` (carltonnorthern/nicknames, Apache-2.0: a hand-curated
+# data set of English given names and their nicknames, about 1,400 nicknames). A nickname may
+# stand for several formal names (`sam`: samuel, samantha; `pat`: patrick, patricia), so a
+# name has a set of formal names and two given names agree when their sets meet. These common
+# forms, most of them Spanish, are missing from that English data set and are added to it.
 # fmt: off
-_NICKNAMES = {
+_MORE_NICKNAMES = {
+    "robbie": "robert", "liam": "william", "davy": "david", "katie": "katherine",
+    "kat": "katherine", "kitty": "katherine", "topher": "christopher", "stan": "stanley",
+    "mo": "maurice", "mandi": "amanda", "nancy": "ann", "barb": "barbara", "nell": "eleanor",
+    "lori": "lorraine", "maddie": "madison", "terri": "theresa", "izzy": "isabel",
+    "toni": "antonia", "pepe": "jose", "nacho": "ignacio", "paco": "francisco",
+    "lupe": "guadalupe", "chuy": "jesus", "memo": "guillermo", "lalo": "eduardo",
+    "beto": "alberto",
+}
+# fmt: on
+
+
+@lru_cache(maxsize=1)
+def _formal_names_of() -> dict[str, frozenset[str]]:
+    """Nickname -> the formal names it stands for (`sam` -> {samuel, samantha, ...}).
+
+    The data set also lists pairs the other way round, a name as the nickname of a shorter one
+    (`robert` of `bob`, `william` of `bill` and of `wilma`); a name that is longer and has
+    nicknames of its own is not read as a nickname, or else `william` and `wilma`, or `robert`
+    and `william` (through `bill`), would agree. Longer diminutives stay (`johnny` of
+    `john`)."""
+    edges = {
+        (formal, nick) for formal, relation, nick in name_triplets() if relation == "has_nickname"
+    }
+    formals = {formal for formal, _ in edges}
+    lookup: dict[str, set[str]] = {}
+    for formal, nickname in edges:
+        if len(nickname) > len(formal) and nickname in formals:
+            continue
+        lookup.setdefault(nickname, set()).add(formal)
+    for nickname, formal in _MORE_NICKNAMES.items():
+        lookup.setdefault(nickname, set()).add(formal)
+    return {nickname: frozenset(formals) for nickname, formals in lookup.items()}
+
+
+@lru_cache(maxsize=65536)
+def formal_given_names(name: str | None) -> frozenset[str]:
+    """The first word of a (normalised) given name with every formal name it may stand for:
+    `sam` -> {sam, samuel, samantha, ...}, `robert` -> {robert}. Two given names agree as
+    nicknames when these sets meet."""
+    if not name:
+        return frozenset()
+    first = name.split(" ", 1)[0]
+    return frozenset({first}) | _formal_names_of().get(first, frozenset())
+
+
+# Blocking needs one key per record (`formal_name`: `timmy marshall` meets `timothy marshall`),
+# so it files each common nickname under one formal name. The data set above cannot give
+# that: most of its nicknames stand for several names, some pairs are listed both ways, and
+# the formal name with the most nicknames is often not the usual one (`bill` -> robert,
+# `william` -> wilma). An ambiguous nickname here (`sam`, `pat`) meets only one of its names
+# in this block; comparisons and vetoes use the full sets.
+# fmt: off
+_BLOCKING_NICKNAMES = {
     "bob": "robert", "rob": "robert", "bobby": "robert", "robbie": "robert",
     "bill": "william", "will": "william", "billy": "william", "liam": "william",
     "jim": "james", "jimmy": "james", "jamie": "james",
@@ -100,12 +160,22 @@ _NICKNAMES = {
 # fmt: on
 
 
+def is_nickname_pair(a: str | None, b: str | None) -> bool:
+    """Whether the first word of one given name is a nickname of the other's (`bob`, `robert`)
+    in the data set, either way round."""
+    if not a or not b:
+        return False
+    first_a, first_b = a.split(" ", 1)[0], b.split(" ", 1)[0]
+    lookup = _formal_names_of()
+    return first_b in lookup.get(first_a, ()) or first_a in lookup.get(first_b, ())
+
+
 def canonical_given_name(name: str | None) -> str | None:
-    """The formal form of a (normalised) given name's first word: `bob` -> `robert`."""
+    """The blocking key of a (normalised) given name's first word: `bob` -> `robert`."""
     if not name:
         return None
     first = name.split(" ", 1)[0]
-    return _NICKNAMES.get(first, first)
+    return _BLOCKING_NICKNAMES.get(first, first)
 
 
 def name_tokens(record: PersonRecord) -> str | None:

@@ -24,11 +24,17 @@ GIVEN = "given_name"
     [
         (GIVEN, {"given_name": "jane"}, {"given_name": None}, "missing on either side"),
         (GIVEN, {"given_name": "jane"}, {"given_name": "jane"}, "exact given name"),
-        (GIVEN, {"given_name": "bob"}, {"given_name": "robert"}, "same formal name (nickname)"),
+        (GIVEN, {"given_name": "bob"}, {"given_name": "robert"}, "a nickname of the other"),
+        (GIVEN, {"given_name": "sam"}, {"given_name": "samantha"}, "a nickname of the other"),
+        (GIVEN, {"given_name": "sam"}, {"given_name": "samuel"}, "a nickname of the other"),
+        (GIVEN, {"given_name": "paddy"}, {"given_name": "patrick"}, "a nickname of the other"),
+        (GIVEN, {"given_name": "beto"}, {"given_name": "alberto"}, "a nickname of the other"),
+        (GIVEN, {"given_name": "peggy"}, {"given_name": "maggie"}, "nicknames of one formal name"),
+        (GIVEN, {"given_name": "robert"}, {"given_name": "william"}, "different given names"),
         (
             GIVEN,
-            {"given_name": "jonathon"},
-            {"given_name": "jonathan"},
+            {"given_name": "stephanie"},
+            {"given_name": "stepahnie"},
             "given names JW >= 0.9 (typo)",
         ),
         (
@@ -37,6 +43,42 @@ GIVEN = "given_name"
             {"given_name": "jane", "family_name": "doe"},
             "given and family name swapped",
         ),
+        (
+            GIVEN,
+            {"given_name": "alvaardo", "family_name": "cheryl"},
+            {"given_name": "cheryl", "family_name": "alvarado"},
+            "given and family name swapped, with a typo or a nickname",
+        ),
+        (
+            GIVEN,
+            {"given_name": "vasquez", "family_name": "kimberly"},
+            {"given_name": "kim", "family_name": "vasquez"},
+            "given and family name swapped, with a typo or a nickname",
+        ),
+        (
+            GIVEN,
+            {"given_name": "estrada", "family_name": "christine"},
+            {"given_name": "christine", "family_name": None},
+            "the only name given is the other's family name",
+        ),
+        (
+            GIVEN,
+            {"given_name": "christine", "family_name": None},
+            {"given_name": "estrada", "family_name": "christine"},
+            "the only name given is the other's family name",
+        ),
+        (
+            GIVEN,
+            {"given_name": "christine", "family_name": None},
+            {"given_name": "estrada", "family_name": "christina"},
+            "different given names",
+        ),
+        (
+            GIVEN,
+            {"given_name": "christine", "family_name": "estrada"},
+            {"given_name": "maria", "family_name": "christine"},
+            "different given names",
+        ),
         (GIVEN, {"given_name": "j"}, {"given_name": "jane"}, "an initial matches the name"),
         (GIVEN, {"given_name": "jane"}, {"given_name": "john"}, "different given names"),
         (
@@ -44,6 +86,18 @@ GIVEN = "given_name"
             {"family_name": "smith"},
             {"family_name": "smyth"},
             "family names JW >= 0.88 (typo)",
+        ),
+        (
+            "family_name",
+            {"given_name": "nancy", "family_name": "perkins"},
+            {"given_name": "pekrins", "family_name": "nancy"},
+            "family and given name swapped, with a typo or a nickname",
+        ),
+        (
+            "family_name",
+            {"given_name": "nancy", "family_name": "perkins"},
+            {"given_name": "perkins", "family_name": "maria"},
+            "different family names",
         ),
         (
             "birth_date",
@@ -95,11 +149,25 @@ GIVEN = "given_name"
         "given-null",
         "given-exact",
         "given-nickname",
+        "given-nickname-ambiguous-her",
+        "given-nickname-ambiguous-him",
+        "given-nickname-not-in-old-table",
+        "given-nickname-spanish-added",
+        "given-two-nicknames",
+        "given-formal-names-sharing-a-nickname",
         "given-typo",
         "given-swapped",
+        "given-swapped-typo",
+        "given-swapped-nickname",
+        "given-swapped-one-name-right",
+        "given-swapped-one-name-left",
+        "given-swapped-one-name-other-family",
+        "given-family-both-present-not-a-swap",
         "given-initial",
         "given-different",
         "family-typo",
+        "family-swapped-typo",
+        "family-half-swapped",
         "dob-exact",
         "dob-digit",
         "dob-transposed",
@@ -121,7 +189,7 @@ def test_comparison_level_when_values_differ_like_this(
 def test_levels_are_evaluated_for_many_pairs_at_once() -> None:
     records = [
         PersonRecord(i, str(i), given_name=name)
-        for i, name in enumerate(["ann", "anne", "bob", None])
+        for i, name in enumerate(["sarah", "sarha", "bob", None])
     ]
     table = RecordTable(records)
     comparison = default_model().comparison(GIVEN)
