@@ -238,6 +238,11 @@ def _db_names(size: int, seed: int, url: str | None, cache: Path) -> dict[str, s
     from sqlalchemy import make_url
 
     base = make_url(url)
+    # Named after the database of the URL (`pgswap_bench` gives `pgswap_bench_identity_...`),
+    # so that runs against one server keep their states apart; `postgres`, the maintenance
+    # database, gives the `cdp_bench_identity_...` names.
+    if base.database and base.database != "postgres":
+        stem = f"{base.database}_identity_{size}_s{seed}"
     return {
         state: base.set(database=f"{stem}_{state}").render_as_string(hide_password=False)
         for state in ("stored", "resolved", "work")
@@ -795,7 +800,8 @@ def main(argv: list[str] | None = None) -> int:
         "--db-keep",
         action="store_true",
         help="keep the stored and the resolved database states (SQLite files under "
-        "--db-cache, PostgreSQL databases cdp_bench_identity_N_sSEED_*) and reuse them when "
+        "--db-cache, PostgreSQL databases NAME_identity_N_sSEED_* named after --db-url's "
+        "database, cdp_bench_identity_N_sSEED_* for postgres) and reuse them when "
         "present, so storing 1M records is paid once",
     )
     parser.add_argument(
