@@ -41,14 +41,7 @@ from identity.writer import (
     reuse_or_derive,
 )
 
-__all__ = [
-    "block_keys_beside",
-    "clear_automatic",
-    "copy_rows",
-    "large_page_cache",
-    "stamp",
-    "write_full",
-]
+__all__ = ["clear_automatic", "copy_rows", "large_page_cache", "stamp", "write_full"]
 
 _BATCH = 20_000
 
@@ -131,42 +124,6 @@ def large_page_cache(session: Session) -> Iterator[None]:
         raw.execute(f"PRAGMA cache_size = {previous}")
 
 
-@contextmanager
-def block_keys_beside(session: Session, table: RecordTable, model: MatchModel) -> Iterator[bool]:
-    """PostgreSQL: every record's block keys (`clear_automatic` emptied the table) written
-    by a second thread while the block runs (linking, which needs no database): the server
-    loads and indexes them while this process links. Leaving waits for it and raises its
-    error. Yields whether the keys are written; SQLite writes them with the rest
-    (`write_full`, under its larger page cache; its connection stays in one thread)."""
-    if not _is_postgresql(session):
-        yield False
-        return
-    raw = _driver(session)
-    block = _table(models.BlockKey)
-    drop, add = _without(
-        _rebuilt_indexes(block), _foreign_keys(block, "postgresql"), session.get_bind().dialect
-    )
-
-    def run() -> None:
-        for statement in drop:
-            raw.execute(statement)
-        statement = f"COPY {block.name} ({', '.join(_KEY_COLUMNS)}) FROM STDIN"
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in _block_key_rows(table, model):
-                copy.write_row(row)
-        for statement in add:
-            raw.execute(statement)
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # Leaving the pool waits for the job, also when the block raised.
-        done = pool.submit(run)
-        yield True
-        done.result()
-
-
-_KEY_COLUMNS = ("record_id", "rule", "key")
-
-
 def write_full(
     session: Session,
     records: Sequence[PersonRecord],
@@ -177,12 +134,10 @@ def write_full(
     *,
     previous: Mapping[int, str],
     actor: str,
-    keys_written: bool = False,
     now: datetime | None = None,
 ) -> WriteSummary:
     """Persist a full run over every record (none of which carries a profile here):
-    profile ids stay those the records had (`previous`), or derive from the earliest record.
-    Block keys too, unless `keys_written` (`block_keys_beside`)."""
+    profile ids stay those the records had (`previous`), or derive from the earliest record."""
     now = now or datetime.now(UTC)
     summary = WriteSummary()
     clusters = [
@@ -224,11 +179,10 @@ def write_full(
     # builds the link and block-key rows: the connection is the other thread's until then.
     with _beside(session, statements, now) as done:
         rows = _link_rows(session, records, links, assignment, model, summary, taken, now)
-        keys = None if keys_written else _block_key_rows(table, model)
+        keys = _block_key_rows(table, model)
     done()
     _load_with_indexes_rebuilt(session, _table(models.IdentityLink), _LINK_COLUMNS, rows)
-    if keys is not None:
-        _load_with_indexes_rebuilt(session, _table(models.BlockKey), _KEY_COLUMNS, keys)
+    _load_with_indexes_rebuilt(session, _table(models.BlockKey), ("record_id", "rule", "key"), keys)
     if _is_postgresql(session):
         # Fresh statistics: the planner otherwise plans incremental look-ups against the
         # sizes these tables had before (a sequential scan instead of an index).

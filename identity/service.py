@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from cdp import models
 from identity.blocking import BlockingReport, candidate_pairs
-from identity.bulk import block_keys_beside, clear_automatic, large_page_cache, write_full
+from identity.bulk import clear_automatic, large_page_cache, write_full
 from identity.defaults import default_model
 from identity.engine import Index, SharedIdentifier, link_records
 from identity.model import MatchModel
@@ -247,14 +247,13 @@ def _resolve_full(
     never, must = load_overrides(session)
     stages.done("clear")
     table = RecordTable(records)
-    with block_keys_beside(session, table, model) as keys_written:
-        result = link_records(
-            table,
-            model,
-            never=_positions(records, never),
-            must=_positions(records, must),
-            candidates=candidates,
-        )
+    result = link_records(
+        table,
+        model,
+        never=_positions(records, never),
+        must=_positions(records, must),
+        candidates=candidates,
+    )
     stages.done("link")
     blocking, shared = result.blocking, tuple(result.shared_identifiers)
     clusters, links = result.clusters, result.links
@@ -263,15 +262,7 @@ def _resolve_full(
     # The summary reads every profile just written: still through the large cache.
     with large_page_cache(session):
         written = write_full(
-            session,
-            records,
-            table,
-            clusters,
-            links,
-            model,
-            previous=previous,
-            actor=actor,
-            keys_written=keys_written,
+            session, records, table, clusters, links, model, previous=previous, actor=actor
         )
         stages.done("write")
         if progress:
