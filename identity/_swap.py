@@ -9,9 +9,11 @@ keys pointing at it and the sequences its columns own. Everything happens in the
 transaction: a failure rolls the old table back in place.
 
 The swap is used only for tables whose definition it reproduces exactly (`swappable`): no
-grants, comments, row security, rules or views, publications, extended statistics, storage
-options, identity columns, inheritance, per-column options or another owner. Otherwise the
-caller updates in place.
+grants (nor default privileges), comments, row security, rules or views, publications,
+extended statistics, storage options, identity columns, inheritance, per-column statistics
+settings, unvalidated constraints, disabled triggers, clustered or tablespace-placed
+indexes, nor another owner of the table or of its sequences. Otherwise the caller updates
+in place.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ _OBSTACLES = {
         AND relreplident = 'd' AND relowner = (SELECT oid FROM pg_roles
         WHERE rolname = current_user))""",
     "default privileges": "SELECT 1 FROM pg_default_acl",
+    "sequences owned by another role": """
+        SELECT 1 FROM pg_depend d JOIN pg_class s ON s.oid = d.objid
+        WHERE d.refobjid = :t AND d.classid = 'pg_class'::regclass AND d.deptype = 'a'
+        AND s.relkind = 'S' AND s.relowner <> (SELECT oid FROM pg_roles
+        WHERE rolname = current_user)""",
     "inheritance": "SELECT 1 FROM pg_inherits WHERE inhrelid = :t OR inhparent = :t",
     "comments": """
         SELECT 1 FROM pg_description WHERE objoid = :t
