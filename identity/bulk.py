@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from cdp import models
+from identity._swap import Rewrite, swap_statements, swappable
 from identity.blocking import block_keys
 from identity.engine import Link
 from identity.model import MatchModel
@@ -185,7 +186,9 @@ def write_full(
     if _is_postgresql(session):
         # Fresh statistics: the planner otherwise plans incremental look-ups against the
         # sizes these tables had before (a sequential scan instead of an index).
-        for name in ("profiles", "identity_links", "block_keys", "source_records", "identifiers"):
+        # A swapped table (`_assignment_statements`) starts with no statistics at all.
+        tables = ("profiles", "identity_links", "block_keys", "source_records")
+        for name in (*tables, *(fact.__tablename__ for fact in FACT_TABLES)):
             session.execute(text(f"ANALYZE {name}"))
     return summary
 
@@ -265,14 +268,17 @@ def _beside(
     thread (its connection stays in one thread)."""
     if not _is_postgresql(session):
         for statement in statements:
-            session.execute(text(statement.format(now=":now")), {"now": stamp(session, now)})
+            session.execute(text(statement.replace("{now}", ":now")), {"now": stamp(session, now)})
         yield lambda: None
         return
     raw = _driver(session)
 
     def run() -> None:
         for statement in statements:
-            raw.execute(statement.format(now="%s"), (now,) if "{now}" in statement else ())
+            if "{now}" in statement:
+                raw.execute(statement.replace("{now}", "%s"), (now,))
+            else:
+                raw.execute(statement)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # Leaving the pool waits for the job, also when the block raised.
@@ -297,12 +303,20 @@ def _stage_assignment(session: Session, assignment: Mapping[int, str]) -> None:
 def _assignment_statements(session: Session, rebuild: bool) -> list[str]:
     """Every record's profile id, copied onto its identifiers and facts: one
     `UPDATE ... FROM` the staging table per table (rows already right are left alone).
-    With `rebuild` (most records change profile, as in a first run), the indexes the
-    updates would maintain row by row are dropped first and built once afterwards, and so,
-    on PostgreSQL, are the foreign keys on `profile_id` (checked once, by one join, when
-    they are added back, instead of by a trigger per row)."""
+    With `rebuild` (most records change profile, as in a first run), PostgreSQL copies each
+    table into a new one with the profile ids joined in and swaps it in (`identity._swap`:
+    no dead row versions, every index built once by a sort), when the tables have nothing
+    the swap could not reproduce. Otherwise, with `rebuild`, the indexes the updates would
+    maintain row by row are dropped first and built once afterwards, and so, on PostgreSQL,
+    are the foreign keys on `profile_id` (checked once, by one join, when they are added
+    back, instead of by a trigger per row)."""
     tables = [_table(models.SourceRecord), *(_table(fact) for fact in FACT_TABLES)]
     dialect = session.get_bind().dialect
+    if rebuild and dialect.name == "postgresql":
+        rewrites = _rewrites()
+        if swappable(session, [rewrite.table for rewrite in rewrites]):
+            copy, swap = swap_statements(session, rewrites)
+            return [*copy, "DROP TABLE identity_assign", *swap]
     indexes = [ix for table in tables for ix in _rewritten_indexes(table, dialect.name)]
     keys = [
         fk
@@ -328,6 +342,22 @@ def _assignment_statements(session: Session, rebuild: bool) -> list[str]:
         )
     statements.append("DROP TABLE identity_assign")
     return statements + add
+
+
+def _rewrites() -> list[Rewrite]:
+    """`source_records` and the fact tables, copied with the staged profile ids (and the
+    records' resolution time) joined in: rows not staged keep theirs."""
+    profile = {"profile_id": "COALESCE(a.pid, t.profile_id)"}
+    records = Rewrite(
+        "source_records",
+        "LEFT JOIN identity_assign AS a ON a.id = t.id",
+        {**profile, "resolved_at": "CASE WHEN a.id IS NULL THEN t.resolved_at ELSE {now} END"},
+    )
+    facts = [
+        Rewrite(fact.__tablename__, "LEFT JOIN identity_assign AS a ON a.id = t.record_id", profile)
+        for fact in FACT_TABLES
+    ]
+    return [records, *facts]
 
 
 def _foreign_keys(table: Table, dialect: str) -> list[ForeignKeyConstraint]:
