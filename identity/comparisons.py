@@ -217,6 +217,17 @@ def _values(table: RecordTable, column: str, idx: Index) -> npt.NDArray[np.objec
     return table.column(column)[idx]
 
 
+def _other_values(
+    level: ComparisonLevel,
+    field_name: str,
+    tables: tuple[RecordTable, RecordTable],
+    idx: tuple[Index, Index],
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
+    """Both sides' values of the field a swap level crosses with (`level.other`)."""
+    other = level.other or field_name
+    return _values(tables[0], other, idx[0]), _values(tables[1], other, idx[1])
+
+
 def _as_str(values: npt.NDArray[np.object_]) -> list[str]:
     return [v if v is not None else "" for v in values]
 
@@ -255,9 +266,7 @@ def _level_mask(
         )
         return np.asarray(dist <= cutoff, dtype=bool)
     if level.kind == "swapped":
-        other = level.other or field_name
-        left_other = _values(tables[0], other, idx[0])
-        right_other = _values(tables[1], other, idx[1])
+        left_other, right_other = _other_values(level, field_name, tables, idx)
         present = np.asarray(left != None, dtype=bool)  # noqa: E711
         if level.threshold is None:
             return present & (left == right_other) & (left_other == right)  # type: ignore[no-any-return]
@@ -267,9 +276,7 @@ def _level_mask(
         ]
         return present & crossed[0] & crossed[1]
     if level.kind == "swapped_one_name":
-        other = level.other or field_name
-        left_other = _values(tables[0], other, idx[0])
-        right_other = _values(tables[1], other, idx[1])
+        left_other, right_other = _other_values(level, field_name, tables, idx)
         left_alone = np.asarray(left_other == None, dtype=bool)  # noqa: E711
         right_alone = np.asarray(right_other == None, dtype=bool)  # noqa: E711
         present = np.asarray((left != None) & (right != None), dtype=bool)  # noqa: E711
