@@ -13,9 +13,11 @@ key cache) and calls the same service functions on the same read pool (so runs t
 and returns the same JSON without GraphQL. A closed-loop keep-alive load generator on
 `--connections` connections measures three operations: profile by identifier, a profile with
 nested orders (and items) and events, and a page of 50 profiles, each after a 1 s warm-up.
-The generator is `wrk` (with a Lua script cycling through 500 request bodies) when installed,
-else an asyncio one in this process; both apps are measured with the same one, and the report
-names it. It prints requests/s, p50, p99, the CPU per request of the app's processes, of the
+The generator is `wrk` (with a Lua script cycling through 500 request bodies and timing each
+request, one thread per connection) when installed, else an asyncio one in this process; both
+apps are measured with the same one, and the report names it. It prints requests/s, p50 and
+p99 of the requests' own latencies (and wrk's own p99, corrected for coordinated omission), the
+CPU per request of the app's processes, of the
 PostgreSQL backends and of the load generator (from /proc, so on a shared machine still
 comparable when wall figures are not), the GraphQL/baseline throughput ratio, and the targets
 (by-identifier p99 < 25 ms; GraphQL throughput >= 1/3 of the baseline's). Loopback only; the
@@ -768,7 +770,13 @@ def main() -> None:
     )
     parser.add_argument("--profiles", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=32,
+        help="keep-alive connections of the closed loop (with wrk, one thread each, so that "
+        "each request is timed on its own connection)",
+    )
     parser.add_argument(
         "--only", default="", help="measure only the operations whose name contains this"
     )
