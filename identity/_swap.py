@@ -8,8 +8,11 @@ its name, its indexes and constraints (built once, by a sort), its triggers, the
 keys pointing at it and the sequences its columns own. Everything happens in the caller's
 transaction: a failure rolls the old table back in place.
 
-The swap is used only for tables whose definition it reproduces exactly (`swappable`): no
-grants (nor default privileges), comments, row security, rules or views, publications,
+Privileges the owner granted on a table are granted again on its new copy, in the same
+order, so the table's access list comes out the same. The swap is used only for tables whose
+definition it reproduces exactly (`swappable`): no privileges granted by another role, nor
+owner's privileges revoked, nor default privileges (the new table would get them), no
+comments, row security, rules or views, publications,
 extended statistics, storage options, identity columns, inheritance, per-column statistics
 settings, unvalidated constraints, disabled triggers, clustered or tablespace-placed
 indexes, nor another owner of the table or of its sequences. Otherwise the caller updates
@@ -44,9 +47,16 @@ _OBSTACLES = {
     "not a plain permanent table owned by the current user, or with storage options, row "
     "security or another replica identity": """
         SELECT 1 FROM pg_class WHERE oid = :t AND NOT (relkind = 'r' AND relpersistence = 'p'
-        AND reloptions IS NULL AND relacl IS NULL AND NOT relrowsecurity
+        AND reloptions IS NULL AND NOT relrowsecurity
         AND relreplident = 'd' AND relowner = (SELECT oid FROM pg_roles
         WHERE rolname = current_user))""",
+    "privileges granted by another role, or the owner's own revoked": """
+        SELECT 1 FROM pg_class c WHERE c.oid = :t AND c.relacl IS NOT NULL AND (
+            EXISTS (SELECT 1 FROM aclexplode(c.relacl) a WHERE a.grantor <> c.relowner)
+            OR ARRAY(SELECT a.privilege_type || a.is_grantable::text
+                     FROM aclexplode(c.relacl) a WHERE a.grantee = c.relowner ORDER BY 1)
+            <> ARRAY(SELECT a.privilege_type || a.is_grantable::text
+                     FROM aclexplode(acldefault('r', c.relowner)) a ORDER BY 1))""",
     "default privileges": "SELECT 1 FROM pg_default_acl",
     "sequences owned by another role": """
         SELECT 1 FROM pg_depend d JOIN pg_class s ON s.oid = d.objid
@@ -104,6 +114,7 @@ class _Definition:
     triggers: list[str]
     sequences: list[tuple[str, str]]  # (sequence, column) owned by the table's columns
     columns: list[str]
+    grants: list[tuple[str, str, bool]]  # (privileges, grantee, grant option), in ACL order
 
 
 def _quote(session: Session, name: str) -> str:
@@ -158,7 +169,20 @@ def _definition(session: Session, table: str) -> _Definition:
             "AND NOT attisdropped ORDER BY attnum"
         )
     ]
-    return _Definition(constraints, foreign_keys, indexes, triggers, sequences, columns)
+    # The owner's privileges come back by themselves; each other grantee's (PUBLIC is 0) are
+    # granted again in the order of the access list, which GRANT appends to.
+    grants: list[tuple[str, str, bool]] = []
+    for grantee, privilege, grantable in rows(
+        "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid("
+        "a.grantee)) END, a.privilege_type, a.is_grantable FROM pg_class c, "
+        "aclexplode(c.relacl) WITH ORDINALITY a WHERE c.oid = :t AND a.grantee <> c.relowner "
+        "ORDER BY a.ordinality"
+    ):
+        if grants and grants[-1][1:] == (grantee, grantable):
+            grants[-1] = (f"{grants[-1][0]}, {privilege}", grantee, grantable)
+        else:
+            grants.append((privilege, grantee, grantable))
+    return _Definition(constraints, foreign_keys, indexes, triggers, sequences, columns, grants)
 
 
 def swap_statements(session: Session, rewrites: Sequence[Rewrite]) -> tuple[list[str], list[str]]:
@@ -195,5 +219,10 @@ def swap_statements(session: Session, rewrites: Sequence[Rewrite]) -> tuple[list
         ]
         swap += [f"DROP TABLE {names[table]}", f"ALTER TABLE {new[table]} RENAME TO {names[table]}"]
         swap += definition.constraints + definition.indexes + definition.triggers
+        swap += [
+            f"GRANT {privileges} ON {names[table]} TO {grantee}"
+            + (" WITH GRANT OPTION" if grantable else "")
+            for privileges, grantee, grantable in definition.grants
+        ]
     swap += [f"ALTER TABLE {table} ADD CONSTRAINT {name} {fk}" for table, name, fk in foreign_keys]
     return copy, swap

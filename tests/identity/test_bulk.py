@@ -4,6 +4,7 @@ a failure must leave everything as it was."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -209,4 +210,55 @@ def test_table_the_swap_cannot_reproduce_is_updated_in_place(
         assert _oids(session) == before
         comment = session.scalar(text("SELECT obj_description('source_records'::regclass)"))
         assert comment == "kept by the full run"
+        assert all(pid is not None for _, pid, _ in _state(session)["records"])
+
+
+def test_privileges_granted_on_swapped_tables_come_back_the_same(
+    session_factory: sessionmaker[Session], backend: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("the swap is PostgreSQL's")
+    role = f"cdp_swap_reader_{uuid.uuid4().hex[:8]}"
+    with unit_of_work(session_factory) as session:
+        _store(session)
+        session.execute(text(f"CREATE ROLE {role}"))
+        session.execute(text(f"GRANT SELECT ON source_records, identifiers TO {role}"))
+        session.execute(text(f"GRANT SELECT, INSERT ON events TO {role} WITH GRANT OPTION"))
+        session.execute(text("GRANT SELECT ON orders TO PUBLIC"))
+        granted = _schema(session.connection())
+        before = _oids(session)
+    try:
+        with unit_of_work(session_factory) as session:
+            resolve(session, full=True)
+        with unit_of_work(session_factory) as session:
+            after = _oids(session)
+            assert all(after[name] != before[name] for name in _SWAPPED)  # swapped
+            assert _differences(_schema(session.connection()), granted) == {}
+            assert session.scalar(
+                text("SELECT has_table_privilege(:r, 'events', 'INSERT WITH GRANT OPTION')"),
+                {"r": role},
+            )
+            assert all(pid is not None for _, pid, _ in _state(session)["records"])
+    finally:
+        with unit_of_work(session_factory) as session:
+            session.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}"))
+            session.execute(text(f"DROP ROLE {role}"))
+
+
+def test_owner_privilege_revoked_keeps_the_tables_and_is_updated_in_place(
+    session_factory: sessionmaker[Session], backend: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("the swap is PostgreSQL's")
+    with unit_of_work(session_factory) as session:
+        _store(session)
+        # A new table's owner has every privilege: a copy could not be made the same.
+        session.execute(text("REVOKE TRUNCATE ON source_records FROM CURRENT_USER"))
+        revoked = _schema(session.connection())
+        before = _oids(session)
+    with unit_of_work(session_factory) as session:
+        resolve(session, full=True)
+    with unit_of_work(session_factory) as session:
+        assert _oids(session) == before
+        assert _differences(_schema(session.connection()), revoked) == {}
         assert all(pid is not None for _, pid, _ in _state(session)["records"])
