@@ -239,13 +239,30 @@ class KeyCache:
                 if not checking.cancelled():
                     raise  # this request was cancelled
                 # the request making the check was cancelled: look (and check) again
+        return await self._run_check(self._start_check(digest), sessions, key, digest)
+
+    def _start_check(self, digest: str) -> asyncio.Future[Grant]:
+        """The future that requests arriving during a check of `digest` wait on."""
         checking = self._checking[digest] = asyncio.get_running_loop().create_future()
+        return checking
+
+    async def _run_check(
+        self,
+        checking: asyncio.Future[Grant],
+        sessions: async_sessionmaker[AsyncSession],
+        key: str,
+        digest: str,
+    ) -> Grant:
+        """Check `key`, settle `checking` with the outcome and return or raise it; a key the
+        check refuses loses its entry."""
         try:
             grant = await self._check(sessions, key, digest)
         except asyncio.CancelledError:
             checking.cancel()
             raise
         except Exception as error:
+            if isinstance(error, InvalidKeyError):
+                self._grants.pop(digest, None)
             checking.set_exception(error)
             checking.exception()  # marked as retrieved: the waiters, if any, raise it
             raise
@@ -257,28 +274,17 @@ class KeyCache:
 
     def _refresh(self, sessions: async_sessionmaker[AsyncSession], key: str, digest: str) -> None:
         """Check `key` again in the background; requests meanwhile share this check once its
-        entry expires. A key the check refuses loses its entry; when the check itself fails
-        (the database is unreachable), the entry stays until it expires."""
-        checking = self._checking[digest] = asyncio.get_running_loop().create_future()
+        entry expires. When the check itself fails (the database is unreachable), the entry
+        stays until it expires."""
+        checking = self._start_check(digest)
 
         async def run() -> None:
             try:
-                grant = await self._check(sessions, key, digest)
-            except asyncio.CancelledError:
-                checking.cancel()
-                raise
-            except InvalidKeyError as error:
-                self._grants.pop(digest, None)
-                checking.set_exception(error)
-                checking.exception()  # marked as retrieved: the waiters, if any, raise it
+                await self._run_check(checking, sessions, key, digest)
+            except InvalidKeyError:
+                pass  # the entry is gone: the next request is refused
             except Exception as error:  # noqa: BLE001 (the entry stays; waiters raise it)
                 log.warning("checking key %s again failed: %s", key.strip().split("_")[1], error)
-                checking.set_exception(error)
-                checking.exception()
-            else:
-                checking.set_result(grant)
-            finally:
-                del self._checking[digest]
 
         task = asyncio.get_running_loop().create_task(run())
         self._refreshing.add(task)
