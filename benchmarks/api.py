@@ -839,12 +839,8 @@ def main() -> None:
         admin.dispose()
 
 
-def _ms1(value: float | None) -> str:
-    return f"{value:.1f}" if value is not None else "n/a"
-
-
-def _ms(value: float | None) -> str:
-    return f"{value:>7.2f}" if value is not None else f"{'n/a':>7}"
+def _ms(value: float | None, width: int = 7, digits: int = 2) -> str:
+    return f"{value:>{width}.{digits}f}" if value is not None else f"{'n/a':>{width}}"
 
 
 def report(
@@ -866,7 +862,7 @@ def report(
             r = results[name]
             print(
                 f"{name:<28}{kind:<10}{r.rps:>8.0f}{r.p50:>8.1f}{r.p99:>8.1f}"
-                f"{_ms1(r.p99_corrected):>9}{r.errors:>7}"
+                f"{_ms(r.p99_corrected, 9, 1)}{r.errors:>7}"
                 f"{'':>19}{_ms(r.cpu['app'])}{_ms(r.cpu['postgres'])} {_ms(r.cpu['generator'])}"
             )
         same = SAMPLES[name]["graphql"] == SAMPLES[name]["baseline"]
