@@ -118,7 +118,8 @@ class _Definition:
 
 
 def _quote(session: Session, name: str) -> str:
-    return str(session.scalar(text("SELECT quote_ident(:n)"), {"n": name}))
+    """`name` as an SQL identifier (quoted where PostgreSQL needs it), without a round trip."""
+    return str(session.get_bind().dialect.identifier_preparer.quote(name))
 
 
 def _definition(session: Session, table: str) -> _Definition:
