@@ -84,23 +84,34 @@ async def test_key_cache_skips_the_query_when_key_was_valid_within_ttl(
     assert len(statements) == 1
 
 
+async def _cached_then_revoked(
+    session_factory: sessionmaker[Session],
+    async_session_factory: async_sessionmaker[AsyncSession],
+    refresh: float,
+) -> tuple[keys.KeyCache, _Clock, str]:
+    """A key checked once into a new 5 s cache, then revoked in the database."""
+    with unit_of_work(session_factory) as session:
+        created = keys.create_key(session, role="app", name="shop")
+    clock = _Clock()
+    cache = keys.KeyCache(ttl=5.0, refresh=refresh, clock=clock)
+    await cache.authenticate(async_session_factory, created.key)
+    with unit_of_work(session_factory) as session:
+        keys.revoke_key(session, str(created.id))
+    return cache, clock, created.key
+
+
 async def test_key_cache_refuses_revoked_key_when_ttl_has_passed(
     session_factory: sessionmaker[Session],
     async_session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    with unit_of_work(session_factory) as session:
-        created = keys.create_key(session, role="app", name="shop")
-    clock = _Clock()
-    cache = keys.KeyCache(ttl=5.0, clock=clock)
-    await cache.authenticate(async_session_factory, created.key)
-    with unit_of_work(session_factory) as session:
-        keys.revoke_key(session, str(created.id))
+    # No check before expiry (refresh=0): the entry alone decides until it expires.
+    cache, clock, key = await _cached_then_revoked(session_factory, async_session_factory, 0.0)
 
     clock.now += 4.9
-    still_cached = await cache.authenticate(async_session_factory, created.key)
+    still_cached = await cache.authenticate(async_session_factory, key)
     clock.now += 0.2
     with pytest.raises(keys.InvalidKeyError, match="revoked"):
-        await cache.authenticate(async_session_factory, created.key)
+        await cache.authenticate(async_session_factory, key)
 
     assert still_cached.role == "app"
 
@@ -214,21 +225,15 @@ async def test_key_cache_drops_a_key_its_background_check_finds_revoked(
     session_factory: sessionmaker[Session],
     async_session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    with unit_of_work(session_factory) as session:
-        created = keys.create_key(session, role="app", name="shop")
-    clock = _Clock()
-    cache = keys.KeyCache(ttl=5.0, refresh=1.0, clock=clock)
-    await cache.authenticate(async_session_factory, created.key)
-    with unit_of_work(session_factory) as session:
-        keys.revoke_key(session, str(created.id))
+    cache, clock, key = await _cached_then_revoked(session_factory, async_session_factory, 1.0)
 
     clock.now += 4.5
-    last_cached = await cache.authenticate(async_session_factory, created.key)
+    last_cached = await cache.authenticate(async_session_factory, key)
     await _settled(cache)
 
     assert last_cached.role == "app"
     with pytest.raises(keys.InvalidKeyError, match="revoked"):  # before the 5 s were up
-        await cache.authenticate(async_session_factory, created.key)
+        await cache.authenticate(async_session_factory, key)
 
 
 def test_write_key_needs_an_existing_source(session_factory: sessionmaker[Session]) -> None:
