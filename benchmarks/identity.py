@@ -27,7 +27,9 @@ PostgreSQL with `--db-url`, where the run makes its own databases next to the on
 - then `identity.resolve_records` for `--incremental` new records arriving one at a time
   against the N resolved ones: p50/p99 latency, CPU and SQL statements per record, against the
   baseline of one indexed identifier look-up in its own transaction. `--incremental-only`
-  (with `--db-keep`) skips the full run and starts from the kept resolved state.
+  (with `--db-keep`) skips the full run and starts from the kept resolved state;
+- with `--rerun`, `resolve(full=True)` again over the resolved records (what retraining and
+  rebuilding costs): the same figures, and how many records kept their profile id.
 """
 
 from __future__ import annotations
@@ -374,9 +376,42 @@ def _sources(session: Any, syn: list[SyntheticRecord], models: Any) -> dict[str,
     return sources
 
 
-def db_full(url: str) -> dict[str, Any]:
+def _snapshot_profiles(factory: Any) -> None:
+    """Keep every record's profile id in a table of its own (not in this process's memory,
+    whose peak the run reports)."""
+    from sqlalchemy import text
+
+    from cdp.db import unit_of_work
+
+    with unit_of_work(factory) as session:
+        session.execute(text("DROP TABLE IF EXISTS bench_profile_before"))
+        session.execute(
+            text("CREATE TABLE bench_profile_before AS SELECT id, profile_id FROM source_records")
+        )
+
+
+def _kept_profiles(factory: Any) -> int:
+    """Records whose profile id is the one `_snapshot_profiles` kept (the table is dropped)."""
+    from sqlalchemy import text
+
+    from cdp.db import unit_of_work
+
+    with unit_of_work(factory) as session:
+        kept = session.scalar(
+            text(
+                "SELECT count(*) FROM source_records AS s JOIN bench_profile_before AS b "
+                "ON b.id = s.id AND b.profile_id = s.profile_id"
+            )
+        )
+        session.execute(text("DROP TABLE bench_profile_before"))
+    return int(kept or 0)
+
+
+def db_full(url: str, *, rerun: bool = False) -> dict[str, Any]:
     """`identity.resolve(full=True)` over the stored records: wall, CPU (this process and the
-    PostgreSQL backend), peak RSS of this process (which does nothing else) and stage times."""
+    PostgreSQL backend), peak RSS of this process (which does nothing else) and stage times.
+    With `rerun` the records are already resolved: it also counts the records whose profile
+    id the run kept (compared in the database, outside the measured time)."""
     from sqlalchemy import func, select, text
 
     import identity
@@ -393,6 +428,8 @@ def db_full(url: str) -> dict[str, Any]:
         ).one()
         session.execute(text("SELECT count(*), sum(length(value)) FROM identifiers")).one()
         scan_s = time.perf_counter() - started
+    if rerun:
+        _snapshot_profiles(factory)
     with unit_of_work(factory) as session:
         cpu0, backend0 = time.process_time(), _pg_backend_cpu(session)
         started = time.perf_counter()
@@ -403,9 +440,11 @@ def db_full(url: str) -> dict[str, Any]:
     cpu1 = time.process_time()
     with unit_of_work(factory) as session:
         records = session.scalar(select(func.count()).select_from(models.SourceRecord))
+    kept = _kept_profiles(factory) if rerun else None
     engine.dispose()
     return {
         "records": records,
+        "kept_profile_ids": kept,
         "resolve_s": ended - started,
         "commit_s": ended - commit_started,
         "cpu_s": cpu1 - cpu0,
@@ -723,9 +762,16 @@ def _db_benchmark(args: argparse.Namespace) -> None:
         else:
             _copy(urls["stored"], urls["work"])
             full = _in_subprocess(["--worker", "db-full", "--url", urls["work"]])
-            _print_full(full)
+            _print_full(full, "from scratch")
             if args.db_keep:
                 _copy(urls["work"], urls["resolved"])
+        if args.rerun:
+            again = _in_subprocess(["--worker", "db-rerun", "--url", urls["work"]])
+            _print_full(again, "again over the resolved records")
+            print(
+                f"    profile ids kept: {again['kept_profile_ids']:,} of {again['records']:,}"
+                " records"
+            )
         if args.incremental:
             r = _in_subprocess(["--worker", "db-incremental", *common, "--url", urls["work"]])
             _print_incremental(r)
@@ -740,10 +786,10 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def _print_full(r: dict[str, Any]) -> None:
+def _print_full(r: dict[str, Any], what: str) -> None:
     stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
     print(
-        f"  resolve --full from scratch: {r['resolve_s']:.1f}s wall "
+        f"  resolve --full {what}: {r['resolve_s']:.1f}s wall "
         f"(incl. commit {r['commit_s']:.1f}s) = {r['records'] / r['resolve_s']:,.0f} records/s;"
         f" CPU {r['cpu_s']:.1f}s here + {r['backend_cpu_s']:.1f}s database server;"
         f" peak RSS {r['peak_rss_mb']:,.0f} MB   (load average {_load()})"
@@ -822,8 +868,14 @@ def main(argv: list[str] | None = None) -> int:
         "the kept resolved state",
     )
     parser.add_argument(
+        "--rerun",
+        action="store_true",
+        help="after the full run, run resolve --full again over the resolved records (a "
+        "rebuild): its time, and how many records kept their profile id",
+    )
+    parser.add_argument(
         "--worker",
-        choices=["engine", "splink", "db-store", "db-full", "db-incremental"],
+        choices=["engine", "splink", "db-store", "db-full", "db-rerun", "db-incremental"],
         help=argparse.SUPPRESS,
     )
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -838,8 +890,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker == "db-store":
         print(json.dumps(db_store(args.size, args.incremental, args.seed, args.url)))
         return 0
-    if args.worker == "db-full":
-        print(json.dumps(db_full(args.url)))
+    if args.worker in ("db-full", "db-rerun"):
+        print(json.dumps(db_full(args.url, rerun=args.worker == "db-rerun")))
         return 0
     if args.worker == "db-incremental":
         print(json.dumps(db_incremental(args.size, args.incremental, args.seed, args.url)))
