@@ -41,14 +41,18 @@ class IdentityLink:
     link_id: strawberry.ID = strawberry.field(description="The link's id.")
     left_record_id: strawberry.ID = strawberry.field(description="One record.")
     right_record_id: strawberry.ID = strawberry.field(description="The other record.")
-    method: str = strawberry.field(description="`deterministic`, `fuzzy` or `manual`.")
+    method: str = strawberry.field(
+        description="`identifier` (a shared strong identifier) or `fuzzy` (Fellegi-Sunter)."
+    )
     rule: str = strawberry.field(description="The identifier rule or model that linked them.")
     decision: str = strawberry.field(
         description="`accepted` (merged), `review`, `rejected` or `set_aside` (a limit)."
     )
     score: float | None = strawberry.field(description="Match weight (log2 Bayes factor).")
     probability: float | None = strawberry.field(description="Match probability.")
-    reason: str | None = strawberry.field(description="Why, for set-aside or manual links.")
+    reason: str | None = strawberry.field(
+        description="Why: the limit a set-aside link would break, or how a possible match ended."
+    )
     evidence: JSON = strawberry.field(description="Shared identifiers, or per-field weights.")
     model_version: str | None = strawberry.field(description="The model that scored it.")
     created_at: datetime = strawberry.field(description="When it was decided.")
