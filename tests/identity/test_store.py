@@ -125,3 +125,35 @@ def test_full_rerun_keeps_manual_links_and_writes_each_pair_once(
             select(models.IdentityLink.method, models.IdentityLink.left_record_id)
         ).all()
     assert links == [("manual", a.id)]
+
+
+def test_full_rerun_rewrites_only_the_records_whose_profile_changes(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A re-run leaves a record that keeps its profile as it was (its resolution time too);
+    a record it resolves for the first time gets its profile and its time."""
+    with unit_of_work(session_factory) as session:
+        kept = [
+            make_record(session, attributes=person("Jane", "Doe"), identifiers={"email": "j@x.com"})
+            for _ in range(2)
+        ]
+        kept_ids = [record.id for record in kept]
+    with unit_of_work(session_factory) as session:
+        resolve(session, full=True)
+    rows = select(
+        models.SourceRecord.id, models.SourceRecord.profile_id, models.SourceRecord.resolved_at
+    ).order_by(models.SourceRecord.id)
+    with unit_of_work(session_factory) as session:
+        before = session.execute(rows).all()
+        late = make_record(
+            session, attributes=person("Jane", "Doe"), identifiers={"email": "j@x.com"}
+        ).id
+    with unit_of_work(session_factory) as session:
+        resolve(session, full=True)
+    with unit_of_work(session_factory) as session:
+        after = session.execute(rows).all()
+    assert [tuple(row) for row in after[:2]] == [tuple(row) for row in before]
+    assert [row.id for row in after] == [*kept_ids, late]
+    assert after[2].profile_id == before[0].profile_id
+    assert after[2].resolved_at is not None
+    assert after[2].resolved_at > before[0].resolved_at
