@@ -10,16 +10,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     and_,
     bindparam,
     func,
-    literal,
     or_,
     select,
     text,
-    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -324,33 +323,26 @@ def candidate_records(
     blocking key with `new` (indexed look-ups on `identifiers (kind, value)` and
     `block_keys (rule, key)`), with those profiles' identifiers and statuses: whole profiles,
     so their one-per-person identifiers and golden records need no further reads. A value or
-    key held by more than `max_block_size` records is skipped. One statement on PostgreSQL,
-    two on SQLite."""
+    key held by more than `max_block_size` records is skipped. One statement, whose text is
+    fixed (compiled once, prepared once per connection)."""
     kinds = {rule.kind for rule in model.identifier_rules}
     wanted = sorted({(k, v) for r in new for k, v in r.identifiers if k in kinds})
     keys = sorted({key for r in new for key in record_block_keys(r, model.blocking_rules)})
     if not wanted and not keys:
         return Candidates()
-    if session.get_bind().dialect.name == "postgresql":
-        tagged = [("i", g, v) for g, v in wanted] + [("b", g, v) for g, v in keys]
+    tagged = [("i", g, v) for g, v in wanted] + [("b", g, v) for g, v in keys]
+    limits = {"cap": model.max_block_size + 1, "limit": model.max_block_size}
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
         params = {
             "tags": [t for t, _, _ in tagged],
             "groups": [g for _, g, _ in tagged],
             "vals": [v for _, _, v in tagged],
-            "cap": model.max_block_size + 1,
-            "limit": model.max_block_size,
+            **limits,
         }
-        return _candidates(
-            session.connection().execute(_CANDIDATES_POSTGRESQL, params), default_region
-        )
-    found = _lookup(session, wanted, keys, model.max_block_size)
-    found.difference_update(r.record_id for r in new)
-    if not found:
-        return Candidates()
-    rows: list[Any] = []
-    for part in chunks(sorted(found)):
-        rows.extend(session.connection().execute(_PROFILES_OF, {"owners": list(part)}))
-    return _candidates(rows, default_region)
+        return _candidates(connection.execute(_CANDIDATES_POSTGRESQL, params), default_region)
+    params = {"wanted": orjson.dumps(tagged).decode(), **limits}
+    return _candidates(connection.execute(_CANDIDATES_SQLITE, params), default_region)
 
 
 def _candidates(rows: Iterable[Any], default_region: str) -> Candidates:
@@ -408,46 +400,32 @@ _HITS_POSTGRESQL = text(
 
 _CANDIDATES_POSTGRESQL = _profile_records(select(_HITS_POSTGRESQL.subquery("hits").c.record_id))
 
+# SQLite: the same in one statement. `wanted` is a JSON array of [tag, group, value]; SQLite
+# has no LATERAL, so each value's holders are first counted by a correlated subquery that
+# stops at `cap` rows, and only values within the limit are joined to their records.
+_HITS_SQLITE = text(
+    """
+    WITH wanted(tag, grp, val) AS (
+        SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(:wanted)
+    ),
+    held AS (
+        SELECT tag, grp, val FROM wanted
+        WHERE CASE tag
+            WHEN 'i' THEN (SELECT count(*) FROM (SELECT 1 FROM identifiers
+                           WHERE kind = wanted.grp AND value = wanted.val LIMIT :cap))
+            ELSE (SELECT count(*) FROM (SELECT 1 FROM block_keys
+                  WHERE rule = wanted.grp AND key = wanted.val LIMIT :cap))
+        END <= :limit
+    )
+    SELECT i.record_id FROM held JOIN identifiers AS i
+        ON held.tag = 'i' AND i.kind = held.grp AND i.value = held.val
+    UNION
+    SELECT b.record_id FROM held JOIN block_keys AS b
+        ON held.tag = 'b' AND b.rule = held.grp AND b.key = held.val
+    """
+).columns(record_id=BigInteger)
 
-def _lookup(
-    session: Session, wanted: list[tuple[str, str]], keys: list[tuple[str, str]], limit: int
-) -> set[int]:
-    """Record ids holding any of these identifiers or block keys: both indexed look-ups in one
-    `UNION ALL` query per slice (one round trip), each branch capped so that a value held by
-    more than `limit` records is seen to be over the limit without reading all its rows."""
-    found: set[int] = set()
-    tagged = [("i", g, v) for g, v in wanted] + [("b", g, v) for g, v in keys]
-    for part in chunks(tagged, 500):
-        branches = []
-        for tag, table, group, value in (
-            ("i", models.Identifier, "kind", "value"),
-            ("b", models.BlockKey, "rule", "key"),
-        ):
-            items = [(g, v) for t, g, v in part if t == tag]
-            if not items:
-                continue
-            group_col, value_col = getattr(table, group), getattr(table, value)
-            by_group: dict[str, list[str]] = defaultdict(list)
-            for g, v in items:
-                by_group[g].append(v)
-            condition = or_(
-                *(and_(group_col == g, value_col.in_(vs)) for g, vs in by_group.items())
-            )
-            branch = (
-                select(literal(tag).label("tag"), group_col, value_col, table.record_id)
-                .where(condition)
-                .limit(limit * len(items) + 1)
-                .subquery()
-            )
-            # Wrapped: SQLite allows no LIMIT on a member of a compound select.
-            branches.append(select(*branch.c))
-        query = branches[0] if len(branches) == 1 else union_all(*branches)
-        rows = session.connection().execute(query).all()
-        sizes: dict[tuple[str, str, str], int] = defaultdict(int)
-        for t, g, v, _ in rows:
-            sizes[(t, g, v)] += 1
-        found.update(rid for t, g, v, rid in rows if sizes[(t, g, v)] <= limit)
-    return found
+_CANDIDATES_SQLITE = _profile_records(select(_HITS_SQLITE.subquery("hits").c.record_id))
 
 
 def load_profile_exclusive(
