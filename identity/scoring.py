@@ -8,6 +8,7 @@ probability threshold demands more evidence as the data grows (more strangers to
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -105,8 +106,13 @@ class ScoredPairs:
         return len(self.left)
 
 
+@functools.lru_cache(maxsize=256)
 def _weight_table(comparison: Comparison) -> npt.NDArray[np.float64]:
-    return np.array([level_weight(level) for level in comparison.levels])
+    """Each level's weight (cached: a comparison is immutable, and an incremental run scores
+    a few pairs with the same model again and again)."""
+    weights = np.array([level_weight(level) for level in comparison.levels])
+    weights.flags.writeable = False
+    return weights
 
 
 def score_pairs(

@@ -464,13 +464,20 @@ def reassign_facts(session: Session, record_ids: Sequence[int]) -> None:
             session.execute(statement, {"ids": list(part)})
 
 
-def _insert_ignore(
-    session: Session, table: Any, rows: list[dict[str, Any]], keys: Sequence[str]
-) -> None:
+# Built once per dialect (building it for each incremental run cost more than running it):
+# a pair already linked keeps its first decision.
+_INSERT_LINKS = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(
+        models.IdentityLink.__table__
+    ).on_conflict_do_nothing(index_elements=["left_record_id", "right_record_id"])
+    for dialect in (postgresql, sqlite)
+}
+
+
+def _insert_links(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    statement = _INSERT_LINKS[session.get_bind().dialect.name]
     for part in chunks(rows, 5000):
         session.connection().execute(statement, list(part))
 
@@ -519,9 +526,7 @@ def _write_links(
     now: datetime,
 ) -> None:
     rows = _link_rows(records, result, assignment, model, summary, now)
-    _insert_ignore(
-        session, models.IdentityLink.__table__, rows, ("left_record_id", "right_record_id")
-    )
+    _insert_links(session, rows)
 
 
 def _block_key_rows(records: Sequence[PersonRecord], model: MatchModel) -> list[dict[str, Any]]:
