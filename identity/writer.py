@@ -240,21 +240,35 @@ def merge_into(
 ) -> None:
     """Fold `loser` into `winner`: records, identifiers, facts, links; the loser id resolves to
     the winner (and so do ids that were merged into the loser before)."""
-    session.execute(
-        update(models.Profile)
-        .where(models.Profile.merged_into_id == loser)
-        .values(merged_into_id=winner)
-    )
-    session.execute(
-        update(models.Profile)
-        .where(models.Profile.id == loser)
-        .values(status="merged", merged_into_id=winner, updated_at=now)
-    )
-    tables: tuple[Any, ...] = (models.SourceRecord, *FACT_TABLES, models.IdentityLink)
-    for table in tables:
-        session.execute(update(table).where(table.profile_id == loser).values(profile_id=winner))
+    params = {"b_loser": loser, "b_winner": winner, "b_now": now}
+    connection = session.connection()
+    for statement in _MERGE:
+        connection.execute(statement, params)
+    if session.identity_map:
+        session.expire_all()  # Core statements: loaded profiles would show the old state
     row = _merge_log_row(winner, loser, record_ids, actor, now, reason=reason, evidence=evidence)
     session.add(models.MergeLog(**row))
+
+
+def _merge_statements() -> tuple[Any, ...]:
+    """`merge_into`'s updates, built once (an ORM update built per call cost ten times more
+    than running it on SQLite, and a merge runs nine)."""
+    profile = models.Profile.__table__
+    loser, winner = bindparam("b_loser"), bindparam("b_winner")
+    tables = (models.SourceRecord, *FACT_TABLES, models.IdentityLink)
+    return (
+        update(profile).where(profile.c.merged_into_id == loser).values(merged_into_id=winner),
+        update(profile)
+        .where(profile.c.id == loser)
+        .values(status="merged", merged_into_id=winner, updated_at=bindparam("b_now")),
+        *(
+            update(t.__table__).where(t.__table__.c.profile_id == loser).values(profile_id=winner)
+            for t in tables
+        ),
+    )
+
+
+_MERGE = _merge_statements()
 
 
 def _merge_log_row(
