@@ -253,9 +253,10 @@ def merge_into(
 def _merge_statements() -> tuple[Any, ...]:
     """`merge_into`'s updates, built once (an ORM update built per call cost ten times more
     than running it on SQLite, and a merge runs nine)."""
-    profile = models.Profile.__table__
-    loser, winner = bindparam("b_loser"), bindparam("b_winner")
-    tables = (models.SourceRecord, *FACT_TABLES, models.IdentityLink)
+    profile: Any = models.Profile.__table__
+    loser: Any = bindparam("b_loser")
+    winner: Any = bindparam("b_winner")
+    tables: tuple[Any, ...] = (models.SourceRecord, *FACT_TABLES, models.IdentityLink)
     return (
         update(profile).where(profile.c.merged_into_id == loser).values(merged_into_id=winner),
         update(profile)
