@@ -369,8 +369,6 @@ def _profile_records(owners: Any) -> Any:
     )
 
 
-_PROFILES_OF = _profile_records(bindparam("owners", expanding=True))
-
 # PostgreSQL: the look-up and the candidate profiles in one statement (one round trip, and a
 # fixed text that the driver prepares once per connection). `wanted` holds the batch's
 # identifiers ('i': kind, value) and block keys ('b': rule, key) as three parallel arrays;

@@ -479,13 +479,17 @@ def reassign_facts(session: Session, record_ids: Sequence[int]) -> None:
             session.execute(statement, {"ids": list(part)})
 
 
-# Built once per dialect (building it for each incremental run cost more than running it):
-# a pair already linked keeps its first decision.
+def _insert_links_statement(dialect: Any) -> Any:
+    """A pair already linked keeps its first decision."""
+    return dialect.insert(models.IdentityLink.__table__).on_conflict_do_nothing(
+        index_elements=["left_record_id", "right_record_id"]
+    )
+
+
+# Built once per dialect: building it for each incremental run cost more than running it.
 _INSERT_LINKS = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(
-        models.IdentityLink.__table__
-    ).on_conflict_do_nothing(index_elements=["left_record_id", "right_record_id"])
-    for dialect in (postgresql, sqlite)
+    "postgresql": _insert_links_statement(postgresql),
+    "sqlite": _insert_links_statement(sqlite),
 }
 
 
