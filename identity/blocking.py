@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from identity.comparisons import TRANSFORMS
 from identity.model import BlockingRule
-from identity.records import PersonRecord, RecordTable, canonical_given_name, name_tokens
+from identity.records import DERIVED_COLUMNS, PersonRecord, RecordTable
 
 __all__ = ["BlockingReport", "block_keys", "candidate_pairs", "record_block_keys", "soundex"]
 
@@ -54,11 +54,8 @@ def _transform(name: str | None) -> Callable[[str], str]:
 
 
 def _column(record: PersonRecord, column: str) -> str | None:
-    if column == "given_canonical":
-        return canonical_given_name(record.given_name)
-    if column == "name_tokens":
-        return name_tokens(record)
-    return record.feature(column)
+    derive = DERIVED_COLUMNS.get(column)
+    return derive(record) if derive is not None else record.feature(column)
 
 
 def record_block_keys(record: PersonRecord, rules: Iterable[BlockingRule]) -> list[tuple[str, str]]:

@@ -36,6 +36,7 @@ __all__ = [
     "else_level",
     "evaluate_comparison",
     "exact_level",
+    "implied_level",
     "initial_level",
     "jaro_winkler_level",
     "levenshtein_level",
@@ -54,6 +55,7 @@ LEVEL_KINDS = (
     "swapped",
     "swapped_one_name",
     "date_transposed",
+    "implied",
     "initial",
     "nickname",
     "same_formal_name",
@@ -105,7 +107,8 @@ class ComparisonLevel:
         column: the record column compared (defaults to the comparison's field).
         threshold: JW similarity floor, or the maximum Levenshtein distance.
         transform: a `TRANSFORMS` name applied to both values first (e.g. `initial`).
-        other: for `swapped`, the column the field is crossed with (given <-> family name).
+        other: for `swapped`, the column the field is crossed with (given <-> family name);
+            for `implied`, the column whose equality explains the likeness.
         tf: adjust the weight by the value's term frequency (rare values weigh more).
         m, u: P(level | match), P(level | non-match); None until estimated.
     """
@@ -121,8 +124,10 @@ class ComparisonLevel:
     u: float | None = None
 
     @property
-    def is_null(self) -> bool:
-        return self.kind == "null"
+    def is_neutral(self) -> bool:
+        """Whether the level is no evidence either way (weight 0, never estimated): data
+        missing on either side (`null`), or a likeness another comparison counts (`implied`)."""
+        return self.kind in ("null", "implied")
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None and v is not False}
@@ -185,6 +190,19 @@ def swapped_level(other: str, label: str, threshold: float | None = None) -> Com
     nicknames of one formal name (a swap with a typo or a nickname: `vasquez kimberly`,
     `kim vasquez`)."""
     return ComparisonLevel(label=label, kind="swapped", other=other, threshold=threshold)
+
+
+def implied_level(
+    label: str, *, by: str, transform: str | None = None, threshold: float = 1.0
+) -> ComparisonLevel:
+    """Values alike (equal after `transform`, or Jaro-Winkler >= `threshold`) on two records
+    whose `by` column is equal, where the likeness follows from that equality: two people
+    named John Smith often have emails alike (`john.smith@`, `john.smith2@`), so an alike
+    email on top of equal names is no more evidence than the names, which their own
+    comparisons count. Weight 0, not estimated. Put it before the levels it stands in for."""
+    return ComparisonLevel(
+        label=label, kind="implied", other=by, transform=transform, threshold=threshold
+    )
 
 
 def swapped_one_name_level(other: str, label: str) -> ComparisonLevel:
@@ -275,6 +293,18 @@ def _level_mask(
             _jaro_winkler(left_other, right, level.threshold) | _nicknames(left_other, right),
         ]
         return present & crossed[0] & crossed[1]
+    if level.kind == "implied":
+        left_by, right_by = _other_values(level, field_name, tables, idx)
+        same_by = np.asarray((left_by != None) & (left_by == right_by), dtype=bool)  # noqa: E711
+        alike = _jaro_winkler(left, right, level.threshold or 1.0)
+        if level.transform is not None:
+            fn = TRANSFORMS[level.transform]
+            alike |= np.fromiter(
+                (bool(a and b and fn(a) == fn(b)) for a, b in zip(left, right, strict=True)),
+                bool,
+                len(left),
+            )
+        return same_by & alike
     if level.kind == "swapped_one_name":
         left_other, right_other = _other_values(level, field_name, tables, idx)
         left_alone = np.asarray(left_other == None, dtype=bool)  # noqa: E711

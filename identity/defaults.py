@@ -9,6 +9,7 @@ from identity.comparisons import (
     date_transposed_level,
     else_level,
     exact_level,
+    implied_level,
     initial_level,
     jaro_winkler_level,
     levenshtein_level,
@@ -107,6 +108,12 @@ def default_model() -> MatchModel:
         (
             null_level(),
             _mu(exact_level("exact email", tf=True), 0.7, 0.0001),
+            implied_level(
+                "emails alike, names the same (no evidence beyond the names)",
+                by="name_tokens",
+                transform="local_part",
+                threshold=0.92,
+            ),
             _mu(exact_level("same mailbox name", transform="local_part"), 0.05, 0.0005),
             _mu(jaro_winkler_level(0.92, "emails JW >= 0.92 (typo)"), 0.05, 0.001),
             _mu(else_level("different emails"), 0.2, 0.998),

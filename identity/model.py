@@ -18,7 +18,7 @@ from identity.comparisons import (
     Comparison,
     ComparisonLevel,
 )
-from identity.records import FEATURES
+from identity.records import DERIVED_COLUMNS, FEATURES
 
 __all__ = [
     "FORMAT_VERSION",
@@ -33,7 +33,7 @@ __all__ = [
 FORMAT_VERSION = 1
 SURVIVORSHIP_STRATEGIES = ("most_recent", "most_frequent", "source_priority", "most_complete")
 BLOCK_TRANSFORMS = (*TRANSFORMS, "soundex")
-COLUMNS = (*FEATURES, "given_canonical", "name_tokens")
+COLUMNS = (*FEATURES, *DERIVED_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -281,6 +281,9 @@ def _load_level(raw: Any, where: str, problems: list[str]) -> ComparisonLevel | 
         return None
     if raw["kind"] not in LEVEL_KINDS:
         problems.append(f"{where}.kind is {raw['kind']!r}; expected one of {LEVEL_KINDS}")
+    for key in ("column", "other"):
+        if raw.get(key) is not None and raw[key] not in COLUMNS:
+            problems.append(f"{where}.{key} is {raw[key]!r}; expected one of {COLUMNS}")
     if raw.get("transform") is not None and raw["transform"] not in TRANSFORMS:
         problems.append(
             f"{where}.transform is {raw['transform']!r}; expected one of {tuple(TRANSFORMS)}"

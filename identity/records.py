@@ -3,7 +3,7 @@ table of them (numpy object arrays) that comparisons and blocking work on in bul
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -25,6 +25,7 @@ from cdp.normalize import (
 
 __all__ = [
     "ATTRIBUTE_PATHS",
+    "DERIVED_COLUMNS",
     "FEATURES",
     "PersonRecord",
     "RecordTable",
@@ -185,6 +186,13 @@ def name_tokens(record: PersonRecord) -> str | None:
     return " ".join(sorted(f"{record.given_name} {record.family_name}".split()))
 
 
+DERIVED_COLUMNS: dict[str, Callable[[PersonRecord], str | None]] = {
+    "given_canonical": lambda r: canonical_given_name(r.given_name),
+    "name_tokens": lambda r: name_tokens(r),
+}
+"""Columns computed from a record's features (`RecordTable.column`, blocking keys)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PersonRecord:
     """What the matcher knows about one source record (features already normalised)."""
@@ -326,10 +334,9 @@ class RecordTable:
     def column(self, name: str) -> ObjectArray:
         cached = self._columns.get(name)
         if cached is None:
-            if name == "given_canonical":
-                values = [canonical_given_name(r.given_name) for r in self.records]
-            elif name == "name_tokens":
-                values = [name_tokens(r) for r in self.records]
+            derive = DERIVED_COLUMNS.get(name)
+            if derive is not None:
+                values = [derive(r) for r in self.records]
             else:
                 values = [getattr(r, name) for r in self.records]
             cached = np.empty(len(values), dtype=object)

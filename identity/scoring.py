@@ -44,7 +44,7 @@ def _clamp(value: float | None) -> float:
 
 
 def level_weight(level: ComparisonLevel) -> float:
-    if level.is_null:
+    if level.is_neutral:
         return 0.0
     return math.log2(_clamp(level.m) / _clamp(level.u))
 

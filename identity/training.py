@@ -46,10 +46,14 @@ def _level_frequencies(
 ) -> list[float]:
     n_levels = len(comparison.levels)
     counts = np.bincount(gamma[:, k], weights=weights, minlength=n_levels).astype(float)
-    counts[0] = 0.0  # the null level carries no evidence
-    counts[1:] += 0.5  # additive smoothing: an unseen level is rare, not impossible
-    total = counts[1:].sum()
-    return [0.0, *(counts[1:] / total).tolist()]
+    evidence = ~_neutral(comparison)
+    counts[evidence] += 0.5  # additive smoothing: an unseen level is rare, not impossible
+    counts[~evidence] = 0.0  # missing or implied: no evidence either way
+    return [float(x) for x in counts / counts.sum()]
+
+
+def _neutral(comparison: Comparison) -> npt.NDArray[np.bool_]:
+    return np.array([level.is_neutral for level in comparison.levels], dtype=bool)
 
 
 def estimate_u(
@@ -68,7 +72,7 @@ def estimate_u(
     for k, comparison in enumerate(model.comparisons):
         u = _level_frequencies(gamma, comparison, k)
         levels = tuple(
-            level.with_mu(level.m, None if level.is_null else _clip(u[i]))
+            level.with_mu(level.m, None if level.is_neutral else _clip(u[i]))
             for i, level in enumerate(comparison.levels)
         )
         comparisons.append(
@@ -91,6 +95,7 @@ def estimate_m_by_em(
     patterns, counts = np.unique(gamma, axis=0, return_counts=True)
     counts = counts.astype(float)
     log_u = [np.log([_clip(lv.u or 0.5) for lv in c.levels]) for c in model.comparisons]
+    neutral = [_neutral(c) for c in model.comparisons]
     m = [np.array([lv.m or 0.5 for lv in c.levels], dtype=float) for c in model.comparisons]
     run = 0
     for _ in range(iterations):
@@ -101,7 +106,7 @@ def estimate_m_by_em(
             contribution = (
                 np.log(np.clip(m[k], M_U_CLAMP_MIN, M_U_CLAMP_MAX))[observed] - log_u[k][observed]
             )
-            llr += np.where(observed == 0, 0.0, contribution)
+            llr += np.where(neutral[k][observed], 0.0, contribution)
         log_odds = np.log(share / (1 - share)) + llr
         posterior = 1 / (1 + np.exp(-np.clip(log_odds, -700, 700)))
         new_share = float(np.clip((posterior * counts).sum() / counts.sum(), 1e-9, 1 - 1e-9))
@@ -116,7 +121,7 @@ def estimate_m_by_em(
     comparisons = []
     for k, comparison in enumerate(model.comparisons):
         levels = tuple(
-            level if level.is_null else level.with_mu(_clip(float(m[k][i])), level.u)
+            level if level.is_neutral else level.with_mu(_clip(float(m[k][i])), level.u)
             for i, level in enumerate(comparison.levels)
         )
         comparisons.append(

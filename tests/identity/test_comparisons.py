@@ -17,6 +17,7 @@ def _label(comparison_name: str, left: dict[str, str | None], right: dict[str, s
 
 
 GIVEN = "given_name"
+IMPLIED = "emails alike, names the same (no evidence beyond the names)"
 
 
 @pytest.mark.parametrize(
@@ -136,6 +137,36 @@ GIVEN = "given_name"
             {"email": "jane.deo@x.com"},
             "emails JW >= 0.92 (typo)",
         ),
+        (
+            "email",
+            {"given_name": "jane", "family_name": "doe", "email": "jane.doe@x.com"},
+            {"given_name": "jane", "family_name": "doe", "email": "jane.doe7@x.com"},
+            IMPLIED,
+        ),
+        (
+            "email",
+            {"given_name": "doe", "family_name": "jane", "email": "jane@x.com"},
+            {"given_name": "jane", "family_name": "doe", "email": "jane@y.org"},
+            IMPLIED,
+        ),
+        (
+            "email",
+            {"given_name": "jane", "family_name": "doe", "email": "jane.doe@x.com"},
+            {"given_name": "jane", "family_name": "doe", "email": "jane.doe@x.com"},
+            "exact email",
+        ),
+        (
+            "email",
+            {"given_name": "jane", "family_name": "doe", "email": "jane.doe@x.com"},
+            {"given_name": "jane", "family_name": "dow", "email": "jane.doe7@x.com"},
+            "emails JW >= 0.92 (typo)",
+        ),
+        (
+            "email",
+            {"given_name": "jane", "family_name": "doe", "email": "jane.doe@x.com"},
+            {"given_name": "jane", "family_name": "doe", "email": "jd@y.org"},
+            "different emails",
+        ),
         ("phone", {"phone": "+14155550123"}, {"phone": "+14155550128"}, "phones one digit apart"),
         ("postcode", {"postcode": "SW1A1AA"}, {"postcode": "SW1B2CC"}, "same postcode area"),
         (
@@ -175,6 +206,11 @@ GIVEN = "given_name"
         "dob-different",
         "email-mailbox",
         "email-typo",
+        "email-alike-names-same",
+        "email-same-mailbox-names-swapped",
+        "email-exact-names-same",
+        "email-alike-names-differ",
+        "email-different-names-same",
         "phone-digit",
         "postcode-area",
         "address-jw",

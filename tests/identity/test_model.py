@@ -26,6 +26,7 @@ def test_loading_reports_every_problem_at_once() -> None:
     data["comparisons"][0]["levels"][0]["kind"] = "exact"
     data["comparisons"][1]["levels"].pop()
     data["blocking_rules"][0]["columns"] = ["shoe_size"]
+    data["comparisons"][3]["levels"][2]["other"] = "hat_size"
     data["survivorship"]["email"] = "loudest"
     with pytest.raises(InvalidInputError) as caught:
         model_from_json(data)
@@ -35,7 +36,8 @@ def test_loading_reports_every_problem_at_once() -> None:
     assert any("the last level is" in p for p in problems)
     assert any("'shoe_size'" in p for p in problems)
     assert any("'loudest'" in p for p in problems)
-    assert len(problems) >= 5
+    assert any("comparisons[3].levels[2].other is 'hat_size'" in p for p in problems)
+    assert len(problems) >= 6
 
 
 def test_loading_refuses_a_hand_edited_file_whose_version_no_longer_matches() -> None:

@@ -32,6 +32,33 @@ def test_null_level_carries_no_weight() -> None:
     assert level_weight(ComparisonLevel("null", "null", m=0.9, u=0.01)) == 0.0
 
 
+def test_alike_emails_of_two_records_with_one_name_weigh_what_the_names_weigh() -> None:
+    names = {"given_name": "jane", "family_name": "doe"}
+    table = RecordTable(
+        [
+            PersonRecord(1, "a", email="jane.doe@x.com", **names),
+            PersonRecord(2, "b", email="jane.doe7@x.com", **names),
+            PersonRecord(3, "c", **names),
+            PersonRecord(4, "d", given_name="jane", family_name="dow", email="jane.doe7@x.com"),
+        ]
+    )
+    model = default_model()
+    scored = score_pairs(model, (table, table), (np.array([0, 0]), np.array([1, 2])))
+    alike, no_email = scored.total.tolist()
+    assert alike == pytest.approx(no_email)
+    explanation = explain_pair(model, (table, table), 0, 1)
+    email = next(c for c in explanation.contributions if c.comparison == "email")
+    assert (email.weight, email.sentence) == (
+        0.0,
+        "`emails alike, names the same (no evidence beyond the names)`: no evidence either way",
+    )
+    # With names not the same, an alike email is evidence of its own again.
+    explanation = explain_pair(model, (table, table), 0, 3)
+    email = next(c for c in explanation.contributions if c.comparison == "email")
+    assert email.label == "emails JW >= 0.92 (typo)"
+    assert email.weight > 0
+
+
 @pytest.mark.parametrize(
     ("weight", "expected"),
     [(0.0, 0.5), (1.0, 2 / 3), (100.0, 1.0), (-3.0, 1 / 9)],

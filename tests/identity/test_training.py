@@ -57,3 +57,17 @@ def test_em_learns_that_matches_agree_without_labels() -> None:
     assert 0 < model.prior < report.candidate_match_share
     assert model.trained["records"] == 1200
     assert "family_name" in model.tf_tables
+
+
+def test_an_implied_level_is_neither_estimated_nor_weighed() -> None:
+    table = RecordTable(_population(400))
+    base = default_model()
+    candidates, _ = candidate_pairs(table, base.blocking_rules, base.max_block_size)
+    model, _ = train(base, table, candidates)
+    email = {level.label: level for level in model.comparison("email").levels}
+    implied = email["emails alike, names the same (no evidence beyond the names)"]
+    assert (implied.m, implied.u) == (None, None)
+    assert level_weight(implied) == 0.0
+    estimated = [level for level in email.values() if not level.is_neutral]
+    assert abs(sum(level.m or 0 for level in estimated) - 1) < 1e-9
+    assert abs(sum(level.u or 0 for level in estimated) - 1) < 1e-9
