@@ -159,6 +159,7 @@ def default_model() -> MatchModel:
             BlockingRule("formal_name", ("given_canonical", "family_name")),
             BlockingRule("birth_date_postcode", ("birth_date", "postcode")),
             BlockingRule("birth_date_given", ("birth_date", "given_canonical")),
+            BlockingRule("given_postcode", ("given_canonical", "postcode")),
         ),
         identifier_rules=(
             IdentifierRule("customer_id", 10, one_per_person=True, max_people=1),

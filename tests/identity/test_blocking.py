@@ -83,3 +83,20 @@ def test_a_nickname_and_the_formal_name_share_a_block_under_the_default_rules() 
     assert list(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1)]
     assert report.new_pairs["formal_name"] == 1
     assert ("formal_name", "timothy|marshall") in record_block_keys(records[0], rules)
+
+
+def test_a_family_name_typo_soundex_misses_meets_its_person_by_given_name_and_postcode() -> None:
+    from identity.defaults import default_model
+
+    rules = default_model().blocking_rules
+    records = [
+        PersonRecord(1, "a", given_name="madison", family_name="barron", postcode="93739"),
+        PersonRecord(2, "b", given_name="madison", family_name="bafron", postcode="93739"),
+        PersonRecord(3, "c", given_name="madison", family_name="bafron", postcode="10001"),
+    ]
+    assert soundex("barron") != soundex("bafron")
+    (left, right), report = candidate_pairs(RecordTable(records), rules, 200)
+    pairs = set(zip(left.tolist(), right.tolist(), strict=True))
+    assert (0, 1) in pairs
+    assert (0, 2) not in pairs
+    assert report.new_pairs["given_postcode"] == 1
