@@ -70,6 +70,8 @@ class Context:
     counters: dict[str, int] = field(default_factory=dict)
     person_id: str = ""
     salt: int = 0
+    on_the_list: set[str] = field(default_factory=set)
+    """Addresses the current household has on the email list (a list holds an address once)."""
 
     def next_id(self, kind: str) -> int:
         value = self.counters.get(kind, 0) + 1

@@ -2,7 +2,8 @@
 
 A subscriber signed up with one of their addresses (their account email, another of their
 own, or the couple's family address); the sign-up was typed, so now and then it is misspelt
-and every send to it bounces. `customer_id` is a custom arg when the address is the Shopify
+and every send to it bounces. A list holds an address once: a partner who would sign up the
+family address when the other already has signs up with their own. `customer_id` is a custom arg when the address is the Shopify
 account's. Unsubscribes and spam reports stop later sends.
 """
 
@@ -154,8 +155,13 @@ def _send(
 def sendgrid_records(ctx: Context, person: Person, plan: PersonPlan | None) -> list[Pair]:
     rng, noise = ctx.rng, ctx.noise
     email = _list_email(ctx, person, plan)
+    if email in ctx.on_the_list:
+        # A list holds an address once: the couple's address is on it already (the partner's
+        # sign-up), so this one signs up with their own.
+        email = person.emails[0]
     customer_id = person.customer_id if plan is not None and email == plan.account_email else None
     typed = noise.email(email, "list", allow_junk=False)  # the sign-up form checks the shape
+    ctx.on_the_list.add(typed)
     is_typo = typed != email
     subscribed = ctx.time(ACTIVITY_START, ACTIVITY_START + timedelta(days=400))
     eligible = [c for c in ctx.campaigns if c.sent_at > subscribed]

@@ -111,6 +111,7 @@ class World:
         while index <= self.people_count:
             rng = random.Random((self.seed << 40) | household)
             noise.rng = ctx.rng = rng
+            ctx.on_the_list = set()
             members = make_household(
                 household, index, self.people_count - index + 1, rng, noise, registry
             )

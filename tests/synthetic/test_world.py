@@ -175,3 +175,14 @@ def test_records_with_payloads_are_the_same_records() -> None:
         assert record.external_id in {
             str(payload.get(key)) for key in ("messageId", "sg_event_id", "id", "receipt_id")
         }
+
+
+def test_the_email_list_holds_an_address_once(generated: Generated) -> None:
+    subscribers: dict[str, set[str]] = {}
+    for record in _all_records(generated):
+        if record.adapter == "email.sendgrid":
+            subscribers.setdefault(record.attributes["email"], set()).add(record.person_id)
+    family = {p.family_email for h in generated.households for p in h.people if p.family_email}
+    on_the_list = family & set(subscribers)
+    assert len(on_the_list) > 20  # couples' addresses are on it...
+    assert all(len(people) == 1 for people in subscribers.values())  # ...each for one of them
