@@ -3,8 +3,8 @@
 A subscriber signed up with one of their addresses (their account email, another of their
 own, or the couple's family address); the sign-up was typed, so now and then it is misspelt
 and every send to it bounces. A list holds an address once: a partner who would sign up the
-family address when the other already has signs up with their own. `customer_id` is a custom arg when the address is the Shopify
-account's. Unsubscribes and spam reports stop later sends.
+family address when the other already has signs up with their own. `customer_id` is a custom
+arg when the address is the Shopify account's. Unsubscribes and spam reports stop later sends.
 """
 
 from __future__ import annotations
