@@ -20,7 +20,8 @@ PostgreSQL with `--db-url`, where the run makes its own databases next to the on
 
 - it stores N synthetic records with normalised identifiers as ingest does (`--db-keep` keeps
   that state, and the resolved one, and reuses them in later runs: storing 1M records takes
-  minutes);
+  minutes; a kept state's name carries a hash of the generator, normalisation and schema
+  code, so a state made by other code is never reused);
 - `identity.resolve(full=True)` from scratch over a copy of the stored state, in a process
   that does nothing else: wall time, CPU of this process and of the PostgreSQL backend, peak
   RSS and time per stage, against the baseline of one plain read of the same rows;
@@ -35,6 +36,7 @@ PostgreSQL with `--db-url`, where the run makes its own databases next to the on
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -256,9 +258,27 @@ def _count(items: Iterator[str] | Any) -> dict[str, int]:
     return out
 
 
+ROOT = Path(__file__).resolve().parent.parent
+STATE_SOURCES = ("cdp/synthetic", "cdp/normalize.py", "cdp/models.py", "migrations/versions")
+
+
+def _state_tag() -> str:
+    """A hash of the code that shapes a stored state (the world, its normalisation, the
+    schema), in the kept states' names: a kept state made by other code is not reused."""
+    digest = hashlib.sha256()
+    for source in STATE_SOURCES:
+        path = ROOT / source
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(str(file.relative_to(ROOT)).encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()[:6]
+
+
 def _db_names(size: int, seed: int, url: str | None, cache: Path) -> dict[str, str]:
     """URLs of the kept stored and resolved states and of this run's working copy."""
-    stem = f"cdp_bench_identity_{size}_s{seed}"
+    stem = f"cdp_bench_identity_{size}_s{seed}_{_state_tag()}"
     if url is None:
         return {
             state: f"sqlite:///{cache / f'{stem}_{state}.db'}"
@@ -271,7 +291,7 @@ def _db_names(size: int, seed: int, url: str | None, cache: Path) -> dict[str, s
     # so that runs against one server keep their states apart; `postgres`, the maintenance
     # database, gives the `cdp_bench_identity_...` names.
     if base.database and base.database != "postgres":
-        stem = f"{base.database}_identity_{size}_s{seed}"
+        stem = f"{base.database}_identity_{size}_s{seed}_{_state_tag()}"
     return {
         state: base.set(database=f"{stem}_{state}").render_as_string(hide_password=False)
         for state in ("stored", "resolved", "work")
@@ -880,14 +900,17 @@ def main(argv: list[str] | None = None) -> int:
         help="records resolved one at a time after --db-records",
     )
     parser.add_argument(
-        "--splink", action="store_true", help="also run Splink (DuckDB) on the same records"
+        "--splink",
+        action="store_true",
+        help="also run Splink (DuckDB) on the same records (pip install splink==5.0.0)",
     )
     parser.add_argument(
         "--db-keep",
         action="store_true",
         help="keep the stored and the resolved database states (SQLite files under "
-        "--db-cache, PostgreSQL databases NAME_identity_N_sSEED_* named after --db-url's "
-        "database, cdp_bench_identity_N_sSEED_* for postgres) and reuse them when "
+        "--db-cache, PostgreSQL databases NAME_identity_N_sSEED_TAG_* named after --db-url's "
+        "database, cdp_bench_identity_N_sSEED_TAG_* for postgres; TAG: a hash of the code "
+        "that shapes the stored state) and reuse them when "
         "present, so storing 1M records is paid once",
     )
     parser.add_argument(
