@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from cdp import models
@@ -303,6 +303,9 @@ def _kept_apart(
 
 @dataclass(frozen=True)
 class ReviewItem:
+    """Two profiles that may be one person: the best possible-match link between them, and
+    how many such links there are (`links`)."""
+
     link_id: int
     left_record_id: int
     right_record_id: int
@@ -311,22 +314,40 @@ class ReviewItem:
     score: float | None
     probability: float | None
     evidence: dict[str, Any]
+    links: int = 1
 
 
 def review_list(session: Session, *, limit: int = 50, offset: int = 0) -> list[ReviewItem]:
-    """Possible matches (below the match threshold, above the review band) still in two
-    different profiles, best first."""
+    """Pairs of profiles that may be one person, best first: one item per pair, however many
+    of their records are possible matches (links below the match threshold and above the
+    review threshold between records now in two different profiles)."""
     if limit < 1 or offset < 0:
         raise InvalidInputError(
             f"limit must be >= 1 and offset >= 0, got limit={limit}, offset={offset}"
         )
     link = models.IdentityLink
     left_rec, right_rec = aliased(models.SourceRecord), aliased(models.SourceRecord)
-    rows = session.execute(
-        select(link, left_rec.profile_id, right_rec.profile_id)
+    lp, rp = left_rec.profile_id, right_rec.profile_id
+    pair = (case((lp < rp, lp), else_=rp), case((lp < rp, rp), else_=lp))
+    ranked = (
+        select(
+            link.id.label("link_id"),
+            lp.label("left_profile_id"),
+            rp.label("right_profile_id"),
+            func.row_number()
+            .over(partition_by=pair, order_by=(link.score.desc(), link.id))
+            .label("rank"),
+            func.count().over(partition_by=pair).label("links"),
+        )
         .join(left_rec, left_rec.id == link.left_record_id)
         .join(right_rec, right_rec.id == link.right_record_id)
-        .where(link.decision == "review", left_rec.profile_id != right_rec.profile_id)
+        .where(link.decision == "review", lp != rp)
+        .subquery()
+    )
+    rows = session.execute(
+        select(link, ranked.c.left_profile_id, ranked.c.right_profile_id, ranked.c.links)
+        .join(ranked, ranked.c.link_id == link.id)
+        .where(ranked.c.rank == 1)
         .order_by(link.score.desc(), link.id)
         .limit(limit)
         .offset(offset)
@@ -336,13 +357,14 @@ def review_list(session: Session, *, limit: int = 50, offset: int = 0) -> list[R
             x.id,
             x.left_record_id,
             x.right_record_id,
-            lp,
-            rp,
+            left,
+            right,
             x.score,
             x.probability,
             dict(x.evidence or {}),
+            links,
         )
-        for x, lp, rp in rows
+        for x, left, right, links in rows
     ]
 
 

@@ -97,7 +97,8 @@ class IdentityQuery:
         return Comparison.from_report(report, masked=info.context.is_masked)
 
     @strawberry.field(
-        description="Possible matches waiting for a person to decide, best first.",
+        description="Pairs of profiles that may be one person, best first: one item per pair, "
+        "however many of their records are possible matches.",
         permission_classes=requires(ANALYSTS),
     )
     async def review_list(
@@ -121,6 +122,7 @@ class IdentityQuery:
                 score=x.score,
                 probability=x.probability,
                 evidence=JSON(mask_evidence(x.evidence) if masked else x.evidence),
+                link_count=x.links,
             )
             for x in items
         ]

@@ -212,9 +212,12 @@ def _replace_values(
     return reason
 
 
-@strawberry.type(description="A possible match waiting for a person to decide.")
+@strawberry.type(
+    description="Two profiles that may be one person, waiting for a person to decide: the best "
+    "possible-match link between them."
+)
 class ReviewItem:
-    link_id: strawberry.ID = strawberry.field(description="The link to decide on.")
+    link_id: strawberry.ID = strawberry.field(description="The best link between the two.")
     left_record_id: strawberry.ID = strawberry.field(description="One record.")
     right_record_id: strawberry.ID = strawberry.field(description="The other record.")
     left_profile_id: strawberry.ID | None = strawberry.field(description="Its profile.")
@@ -222,6 +225,10 @@ class ReviewItem:
     score: float | None = strawberry.field(description="Match weight.")
     probability: float | None = strawberry.field(description="Match probability.")
     evidence: JSON = strawberry.field(description="Per-field levels and weights.")
+    link_count: int = strawberry.field(
+        description="How many possible-match links join the two profiles (this item shows the "
+        "best)."
+    )
 
     @strawberry.field(description="The left record's profile.")
     async def left_profile(self, info: Info) -> Profile | None:

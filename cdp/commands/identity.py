@@ -241,7 +241,7 @@ def forbid_command(state: CliState, left: int, right: int, actor: str, reason: s
 @click.option("--limit", default=20, show_default=True)
 @pass_state
 def review_command(state: CliState, limit: int) -> None:
-    """List possible matches waiting for a decision."""
+    """List pairs of profiles that may be one person (best first, one line per pair)."""
     with unit_of_work(state.sessionmaker) as session:
         items = identity.review_list(session, limit=limit)
     if not items:
@@ -251,6 +251,7 @@ def review_command(state: CliState, limit: int) -> None:
             f"link {item.link_id}: #{item.left_record_id} ({item.left_profile_id}) ~ "
             f"#{item.right_record_id} "
             f"({item.right_profile_id}) score {item.score:.2f} p={item.probability:.3f}"
+            + (f" ({item.links} possible-match links)" if item.links > 1 else "")
         )
 
 

@@ -91,3 +91,27 @@ def test_unknown_profile_is_one_clear_error_line(db_url: str) -> None:
     )
     assert result.exit_code != 0
     assert "profile 'p_missing' not found" in str(result.exception) + result.output
+
+
+def test_review_lists_each_pair_of_profiles_once(
+    db_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    from identity import default_model, resolve
+
+    with unit_of_work(session_factory) as session:
+        for customer, records in (("c1", 2), ("c2", 2)):
+            for _ in range(records):
+                make_record(
+                    session,
+                    attributes=person("Ann", "Lee", postcode="12345"),
+                    identifiers={"customer_id": customer},
+                )
+    model = default_model().replace(match_probability=0.999999, review_probability=0.01)
+    with unit_of_work(session_factory) as session:
+        resolve(session, model=model)
+
+    lines = _invoke(db_url, "review").splitlines()
+
+    assert len(lines) == 1
+    assert lines[0].startswith("link ")
+    assert lines[0].endswith("(4 possible-match links)")

@@ -263,3 +263,32 @@ def test_review_list_holds_possible_matches_in_different_profiles(
         assert items[0].evidence["levels"]["family_name"]["label"] == "exact family name"
         with pytest.raises(InvalidInputError):
             review_list(session, limit=0)
+
+
+def test_review_list_shows_two_profiles_once_however_many_of_their_records_may_match(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with unit_of_work(session_factory) as session:
+        # Three customers named Ann Lee at one postcode: two with two records each, one with
+        # one; every pair across two of them is a possible match.
+        for customer, records in (("c1", 2), ("c2", 2), ("c3", 1)):
+            for _ in range(records):
+                make_record(
+                    session,
+                    attributes=person("Ann", "Lee", postcode="12345"),
+                    identifiers={"customer_id": customer},
+                )
+    from identity import default_model
+
+    model = default_model().replace(match_probability=0.999999, review_probability=0.01)
+    with unit_of_work(session_factory) as session:
+        resolve(session, model=model)
+    with unit_of_work(session_factory) as session:
+        items = review_list(session)
+        later = review_list(session, limit=1, offset=1)
+    pairs = [frozenset((i.left_profile_id, i.right_profile_id)) for i in items]
+    assert len(pairs) == len(set(pairs)) == 3
+    assert sorted(i.links for i in items) == [2, 2, 4]
+    scores = [i.score or 0.0 for i in items]
+    assert scores == sorted(scores, reverse=True)
+    assert [i.link_id for i in later] == [items[1].link_id]

@@ -56,3 +56,4 @@ def test_example_query_runs_without_errors_on_resolved_data(
     else:
         assert data["explainProfile"]["__typename"] == "ProfileExplanation"
         assert data["compare"]["sameProfile"] is True
+        assert data["reviewList"] == []

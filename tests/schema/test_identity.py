@@ -250,7 +250,8 @@ def test_review_list_shows_possible_matches_with_both_profiles(
         )
 
     body = gql(
-        """{ reviewList(first: 5) { score leftProfile { id } rightProfile { id } evidence } }""",
+        """{ reviewList(first: 5) {
+            score leftProfile { id } rightProfile { id } evidence linkCount } }""",
         role="analyst",
     )
 
@@ -260,6 +261,7 @@ def test_review_list_shows_possible_matches_with_both_profiles(
             "leftProfile": {"id": world["jane"]},
             "rightProfile": {"id": world["john"]},
             "evidence": {"total": 2.5},
+            "linkCount": 1,
         }
     ]
 
