@@ -107,3 +107,15 @@ def person(
     if line1 or postcode:
         attributes["address"] = {k: v for k, v in (("line1", line1), ("postcode", postcode)) if v}
     return attributes
+
+
+def make_namesake_customers(session: Session, records: dict[str, int]) -> None:
+    """Customers all named Ann Lee at one postcode, `records[customer_id]` records each: every
+    pair of records of two of them is a possible match and nothing more."""
+    for customer, count in records.items():
+        for _ in range(count):
+            make_record(
+                session,
+                attributes=person("Ann", "Lee", postcode="12345"),
+                identifiers={"customer_id": customer},
+            )

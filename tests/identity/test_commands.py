@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cdp import models
 from cdp.cli import cli
 from cdp.db import unit_of_work
-from tests.identity.factories import make_record, person
+from tests.identity.factories import make_namesake_customers, make_record, person
 
 
 def _invoke(db_url: str, *args: str) -> str:
@@ -99,13 +99,7 @@ def test_review_lists_each_pair_of_profiles_once(
     from identity import default_model, resolve
 
     with unit_of_work(session_factory) as session:
-        for customer, records in (("c1", 2), ("c2", 2)):
-            for _ in range(records):
-                make_record(
-                    session,
-                    attributes=person("Ann", "Lee", postcode="12345"),
-                    identifiers={"customer_id": customer},
-                )
+        make_namesake_customers(session, {"c1": 2, "c2": 2})
     model = default_model().replace(match_probability=0.999999, review_probability=0.01)
     with unit_of_work(session_factory) as session:
         resolve(session, model=model)

@@ -21,7 +21,7 @@ from identity import (
     review_list,
     split_profile,
 )
-from tests.identity.factories import make_record, person
+from tests.identity.factories import make_namesake_customers, make_record, person
 
 
 def _owner(session: Session, record_id: int) -> str:
@@ -269,15 +269,7 @@ def test_review_list_shows_two_profiles_once_however_many_of_their_records_may_m
     session_factory: sessionmaker[Session],
 ) -> None:
     with unit_of_work(session_factory) as session:
-        # Three customers named Ann Lee at one postcode: two with two records each, one with
-        # one; every pair across two of them is a possible match.
-        for customer, records in (("c1", 2), ("c2", 2), ("c3", 1)):
-            for _ in range(records):
-                make_record(
-                    session,
-                    attributes=person("Ann", "Lee", postcode="12345"),
-                    identifiers={"customer_id": customer},
-                )
+        make_namesake_customers(session, {"c1": 2, "c2": 2, "c3": 1})
     from identity import default_model
 
     model = default_model().replace(match_probability=0.999999, review_probability=0.01)

@@ -4,9 +4,10 @@ import random
 
 from identity.blocking import candidate_pairs
 from identity.defaults import default_model
+from identity.model import MatchModel
 from identity.records import PersonRecord, RecordTable
 from identity.scoring import level_weight
-from identity.training import estimate_u, train
+from identity.training import TrainingReport, estimate_u, train
 
 SYLLABLES = ["ka", "ri", "mo", "len", "sa", "tor", "vi", "na", "bel", "du", "ro", "mi"]
 GIVEN = [a + b for a in SYLLABLES for b in SYLLABLES[:8]]
@@ -45,11 +46,15 @@ def test_u_from_random_pairs_reflects_how_often_strangers_agree() -> None:
     assert 0.005 < exact_u < 0.02  # 96 names drawn uniformly: about 1/96 agree by chance
 
 
-def test_em_learns_that_matches_agree_without_labels() -> None:
+def _trained() -> tuple[MatchModel, TrainingReport]:
     table = RecordTable(_population(400))
     base = default_model()
     candidates, _ = candidate_pairs(table, base.blocking_rules, base.max_block_size)
-    model, report = train(base, table, candidates)
+    return train(base, table, candidates)
+
+
+def test_em_learns_that_matches_agree_without_labels() -> None:
+    model, report = _trained()
     birth = {level.label: level for level in model.comparison("birth_date").levels}
     assert level_weight(birth["exact birth date"]) > 5
     assert level_weight(birth["different birth dates"]) < 0
@@ -60,10 +65,7 @@ def test_em_learns_that_matches_agree_without_labels() -> None:
 
 
 def test_an_implied_level_is_neither_estimated_nor_weighed() -> None:
-    table = RecordTable(_population(400))
-    base = default_model()
-    candidates, _ = candidate_pairs(table, base.blocking_rules, base.max_block_size)
-    model, _ = train(base, table, candidates)
+    model, _ = _trained()
     email = {level.label: level for level in model.comparison("email").levels}
     implied = email["emails alike, names the same (no evidence beyond the names)"]
     assert (implied.m, implied.u) == (None, None)
