@@ -18,7 +18,14 @@ from identity._errors import (
 )
 from identity.comparisons import Comparison, ComparisonLevel
 from identity.defaults import default_model
-from identity.engine import Link, LinkResult, SharedIdentifier, link_records
+from identity.engine import (
+    HOUSEHOLD_ONLY,
+    POSSIBLE_MATCH,
+    Link,
+    LinkResult,
+    SharedIdentifier,
+    link_records,
+)
 from identity.explain import (
     LinkInfo,
     MergeInfo,
@@ -58,6 +65,8 @@ from identity.service import (
 )
 
 __all__ = [
+    "HOUSEHOLD_ONLY",
+    "POSSIBLE_MATCH",
     "BlockingRule",
     "Comparison",
     "ComparisonLevel",

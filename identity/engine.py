@@ -20,13 +20,29 @@ from identity.model import IdentifierRule, MatchModel
 from identity.records import RecordTable, canonical_given_name
 from identity.scoring import ScoredPairs, level_weight, probability, score_pairs
 
-__all__ = ["Link", "LinkResult", "SharedIdentifier", "fuzzy_evidence", "link_records"]
+__all__ = [
+    "HOUSEHOLD_ONLY",
+    "NAMES_ONLY",
+    "POSSIBLE_MATCH",
+    "SOLE_CANDIDATE",
+    "Link",
+    "LinkResult",
+    "SharedIdentifier",
+    "fuzzy_evidence",
+    "link_records",
+]
 
 _ALL_PAIRS_GROUP = 30
 _SOLE_CANDIDATE_RECORDS = 1
 """A possible match joins when each side is the other's only candidate and one side is at
 most this many records: a fragment is attached, two established profiles are not joined."""
 SOLE_CANDIDATE = "possible match, and each is the other's only candidate"
+POSSIBLE_MATCH = "possible match: below the match threshold"
+HOUSEHOLD_ONLY = (
+    "only what a household shares agrees (family name, address, phone): a given name or a "
+    "birth date must too"
+)
+NAMES_ONLY = "only the names agree, and names alone do not suffice"
 Index = npt.NDArray[np.int64]
 
 
@@ -290,9 +306,20 @@ def _fuzzy_links(state: _State, scored: ScoredPairs, known: ScoredPairs | None =
     for i in review.tolist():
         a, b = int(scored.left[i]), int(scored.right[i])
         if state.uf.find(a) != state.uf.find(b):
-            state.links.append(
-                _fuzzy_link(state, scored, i, "review", "possible match: below the match threshold")
-            )
+            reason = _review_reason(model, scored, eligible, i)
+            state.links.append(_fuzzy_link(state, scored, i, "review", reason))
+
+
+def _review_reason(
+    model: MatchModel, scored: ScoredPairs, eligible: npt.NDArray[np.bool_], i: int
+) -> str:
+    """Why a pair waits for a person: too little weight, or evidence that may never merge on
+    its own (a pair of family members' records often weighs more than the threshold)."""
+    if eligible[i]:
+        return POSSIBLE_MATCH
+    if scored.personal is not None and not scored.personal[i]:
+        return HOUSEHOLD_ONLY
+    return NAMES_ONLY
 
 
 def _eligible(model: MatchModel, scored: ScoredPairs) -> npt.NDArray[np.bool_]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from cdp import models
 from identity._errors import InvalidInputError, ProfileNotFoundError, RecordNotFoundError
 from identity.blocking import record_block_keys
+from identity.engine import POSSIBLE_MATCH
 from identity.model import MatchModel
 from identity.records import PersonRecord, RecordTable
 from identity.scoring import MatchExplanation, explain_pair, score_pairs
@@ -315,12 +316,15 @@ class ReviewItem:
     probability: float | None
     evidence: dict[str, Any]
     links: int = 1
+    reason: str | None = None
 
 
 def review_list(session: Session, *, limit: int = 50, offset: int = 0) -> list[ReviewItem]:
     """Pairs of profiles that may be one person, best first: one item per pair, however many
     of their records are possible matches (links below the match threshold and above the
-    review threshold between records now in two different profiles)."""
+    review threshold between records now in two different profiles). Possible matches come
+    first, by weight; then pairs whose evidence may never merge them on its own (what a
+    household shares), which are mostly family members however much they weigh."""
     if limit < 1 or offset < 0:
         raise InvalidInputError(
             f"limit must be >= 1 and offset >= 0, got limit={limit}, offset={offset}"
@@ -329,14 +333,13 @@ def review_list(session: Session, *, limit: int = 50, offset: int = 0) -> list[R
     left_rec, right_rec = aliased(models.SourceRecord), aliased(models.SourceRecord)
     lp, rp = left_rec.profile_id, right_rec.profile_id
     pair = (case((lp < rp, lp), else_=rp), case((lp < rp, rp), else_=lp))
+    order = (case((link.reason == POSSIBLE_MATCH, 0), else_=1), link.score.desc(), link.id)
     ranked = (
         select(
             link.id.label("link_id"),
             lp.label("left_profile_id"),
             rp.label("right_profile_id"),
-            func.row_number()
-            .over(partition_by=pair, order_by=(link.score.desc(), link.id))
-            .label("rank"),
+            func.row_number().over(partition_by=pair, order_by=order).label("rank"),
             func.count().over(partition_by=pair).label("links"),
         )
         .join(left_rec, left_rec.id == link.left_record_id)
@@ -348,7 +351,7 @@ def review_list(session: Session, *, limit: int = 50, offset: int = 0) -> list[R
         select(link, ranked.c.left_profile_id, ranked.c.right_profile_id, ranked.c.links)
         .join(ranked, ranked.c.link_id == link.id)
         .where(ranked.c.rank == 1)
-        .order_by(link.score.desc(), link.id)
+        .order_by(*order)
         .limit(limit)
         .offset(offset)
     ).all()
@@ -363,6 +366,7 @@ def review_list(session: Session, *, limit: int = 50, offset: int = 0) -> list[R
             x.probability,
             dict(x.evidence or {}),
             links,
+            x.reason,
         )
         for x, left, right, links in rows
     ]

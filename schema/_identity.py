@@ -123,6 +123,7 @@ class IdentityQuery:
                 probability=x.probability,
                 evidence=JSON(mask_evidence(x.evidence) if masked else x.evidence),
                 link_count=x.links,
+                reason=x.reason,
             )
             for x in items
         ]

@@ -229,6 +229,11 @@ class ReviewItem:
         description="How many possible-match links join the two profiles (this item shows the "
         "best)."
     )
+    reason: str | None = strawberry.field(
+        description="Why it waits for a person rather than merging: too little weight (a "
+        "possible match), or evidence that may never merge on its own (what a household "
+        "shares)."
+    )
 
     @strawberry.field(description="The left record's profile.")
     async def left_profile(self, info: Info) -> Profile | None:

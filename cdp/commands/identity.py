@@ -252,6 +252,7 @@ def review_command(state: CliState, limit: int) -> None:
             f"#{item.right_record_id} "
             f"({item.right_profile_id}) score {item.score:.2f} p={item.probability:.3f}"
             + (f" ({item.links} possible-match links)" if item.links > 1 else "")
+            + (f": {item.reason}" if item.reason and item.reason != identity.POSSIBLE_MATCH else "")
         )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import dataclasses
 
 from identity.defaults import default_model
-from identity.engine import SOLE_CANDIDATE, link_records
+from identity.engine import HOUSEHOLD_ONLY, POSSIBLE_MATCH, SOLE_CANDIDATE, link_records
 from identity.records import PersonRecord, RecordTable
 
 
@@ -127,6 +127,7 @@ def test_possible_matches_go_to_review_instead_of_merging() -> None:
     result = link_records(RecordTable(records), model)
     assert sorted(map(sorted, result.clusters)) == [[0], [1], [2]]
     assert [link.decision for link in result.links] == ["review"] * 3
+    assert {link.reason for link in result.links} == {POSSIBLE_MATCH}
     assert result.links[0].evidence["levels"]["given_name"]["label"] == "exact given name"
 
 
@@ -199,6 +200,10 @@ def test_household_evidence_alone_goes_to_review_not_merge() -> None:
         _rec(0, given_name="nicholas", phone="+13106709129", **common),
         _rec(1, email="phooper@me.com", **common),
     ]
-    result = link_records(RecordTable(records), default_model().replace(prior=0.01))
+    model = default_model().replace(prior=0.01)
+    result = link_records(RecordTable(records), model)
     assert sorted(map(sorted, result.clusters)) == [[0], [1]]
     assert [link.decision for link in result.links] == ["review"]
+    # It weighs more than a match would, but may never merge on what a household shares.
+    assert (result.links[0].score or 0.0) >= model.match_weight
+    assert result.links[0].reason == HOUSEHOLD_ONLY

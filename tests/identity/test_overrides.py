@@ -284,3 +284,25 @@ def test_review_list_shows_two_profiles_once_however_many_of_their_records_may_m
     scores = [i.score or 0.0 for i in items]
     assert scores == sorted(scores, reverse=True)
     assert [i.link_id for i in later] == [items[1].link_id]
+
+
+def test_review_list_puts_possible_matches_before_household_pairs_that_weigh_more(
+    session_factory: sessionmaker[Session],
+) -> None:
+    home = {"phone": "+13106709129", "line1": "24 valley blvd", "postcode": "90018"}
+    with unit_of_work(session_factory) as session:
+        # A household: one surname, street and phone, no given name on one side.
+        make_record(session, attributes=person("Nicholas", "Hooper", **home))
+        make_record(session, attributes=person(None, "Hooper", **home))
+        make_namesake_customers(session, {"c1": 1, "c2": 1, "c3": 1})
+    from identity import HOUSEHOLD_ONLY, POSSIBLE_MATCH, default_model
+
+    model = default_model().replace(match_probability=0.999999, review_probability=0.01)
+    with unit_of_work(session_factory) as session:
+        resolve(session, model=model)
+    with unit_of_work(session_factory) as session:
+        items = review_list(session)
+    reasons = [i.reason for i in items]
+    assert reasons == [POSSIBLE_MATCH] * 3 + [HOUSEHOLD_ONLY]
+    household, best_possible = items[-1].score or 0.0, items[0].score or 0.0
+    assert household > best_possible
