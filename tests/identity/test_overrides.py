@@ -7,11 +7,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from cdp import models
 from cdp.db import unit_of_work
 from identity import (
+    HOUSEHOLD_ONLY,
+    POSSIBLE_MATCH,
     IdentityConflictError,
     InvalidInputError,
     ProfileNotFoundError,
     RecordNotFoundError,
     compare,
+    default_model,
     explain_profile,
     forbid_link,
     merge_profiles,
@@ -248,7 +251,6 @@ def test_review_list_holds_possible_matches_in_different_profiles(
             make_record(session, attributes=person("Ann", "Lee", postcode="12345")).id
             for _ in range(3)
         ]
-    from identity import default_model
 
     model = default_model().replace(match_probability=0.999999, review_probability=0.01)
     with unit_of_work(session_factory) as session:
@@ -265,16 +267,19 @@ def test_review_list_holds_possible_matches_in_different_profiles(
             review_list(session, limit=0)
 
 
+def _resolve_with_a_wide_review_band(factory: sessionmaker[Session]) -> None:
+    """Resolve with a match threshold no pair reaches: every scored pair waits for review."""
+    model = default_model().replace(match_probability=0.999999, review_probability=0.01)
+    with unit_of_work(factory) as session:
+        resolve(session, model=model)
+
+
 def test_review_list_shows_two_profiles_once_however_many_of_their_records_may_match(
     session_factory: sessionmaker[Session],
 ) -> None:
     with unit_of_work(session_factory) as session:
         make_namesake_customers(session, {"c1": 2, "c2": 2, "c3": 1})
-    from identity import default_model
-
-    model = default_model().replace(match_probability=0.999999, review_probability=0.01)
-    with unit_of_work(session_factory) as session:
-        resolve(session, model=model)
+    _resolve_with_a_wide_review_band(session_factory)
     with unit_of_work(session_factory) as session:
         items = review_list(session)
         later = review_list(session, limit=1, offset=1)
@@ -295,11 +300,7 @@ def test_review_list_puts_possible_matches_before_household_pairs_that_weigh_mor
         make_record(session, attributes=person("Nicholas", "Hooper", **home))
         make_record(session, attributes=person(None, "Hooper", **home))
         make_namesake_customers(session, {"c1": 1, "c2": 1, "c3": 1})
-    from identity import HOUSEHOLD_ONLY, POSSIBLE_MATCH, default_model
-
-    model = default_model().replace(match_probability=0.999999, review_probability=0.01)
-    with unit_of_work(session_factory) as session:
-        resolve(session, model=model)
+    _resolve_with_a_wide_review_band(session_factory)
     with unit_of_work(session_factory) as session:
         items = review_list(session)
     reasons = [i.reason for i in items]
