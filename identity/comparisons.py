@@ -264,12 +264,7 @@ def _level_mask(
     if level.kind == "else":
         return np.ones(len(left), dtype=bool)
     if level.kind == "exact":
-        if level.transform is not None:
-            fn = TRANSFORMS[level.transform]
-            left = np.array([fn(v) if v else None for v in left], dtype=object)
-            right = np.array([fn(v) if v else None for v in right], dtype=object)
-        present = np.asarray(left != None, dtype=bool)  # noqa: E711
-        return np.asarray(left == right, dtype=bool) & present  # type: ignore[no-any-return]
+        return _equal(left, right, level.transform)
     if level.kind == "jaro_winkler":
         return _jaro_winkler(left, right, level.threshold or 0.0)
     if level.kind == "levenshtein":
@@ -295,16 +290,12 @@ def _level_mask(
         return present & crossed[0] & crossed[1]
     if level.kind == "implied":
         left_by, right_by = _other_values(level, field_name, tables, idx)
-        same_by = np.asarray((left_by != None) & (left_by == right_by), dtype=bool)  # noqa: E711
-        alike = _jaro_winkler(left, right, level.threshold or 1.0)
-        if level.transform is not None:
-            fn = TRANSFORMS[level.transform]
-            alike |= np.fromiter(
-                (bool(a and b and fn(a) == fn(b)) for a, b in zip(left, right, strict=True)),
-                bool,
-                len(left),
-            )
-        return same_by & alike
+        out = _equal(left_by, right_by)
+        # Few pairs share the explaining value: only those are compared.
+        rows = np.flatnonzero(out)
+        a, b = left[rows], right[rows]
+        out[rows] = _equal(a, b, level.transform) | _jaro_winkler(a, b, level.threshold or 1.0)
+        return out
     if level.kind == "swapped_one_name":
         left_other, right_other = _other_values(level, field_name, tables, idx)
         left_alone = np.asarray(left_other == None, dtype=bool)  # noqa: E711
@@ -332,6 +323,18 @@ def _level_mask(
         swapped = np.array([f"{v[:4]}-{v[8:10]}-{v[5:7]}" if v else None for v in left])
         return np.asarray(swapped == right, dtype=bool) & (left != right)  # type: ignore[no-any-return]
     raise ValueError(f"unknown level kind {level.kind!r}; expected one of {LEVEL_KINDS}")
+
+
+def _equal(
+    left: npt.NDArray[np.object_], right: npt.NDArray[np.object_], transform: str | None = None
+) -> Mask:
+    """Pairs whose values are present and equal (after `transform`, a `TRANSFORMS` name)."""
+    if transform is not None:
+        fn = TRANSFORMS[transform]
+        left = np.array([fn(v) if v else None for v in left], dtype=object)
+        right = np.array([fn(v) if v else None for v in right], dtype=object)
+    present = np.asarray(left != None, dtype=bool)  # noqa: E711
+    return np.asarray(left == right, dtype=bool) & present  # type: ignore[no-any-return]
 
 
 def _jaro_winkler(

@@ -306,13 +306,11 @@ def _fuzzy_links(state: _State, scored: ScoredPairs, known: ScoredPairs | None =
     for i in review.tolist():
         a, b = int(scored.left[i]), int(scored.right[i])
         if state.uf.find(a) != state.uf.find(b):
-            reason = _review_reason(model, scored, eligible, i)
+            reason = _review_reason(scored, eligible, i)
             state.links.append(_fuzzy_link(state, scored, i, "review", reason))
 
 
-def _review_reason(
-    model: MatchModel, scored: ScoredPairs, eligible: npt.NDArray[np.bool_], i: int
-) -> str:
+def _review_reason(scored: ScoredPairs, eligible: npt.NDArray[np.bool_], i: int) -> str:
     """Why a pair waits for a person: too little weight, or evidence that may never merge on
     its own (a pair of family members' records often weighs more than the threshold)."""
     if eligible[i]:

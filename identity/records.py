@@ -188,7 +188,7 @@ def name_tokens(record: PersonRecord) -> str | None:
 
 DERIVED_COLUMNS: dict[str, Callable[[PersonRecord], str | None]] = {
     "given_canonical": lambda r: canonical_given_name(r.given_name),
-    "name_tokens": lambda r: name_tokens(r),
+    "name_tokens": name_tokens,
 }
 """Columns computed from a record's features (`RecordTable.column`, blocking keys)."""
 
