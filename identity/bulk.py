@@ -263,23 +263,26 @@ def _beside(
     session: Session, statements: Sequence[str], now: datetime
 ) -> Iterator[Callable[[], None]]:
     """Run `statements` (`{now}` standing for `now`) on the session's connection in a
-    second thread (PostgreSQL: psycopg waits on the server without the GIL) while the block
-    runs; `done()` waits for them and raises their error. SQLite runs them first, in this
-    thread (its connection stays in one thread)."""
-    if not _is_postgresql(session):
-        for statement in statements:
-            session.execute(text(statement.replace("{now}", ":now")), {"now": stamp(session, now)})
-        yield lambda: None
-        return
+    second thread while the block runs; `done()` waits for them and raises their error.
+    Both drivers let go of the GIL while the database works (psycopg waiting on the server,
+    sqlite3 in each step), so the block's Python work runs beside it on the other core. The
+    block must not use the session's connection. An in-memory SQLite database (whose
+    connection may not leave its thread) runs them first, in this thread."""
     raw = _driver(session)
+    when = stamp(session, now)
+    mark = "%s" if _is_postgresql(session) else "?"
 
     def run() -> None:
         for statement in statements:
             if "{now}" in statement:
-                raw.execute(statement.replace("{now}", "%s"), (now,))
+                raw.execute(statement.replace("{now}", mark), (when,))
             else:
                 raw.execute(statement)
 
+    if session.connection().engine.url.database in (None, "", ":memory:"):
+        run()
+        yield lambda: None
+        return
     with ThreadPoolExecutor(max_workers=1) as pool:
         # Leaving the pool waits for the job, also when the block raised.
         yield pool.submit(run).result
