@@ -13,8 +13,9 @@ from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import identity.bulk
-from cdp import models
-from cdp.db import unit_of_work
+from cdp import migrate, models
+from cdp.config import Settings
+from cdp.db import create_db_engine, unit_of_work
 from identity import resolve
 from tests.identity.factories import make_record, person
 
@@ -163,6 +164,29 @@ def test_full_run_from_scratch_leaves_the_schema_a_fresh_upgrade_built(
     with unit_of_work(session_factory) as session:
         newer = make_record(session, attributes=person("Ann", "Roe"))
         assert newer.id > max(ids)
+
+
+def test_full_run_in_an_in_memory_sqlite_database(backend: str) -> None:
+    # Its connection may not leave its thread: the rewrite runs in this one.
+    if backend != "sqlite":
+        pytest.skip("an in-memory database is SQLite's")
+    engine = create_db_engine(Settings(database_url="sqlite://"))
+    migrate.upgrade(engine)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    with unit_of_work(factory) as session:
+        ids = _store(session)
+    with unit_of_work(factory) as session:
+        resolve(session, full=True)
+    with unit_of_work(factory) as session:
+        state = _state(session)
+    engine.dispose()
+    jane, john = state["records"][0][1], state["records"][1][1]
+    assert jane is not None
+    assert john is not None
+    assert jane != john
+    assert [pid for _, pid, _ in state["records"]] == [jane, john, jane, john]
+    owners = dict(zip(ids, [jane, john, jane, john], strict=True))
+    assert all(pid == owners[rid] for rid, _, pid in state["identifiers"])
 
 
 @pytest.mark.parametrize("where", ["beside the rewrite", "after the rewrite"])
