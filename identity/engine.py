@@ -30,6 +30,7 @@ __all__ = [
     "SharedIdentifier",
     "fuzzy_evidence",
     "link_records",
+    "one_per_person_values",
 ]
 
 _ALL_PAIRS_GROUP = 30
@@ -95,7 +96,9 @@ def fuzzy_evidence(model: MatchModel, scored: ScoredPairs, i: int) -> dict[str, 
     }
 
 
-def _exclusive(table: RecordTable, model: MatchModel) -> dict[int, dict[str, str]]:
+def one_per_person_values(table: RecordTable, model: MatchModel) -> dict[int, dict[str, str]]:
+    """Each record's one-per-person identifier values (kind -> value), by row position: what
+    constrains clustering, since no profile may hold two values of one such kind."""
     kinds = {r.kind for r in model.identifier_rules if r.one_per_person}
     out: dict[int, dict[str, str]] = {}
     for pos, record in enumerate(table.records):
@@ -168,7 +171,7 @@ def link_records(
 ) -> LinkResult:
     """Cluster the records of `table` (positions); records with a `profile_id` are stored ones
     and stay together; pairs of two stored records are not re-decided."""
-    exclusive = _exclusive(table, model)
+    exclusive = one_per_person_values(table, model)
     for pos, values in (extra_exclusive or {}).items():
         exclusive.setdefault(pos, {}).update(values)
     uf = ConstrainedUnionFind(len(table), exclusive, table.record_ids.tolist())
