@@ -44,6 +44,7 @@ import hashlib
 import json
 import math
 import os
+import random
 import resource
 import shutil
 import subprocess
@@ -254,9 +255,25 @@ def labelled_references(
     return {"evidence": best, "perfect": perfect}
 
 
-def engine_run(size: int, seed: int) -> dict[str, Any]:
+ORDERS = ("generator", "time", "random")
+"""The orders the engine can be handed the records in: the generator's (household by
+household), by time (as sources deliver them), or shuffled (seeded)."""
+
+
+def in_order(records: list[SyntheticRecord], order: str, seed: int) -> list[SyntheticRecord]:
+    """`records` in `order` (one of `ORDERS`): the matcher must not depend on it."""
+    if order == "time":
+        return sorted(records, key=lambda r: r.occurred_at)
+    if order == "random":
+        shuffled = list(records)
+        random.Random(seed).shuffle(shuffled)
+        return shuffled
+    return records
+
+
+def engine_run(size: int, seed: int, order: str = "generator") -> dict[str, Any]:
     started = time.perf_counter()
-    syn = synthetic(size, seed)
+    syn = in_order(synthetic(size, seed), order, seed)
     truth = np.array([int(r.person_id.lstrip("P")) for r in syn], dtype=np.int64)
     generated = time.perf_counter()
     records = to_person_records(syn)
@@ -282,6 +299,7 @@ def engine_run(size: int, seed: int) -> dict[str, Any]:
     references = labelled_references(table, model, result, truth)
     return {
         "records": len(records),
+        "order": order,
         "people": len(np.unique(truth)),
         "generate_s": generated - started,
         "normalise_s": t0 - generated,
@@ -795,7 +813,7 @@ def _in_subprocess(args: list[str]) -> dict[str, Any]:
 
 def _print_engine(r: dict[str, Any]) -> None:
     o, b = r["ours"], r["baseline"]
-    print(f"\n== {r['records']:,} records ({r['people']:,} people) ==")
+    print(f"\n== {r['records']:,} records ({r['people']:,} people), in {r['order']} order ==")
     print(
         f"  pairwise   P {o['pair_p']:.4f}  R {o['pair_r']:.4f}  F1 {o['pair_f1']:.4f}"
         f"   | baseline F1 {b['pair_f1']:.4f} (P {b['pair_p']:.4f}, R {b['pair_r']:.4f})"
@@ -957,6 +975,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", default="10000,100000", help="comma-separated sizes")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
+        "--order",
+        choices=ORDERS,
+        default="generator",
+        help="the order the engine gets the records in (not --db-records): the generator's "
+        "(household by household), by time, or shuffled with --seed (default: %(default)s)",
+    )
+    parser.add_argument(
         "--db-records",
         type=int,
         default=0,
@@ -1013,7 +1038,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker == "engine":
-        print(json.dumps(engine_run(args.size, args.seed)))
+        print(json.dumps(engine_run(args.size, args.seed, args.order)))
         return 0
     if args.worker == "splink":
         print(json.dumps(splink_run(args.size, args.seed)))
@@ -1030,7 +1055,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"identity benchmark, seed {args.seed}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     for size in (int(s) for s in args.records.split(",") if s):
         worker = ["--size", str(size), "--seed", str(args.seed)]
-        ours = _in_subprocess(["--worker", "engine", *worker])
+        ours = _in_subprocess(["--worker", "engine", *worker, "--order", args.order])
         _print_engine(ours)
         if args.splink:
             _print_splink(ours, ["--worker", "splink", *worker])
