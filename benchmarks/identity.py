@@ -203,16 +203,16 @@ LABELLED_WEIGHT_STEP = 0.25
 
 
 def _cluster_after_identifiers(
-    table: RecordTable, model: Any, result: LinkResult, pairs: Iterator[tuple[int, int]]
+    table: RecordTable,
+    exclusive: dict[int, dict[str, str]],
+    identified: list[tuple[int, int]],
+    pairs: Iterator[tuple[int, int]],
 ) -> npt.NDArray[np.int64]:
-    """Cluster labels after the engine's accepted identifier links and then `pairs` (in
-    order), under the same one-per-person constraints the engine keeps."""
-    uf = ConstrainedUnionFind(
-        len(table), one_per_person_values(table, model), table.record_ids.tolist()
-    )
-    for link in result.links:
-        if link.method == "identifier" and link.decision == "accepted":
-            uf.union(link.left, link.right, strict=False)
+    """Cluster labels after the engine's accepted identifier links (`identified`) and then
+    `pairs` (in order), under the engine's one-per-person constraints (`exclusive`)."""
+    uf = ConstrainedUnionFind(len(table), exclusive, table.record_ids.tolist())
+    for a, b in identified:
+        uf.union(a, b, strict=False)
     for a, b in pairs:
         uf.union(a, b, strict=True)
     return np.array(uf.labels())
@@ -239,6 +239,12 @@ def labelled_references(
             s.vetoed.astype(np.int64),
         ]
     )
+    exclusive = one_per_person_values(table, model)
+    identified = [
+        (link.left, link.right)
+        for link in result.links
+        if link.method == "identifier" and link.decision == "accepted"
+    ]
     _, group = np.unique(keys, axis=0, return_inverse=True)
     group = group.ravel()
     share = (np.bincount(group, weights=same) / np.bincount(group))[group]
@@ -247,11 +253,11 @@ def labelled_references(
         chosen = np.flatnonzero(share > threshold)
         chosen = chosen[np.argsort(-share[chosen], kind="stable")]
         pairs = zip(s.left[chosen].tolist(), s.right[chosen].tolist(), strict=True)
-        got = scores(_cluster_after_identifiers(table, model, result, pairs), truth)
+        got = scores(_cluster_after_identifiers(table, exclusive, identified, pairs), truth)
         if not best or got["b3_f1"] > best["b3_f1"]:
             best = {**got, "share": threshold}
     pairs = zip(s.left[same].tolist(), s.right[same].tolist(), strict=True)
-    perfect = scores(_cluster_after_identifiers(table, model, result, pairs), truth)
+    perfect = scores(_cluster_after_identifiers(table, exclusive, identified, pairs), truth)
     return {"evidence": best, "perfect": perfect}
 
 
