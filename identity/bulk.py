@@ -279,7 +279,8 @@ def _beside(
             else:
                 raw.execute(statement)
 
-    if session.connection().engine.url.database in (None, "", ":memory:"):
+    in_memory = session.connection().engine.url.database in (None, "", ":memory:")
+    if in_memory and not _is_postgresql(session):
         run()
         yield lambda: None
         return
