@@ -132,6 +132,20 @@ def _state(session: Session) -> dict[str, Any]:
     }
 
 
+def _assert_two_people(ids: list[int], state: dict[str, Any]) -> dict[int, str]:
+    """`_store`'s records resolved into Jane's and John's profiles, identifiers with them;
+    returns each record's profile id."""
+    jane, john = state["records"][0][1], state["records"][1][1]
+    assert jane is not None
+    assert john is not None
+    assert jane != john
+    assert [pid for _, pid, _ in state["records"]] == [jane, john, jane, john]
+    assert all(resolved is not None for _, _, resolved in state["records"])
+    owners = dict(zip(ids, [jane, john, jane, john], strict=True))
+    assert all(pid == owners[rid] for rid, _, pid in state["identifiers"])
+    return owners
+
+
 def test_full_run_from_scratch_leaves_the_schema_a_fresh_upgrade_built(
     session_factory: sessionmaker[Session], backend: str
 ) -> None:
@@ -148,14 +162,8 @@ def test_full_run_from_scratch_leaves_the_schema_a_fresh_upgrade_built(
             # The tables were swapped, not updated in place.
             after = _oids(session)
             assert all(after[name] != before[name] for name in _SWAPPED)
-    jane, john = state["records"][0][1], state["records"][1][1]
-    assert jane is not None
-    assert john is not None
-    assert jane != john
-    assert [pid for _, pid, _ in state["records"]] == [jane, john, jane, john]
-    assert all(resolved is not None for _, _, resolved in state["records"])
-    owners = dict(zip(ids, [jane, john, jane, john], strict=True))
-    assert all(pid == owners[rid] for rid, _, pid in state["identifiers"])
+    owners = _assert_two_people(ids, state)
+    jane = owners[ids[0]]
     assert len(state["identifiers"]) == 8
     assert state["events"] == [(rid, owners[rid]) for rid in ids]
     assert state["orders"] == [(ids[0], jane)]
@@ -180,13 +188,7 @@ def test_full_run_in_an_in_memory_sqlite_database(backend: str) -> None:
     with unit_of_work(factory) as session:
         state = _state(session)
     engine.dispose()
-    jane, john = state["records"][0][1], state["records"][1][1]
-    assert jane is not None
-    assert john is not None
-    assert jane != john
-    assert [pid for _, pid, _ in state["records"]] == [jane, john, jane, john]
-    owners = dict(zip(ids, [jane, john, jane, john], strict=True))
-    assert all(pid == owners[rid] for rid, _, pid in state["identifiers"])
+    _assert_two_people(ids, state)
 
 
 @pytest.mark.parametrize("where", ["beside the rewrite", "after the rewrite"])
