@@ -51,6 +51,8 @@ __all__ = [
     "Consent",
     "Event",
     "Feedback",
+    "FeedbackStatusChange",
+    "FeedbackTopic",
     "Identifier",
     "IdentityLink",
     "IdentityModel",
@@ -61,6 +63,7 @@ __all__ = [
     "OrderItem",
     "Profile",
     "ProfileStatus",
+    "ProfileTraits",
     "Quarantine",
     "Segment",
     "SegmentMembership",
@@ -485,6 +488,10 @@ class Feedback(Base):
         ),
         Index("ix_feedback_record_id", "record_id"),
         CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating"),
+        CheckConstraint("nps IS NULL OR (nps >= 0 AND nps <= 10)", name="nps"),
+        CheckConstraint("csat IS NULL OR (csat >= 1 AND csat <= 5)", name="csat"),
+        CheckConstraint("status IN ('open', 'in_progress', 'resolved', 'closed')", name="status"),
+        Index("ix_feedback_occurred_at", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
@@ -501,6 +508,51 @@ class Feedback(Base):
     topic: Mapped[str | None] = mapped_column(String(100))
     occurred_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: survey scores: NPS 0-10 ("how likely to recommend"), CSAT 1-5 ("how satisfied")
+    nps: Mapped[int | None] = mapped_column(Integer)
+    csat: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str | None] = mapped_column(String(8))
+    sentiment_label: Mapped[str | None] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None]
+    product_ref: Mapped[str | None] = mapped_column(String(200))
+    order_ref: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime | None]
+
+    topics: Mapped[list[FeedbackTopic]] = relationship(
+        back_populates="feedback", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class FeedbackTopic(Base):
+    """One topic of a piece of feedback (a row per topic, so counts by topic are one GROUP BY)."""
+
+    __tablename__ = "feedback_topics"
+    __table_args__ = (Index("ix_feedback_topics_topic", "topic"),)
+
+    feedback_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic: Mapped[str] = mapped_column(String(50), primary_key=True)
+
+    feedback: Mapped[Feedback] = relationship(back_populates="topics")
+
+
+class FeedbackStatusChange(Base):
+    """The history of a piece of feedback's status: who moved it from what to what, and when."""
+
+    __tablename__ = "feedback_status_changes"
+    __table_args__ = (Index("ix_feedback_status_changes_feedback_id", "feedback_id"),)
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Consent(Base):
@@ -545,6 +597,73 @@ class ComputedTrait(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column()
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProfileTraits(Base):
+    """The computed traits of one profile, one typed column each (`cdp.value` computes them).
+
+    Money is in minor units of the configured base currency. `as_of` is the time the values
+    describe (now, or the `--as-of` date of a back-fill); recency figures count from it.
+    """
+
+    __tablename__ = "profile_traits"
+    __table_args__ = (
+        Index("ix_profile_traits_rfm_segment", "rfm_segment"),
+        Index("ix_profile_traits_value_tier", "value_tier"),
+        Index("ix_profile_traits_lifecycle_stage", "lifecycle_stage"),
+    )
+
+    profile_id: Mapped[str] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    as_of: Mapped[datetime]
+    # purchases
+    first_order_at: Mapped[datetime | None]
+    last_order_at: Mapped[datetime | None]
+    order_count: Mapped[int] = mapped_column(Integer, default=0)
+    total_spend_minor: Mapped[int] = mapped_column(BIG_ID, default=0)
+    average_order_minor: Mapped[int | None] = mapped_column(BIG_ID)
+    refunded_minor: Mapped[int] = mapped_column(BIG_ID, default=0)
+    cancelled_orders: Mapped[int] = mapped_column(Integer, default=0)
+    #: orders in a currency with no configured rate: counted here, never added to the sums
+    unconverted_orders: Mapped[int] = mapped_column(Integer, default=0)
+    days_since_last_order: Mapped[int | None] = mapped_column(Integer)
+    average_days_between_orders: Mapped[float | None] = mapped_column(Float)
+    favourite_category: Mapped[str | None] = mapped_column(String(100))
+    favourite_product: Mapped[str | None] = mapped_column(String(300))
+    favourite_categories: Mapped[list[str]] = mapped_column(PORTABLE_JSON, default=list)
+    # RFM
+    recency_score: Mapped[int | None] = mapped_column(Integer)
+    frequency_score: Mapped[int | None] = mapped_column(Integer)
+    monetary_score: Mapped[int | None] = mapped_column(Integer)
+    rfm_code: Mapped[str | None] = mapped_column(String(3))
+    rfm_segment: Mapped[str | None] = mapped_column(String(30))
+    value_tier: Mapped[str | None] = mapped_column(String(10))
+    # lifetime value
+    historical_value_minor: Mapped[int] = mapped_column(BIG_ID, default=0)
+    predicted_orders: Mapped[float | None] = mapped_column(Float)
+    predicted_value_minor: Mapped[int | None] = mapped_column(BIG_ID)
+    probability_alive: Mapped[float | None] = mapped_column(Float)
+    clv_method: Mapped[str | None] = mapped_column(String(30))
+    # lifecycle
+    lifecycle_stage: Mapped[str | None] = mapped_column(String(20))
+    # engagement
+    email_open_rate: Mapped[float | None] = mapped_column(Float)
+    email_click_rate: Mapped[float | None] = mapped_column(Float)
+    last_email_engagement_at: Mapped[datetime | None]
+    last_web_at: Mapped[datetime | None]
+    last_social_at: Mapped[datetime | None]
+    last_store_at: Mapped[datetime | None]
+    web_sessions_30d: Mapped[int] = mapped_column(Integer, default=0)
+    page_views_30d: Mapped[int] = mapped_column(Integer, default=0)
+    social_interactions: Mapped[int] = mapped_column(Integer, default=0)
+    preferred_channel: Mapped[str | None] = mapped_column(String(20))
+    best_send_hour: Mapped[int | None] = mapped_column(Integer)
+    # loyalty
+    loyalty_points: Mapped[int] = mapped_column(BIG_ID, default=0)
+    loyalty_tier: Mapped[str | None] = mapped_column(String(30))
+    loyalty_tier_since: Mapped[datetime | None]
 
 
 class Segment(Base):
