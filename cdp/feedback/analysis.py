@@ -1,0 +1,137 @@
+"""What a piece of feedback says: its language, sentiment (score and label) and topics.
+
+`analyze` is pure: the same text and scores give the same answer. A score the customer gave
+(stars or CSAT 1-5, NPS 0-10) outweighs the text: it counts three times as much as the text's
+own sentiment, so "5 stars, delivery was slow" is positive. With no text, the score alone
+decides; with neither, the feedback is neutral.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cdp.feedback.kinds import COMMENT
+from cdp.feedback.language import detect_language
+from cdp.feedback.sentiment import chinese_score, english_score, is_question
+from cdp.feedback.taxonomy import Taxonomy, default_taxonomy
+
+__all__ = [
+    "NEGATIVE_BELOW",
+    "POSITIVE_FROM",
+    "Analysis",
+    "analyze",
+    "label_of",
+    "refine_kind",
+    "score_signal",
+]
+
+#: label thresholds on the combined score (-1..1)
+POSITIVE_FROM = 0.05
+NEGATIVE_BELOW = -0.05
+#: a question whose text is no stronger than this is neutral ("Do you ship to Norway?")
+_QUESTION_NEUTRAL_WITHIN = 0.55
+_SCORE_WEIGHT = 0.75
+_SENTENCE_END = re.compile(r"[.!?。！？]+")
+_CLAUSE_END_ZH = re.compile(r"[，,；;。！？!?]+")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    language: str
+    sentiment: float
+    label: str
+    topics: tuple[str, ...]
+    is_question: bool = False
+
+
+def score_signal(rating: int | None, nps: int | None, csat: int | None) -> float | None:
+    """The customer's own score on -1..1 (stars and CSAT: 1 -> -1, 3 -> 0, 5 -> 1; NPS:
+    0 -> -1, 7.5 -> 0, 10 -> 1, so passives 7-8 are about neutral), averaged when several."""
+    signals = [(value - 3) / 2 for value in (rating, csat) if value is not None]
+    if nps is not None:
+        signals.append(max(-1.0, min(1.0, (nps - 7.5) / 2.5)))
+    return sum(signals) / len(signals) if signals else None
+
+
+def label_of(score: float) -> str:
+    if score >= POSITIVE_FROM:
+        return "positive"
+    if score <= NEGATIVE_BELOW:
+        return "negative"
+    return "neutral"
+
+
+def text_sentiment(text: str, language: str) -> tuple[float, bool]:
+    """(score -1..1, is a question) of the text alone."""
+    if language == "zh":
+        score = chinese_score(text)
+    elif language == "en":
+        score = english_score(text)
+    else:
+        return 0.0, False
+    asking = is_question(text, language)
+    # a lone question with no strong words is neutral ("Is the return shipping free?"); a
+    # question after a statement ("...cancelled. Now what?") keeps the statement's sentiment
+    if asking and _is_single_sentence(text, language) and abs(score) <= _QUESTION_NEUTRAL_WITHIN:
+        score = 0.0
+    return score, asking
+
+
+def _is_single_sentence(text: str, language: str) -> bool:
+    # Chinese strings statements together with commas: "退款退到了注销的卡上，现在怎么办？"
+    ends = _CLAUSE_END_ZH if language == "zh" else _SENTENCE_END
+    return len([s for s in ends.split(text.strip()) if s.strip()]) <= 1
+
+
+def analyze(
+    text: str | None,
+    *,
+    rating: int | None = None,
+    nps: int | None = None,
+    csat: int | None = None,
+    stated_topic: str | None = None,
+    taxonomy: Taxonomy | None = None,
+) -> Analysis:
+    """Language, sentiment and topics of one piece of feedback; `stated_topic` (a source's
+    own topic field) is added when it names a taxonomy topic."""
+    taxonomy = taxonomy or default_taxonomy()
+    body = (text or "").strip()
+    language = detect_language(body)
+    text_score, asking = text_sentiment(body, language) if body else (0.0, False)
+    signal = score_signal(rating, nps, csat)
+    if signal is None:
+        score = text_score
+    elif body:
+        score = _SCORE_WEIGHT * signal + (1 - _SCORE_WEIGHT) * text_score
+    else:
+        score = signal
+    topics = list(taxonomy.match(body, language)) if body else []
+    stated = taxonomy.canonical(stated_topic)
+    if stated is not None and stated not in topics:
+        topics.append(stated)
+    return Analysis(language, round(score, 4), label_of(score), tuple(topics), asking)
+
+
+_SUGGESTION_CUES_EN = ("would be nice", "would be great", "please add", "i wish", "suggest",
+                       "it would help", "could you add", "you should")  # fmt: skip
+_SUGGESTION_CUES_ZH = ("建议", "希望", "能不能增加", "最好能", "要是能", "如果能")
+
+
+def refine_kind(kind: str, text: str | None, analysis: Analysis) -> str:
+    """The kind of a `comment` (free text of unknown kind) as its text shows it: a complaint
+    when negative, a suggestion when it suggests, a question when it asks, praise when
+    positive; any other kind is kept as the source stated it."""
+    if kind != COMMENT or not text:
+        return kind
+    lowered = text.lower()
+    cues = _SUGGESTION_CUES_ZH if analysis.language == "zh" else _SUGGESTION_CUES_EN
+    if analysis.label == "negative":
+        return "complaint"
+    if any(cue in lowered for cue in cues):
+        return "suggestion"
+    if analysis.is_question:
+        return "question"
+    if analysis.label == "positive":
+        return "praise"
+    return kind

@@ -1,0 +1,145 @@
+"""The topic taxonomy: topic ids with English and Chinese keywords, read from TOML.
+
+The default ships as `data/taxonomy.toml`; `CDP_FEEDBACK_TOPICS` names a file of your own in
+the same format (docs/feedback.md). Loading validates the whole file and reports every
+problem at once (`TaxonomyError`). English keywords match as whole words, case-insensitive,
+a trailing `*` matching any ending; Chinese keywords match as substrings.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from cdp.errors import CdpError
+
+__all__ = ["DEFAULT_TAXONOMY_FILE", "Taxonomy", "TaxonomyError", "Topic", "default_taxonomy"]
+
+DEFAULT_TAXONOMY_FILE = "data/taxonomy.toml"
+_TOPIC_ID = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+
+
+class TaxonomyError(CdpError):
+    """A taxonomy file that cannot be used; the message lists every problem."""
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    label: str
+    english: tuple[str, ...]
+    chinese: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    topics: tuple[Topic, ...]
+    source: str = "built-in"
+
+    def __post_init__(self) -> None:
+        patterns = {t.id: _english_pattern(t.english) for t in self.topics}
+        object.__setattr__(self, "_english", patterns)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(topic.id for topic in self.topics)
+
+    def match(self, text: str, language: str) -> tuple[str, ...]:
+        """The ids of the topics `text` mentions, in taxonomy order."""
+        if language == "zh":
+            folded = text.lower()
+            return tuple(
+                t.id for t in self.topics if any(word.lower() in folded for word in t.chinese)
+            )
+        english: dict[str, re.Pattern[str] | None] = self._english  # type: ignore[attr-defined]
+        return tuple(
+            t.id for t in self.topics if (p := english[t.id]) is not None and p.search(text)
+        )
+
+    def canonical(self, name: str | None) -> str | None:
+        """The topic id a source's own topic name stands for (id or label), or None."""
+        if not name:
+            return None
+        folded = name.strip().lower()
+        for topic in self.topics:
+            if folded in (topic.id, topic.label.lower()):
+                return topic.id
+        return None
+
+    @classmethod
+    def from_toml(cls, text: str, *, source: str) -> Taxonomy:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise TaxonomyError(f"{source}: not valid TOML: {exc}") from None
+        return cls.from_mapping(data, source=source)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, source: str) -> Taxonomy:
+        raw = data.get("topics")
+        if not isinstance(raw, Mapping) or not raw:
+            raise TaxonomyError(f"{source}: expected a [topics.ID] table per topic; found none")
+        problems: list[str] = []
+        topics = [_topic(topic_id, spec, problems) for topic_id, spec in raw.items()]
+        if problems:
+            raise TaxonomyError(f"{source}: " + "; ".join(problems))
+        return cls(tuple(topics), source=source)
+
+    @classmethod
+    def from_file(cls, path: Path) -> Taxonomy:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise TaxonomyError(f"cannot read the topic taxonomy {str(path)!r}: {exc}") from None
+        return cls.from_toml(text, source=str(path))
+
+
+def _topic(topic_id: str, spec: Any, problems: list[str]) -> Topic:
+    if not _TOPIC_ID.match(topic_id):
+        problems.append(f"topic id {topic_id!r} must be lower case letters, digits and _")
+    if not isinstance(spec, Mapping):
+        problems.append(f"topics.{topic_id} must be a table with label, en and zh")
+        return Topic(topic_id, topic_id, (), ())
+    unknown = sorted(set(spec) - {"label", "en", "zh"})
+    if unknown:
+        problems.append(f"topics.{topic_id} has unknown keys {unknown}; use label, en, zh")
+    label = spec.get("label", topic_id)
+    if not isinstance(label, str) or not label.strip():
+        problems.append(f"topics.{topic_id}.label must be a non-empty string")
+        label = topic_id
+    words = {lang: _words(topic_id, lang, spec.get(lang, []), problems) for lang in ("en", "zh")}
+    if not words["en"] and not words["zh"]:
+        problems.append(f"topics.{topic_id} has no keywords; give en and/or zh lists")
+    return Topic(topic_id, label, words["en"], words["zh"])
+
+
+def _words(topic_id: str, lang: str, value: Any, problems: list[str]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(w, str) and w.strip() for w in value):
+        problems.append(f"topics.{topic_id}.{lang} must be a list of non-empty strings")
+        return ()
+    return tuple(w.strip() for w in value)
+
+
+def _english_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    parts = []
+    for word in sorted(words, key=len, reverse=True):
+        stem = word.removesuffix("*")
+        body = r"\s+".join(re.escape(piece) for piece in stem.split())
+        tail = r"[\w'-]*" if word.endswith("*") else ""
+        parts.append(rf"(?<![\w]){body}{tail}(?![\w])")
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+@cache
+def default_taxonomy() -> Taxonomy:
+    """The taxonomy shipped with the package (`cdp/feedback/data/taxonomy.toml`)."""
+    text = files("cdp.feedback").joinpath(DEFAULT_TAXONOMY_FILE).read_text(encoding="utf-8")
+    return Taxonomy.from_toml(text, source="built-in taxonomy")
