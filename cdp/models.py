@@ -492,6 +492,13 @@ class Feedback(Base):
         CheckConstraint("csat IS NULL OR (csat >= 1 AND csat <= 5)", name="csat"),
         CheckConstraint("status IN ('open', 'in_progress', 'resolved', 'closed')", name="status"),
         Index("ix_feedback_occurred_at", "occurred_at"),
+        # --- feedback: rows still waiting for analysis (cdp.feedback.batch) ---
+        Index(
+            "ix_feedback_pending_analysis",
+            "id",
+            postgresql_where=text("sentiment_label IS NULL"),
+            sqlite_where=text("sentiment_label IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
