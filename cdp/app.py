@@ -18,7 +18,9 @@ from cdp.db import (
     dispose_read_engine,
     make_async_sessionmaker,
 )
+from cdp.feedback.taxonomy import taxonomy_for
 from cdp.services.keys import KeyCache
+from cdp.web.feedback_intake import make_feedback_intake
 from cdp.web.graphiql import STATIC_ROUTE_NAME, graphiql_page, static_files
 from cdp.web.graphql import make_graphql_app
 from cdp.web.health import healthz
@@ -39,6 +41,11 @@ def create_app(settings: Settings) -> Starlette:
         app.state.sessionmaker = make_async_sessionmaker(engine)
         app.state.readers = make_async_sessionmaker(read_engine)
         app.state.key_cache = KeyCache()
+        app.state.feedback_intake = make_feedback_intake(
+            app.state.sessionmaker,
+            default_region=settings.default_region,
+            taxonomy=taxonomy_for(settings.feedback_topics_file),
+        )
         log.info("serving on %s database %s", engine.dialect.name, mask_url(settings.database_url))
         if settings.environment == "prod":
             # The schema, models and libraries are built for good: freezing them takes them

@@ -10,6 +10,7 @@ import click
 from cdp.commands._common import CliState
 from cdp.commands.db import db
 from cdp.commands.demo import demo
+from cdp.commands.feedback import feedback_group
 from cdp.commands.identity import identity_group
 from cdp.commands.ingest import ingest, sources
 from cdp.commands.keys import keys
@@ -36,6 +37,7 @@ def cli(ctx: click.Context) -> None:
 
 cli.add_command(db)
 cli.add_command(demo)
+cli.add_command(feedback_group)
 cli.add_command(ingest)
 cli.add_command(keys)
 cli.add_command(quarantine)

@@ -71,6 +71,8 @@ class Settings:
     graphql_timeout_seconds: float = 10.0
     graphql_introspection: bool = True
     graphql_field_suggestions: bool = True
+    # --- feedback: the topic taxonomy file (None: the built-in one; docs/feedback.md) ---
+    feedback_topics_file: Path | None = None
 
     @property
     def backend(self) -> str:
@@ -132,6 +134,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         default_region=read("CDP_DEFAULT_REGION", _parse_region, Settings.default_region),
         sources_file=read("CDP_SOURCES_FILE", Path, Path("cdp.toml")),
         **_read_graphql_limits(env, read),
+        feedback_topics_file=read("CDP_FEEDBACK_TOPICS", _parse_taxonomy_file, None),
     )
     if settings.open_mode and settings.environment == "prod":
         problems.append(
@@ -158,6 +161,17 @@ def _read_graphql_limits(
         "graphql_introspection": read("CDP_GRAPHQL_INTROSPECTION", _parse_bool, is_dev),
         "graphql_field_suggestions": read("CDP_GRAPHQL_FIELD_SUGGESTIONS", _parse_bool, is_dev),
     }
+
+
+def _parse_taxonomy_file(raw: str) -> Path:
+    from cdp.feedback.taxonomy import TaxonomyError, taxonomy_for
+
+    path = Path(raw)
+    try:
+        taxonomy_for(path)
+    except TaxonomyError as exc:
+        raise ValueError(f"not a usable topic taxonomy: {exc}") from None
+    return path
 
 
 def _positive_int(raw: str) -> int:

@@ -183,9 +183,7 @@ def write_facts(session: Session, source: SourceRef, writes: Sequence[Write]) ->
                 props = fact.properties
                 interactions.append((*head, fact.type, fact.text, fact.url, at, props))
             elif isinstance(fact, FeedbackFact):
-                feedback.append(
-                    (*head, fact.kind, fact.rating, fact.text, fact.sentiment, fact.topic, at, now)
-                )
+                feedback.append((*head, *_feedback_cells(fact), at, now))
             elif isinstance(fact, ConsentFact):
                 consents.append((*head, fact.purpose, fact.status, fact.reason, at))
             elif isinstance(fact, OrderFact):
@@ -206,13 +204,23 @@ def write_facts(session: Session, source: SourceRef, writes: Sequence[Write]) ->
     bulk_insert(
         session,
         "feedback",
-        (*common, "kind", "rating", "text", "sentiment", "topic", "occurred_at", "created_at"),
+        (*common, *_FEEDBACK_COLUMNS, "occurred_at", "created_at"),
         feedback,
     )
     bulk_insert(
         session, "consents", (*common, "purpose", "status", "reason", "occurred_at"), consents
     )
     _write_orders(session, source, orders)
+
+
+_FEEDBACK_COLUMNS = (
+    "kind", "rating", "text", "sentiment", "topic", "nps", "csat", "product_ref", "order_ref",
+)  # fmt: skip
+
+
+def _feedback_cells(fact: FeedbackFact) -> tuple[Any, ...]:
+    return (fact.kind, fact.rating, fact.text, fact.sentiment, fact.topic, fact.nps, fact.csat,
+            fact.product_ref, fact.order_ref)  # fmt: skip
 
 
 def _write_orders(

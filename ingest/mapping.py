@@ -41,6 +41,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from cdp.feedback.kinds import FEEDBACK_KINDS
 from cdp.normalize import IDENTIFIER_KINDS
 from ingest.adapter import CHANNELS, Adapter, FileFormat
 from ingest.errors import AdapterConfigError, SkippableRecordError
@@ -66,7 +67,7 @@ _ADDRESS = ("line1", "line2", "city", "region", "postcode", "country")
 FACT_TARGETS: dict[str, tuple[str, ...]] = {
     "event": ("type", "name", "campaign_id"),
     "order": ("id", "total", "subtotal", "currency", "financial_status", "status", "sales_channel"),
-    "feedback": ("kind", "text", "rating", "topic"),
+    "feedback": ("kind", "text", "rating", "topic", "nps", "csat", "product_ref", "order_ref"),
     "consent": ("purpose", "status", "reason"),
     "interaction": ("type", "text", "url"),
 }
@@ -315,12 +316,23 @@ class MappingAdapter(Adapter):
                 ),
             )
         if kind == "feedback":
+            feedback_kind = values["feedback.kind"]
+            if feedback_kind not in FEEDBACK_KINDS:
+                raise SkippableRecordError(
+                    f"expected one of {', '.join(FEEDBACK_KINDS)}",
+                    field="feedback.kind",
+                    value=feedback_kind,
+                )
             return (
                 FeedbackFact(
-                    kind=values["feedback.kind"],
+                    kind=feedback_kind,
                     text=get("feedback.text"),
-                    rating=_rating(get("feedback.rating")),
+                    rating=_score(get("feedback.rating"), "feedback.rating", 1, 5),
                     topic=get("feedback.topic"),
+                    nps=_score(get("feedback.nps"), "feedback.nps", 0, 10),
+                    csat=_score(get("feedback.csat"), "feedback.csat", 1, 5),
+                    product_ref=get("feedback.product_ref"),
+                    order_ref=get("feedback.order_ref"),
                 ),
             )
         if kind == "consent":
@@ -345,14 +357,16 @@ def _cell(record: Mapping[str, Any], column: str) -> str | None:
     return text or None
 
 
-def _rating(value: str | None) -> int | None:
+def _score(value: str | None, field: str, low: int, high: int) -> int | None:
+    """A whole-number score in low..high; survey tools often export "9.0" for 9."""
     if value is None:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= 5:
+    number = value.removesuffix(".0")
+    if not number.isdigit() or not low <= int(number) <= high:
         raise SkippableRecordError(
-            "expected a rating from 1 to 5", field="feedback.rating", value=value
+            f"expected a whole number from {low} to {high}", field=field, value=value
         )
-    return int(value)
+    return int(number)
 
 
 def _person(values: Mapping[str, str]) -> Person:

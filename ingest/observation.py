@@ -160,11 +160,20 @@ class OrderFact:
 
 @dataclass(frozen=True)
 class FeedbackFact:
+    """Feedback as the source states it: `kind` is one of `cdp.feedback.FEEDBACK_KINDS`
+    (`comment` when the source does not know); `rating` stars 1-5, `nps` 0-10, `csat` 1-5;
+    `topic` the source's own topic field. Language, sentiment and topics are added by the
+    analysis step after the record is stored (`cdp.feedback.batch`)."""
+
     kind: str
     text: str | None = None
     rating: int | None = None
     sentiment: float | None = None
     topic: str | None = None
+    nps: int | None = None
+    csat: int | None = None
+    product_ref: str | None = None
+    order_ref: str | None = None
 
 
 @dataclass(frozen=True)

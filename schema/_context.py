@@ -8,6 +8,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cdp.config import Settings
+from cdp.feedback.service import FeedbackIntake
 from cdp.services import keys
 from schema._loaders import Loaders
 
@@ -49,6 +50,8 @@ class Context:
     role: str | None = None
     actor: str = "anonymous"
     read_sessionmaker: InitVar[async_sessionmaker[AsyncSession] | None] = None
+    #: stores feedback named by identifiers as a resolved record (None: not offered)
+    feedback_intake: FeedbackIntake | None = None
     readers: async_sessionmaker[AsyncSession] = field(init=False)
     loaders: Loaders = field(init=False)
 
@@ -69,6 +72,7 @@ async def make_context(
     authorization: str | None,
     key_cache: keys.KeyCache | None = None,
     readers: async_sessionmaker[AsyncSession] | None = None,
+    feedback_intake: FeedbackIntake | None = None,
 ) -> Context:
     """The context for a request with this `Authorization` header value (or None).
 
@@ -77,13 +81,15 @@ async def make_context(
     with a message for the client (the HTTP layer answers 401 with it). With a `key_cache`,
     a key seen valid in its last `ttl` seconds is not looked up again. `readers` makes the
     sessions for single-statement reads (`cdp.db.create_async_read_engine`); without it they
-    are derived from `sessionmaker`.
+    are derived from `sessionmaker`. `feedback_intake` is what the composition root offers
+    for feedback naming its customer by identifiers (`cdp.web.feedback_intake`).
     """
     readers = readers or read_sessions(sessionmaker)
+    intake = feedback_intake
     if authorization is None or not authorization.strip():
         if settings.open_mode:
-            return Context(settings, sessionmaker, "admin", "open-mode", readers)
-        return Context(settings, sessionmaker, read_sessionmaker=readers)
+            return Context(settings, sessionmaker, "admin", "open-mode", readers, intake)
+        return Context(settings, sessionmaker, read_sessionmaker=readers, feedback_intake=intake)
     scheme, _, key = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise keys.InvalidKeyError(
@@ -94,4 +100,4 @@ async def make_context(
         raise keys.InvalidKeyError(
             f"a {grant.role!r} key cannot query GraphQL; use an admin, app or analyst key"
         )
-    return Context(settings, sessionmaker, grant.role, f"key:{grant.prefix}", readers)
+    return Context(settings, sessionmaker, grant.role, f"key:{grant.prefix}", readers, intake)

@@ -47,15 +47,6 @@ class ConsentState(enum.Enum):
     REVOKED = strawberry.enum_value("revoked", description="The person withdrew or refused.")
 
 
-@strawberry.enum(description="Kinds of customer feedback.")
-class FeedbackKind(enum.Enum):
-    REVIEW = strawberry.enum_value("review", description="A product or service review.")
-    SURVEY = strawberry.enum_value("survey", description="A survey answer.")
-    RATING = strawberry.enum_value("rating", description="A bare star rating.")
-    COMPLAINT = strawberry.enum_value("complaint", description="A complaint.")
-    COMMENT = strawberry.enum_value("comment", description="Any other comment.")
-
-
 @strawberry.enum(description="Orders of the profile list; ties are broken by profile id.")
 class ProfileOrder(enum.Enum):
     LAST_SEEN_DESC = strawberry.enum_value(

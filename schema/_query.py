@@ -13,6 +13,7 @@ from schema._access import ANALYSTS, EVERY_ROLE, requires
 from schema._aggregates import Overview
 from schema._context import Context
 from schema._enums import Channel, IdentifierKind, ProfileOrder, ProfileStatus, value_of
+from schema._feedback import FeedbackQuery
 from schema._identity import IdentityQuery
 from schema._paging import Edge, PageInfo, aware, page_size
 from schema._profile import Profile
@@ -87,7 +88,7 @@ class Stats:
 
 
 @strawberry.type(description="The root of every read.")
-class Query(IdentityQuery):
+class Query(IdentityQuery, FeedbackQuery):
     @strawberry.field(
         description=(
             "A profile by id. An id that was merged away answers with the surviving profile "

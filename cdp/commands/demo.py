@@ -3,7 +3,7 @@
 1. migrate the database;
 2. write the seeded synthetic world (every channel in its real format, `cdp.synthetic`);
 3. ingest it through every built-in adapter and the point-of-sale mapping;
-4. resolve identities;
+4. resolve identities and analyse the feedback (language, sentiment, topics);
 5. serve GraphQL + GraphiQL on 127.0.0.1 in open mode.
 
 Re-running it is safe: the world is kept, re-ingesting adds nothing (natural keys), and
@@ -62,6 +62,7 @@ def demo(
     _write_world(world_dir, people=people, seed=seed)
     _ingest_world(state, world_dir)
     _resolve(state)
+    _analyze_feedback(state)
     if no_serve:
         return
     _step(5, "serving in open mode (no API keys; for local demos only)")
@@ -96,6 +97,15 @@ def _ingest_world(state: CliState, world_dir: Path) -> None:
             err=True,
         )
     click.echo(f"      in {time.perf_counter() - started:.1f}s", err=True)
+
+
+def _analyze_feedback(state: CliState) -> None:
+    from cdp.commands._feedback_hook import analyze_all_pending
+
+    result = analyze_all_pending(state.sessionmaker, state.settings.feedback_topics_file)
+    if result.analysed:
+        labels = ", ".join(f"{n:,} {label}" for label, n in sorted(result.by_label.items()))
+        click.echo(f"      feedback: {result.analysed:,} analysed ({labels})", err=True)
 
 
 def _resolve(state: CliState) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 import identity
 from cdp import models
 from cdp.commands._common import CliState, pass_state
+from cdp.commands._feedback_hook import analyze_all_pending, chain, feedback_analyzer
 from cdp.commands._identity_hook import identity_resolver
 from cdp.db import unit_of_work
 from ingest import (
@@ -108,11 +109,13 @@ def _run(
     show: bool,
     workers: int = 1,
 ) -> IngestSummary:
-    """One source through the runner. Identities are resolved after each committed batch, or
-    once at the end when the source is split over several worker processes."""
+    """One source through the runner. Identities are resolved, and feedback analysed, after
+    each committed batch, or once at the end when the source is split over several worker
+    processes (feedback is analysed with `--no-resolve` too)."""
     parallel = workers > 1
     reporter = _Progress(_total_lines(adapter)) if show and not parallel else None
     region = state.settings.default_region
+    topics = state.settings.feedback_topics_file
     per_batch = not (no_resolve or parallel)
     summary = run_ingest(
         state.sessionmaker,
@@ -120,9 +123,10 @@ def _run(
         source=name,
         batch_size=batch_size,
         default_region=region,
-        on_batch=identity_resolver(state.sessionmaker, default_region=region)
-        if per_batch
-        else None,
+        on_batch=chain(
+            identity_resolver(state.sessionmaker, default_region=region) if per_batch else None,
+            None if parallel else feedback_analyzer(state.sessionmaker, topics),
+        ),
         on_progress=reporter,
         workers=workers,
     )
@@ -130,6 +134,8 @@ def _run(
         click.echo("", err=True)
     if parallel and not no_resolve:
         _resolve_all(state)
+    if parallel:
+        analyze_all_pending(state.sessionmaker, topics)
     return summary
 
 

@@ -18,7 +18,7 @@ from cdp import models
 from cdp.errors import InvalidInputError, NotFoundError
 from cdp.services.paging import Page, decode_cursor, encode_cursor, page_from_rows
 
-__all__ = ["FeedbackFilter", "check_segment", "filter_conditions", "list_feedback"]
+__all__ = ["FeedbackFilter", "check_segment", "filter_conditions", "find_feedback", "list_feedback"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,13 @@ async def check_segment(session: AsyncSession, where: FeedbackFilter) -> None:
     )
     if found is None:
         raise NotFoundError("segment", str(where.segment_id))
+
+
+async def find_feedback(session: AsyncSession, feedback_id: int) -> models.Feedback | None:
+    """One feedback row with its topics, or None."""
+    f = models.Feedback
+    statement = select(f).where(f.id == feedback_id).options(selectinload(f.topics))
+    return (await session.scalars(statement)).one_or_none()
 
 
 async def list_feedback(

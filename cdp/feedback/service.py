@@ -9,8 +9,10 @@ topics, and an audit entry, through the caller's session; it never commits.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,10 +21,18 @@ from cdp.errors import InvalidInputError, NotFoundError
 from cdp.feedback.analysis import analyze, refine_kind
 from cdp.feedback.kinds import FEEDBACK_KINDS
 from cdp.feedback.taxonomy import Taxonomy
+from cdp.normalize import IDENTIFIER_KINDS
 from cdp.services.profiles import resolve_profile
 from cdp.types import utcnow
 
-__all__ = ["CHANNELS", "FeedbackSubmission", "check_submission", "submit_feedback"]
+__all__ = [
+    "CHANNELS",
+    "FeedbackIntake",
+    "FeedbackSubmission",
+    "check_identifiers",
+    "check_submission",
+    "submit_feedback",
+]
 
 CHANNELS = tuple(channel.value for channel in models.Channel)
 MAX_TEXT = 10_000
@@ -42,6 +52,38 @@ class FeedbackSubmission:
     product_ref: str | None = None
     order_ref: str | None = None
     occurred_at: datetime | None = None
+
+
+class FeedbackIntake(Protocol):
+    """Stores feedback whose customer is named by identifiers, the way pushed records are
+    stored: a source record, resolved by identity (an unknown identifier creates a profile,
+    a known one joins it), then analysed. Returns the feedback row's id. The composition root
+    provides it (`cdp.web.feedback_intake`); the GraphQL layer calls it."""
+
+    async def __call__(
+        self,
+        identifiers: Mapping[str, str],
+        data: FeedbackSubmission,
+        *,
+        actor: str,
+        full_name: str | None = None,
+        external_id: str | None = None,
+    ) -> int: ...
+
+
+def check_identifiers(identifiers: Mapping[str, str]) -> dict[str, str]:
+    """The identifiers trimmed; `InvalidInputError` for none, an unknown kind or a blank."""
+    if not identifiers:
+        raise InvalidInputError("identifiers", "give at least one identifier (email, phone...)")
+    cleaned: dict[str, str] = {}
+    for kind, value in identifiers.items():
+        if kind not in IDENTIFIER_KINDS:
+            known = ", ".join(IDENTIFIER_KINDS)
+            raise InvalidInputError("identifiers", f"{kind!r} is not one of {known}")
+        if not value.strip() or len(value) > 320:
+            raise InvalidInputError("identifiers", f"{kind} {value!r} must be 1 to 320 characters")
+        cleaned[kind] = value.strip()
+    return cleaned
 
 
 def _in_range(field: str, value: int | None, low: int, high: int, what: str) -> None:
@@ -66,7 +108,9 @@ def check_submission(data: FeedbackSubmission) -> datetime:
     _in_range("csat", data.csat, 1, 5, "a satisfaction score from")
     scores = (data.rating, data.nps, data.csat)
     if all(score is None for score in scores) and not (data.text or "").strip():
-        raise InvalidInputError("text", "feedback needs a text, a score (rating, nps, csat) or both")
+        raise InvalidInputError(
+            "text", "feedback needs a text, a score (rating, nps, csat) or both"
+        )
     _short("text", data.text, MAX_TEXT)
     _short("topic", data.topic, 100)
     _short("productRef", data.product_ref, 200)

@@ -19,7 +19,14 @@ from typing import Any
 
 from cdp.errors import CdpError
 
-__all__ = ["DEFAULT_TAXONOMY_FILE", "Taxonomy", "TaxonomyError", "Topic", "default_taxonomy"]
+__all__ = [
+    "DEFAULT_TAXONOMY_FILE",
+    "Taxonomy",
+    "TaxonomyError",
+    "Topic",
+    "default_taxonomy",
+    "taxonomy_for",
+]
 
 DEFAULT_TAXONOMY_FILE = "data/taxonomy.toml"
 _TOPIC_ID = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
@@ -136,6 +143,12 @@ def _english_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
         tail = r"[\w'-]*" if word.endswith("*") else ""
         parts.append(rf"(?<![\w]){body}{tail}(?![\w])")
     return re.compile("|".join(parts), re.IGNORECASE)
+
+
+@cache
+def taxonomy_for(path: Path | None) -> Taxonomy:
+    """The taxonomy in `path` (the setting `CDP_FEEDBACK_TOPICS`), or the built-in one."""
+    return default_taxonomy() if path is None else Taxonomy.from_file(path)
 
 
 @cache

@@ -51,7 +51,8 @@ async def change_status(
 ) -> models.Feedback:
     """Move the item to `status`; the note becomes the resolution note when resolving."""
     if status not in FEEDBACK_STATUSES:
-        raise InvalidInputError("status", f"{status!r} is not one of {', '.join(FEEDBACK_STATUSES)}")
+        known = ", ".join(FEEDBACK_STATUSES)
+        raise InvalidInputError("status", f"{status!r} is not one of {known}")
     note = _check_note(note)
     row = await get_feedback(session, feedback_id)
     if not can_move(row.status, status):

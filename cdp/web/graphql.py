@@ -77,6 +77,7 @@ async def _make_context(request: Request) -> Context:
         authorization=request.headers.get("authorization"),
         key_cache=state.key_cache,
         readers=state.readers,
+        feedback_intake=getattr(state, "feedback_intake", None),
     )
 
 

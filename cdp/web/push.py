@@ -29,6 +29,8 @@ from starlette.routing import Route
 
 import identity
 from cdp import models
+from cdp.feedback.batch import analyze_pending
+from cdp.feedback.taxonomy import Taxonomy, taxonomy_for
 from cdp.services import keys as key_service
 from ingest import AdapterConfigError, PushResult, SourceRef, get_adapter, ingest_push
 
@@ -113,16 +115,25 @@ async def _push(
             )
         )
     if result.record_ids:
-        await _resolve(factory, result.record_ids, region)
+        taxonomy = taxonomy_for(request.app.state.settings.feedback_topics_file)
+        await _resolve(factory, result.record_ids, region, taxonomy)
     return result
 
 
 async def _resolve(
-    factory: async_sessionmaker[AsyncSession], record_ids: Sequence[int], region: str
+    factory: async_sessionmaker[AsyncSession],
+    record_ids: Sequence[int],
+    region: str,
+    taxonomy: Taxonomy,
 ) -> None:
+    """Resolve the new records' identities, then analyse their feedback (if any)."""
     async with factory.begin() as session:
         await session.run_sync(
             lambda sync: identity.resolve_records(sync, list(record_ids), default_region=region)
+        )
+    async with factory.begin() as session:
+        await session.run_sync(
+            lambda sync: analyze_pending(sync, taxonomy=taxonomy, record_ids=record_ids)
         )
 
 

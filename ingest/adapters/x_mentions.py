@@ -4,13 +4,14 @@
 Each tweet is an `interaction` record (a `mention` with its text and URL), keyed by tweet id,
 with identifiers `social_id` = `x:<author_id>` and `social_handle` = `x:<username>` from
 `includes.users`, whose `name` is the author's full name. The stored payload is the tweet
-with its author object attached under `author`. A mention that complains (words such as
-"refund", "broken", "never arrived") is also customer feedback of kind `complaint`.
+with its author object attached under `author`. A tweet that replies to another is a
+`reply` interaction. Every mention and reply is also customer feedback of kind `comment`:
+the analysis step after storing (`cdp.feedback.batch`) gives it a language, sentiment and
+topics, and refines the kind to complaint, question, suggestion or praise as the text shows.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -19,26 +20,7 @@ from ingest.fields import optional_str, parse_timestamp, require_mapping, requir
 from ingest.observation import Fact, FeedbackFact, Identifier, InteractionFact, Observation, Person
 from ingest.pull import HttpAdapter
 
-__all__ = ["COMPLAINT_TOPICS", "XMentionsAdapter", "complaint_topic"]
-
-COMPLAINT_TOPICS: dict[str, tuple[str, ...]] = {
-    "delivery": ("never arrived", "late", "delayed", "delivery", "lost package", "shipping"),
-    "product": ("broken", "damaged", "defective", "faulty", "stopped working", "doesn't work"),
-    "billing": ("refund", "charged twice", "overcharged", "billing", "money back"),
-    "service": ("rude", "no answer", "ignored", "worst", "terrible", "awful", "disappointed"),
-}
-_PATTERNS = {
-    topic: re.compile("|".join(rf"\b{re.escape(word)}\b" for word in words), re.IGNORECASE)
-    for topic, words in COMPLAINT_TOPICS.items()
-}
-
-
-def complaint_topic(text: str) -> str | None:
-    """The topic of the first complaint phrase found in `text`, or None."""
-    for topic, pattern in _PATTERNS.items():
-        if pattern.search(text):
-            return topic
-    return None
+__all__ = ["XMentionsAdapter"]
 
 
 class XMentionsAdapter(HttpAdapter):
@@ -72,7 +54,7 @@ class XMentionsAdapter(HttpAdapter):
         headers = {"Authorization": f"Bearer {self.config['bearer_token']}"}
         params: dict[str, Any] = {
             "max_results": self.config.get("page_size", 100),
-            "tweet.fields": "created_at,author_id",
+            "tweet.fields": "created_at,author_id,referenced_tweets",
             "expansions": "author_id",
             "user.fields": "username,name",
         }
@@ -99,10 +81,11 @@ class XMentionsAdapter(HttpAdapter):
         if username:
             identifiers.append(Identifier("social_handle", f"x:{username}"))
         url = f"https://x.com/{username or 'i'}/status/{tweet_id}"
-        facts: list[Fact] = [InteractionFact(type="mention", text=text, url=url)]
-        topic = complaint_topic(text)
-        if topic is not None:
-            facts.append(FeedbackFact(kind="complaint", text=text, sentiment=-1.0, topic=topic))
+        kind = "reply" if _is_reply(record) else "mention"
+        facts: list[Fact] = [
+            InteractionFact(type=kind, text=text, url=url),
+            FeedbackFact(kind="comment", text=text),
+        ]
         return Observation(
             external_id=tweet_id,
             kind="interaction",
@@ -111,6 +94,13 @@ class XMentionsAdapter(HttpAdapter):
             person=Person(full_name=optional_str(author, "name")),
             facts=tuple(facts),
         )
+
+
+def _is_reply(record: Mapping[str, Any]) -> bool:
+    referenced = record.get("referenced_tweets")
+    return isinstance(referenced, list) and any(
+        isinstance(r, Mapping) and r.get("type") == "replied_to" for r in referenced
+    )
 
 
 def require_str_text(record: Mapping[str, Any]) -> str:

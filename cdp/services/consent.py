@@ -1,8 +1,8 @@
-"""Writing customer feedback and consent changes that an app reports for a profile.
+"""Writing consent changes that an app reports for a profile (feedback: `cdp.feedback`).
 
-Both follow merges (feedback for a merged-away id lands on the survivor), validate every field
-and raise `InvalidInputError` naming the first bad one, and leave an audit trail. They add rows
-through the caller's session and never commit.
+A change follows merges (for a merged-away id it lands on the survivor), validates every
+field and raises `InvalidInputError` naming the first bad one, and leaves an audit trail. It
+adds rows through the caller's session and never commits.
 """
 
 from __future__ import annotations
@@ -17,29 +17,10 @@ from cdp.errors import InvalidInputError, NotFoundError
 from cdp.services.profiles import resolve_profile
 from cdp.types import utcnow
 
-__all__ = [
-    "CONSENT_STATUSES",
-    "FEEDBACK_KINDS",
-    "ConsentChange",
-    "FeedbackInput",
-    "record_consent",
-    "submit_feedback",
-]
+__all__ = ["CONSENT_STATUSES", "ConsentChange", "record_consent"]
 
-FEEDBACK_KINDS = ("review", "survey", "rating", "complaint", "comment")
 CONSENT_STATUSES = ("granted", "revoked")
 _CHANNELS = tuple(channel.value for channel in models.Channel)
-
-
-@dataclass(frozen=True)
-class FeedbackInput:
-    profile_id: str
-    channel: str
-    kind: str
-    rating: int | None = None
-    text: str | None = None
-    topic: str | None = None
-    occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -75,36 +56,6 @@ async def _survivor_id(session: AsyncSession, profile_id: str) -> str:
     if resolved is None:
         raise NotFoundError("profile", profile_id)
     return resolved.profile.id
-
-
-async def submit_feedback(
-    session: AsyncSession, data: FeedbackInput, *, actor: str
-) -> models.Feedback:
-    """Add one feedback row for the (surviving) profile; returns it with its id."""
-    _check_choice("channel", data.channel, _CHANNELS)
-    _check_choice("kind", data.kind, FEEDBACK_KINDS)
-    if data.rating is not None and not 1 <= data.rating <= 5:
-        raise InvalidInputError("rating", f"{data.rating} is out of range; expected 1 to 5")
-    if data.rating is None and not (data.text or "").strip():
-        raise InvalidInputError("text", "feedback needs a rating, a text, or both")
-    if data.text is not None and len(data.text) > 10_000:
-        raise InvalidInputError("text", f"{len(data.text)} characters is too long; at most 10000")
-    _check_length("topic", data.topic, 100)
-    occurred_at = _check_time("occurredAt", data.occurred_at)
-    profile_id = await _survivor_id(session, data.profile_id)
-    row = models.Feedback(
-        profile_id=profile_id,
-        channel=data.channel,
-        kind=data.kind,
-        rating=data.rating,
-        text=data.text,
-        topic=data.topic,
-        occurred_at=occurred_at,
-    )
-    session.add(row)
-    session.add(_audit(actor, "feedback.submit", profile_id, {"kind": data.kind}))
-    await session.flush()
-    return row
 
 
 async def record_consent(
