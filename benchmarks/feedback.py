@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cdp.feedback.analysis import analyze  # noqa: E402
-from cdp.feedback.evaluation import Sample, evaluate, is_held_out, load_samples  # noqa: E402
+from cdp.feedback.analysis import analyze
+from cdp.feedback.evaluation import Sample, evaluate, is_held_out, load_samples
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "feedback" / "data"
 LANGUAGES = {"en": "English", "zh": "Chinese"}
@@ -64,8 +64,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average: {os.getloadavg()[0]:.2f} (2 cores shared)")
     print(
-        f"{'language':<9} {'part':<9} {'texts':>5} {'sent. acc':>9} {'sent. F1':>9} "
-        f"{'topic F1':>9}"
+        f"{'language':<9} {'part':<9} {'texts':>5} {'sent. acc':>9} {'sent. F1':>9} {'topic F1':>9}"
     )
     for code, name in LANGUAGES.items():
         samples = load_samples(DATA / f"feedback_{code}.tsv")

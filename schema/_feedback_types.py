@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -356,7 +356,13 @@ class FeedbackAnalytics:
 
     @strawberry.field(description="Counts per value of a dimension, per day or week if asked.")
     async def counts(
-        self, info: Info, by: FeedbackDimension, interval: TimeInterval | None = None
+        self,
+        info: Info,
+        by: Annotated[FeedbackDimension, strawberry.argument(description="Group by this.")],
+        interval: Annotated[
+            TimeInterval | None,
+            strawberry.argument(description="Per day or week; null: over the whole filter."),
+        ] = None,
     ) -> list[FeedbackCount]:
         async with info.context.readers() as session:
             found = await analytics.breakdown(
@@ -368,7 +374,11 @@ class FeedbackAnalytics:
         return [FeedbackCount(period=b.period, key=b.key, count=b.count) for b in found]
 
     @strawberry.field(description="The headline figures per day or week (NPS trend...).")
-    async def trend(self, info: Info, interval: TimeInterval) -> list[FeedbackSummary]:
+    async def trend(
+        self,
+        info: Info,
+        interval: Annotated[TimeInterval, strawberry.argument(description="Day or week.")],
+    ) -> list[FeedbackSummary]:
         async with info.context.readers() as session:
             found = await analytics.summary_trend(
                 session, where=self.where, interval=value_of(interval)

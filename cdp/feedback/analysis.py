@@ -46,12 +46,21 @@ class Analysis:
 
 
 def score_signal(rating: int | None, nps: int | None, csat: int | None) -> float | None:
-    """The customer's own score on -1..1 (stars and CSAT: 1 -> -1, 3 -> 0, 5 -> 1; NPS:
-    0 -> -1, 7.5 -> 0, 10 -> 1, so passives 7-8 are about neutral), averaged when several."""
+    """The customer's own score on -1..1, averaged when several: stars and CSAT 1 -> -1,
+    3 -> 0, 5 -> 1; NPS as its groups: promoters 9, 10 -> 0.5, 1; passives 7-8 -> 0;
+    detractors 6 .. 0 -> -0.3 .. -1."""
     signals = [(value - 3) / 2 for value in (rating, csat) if value is not None]
     if nps is not None:
-        signals.append(max(-1.0, min(1.0, (nps - 7.5) / 2.5)))
+        signals.append(_nps_signal(nps))
     return sum(signals) / len(signals) if signals else None
+
+
+def _nps_signal(nps: int) -> float:
+    if nps >= 9:
+        return 0.5 + (nps - 9) * 0.5
+    if nps >= 7:
+        return 0.0
+    return -0.3 - (6 - nps) * 0.7 / 6
 
 
 def label_of(score: float) -> str:

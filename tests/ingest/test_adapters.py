@@ -126,7 +126,7 @@ def test_meta_lead_is_a_profile_with_lead_id_and_field_data() -> None:
     assert isinstance(observation.facts[0], InteractionFact)
 
 
-def test_x_mention_complaint_is_also_feedback_and_praise_is_not() -> None:
+def test_every_x_mention_is_also_feedback_of_unknown_kind_for_analysis() -> None:
     adapter = XMentionsAdapter()
     page = json.loads((FIXTURES / "social.x_mentions" / "mentions-1.json").read_text())
     complaint, praise = adapter.records_in_page(page)
@@ -134,10 +134,25 @@ def test_x_mention_complaint_is_also_feedback_and_praise_is_not() -> None:
     complained = adapter.to_observation(complaint)
     praised = adapter.to_observation(praise)
 
-    assert any(isinstance(f, FeedbackFact) for f in complained.facts)
-    assert not any(isinstance(f, FeedbackFact) for f in praised.facts)
+    text = "@shop my order never arrived, I want a refund"
+    assert FeedbackFact(kind="comment", text=text) in complained.facts
+    assert FeedbackFact(kind="comment", text="@shop love the new mugs!") in praised.facts
     assert Identifier("social_id", "x:111") in complained.identifiers
     assert complained.person.full_name == "Jane Doe"
+
+
+def test_x_reply_is_a_reply_interaction_and_feedback() -> None:
+    adapter = XMentionsAdapter()
+    page = json.loads((FIXTURES / "social.x_mentions" / "mentions-1.json").read_text())
+    tweet = {**adapter.records_in_page(page)[0], "referenced_tweets": [
+        {"type": "replied_to", "id": "1879999999999999999"}]}  # fmt: skip
+
+    observation = adapter.to_observation(tweet)
+
+    kinds = [
+        (type(f).__name__, getattr(f, "type", getattr(f, "kind", None))) for f in observation.facts
+    ]
+    assert kinds == [("InteractionFact", "reply"), ("FeedbackFact", "comment")]
 
 
 def test_unknown_segment_type_names_the_value_and_the_choices() -> None:

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp import models
+from cdp.db import unit_of_work
+from cdp.feedback.batch import analyze_pending
 from ingest.adapters import MetaLeadsAdapter, ShopifyOrdersAdapter, XMentionsAdapter
 from ingest.http import RetryPolicy
 from ingest.runner import run_ingest
@@ -202,7 +204,7 @@ def test_meta_leads_pull_follows_next_and_filters_on_the_next_run(
     assert (second.read, second.stored) == (1, 1)
 
 
-def test_x_mentions_pull_follows_next_token_and_complaints_become_feedback(
+def test_x_mentions_pull_follows_next_token_and_mentions_become_analysed_feedback(
     session_factory: sessionmaker[Session],
 ) -> None:
     page = json.loads((FIXTURES / "social.x_mentions" / "mentions-1.json").read_text())
@@ -223,6 +225,19 @@ def test_x_mentions_pull_follows_next_token_and_complaints_become_feedback(
                 select(models.Identifier.value).where(models.Identifier.kind == "social_handle")
             )
         )
-    assert [(f.kind, f.topic) for f in feedback] == [("complaint", "delivery")]
+    assert [(f.kind, f.sentiment_label) for f in feedback] == [("comment", None)] * 2
+    with unit_of_work(session_factory) as session:
+        result = analyze_pending(session)
+    with session_factory() as session:
+        analysed = {
+            f.text: (f.kind, f.language, f.sentiment_label, sorted(t.topic for t in f.topics))
+            for f in session.scalars(select(models.Feedback))
+        }
+    assert result.analysed == 2
+    assert analysed == {
+        "@shop my order never arrived, I want a refund": (
+            "complaint", "en", "negative", ["delivery", "returns"]),
+        "@shop love the new mugs!": ("praise", "en", "positive", []),
+    }  # fmt: skip
     assert handles == {"x:jane_doe", "x:bobsmith"}
     assert counts(session_factory)["interactions"] == 2

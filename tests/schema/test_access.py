@@ -164,12 +164,12 @@ def test_app_submits_feedback_to_survivor_when_profile_was_merged(
 @pytest.mark.parametrize(
     ("change", "typename", "message"),
     [
-        ({"rating": 9}, "InvalidInput", "rating: 9 is out of range; expected 1 to 5"),
+        ({"rating": 9}, "InvalidInput", "rating: 9 is out of range; expected stars 1 to 5"),
         ({"profileId": "ghost"}, "NotFound", "profile 'ghost' not found"),
         (
             {"rating": None, "text": " "},
             "InvalidInput",
-            "text: feedback needs a rating, a text, or both",
+            "text: feedback needs a text, a score (rating, nps, csat) or both",
         ),
     ],
     ids=["rating", "unknown-profile", "empty"],
