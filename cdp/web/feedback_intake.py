@@ -8,7 +8,7 @@ push path the webhooks use (`ingest.ingest_push`), resolves it (`identity.resolv
 an identifier nobody has seen creates a profile, a known one joins its profile) and analyses
 the feedback, all in one transaction, so a failure leaves nothing half-written and no row
 without a profile. A resent submission with the same `external_id` returns the row stored
-the first time.
+the first time and changes nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 import identity
 from cdp import models
-from cdp.errors import InvalidInputError
+from cdp.errors import ConflictError, InvalidInputError
 from cdp.feedback.batch import analyze_pending
 from cdp.feedback.service import (
     FeedbackIntake,
@@ -89,6 +89,9 @@ def _store(
         adapter=AppFeedbackAdapter.name,
         config={},
     )
+    stored = _stored_feedback(session, source.id, payload["id"])
+    if stored is not None:  # a resent submission: the first one stands
+        return stored
     result = ingest_push(
         session,
         AppFeedbackAdapter(),
@@ -100,30 +103,36 @@ def _store(
     if result.rejected:
         reason = result.errors[0].split(": ", 1)[-1]
         raise InvalidInputError("identifiers", reason)
-    record_id = session.scalar(
-        select(models.SourceRecord.id).where(
-            models.SourceRecord.source_id == source.id,
-            models.SourceRecord.external_id == payload["id"],
-        )
-    )
-    if record_id is None:  # pragma: no cover - ingest_push stored or found it
-        raise InvalidInputError("externalId", f"{payload['id']!r} could not be stored")
-    if result.record_ids:
-        identity.resolve_records(session, [record_id], default_region=region)
-        analyze_pending(session, taxonomy=taxonomy, record_ids=[record_id])
-    feedback_id, profile_id = session.execute(
-        select(models.Feedback.id, models.Feedback.profile_id).where(
+    if not result.record_ids:  # the same externalId, sent at the same time, won the race
+        stored = _stored_feedback(session, source.id, payload["id"])
+        if stored is None:
+            raise ConflictError(f"feedback {payload['id']!r} is being stored; retry")
+        return stored
+    (record_id,) = result.record_ids
+    identity.resolve_records(session, [record_id], default_region=region)
+    analyze_pending(session, taxonomy=taxonomy, record_ids=[record_id])
+    feedback_id, profile_id, kind = session.execute(
+        select(models.Feedback.id, models.Feedback.profile_id, models.Feedback.kind).where(
             models.Feedback.record_id == record_id
         )
     ).one()
-    if result.record_ids:
-        session.add(
-            models.AuditLog(
-                actor=actor,
-                action="feedback.submit",
-                target_type="profile",
-                target_id=profile_id,
-                details={"kind": payload["feedback"]["kind"], "channel": channel},
-            )
+    session.add(
+        models.AuditLog(
+            actor=actor,
+            action="feedback.submit",
+            target_type="profile",
+            target_id=profile_id,
+            details={"kind": kind, "channel": channel},
         )
+    )
     return int(feedback_id)
+
+
+def _stored_feedback(session: Session, source_id: int, external_id: str) -> int | None:
+    r, f = models.SourceRecord, models.Feedback
+    found = session.scalar(
+        select(f.id)
+        .join(r, r.id == f.record_id)
+        .where(r.source_id == source_id, r.external_id == external_id)
+    )
+    return None if found is None else int(found)
