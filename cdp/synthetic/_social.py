@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cdp.synthetic._context import Context, Pair, dedupe_identifiers
+from cdp.synthetic._feedback import mention_text
 from cdp.synthetic._model import Person, SyntheticRecord
 from cdp.synthetic._population import scramble
 from cdp.synthetic._reference import COMPLAINTS, LEAD_FORMS, PRAISE, QUESTIONS
@@ -88,13 +89,14 @@ def _display_name(ctx: Context, person: Person) -> str:
     return f"{ctx.noise.given(given, person.nicknames)} {family}"
 
 
-def _text(ctx: Context, person: Person) -> tuple[str, bool]:
+def _text(ctx: Context, person: Person, key: str) -> tuple[str, bool]:
     rng = ctx.rng
     roll = rng.random()
     pool = COMPLAINTS if roll < 0.3 else (PRAISE if roll < 0.65 else QUESTIONS)
-    text = rng.choice(pool).format(
-        order=f"#{rng.randint(1001, 99999)}", city=person.addresses[-1].city
-    )
+    rng.choice(pool)  # drawn as before, so the rest of the world stays the same
+    order, city = f"#{rng.randint(1001, 99999)}", person.addresses[-1].city
+    mood = "complaint" if pool is COMPLAINTS else ("praise" if pool is PRAISE else "question")
+    text = mention_text(mood, person, key=key, order=order, city=city)
     return f"@{BRAND_HANDLE} {text}", pool is COMPLAINTS
 
 
@@ -114,7 +116,7 @@ def mention_records(ctx: Context, person: Person) -> list[Pair]:
     for _ in range(ctx.rng.choice((1, 1, 2, 2, 3, 4))):
         when = ctx.time()
         tweet_id = str(_snowflake(when, ctx.next_id("tweet"), ctx.salt))
-        text, _ = _text(ctx, person)
+        text, _ = _text(ctx, person, tweet_id)
         payload: dict[str, Any] = {
             "id": tweet_id,
             "text": text,

@@ -41,3 +41,24 @@ def test_demo_ingests_every_channel_and_resolves_when_run_twice(
     assert people <= profiles <= people * 1.2
     assert "reusing" in second.stderr
     assert "duplicates" in second.stderr
+
+
+def test_demo_feedback_is_analysed_with_mixed_sentiment_languages_and_topics(
+    db_url: str, tmp_path: Path, session_factory: sessionmaker[Session]
+) -> None:
+    args = ["demo", "--no-serve", "--people", "400", "--world", str(tmp_path / "world")]
+
+    result = CliRunner().invoke(cli, args, env={"CDP_DATABASE_URL": db_url})
+
+    assert result.exit_code == 0, result.output
+    assert "feedback:" in result.stderr
+    with session_factory() as session:
+        labels = set(session.scalars(select(models.Feedback.sentiment_label)))
+        languages = set(session.scalars(select(models.Feedback.language)))
+        kinds = set(session.scalars(select(models.Feedback.kind)))
+        topics = set(session.scalars(select(models.FeedbackTopic.topic)))
+    assert labels == {"positive", "neutral", "negative"}
+    assert languages == {"en", "zh"}
+    assert {"complaint", "praise", "question"} <= kinds
+    assert len(topics) >= 5
+    assert _count(session_factory, models.Feedback, models.Feedback.profile_id.is_(None)) == 0
