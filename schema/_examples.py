@@ -9,7 +9,8 @@ __all__ = ["example_queries"]
 
 
 def example_queries() -> dict[str, str]:
-    """File stem (`profile_360`, `seen_in_all_channels`, `why_merged`) to query text."""
+    """File stem (`profile_360`, `seen_in_all_channels`, `why_merged`, `feedback_analytics`)
+    to query text."""
     folder = resources.files("schema") / "examples"
     return {
         entry.name.removesuffix(".graphql"): entry.read_text(encoding="utf-8")

@@ -13,7 +13,9 @@ from tests.schema.conftest import Gql
 
 
 def test_examples_are_the_three_analyst_questions() -> None:
-    assert sorted(example_queries()) == ["profile_360", "seen_in_all_channels", "why_merged"]
+    assert sorted(example_queries()) == [
+        "feedback_analytics", "profile_360", "seen_in_all_channels", "why_merged",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", sorted(example_queries()))
@@ -53,6 +55,9 @@ def test_example_query_runs_without_errors_on_resolved_data(
         assert data["profileByIdentifier"]["channels"] == ["EMAIL", "SOCIAL", "STORE", "WEB"]
     elif name == "seen_in_all_channels":
         assert data["profiles"]["totalCount"] == 1
+    elif name == "feedback_analytics":
+        assert data["feedbackAnalytics"]["summary"]["total"] == 0
+        assert data["feedbackList"]["nodes"] == []
     else:
         assert data["explainProfile"]["__typename"] == "ProfileExplanation"
         assert data["compare"]["sameProfile"] is True

@@ -196,10 +196,46 @@ query HowProfileWasBuilt($id: ID!) {
 }
 """
 
+FEEDBACK = """\
+# What customers say (English and Chinese, analysed
+# on the way in): sentiment, NPS, CSAT, complaints
+# resolved and the median hours to resolve them,
+# counts by topic and by sentiment per week, and the
+# newest Chinese complaints. Put a segment id in
+# Variables for one segment's current members.
+query Feedback($segment: ID) {
+  feedbackAnalytics(segmentId: $segment) {
+    summary {
+      total positive neutral negative
+      nps promoters detractors
+      averageCsat csatSatisfiedShare
+      complaints resolvedShare medianHoursToResolve
+    }
+    byTopic: counts(by: TOPIC) { key count }
+    byKind: counts(by: KIND) { key count }
+    sentimentPerWeek: counts(by: SENTIMENT, interval: WEEK) {
+      period key count
+    }
+    trend(interval: WEEK) { period total nps negative }
+  }
+  feedbackList(
+    first: 5
+    filter: { languages: ["zh"], kinds: [COMPLAINT] }
+  ) {
+    totalCount
+    nodes {
+      id occurredAt channel text sentiment topics
+      status assignee profileId
+    }
+  }
+}
+"""
+
 EXAMPLES: tuple[Example, ...] = (
     Example("Overview", OVERVIEW),
     Example("Profile360", PROFILE_360, {"id": "PROFILE_ID"}),
     Example("SeenInAllChannels", SEEN_IN_ALL_CHANNELS),
     Example("WhyMerged", WHY_MERGED, {"left": "RECORD_ID", "right": "OTHER_RECORD_ID"}),
     Example("HowProfileWasBuilt", HOW_PROFILE_WAS_BUILT, {"id": "PROFILE_ID"}),
+    Example("Feedback", FEEDBACK, {"segment": None}),
 )
