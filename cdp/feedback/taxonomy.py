@@ -140,9 +140,9 @@ def _english_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     for word in sorted(words, key=len, reverse=True):
         stem = word.removesuffix("*")
         body = r"\s+".join(re.escape(piece) for piece in stem.split())
-        tail = r"[\w'-]*" if word.endswith("*") else ""
-        parts.append(rf"(?<![\w]){body}{tail}(?![\w])")
-    return re.compile("|".join(parts), re.IGNORECASE)
+        parts.append(body + (r"[\w'-]*" if word.endswith("*") else ""))
+    # one pair of word-boundary checks around the alternatives, not one per keyword
+    return re.compile(rf"(?<!\w)(?:{'|'.join(parts)})(?!\w)", re.IGNORECASE)
 
 
 @cache
