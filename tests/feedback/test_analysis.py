@@ -221,3 +221,21 @@ def test_labelled_samples_meet_the_targets(language: str) -> None:
     assert full.topic_macro_f1 >= 0.80
     # below the 0.80 target on the held-out part (docs/feedback.md): a floor against regressions
     assert held.topic_macro_f1 >= 0.75
+
+
+def test_topics_setting_names_a_usable_file_or_stops_start_up(tmp_path: Path) -> None:
+    from cdp.config import load_settings
+    from cdp.errors import ConfigError
+
+    good = tmp_path / "good.toml"
+    good.write_text('[topics.coffee]\nen = ["espresso"]\n', encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[topics.coffee]\n", encoding="utf-8")
+
+    settings = load_settings({"CDP_FEEDBACK_TOPICS": str(good)})
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"CDP_FEEDBACK_TOPICS": str(bad)})
+
+    assert settings.feedback_topics_file == good
+    assert "CDP_FEEDBACK_TOPICS=" in str(caught.value)
+    assert "topics.coffee has no keywords" in str(caught.value)
