@@ -23,4 +23,5 @@ def test_contract_with_the_http_layer_keeps_its_signatures() -> None:
         ("authorization", inspect.Parameter.KEYWORD_ONLY),
         ("key_cache", inspect.Parameter.KEYWORD_ONLY),
         ("readers", inspect.Parameter.KEYWORD_ONLY),
+        ("feedback_intake", inspect.Parameter.KEYWORD_ONLY),
     ]
