@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp import models
 from cdp.db import unit_of_work
+from cdp.feedback.batch import analyze_pending
 from identity import resolve
 from schema import example_queries
 from tests.identity.factories import make_record, person
@@ -39,6 +42,14 @@ def test_example_query_runs_without_errors_on_resolved_data(
     with unit_of_work(session_factory) as session:
         resolve(session)
         profile_id = session.scalars(select(models.Profile.id)).one()
+        session.add(
+            models.Feedback(
+                profile_id=profile_id, channel="social", kind="comment", nps=3,
+                text="快递太慢了", occurred_at=datetime(2026, 11, 2, tzinfo=UTC),
+            )
+        )  # fmt: skip
+        session.flush()
+        analyze_pending(session)
         record_ids = [str(i) for i in session.scalars(select(models.SourceRecord.id)).all()]
     query = (
         example_queries()[name]
@@ -56,8 +67,9 @@ def test_example_query_runs_without_errors_on_resolved_data(
     elif name == "seen_in_all_channels":
         assert data["profiles"]["totalCount"] == 1
     elif name == "feedback_analytics":
-        assert data["feedbackAnalytics"]["summary"]["total"] == 0
-        assert data["feedbackList"]["nodes"] == []
+        assert data["feedbackAnalytics"]["summary"]["nps"] == -100.0
+        assert data["feedbackAnalytics"]["byTopic"] == [{"key": "delivery", "count": 1}]
+        assert data["feedbackList"]["nodes"][0]["language"] == "zh"
     else:
         assert data["explainProfile"]["__typename"] == "ProfileExplanation"
         assert data["compare"]["sameProfile"] is True
