@@ -35,7 +35,9 @@ __all__ = [
     "normalize_name",
     "normalize_phone",
     "normalize_postcode",
+    "split_display_name",
     "split_full_name",
+    "split_han_name",
 ]
 
 IDENTIFIER_KINDS = (
@@ -228,6 +230,64 @@ def split_full_name(value: str | None) -> tuple[str | None, str | None]:
     if len(parts) == 1:
         return parts[0], None
     return " ".join(parts[:-1]), parts[-1]
+
+
+# Chinese family names of two characters (the common ones); every other family name is one.
+# fmt: off
+_COMPOUND_SURNAMES = frozenset(
+    (
+        "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容",
+        "长孙", "宇文", "司徒", "夏侯", "轩辕", "令狐", "钟离", "端木", "独孤",
+        "南宫", "西门", "百里", "呼延", "澹台", "太史", "申屠", "闻人", "公羊",
+        "万俟", "赫连", "濮阳", "单于", "鲜于", "闾丘", "东郭", "拓跋",
+    )
+)
+# fmt: on
+_HAN_NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u00b7\u30fb\s]+$")
+
+
+def split_han_name(value: str | None) -> tuple[str | None, str | None]:
+    """(given, family) of a name written in Chinese characters, family name first and no
+    space (`张伟` -> 伟, 张; `欧阳娜娜` -> 娜娜, 欧阳); (None, None) for any other text.
+
+    A transliterated foreign name (`约翰·史密斯`, given name first, joined by a middle dot)
+    is split at the dot."""
+    if value is None or not _HAN_NAME.match(value.strip() or "-"):
+        return None, None
+    text = "".join(value.split())
+    for dot in ("\u00b7", "\u30fb"):
+        if dot in text:
+            given, _, family = text.partition(dot)
+            return given or None, family.replace(dot, "") or None
+    if len(text) < 2:
+        return text or None, None
+    cut = 2 if len(text) > 2 and text[:2] in _COMPOUND_SURNAMES else 1
+    return text[cut:], text[:cut]
+
+
+def split_display_name(value: str | None) -> tuple[str | None, str | None]:
+    """Split a full name into (given, family) as it was written (case, accents and script
+    kept), by the rules of `split_full_name`: `Smith, John` is swapped, titles and suffixes
+    dropped; a name in Chinese characters by `split_han_name`."""
+    if value is None:
+        return None, None
+    text = " ".join(value.split())
+    if not text:
+        return None, None
+    given, family = split_han_name(text)
+    if given is not None or family is not None:
+        return given, family
+    if "," in text:
+        family_part, _, given_part = text.partition(",")
+        return given_part.strip() or None, family_part.strip() or None
+    words = text.split(" ")
+    while len(words) > 1 and fold(words[0]).strip(".") in _TITLES:
+        words = words[1:]
+    while len(words) > 1 and fold(words[-1]).strip(".") in _SUFFIXES:
+        words = words[:-1]
+    if len(words) == 1:
+        return words[0], None
+    return " ".join(words[:-1]), words[-1]
 
 
 def normalize_address_line(value: str | None) -> str | None:
