@@ -12,7 +12,7 @@ from cdp import models
 from cdp.services import feedback as feedback_service
 from schema._access import WRITERS, denial
 from schema._context import Context
-from schema._enums import Channel, ConsentState, FeedbackKind, value_of
+from schema._enums import Channel, ConsentState, FeedbackKind, channel_of, value_of
 from schema._results import Forbidden, InvalidInput, NotFound, RoleDeniedError
 
 Info = strawberry.Info[Context, None]
@@ -34,7 +34,7 @@ class Feedback:
         return cls(
             id=strawberry.ID(str(row.id)),
             profile_id=strawberry.ID(row.profile_id or ""),
-            channel=Channel(row.channel),
+            channel=channel_of(row.channel),
             kind=FeedbackKind(row.kind),
             rating=row.rating,
             text=row.text,
