@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from cdp.synthetic import World, people_for_records, write_world
+from cdp.synthetic import DEFAULT_CHINESE_SHARE, World, people_for_records, write_world
 from cdp.synthetic._names import name_table
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
@@ -37,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=7, help="random seed (same seed, same world)")
     parser.add_argument("--out", type=Path, help="directory to write (must be empty)")
     parser.add_argument("--overwrite", action="store_true", help="replace what --out holds")
+    parser.add_argument(
+        "--chinese-share",
+        type=float,
+        default=DEFAULT_CHINESE_SHARE,
+        help="share of households that are Chinese-locale people (0 gives the world without them)",
+    )
     parser.add_argument("--scale", action="store_true", help="measure the record view by size")
     parser.add_argument(
         "--sizes",
@@ -58,14 +64,16 @@ def main(argv: list[str] | None = None) -> int:
             return _scale([int(size) for size in args.sizes.split(",")], args.seed)
         if args.out is None:
             parser.error("--out is required (or use --scale)")
-        return _write(args.out, args.people, args.seed, args.overwrite)
+        return _write(args.out, args.people, args.seed, args.overwrite, args.chinese_share)
     except (ValueError, FileExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
 
-def _write(out: Path, people: int, seed: int, overwrite: bool) -> int:
-    summary = write_world(out, people=people, seed=seed, overwrite=overwrite)
+def _write(out: Path, people: int, seed: int, overwrite: bool, chinese_share: float) -> int:
+    summary = write_world(
+        out, people=people, seed=seed, overwrite=overwrite, chinese_share=chinese_share
+    )
     print(
         f"wrote {summary.records:,} records about {summary.people:,} people "
         f"({summary.households:,} households) to {summary.out_dir} in {summary.seconds:.1f}s"

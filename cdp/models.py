@@ -41,6 +41,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from cdp.types import BIG_ID, PORTABLE_JSON, UTCDateTime, utcnow
 
 __all__ = [
+    "BUILT_IN_CHANNELS",
+    "OTHER_CHANNEL",
     "ApiKey",
     "AuditLog",
     "Base",
@@ -81,10 +83,19 @@ NAMING_CONVENTION = {
 
 
 class Channel(enum.StrEnum):
+    """The built-in channels; `cdp.toml` may declare more (`channels = [...]`), so the column
+    takes any name and ingest checks it."""
+
     WEB = "web"
     SOCIAL = "social"
     EMAIL = "email"
     STORE = "store"
+    CRM = "crm"
+
+
+BUILT_IN_CHANNELS: tuple[str, ...] = tuple(channel.value for channel in Channel)
+#: What the API calls any channel declared in configuration, in results and filters.
+OTHER_CHANNEL = "other"
 
 
 class ProfileStatus(enum.StrEnum):
@@ -115,7 +126,7 @@ class Source(Base):
     """A configured channel source: where records come from and through which adapter."""
 
     __tablename__ = "sources"
-    __table_args__ = (CheckConstraint(f"channel IN ({_values(Channel)})", name="channel"),)
+    __table_args__ = (CheckConstraint("channel <> ''", name="channel"),)
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)

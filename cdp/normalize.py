@@ -16,15 +16,19 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 
 import phonenumbers
+import pycountry
 
 __all__ = [
     "DEFAULT_JUNK_VALUES",
     "IDENTIFIER_KINDS",
     "JunkReport",
+    "country_code",
     "fold",
     "is_junk",
+    "is_phone_region",
     "junk_values",
     "normalize_address_line",
     "normalize_birth_date",
@@ -34,8 +38,12 @@ __all__ = [
     "normalize_identifiers",
     "normalize_name",
     "normalize_phone",
+    "normalize_phone_in",
     "normalize_postcode",
+    "phone_region",
+    "split_display_name",
     "split_full_name",
+    "split_han_name",
 ]
 
 IDENTIFIER_KINDS = (
@@ -201,6 +209,83 @@ def normalize_phone(value: str | None, default_region: str = "US") -> str | None
     return e164
 
 
+def normalize_phone_in(value: str | None, region: str, default_region: str = "US") -> str | None:
+    """`normalize_phone` for a record whose `phone_region` is `region`: read there when it is
+    a valid number of that region (`13800138000` with `CN`: +8613800138000), else in
+    `default_region`, as any other number."""
+    if region != default_region and value is not None:
+        try:
+            parsed = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            parsed = None
+        if parsed is not None and phonenumbers.is_valid_number(parsed):
+            return normalize_phone(value, region)
+    return normalize_phone(value, default_region)
+
+
+# How people write some countries that ISO 3166's names and codes (pycountry) do not cover.
+_COUNTRY_ALIASES = {
+    "uk": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "great britain": "GB",
+    "america": "US",
+    "u.s.": "US",
+    "u.s.a.": "US",
+    "prc": "CN",
+    "p.r.c.": "CN",
+    "mainland china": "CN",
+    "中国": "CN",
+    "中國": "CN",
+    "中华人民共和国": "CN",
+    "中国大陆": "CN",
+    "台湾": "TW",
+    "臺灣": "TW",
+    "香港": "HK",
+    "澳门": "MO",
+    "澳門": "MO",
+}
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@lru_cache(maxsize=4096)
+def country_code(value: str | None) -> str | None:
+    """The ISO 3166 alpha-2 code of a country as people write it (`CN`, `chn`, `China`,
+    `People's Republic of China`, `中国`, `UK`), or None when it names no country."""
+    if value is None:
+        return None
+    text = " ".join(value.split())
+    if not text:
+        return None
+    alias = _COUNTRY_ALIASES.get(text.casefold())
+    if alias is not None:
+        return alias
+    try:
+        code: str = pycountry.countries.lookup(text).alpha_2
+    except LookupError:
+        return None
+    return code
+
+
+def is_phone_region(code: str) -> bool:
+    """Whether `code` is a region phone numbers can be read in (`US`, `AU`, `CN`...)."""
+    return code in phonenumbers.SUPPORTED_REGIONS
+
+
+def phone_region(country: str | None, names: Iterable[str | None] = (), default: str = "US") -> str:
+    """The region in which a phone number written without a country code is read, for one
+    record: the country of the record's address; else China (`CN`) when the record's name is
+    written in Chinese characters; else `default` (the source's or the platform's region).
+    A number with its `+` code is read by that code whatever the region."""
+    code = country_code(country)
+    if code is not None and code in phonenumbers.SUPPORTED_REGIONS:
+        return code
+    if any(name and _HAN.search(name) for name in names):
+        return "CN"
+    return default
+
+
 def normalize_name(value: str | None) -> str | None:
     if value is None:
         return None
@@ -228,6 +313,64 @@ def split_full_name(value: str | None) -> tuple[str | None, str | None]:
     if len(parts) == 1:
         return parts[0], None
     return " ".join(parts[:-1]), parts[-1]
+
+
+# Chinese family names of two characters (the common ones); every other family name is one.
+# fmt: off
+_COMPOUND_SURNAMES = frozenset(
+    (
+        "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容",
+        "长孙", "宇文", "司徒", "夏侯", "轩辕", "令狐", "钟离", "端木", "独孤",
+        "南宫", "西门", "百里", "呼延", "澹台", "太史", "申屠", "闻人", "公羊",
+        "万俟", "赫连", "濮阳", "单于", "鲜于", "闾丘", "东郭", "拓跋",
+    )
+)
+# fmt: on
+_HAN_NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u00b7\u30fb\s]+$")
+
+
+def split_han_name(value: str | None) -> tuple[str | None, str | None]:
+    """(given, family) of a name written in Chinese characters, family name first and no
+    space (`张伟` -> 伟, 张; `欧阳娜娜` -> 娜娜, 欧阳); (None, None) for any other text.
+
+    A transliterated foreign name (`约翰·史密斯`, given name first, joined by a middle dot)
+    is split at the dot."""
+    if value is None or not _HAN_NAME.match(value.strip() or "-"):
+        return None, None
+    text = "".join(value.split())
+    for dot in ("\u00b7", "\u30fb"):
+        if dot in text:
+            given, _, family = text.partition(dot)
+            return given or None, family.replace(dot, "") or None
+    if len(text) < 2:
+        return text or None, None
+    cut = 2 if len(text) > 2 and text[:2] in _COMPOUND_SURNAMES else 1
+    return text[cut:], text[:cut]
+
+
+def split_display_name(value: str | None) -> tuple[str | None, str | None]:
+    """Split a full name into (given, family) as it was written (case, accents and script
+    kept), by the rules of `split_full_name`: `Smith, John` is swapped, titles and suffixes
+    dropped; a name in Chinese characters by `split_han_name`."""
+    if value is None:
+        return None, None
+    text = " ".join(value.split())
+    if not text:
+        return None, None
+    given, family = split_han_name(text)
+    if given is not None or family is not None:
+        return given, family
+    if "," in text:
+        family_part, _, given_part = text.partition(",")
+        return given_part.strip() or None, family_part.strip() or None
+    words = text.split(" ")
+    while len(words) > 1 and fold(words[0]).strip(".") in _TITLES:
+        words = words[1:]
+    while len(words) > 1 and fold(words[-1]).strip(".") in _SUFFIXES:
+        words = words[:-1]
+    if len(words) == 1:
+        return words[0], None
+    return " ".join(words[:-1]), words[-1]
 
 
 def normalize_address_line(value: str | None) -> str | None:

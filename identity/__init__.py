@@ -63,6 +63,7 @@ from identity.service import (
     resolve,
     resolve_records,
 )
+from identity.usage import ModelUsage, model_usage
 
 __all__ = [
     "HOUSEHOLD_ONLY",
@@ -84,6 +85,7 @@ __all__ = [
     "MatchModel",
     "MergeInfo",
     "MergeResult",
+    "ModelUsage",
     "PairReport",
     "PersonRecord",
     "ProfileExplanation",
@@ -106,6 +108,7 @@ __all__ = [
     "link_records",
     "merge_profiles",
     "model_from_json",
+    "model_usage",
     "resolve",
     "resolve_profile_id",
     "resolve_records",

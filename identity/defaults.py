@@ -176,12 +176,12 @@ def default_model() -> MatchModel:
             Veto("given_name", ("different given names",)),
             Veto("birth_date", ("different birth dates", "same birth year")),
         ),
-        survivorship={
-            "given_name": "most_frequent",
-            "family_name": "most_frequent",
+        survivorship={  # per unit (identity/survivorship.py): a name or address is never mixed
+            "name": "most_frequent",
             "email": "most_recent",
             "phone": "most_recent",
             "address": "most_recent",
             "birth_date": "most_frequent",
+            "gender": "most_frequent",
         },
     )

@@ -19,6 +19,7 @@ from identity.comparisons import (
     ComparisonLevel,
 )
 from identity.records import DERIVED_COLUMNS, FEATURES
+from identity.survivorship import LEGACY_KEYS, STRATEGIES, UNITS
 
 __all__ = [
     "FORMAT_VERSION",
@@ -31,7 +32,8 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
-SURVIVORSHIP_STRATEGIES = ("most_recent", "most_frequent", "source_priority", "most_complete")
+SURVIVORSHIP_STRATEGIES = STRATEGIES
+SURVIVORSHIP_KEYS = frozenset(UNITS) | LEGACY_KEYS
 BLOCK_TRANSFORMS = (*TRANSFORMS, "soundex")
 COLUMNS = (*FEATURES, *DERIVED_COLUMNS)
 
@@ -212,6 +214,10 @@ def model_from_json(text: str | dict[str, Any]) -> MatchModel:
             f"{probs['match_probability']}; the review band must lie below the match threshold"
         )
     for attr, strategy in dict(data.get("survivorship") or {}).items():
+        if attr not in SURVIVORSHIP_KEYS:
+            problems.append(
+                f"survivorship[{attr!r}]: unknown unit; expected one of {', '.join(UNITS)}"
+            )
         if strategy not in SURVIVORSHIP_STRATEGIES:
             problems.append(
                 f"survivorship[{attr!r}] is {strategy!r}; expected one of {SURVIVORSHIP_STRATEGIES}"

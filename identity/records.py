@@ -26,7 +26,10 @@ from cdp.normalize import (
 __all__ = [
     "ATTRIBUTE_PATHS",
     "DERIVED_COLUMNS",
+    "DISPLAY_PATHS",
     "FEATURES",
+    "RAW_PATHS",
+    "RAW_SEP",
     "PersonRecord",
     "RecordTable",
     "canonical_given_name",
@@ -213,6 +216,17 @@ class PersonRecord:
     identifiers: tuple[tuple[str, str], ...] = ()
     profile_id: str | None = None
     channel: str = ""
+    raw: str = ""
+    """The attribute values as the source wrote them, at `RAW_PATHS`, joined by `RAW_SEP`
+    (empty when the record states none; `raw_values` splits them): survivorship shows these,
+    the features above are for matching only. One string rather than a tuple of strings: a
+    third of the memory, with a million records held at once."""
+
+    def raw_values(self) -> list[str]:
+        """The values at `RAW_PATHS` as written (an empty string where absent)."""
+        if not self.raw:
+            return [""] * len(RAW_PATHS)
+        return self.raw.split(RAW_SEP)
 
     def feature(self, name: str) -> str | None:
         value: str | None = getattr(self, name)
@@ -234,6 +248,15 @@ ATTRIBUTE_PATHS: tuple[tuple[str, ...], ...] = (
     ("address", "postcode"),
     ("address", "city"),
 )
+# Read besides them for the golden record only (survivorship keeps an address whole, and the
+# gender as given), never compared.
+DISPLAY_PATHS: tuple[tuple[str, ...], ...] = (
+    ("address", "line2"),
+    ("address", "region"),
+    ("address", "country"),
+    ("gender",),
+)
+RAW_PATHS = ATTRIBUTE_PATHS + DISPLAY_PATHS
 
 # A population repeats its names, cities, postcodes and dates many times over: normalising
 # each distinct value once is most of the cost of loading a million records. Bounded, so a
@@ -261,8 +284,10 @@ def from_attributes(
     record's normalised identifiers; an email or phone only in identifiers still counts."""
     address = attributes.get("address")
     address = address if isinstance(address, Mapping) else {}
-    values = [_text(attributes.get(path[0])) for path in ATTRIBUTE_PATHS[:6]]
-    values += [_text(address.get(path[1])) for path in ATTRIBUTE_PATHS[6:]]
+    values = [
+        _text(address.get(path[1]) if len(path) > 1 else attributes.get(path[0]))
+        for path in RAW_PATHS
+    ]
     return from_values(record_id, key, values, identifiers, default_region=default_region, **extra)
 
 
@@ -276,8 +301,11 @@ def from_values(
     **extra: Any,
 ) -> PersonRecord:
     """Build a `PersonRecord` from the attribute values at `ATTRIBUTE_PATHS`, in that order
-    (what a loader reads straight from the JSON column), and the normalised identifiers."""
-    given_raw, family_raw, full_raw, birth, email_raw, phone_raw, line1, postcode, city = values
+    (what a loader reads straight from the JSON column; the values at `DISPLAY_PATHS` may
+    follow), and the normalised identifiers. The values are kept as `raw`."""
+    given_raw, family_raw, full_raw, birth, email_raw, phone_raw, line1, postcode, city = values[
+        :_MATCHED
+    ]
     ids = tuple(sorted(set(identifiers)))
     given = _name(given_raw) if given_raw is not None else None
     family = _name(family_raw) if family_raw is not None else None
@@ -301,8 +329,23 @@ def from_values(
         postcode=_postcode(postcode) if postcode is not None else None,
         city=_name(city) if city is not None else None,
         identifiers=ids,
+        raw=_raw(values),
         **extra,
     )
+
+
+_MATCHED = len(ATTRIBUTE_PATHS)
+RAW_SEP = "\x1f"  # the ASCII unit separator; taken out of the values themselves
+
+
+def _raw(values: Sequence[str | None]) -> str:
+    """The values as written, joined (the many records that state nothing about the person,
+    such as events, keep an empty string)."""
+    if not any(values):
+        return ""
+    padded = [(value or "").replace(RAW_SEP, " ") for value in values]
+    padded += [""] * (len(RAW_PATHS) - len(padded))
+    return RAW_SEP.join(padded)
 
 
 def _text(value: object) -> str | None:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from cdp import models
 from identity.blocking import record_block_keys
 from identity.model import MatchModel, model_from_json
-from identity.records import ATTRIBUTE_PATHS, PersonRecord, from_values
+from identity.records import RAW_PATHS, PersonRecord, from_values
 
 __all__ = [
     "CHUNK",
@@ -65,7 +65,7 @@ def _columns() -> tuple[Any, ...]:
     database (no JSON parsing here, and only the keys the matcher reads travel)."""
     sr, attrs = models.SourceRecord, models.SourceRecord.attributes
     values = tuple(
-        (attrs[path] if len(path) > 1 else attrs[path[0]]).as_string() for path in ATTRIBUTE_PATHS
+        (attrs[path] if len(path) > 1 else attrs[path[0]]).as_string() for path in RAW_PATHS
     )
     return (
         sr.id,
@@ -79,7 +79,7 @@ def _columns() -> tuple[Any, ...]:
     )
 
 
-_WIDTH = 7 + len(ATTRIBUTE_PATHS)
+_WIDTH = 7 + len(RAW_PATHS)
 _BASE = select(*_columns()).join(models.Source, models.Source.id == models.SourceRecord.source_id)
 
 

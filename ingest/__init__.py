@@ -41,7 +41,13 @@ from ingest.quarantine import (
 )
 from ingest.registry import ADAPTERS, available_adapters, get_adapter
 from ingest.runner import IngestSummary, OnBatch, PushResult, ingest_push, run_ingest
-from ingest.sources import SourceConfig, build_adapter, load_sources
+from ingest.sources import (
+    SourceConfig,
+    build_adapter,
+    load_channels,
+    load_sources,
+    phone_region_of,
+)
 from ingest.state import SourceRef, ensure_source
 from ingest.world import POS_MAPPING, ingest_world, world_adapters
 
@@ -89,9 +95,11 @@ __all__ = [
     "ingest_push",
     "ingest_world",
     "list_quarantine",
+    "load_channels",
     "load_mapping",
     "load_sources",
     "parse_mapping",
+    "phone_region_of",
     "replay_quarantine",
     "run_ingest",
     "world_adapters",

@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Literal, NamedTuple
 
 import httpx
 
+from cdp.models import Channel
 from ingest.codec import dumps, loads
 from ingest.errors import AdapterConfigError
 from ingest.fields import get_path
@@ -35,7 +36,9 @@ from ingest.observation import Observation
 
 __all__ = ["CHANNELS", "Adapter", "FileFormat", "RawRecord"]
 
-CHANNELS = ("web", "social", "email", "store")
+# The built-in channels (`cdp.models.Channel`: web, social, email, store, crm); `cdp.toml`
+# may declare more for mapped sources (`ingest.sources.load_channels`).
+CHANNELS: tuple[str, ...] = tuple(channel.value for channel in Channel)
 FileFormat = Literal["jsonl", "json_array", "json_pages", "csv"]
 MAX_RECORD_BYTES = 1_000_000
 

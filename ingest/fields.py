@@ -15,6 +15,7 @@ from ingest.errors import SkippableRecordError
 
 __all__ = [
     "EARLIEST",
+    "HISTORY_EARLIEST",
     "get_path",
     "optional_str",
     "parse_timestamp",
@@ -25,6 +26,9 @@ __all__ = [
 ]
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+# A mapped export may hold history (a CRM's customers since the 1980s): its times may go back
+# as far as the birth dates identity accepts.
+HISTORY_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 # A clock may run a little fast; anything further in the future is absurd.
 _FUTURE_SLACK = timedelta(days=2)
 # The latest acceptable time the clock gave last (reading the clock for every timestamp cost
@@ -91,11 +95,13 @@ def parse_timestamp(
     formats: tuple[str, ...] = (),
     default_tz: tzinfo | None = None,
     now: datetime | None = None,
+    earliest: datetime = EARLIEST,
 ) -> datetime:
     """An aware UTC datetime from ISO 8601 (or one of `formats`), refusing absurd values.
 
     A time without a zone is refused unless `default_tz` says which zone the source means.
-    Times before 2000 or more than two days in the future are refused as absurd.
+    Times before `earliest` (2000 unless the source holds history: `HISTORY_EARLIEST`) or
+    more than two days in the future are refused as absurd.
     """
     text = value.strip() if isinstance(value, str) else ""
     if not text:
@@ -110,7 +116,7 @@ def parse_timestamp(
                 "timestamp has no UTC offset; add one (e.g. '+00:00')", field=field, value=value
             )
         moment = moment.replace(tzinfo=default_tz)
-    return _check_range(moment.astimezone(UTC), field, value, now)
+    return _check_range(moment.astimezone(UTC), field, value, now, earliest)
 
 
 def parse_unix_timestamp(value: Any, field: str, *, now: datetime | None = None) -> datetime:
@@ -156,15 +162,21 @@ def _parse_formats(text: str, formats: tuple[str, ...]) -> datetime | None:
     return None
 
 
-def _check_range(moment: datetime, field: str, value: Any, now: datetime | None) -> datetime:
-    if now is None and EARLIEST <= moment <= _latest_seen[0]:
+def _check_range(
+    moment: datetime,
+    field: str,
+    value: Any,
+    now: datetime | None,
+    earliest: datetime = EARLIEST,
+) -> datetime:
+    if now is None and earliest <= moment <= _latest_seen[0]:
         return moment  # within a bound taken from the clock a moment ago, so within today's
     latest = (now or datetime.now(UTC)) + _FUTURE_SLACK
     if now is None:
         _latest_seen[0] = latest
-    if moment < EARLIEST or moment > latest:
+    if moment < earliest or moment > latest:
         raise SkippableRecordError(
-            f"absurd timestamp {moment.isoformat()}; expected between 2000 and now",
+            f"absurd timestamp {moment.isoformat()}; expected between {earliest.year} and now",
             field=field,
             value=value,
         )

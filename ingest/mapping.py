@@ -9,14 +9,18 @@ defaults and constants apply. Example (`examples/mappings/pos.toml`):
     format = "csv"               # or "jsonl"
     key = "receipt_id"
 
-    [timestamp]
+    phone_region = "FR"          # phones without a country code (default: CDP_DEFAULT_REGION)
+
+    [timestamp]                  # or constant = "2000-01-01T00:00:00Z", or source = "ingest"
     column = "sold_at"
     formats = ["%d/%m/%Y %H:%M"]
     utc_offset = "+01:00"        # or timezone = "Europe/Paris"; ignored if the value has one
 
-    [fields]                     # target = column
+    [fields]                     # target = column, or a transform (`ingest/transforms.py`)
     "identifiers.loyalty_id" = "loyalty_card"
     "person.full_name" = "customer_name"
+    "person.address.line1" = { join = ["street_number", "street"], sep = " " }
+    "person.birth_date" = { column = "dob", format = "%d%m%Y" }
     "order.total" = "total"
 
     [defaults]                   # target = value used when the column is blank
@@ -25,27 +29,28 @@ defaults and constants apply. Example (`examples/mappings/pos.toml`):
     [constants]                  # target = value, whatever the row says
     "order.sales_channel" = "pos"
 
-Every problem in a mapping is reported at once, each naming the entry and what is valid.
+Every problem in a mapping is reported at once, each naming the entry and what is valid. The
+channel is a built-in one (`ingest.CHANNELS`, `crm` for CRM and other exports among them) or
+one declared in `cdp.toml` (`channels = [...]`). A file without a column the mapping names
+fails before any row is read (`MappingAdapter.check_files`).
 """
 
 from __future__ import annotations
 
-import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from cdp.feedback.kinds import FEEDBACK_KINDS
-from cdp.normalize import IDENTIFIER_KINDS
-from ingest.adapter import CHANNELS, Adapter, FileFormat
+from cdp.normalize import IDENTIFIER_KINDS, is_phone_region
+from ingest.adapter import CHANNELS, Adapter, FileFormat, RawRecord
 from ingest.errors import AdapterConfigError, SkippableRecordError
-from ingest.fields import get_path, parse_timestamp, to_minor_units
+from ingest.fields import get_path, to_minor_units
+from ingest.mapping_files import missing_columns
 from ingest.observation import (
     RECORD_KINDS,
     Address,
@@ -58,6 +63,13 @@ from ingest.observation import (
     Observation,
     OrderFact,
     Person,
+)
+from ingest.transforms import (
+    FieldSpec,
+    TimestampSpec,
+    ingest_time,
+    parse_field,
+    parse_timestamp_spec,
 )
 
 __all__ = ["FACT_TARGETS", "MappingAdapter", "MappingSpec", "load_mapping", "parse_mapping"]
@@ -77,7 +89,6 @@ TARGETS = frozenset(
     + [f"person.address.{name}" for name in _ADDRESS]
     + [f"{fact}.{name}" for fact, names in FACT_TARGETS.items() for name in names]
 )
-_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -89,17 +100,24 @@ class MappingSpec:
     kind: str
     file_format: FileFormat
     key: str
-    timestamp_column: str
-    timestamp_formats: tuple[str, ...]
-    zone: tzinfo | None
-    fields: Mapping[str, str]
+    timestamp: TimestampSpec
+    fields: Mapping[str, FieldSpec]
     defaults: Mapping[str, str]
     constants: Mapping[str, str]
     name: str
+    phone_region: str | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column the mapping reads, in the order it names them."""
+        named = [self.key, *([self.timestamp.column] if self.timestamp.column else [])]
+        named += [column for spec in self.fields.values() for column in spec.columns]
+        return tuple(dict.fromkeys(named))
 
 
-def load_mapping(path: Path) -> MappingSpec:
-    """Read and validate a TOML or YAML mapping file."""
+def load_mapping(path: Path, channels: Sequence[str] = ()) -> MappingSpec:
+    """Read and validate a TOML or YAML mapping file (`channels`: those declared in
+    `cdp.toml` besides the built-in ones)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -113,10 +131,12 @@ def load_mapping(path: Path) -> MappingSpec:
         raise AdapterConfigError(f"mapping file {str(path)!r} does not parse: {exc}") from exc
     if not isinstance(data, dict):
         raise AdapterConfigError(f"mapping file {str(path)!r} must hold a table of settings")
-    return parse_mapping(data, str(path))
+    return parse_mapping(data, str(path), channels)
 
 
-def parse_mapping(data: Mapping[str, Any], where: str = "<mapping>") -> MappingSpec:
+def parse_mapping(
+    data: Mapping[str, Any], where: str = "<mapping>", channels: Sequence[str] = ()
+) -> MappingSpec:
     problems: list[str] = []
 
     def choice(key: str, options: tuple[str, ...], default: str | None = None) -> str:
@@ -126,26 +146,24 @@ def parse_mapping(data: Mapping[str, Any], where: str = "<mapping>") -> MappingS
             return options[0]
         return str(value)
 
-    channel = choice("channel", CHANNELS)
+    channel = choice("channel", (*CHANNELS, *channels))
     kind = choice("kind", RECORD_KINDS)
     file_format = choice("format", ("csv", "jsonl"), "csv")
     key = data.get("key")
     if not isinstance(key, str) or not key:
         problems.append(f"key = {key!r}: name the column holding each row's unique id")
-    stamp = data.get("timestamp") or {}
-    column = stamp.get("column") if isinstance(stamp, Mapping) else None
-    if not isinstance(column, str) or not column:
-        problems.append("[timestamp] column: name the column saying when each row happened")
-    formats = stamp.get("formats", [stamp["format"]] if "format" in stamp else [])
-    zone = _zone(stamp, problems)
-    tables = {name: _table(data, name, problems) for name in ("fields", "defaults", "constants")}
-    for name, table in tables.items():
+    timestamp = parse_timestamp_spec(data.get("timestamp"), problems)
+    fields = _fields(data, problems)
+    tables = {name: _table(data, name, problems) for name in ("defaults", "constants")}
+    named: dict[str, Mapping[str, Any]] = {"fields": fields, **tables}
+    for name, table in named.items():
         for target in table:
             if target not in TARGETS:
                 problems.append(
                     f"[{name}] {target!r}: unknown target; expected one of {_hint(target)}"
                 )
-    _check_facts(kind, tables, problems)
+    _check_facts(kind, named, problems)
+    region = _phone_region(data, problems)
     if problems:
         raise AdapterConfigError(f"mapping {where} is invalid: " + "; ".join(problems))
     return MappingSpec(
@@ -154,14 +172,38 @@ def parse_mapping(data: Mapping[str, Any], where: str = "<mapping>") -> MappingS
         kind=kind,
         file_format=file_format,  # type: ignore[arg-type]
         key=str(key),
-        timestamp_column=str(column),
-        timestamp_formats=tuple(str(f) for f in formats),
-        zone=zone,
-        fields=tables["fields"],
+        timestamp=timestamp,
+        fields=fields,
         defaults=tables["defaults"],
         constants=tables["constants"],
         name=str(data.get("name") or f"mapping:{Path(where).stem}"),
+        phone_region=region,
     )
+
+
+def _fields(data: Mapping[str, Any], problems: list[str]) -> dict[str, FieldSpec]:
+    table = data.get("fields") or {}
+    if not isinstance(table, Mapping):
+        problems.append("[fields] must be a table of target = column")
+        return {}
+    out = {}
+    for target, spec in table.items():
+        parsed = parse_field(str(target), spec, problems)
+        if parsed is not None:
+            out[str(target)] = parsed
+    return out
+
+
+def _phone_region(data: Mapping[str, Any], problems: list[str]) -> str | None:
+    region = data.get("phone_region")
+    if region is None:
+        return None
+    if not isinstance(region, str) or not is_phone_region(region.upper()):
+        problems.append(
+            f"phone_region = {region!r}: expected a region code such as 'US', 'AU' or 'CN'"
+        )
+        return None
+    return region.upper()
 
 
 def _hint(target: str) -> str:
@@ -178,26 +220,7 @@ def _table(data: Mapping[str, Any], name: str, problems: list[str]) -> dict[str,
     return {str(k): str(v) for k, v in table.items()}
 
 
-def _zone(stamp: Any, problems: list[str]) -> tzinfo | None:
-    if not isinstance(stamp, Mapping):
-        return None
-    if "utc_offset" in stamp:
-        match = _OFFSET.match(str(stamp["utc_offset"]))
-        if match is None:
-            problems.append(f"[timestamp] utc_offset = {stamp['utc_offset']!r}: expected '+01:00'")
-            return None
-        sign = -1 if match.group(1) == "-" else 1
-        delta = timedelta(hours=int(match.group(2)), minutes=int(match.group(3)))
-        return timezone(sign * delta)
-    if "timezone" in stamp:
-        try:
-            return ZoneInfo(str(stamp["timezone"]))
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(f"[timestamp] timezone = {stamp['timezone']!r}: not an IANA zone name")
-    return None
-
-
-def _check_facts(kind: str, tables: Mapping[str, Mapping[str, str]], problems: list[str]) -> None:
+def _check_facts(kind: str, tables: Mapping[str, Mapping[str, Any]], problems: list[str]) -> None:
     given = {t for table in tables.values() for t in table}
     needed = {
         "order": ("order.total", "order.currency"),
@@ -219,6 +242,8 @@ class MappingAdapter(Adapter):
     name: ClassVar[str] = "mapping"
     channel: ClassVar[str] = "store"
     primary_key: ClassVar[str] = "key"
+    phone_region: str | None
+    """The mapping's `phone_region` (the source's in `cdp.toml` overrides it)."""
 
     def __init__(self, mapping: MappingSpec, **kwargs: Any) -> None:
         super().__init__({"mapping": mapping.path}, **kwargs)
@@ -228,6 +253,25 @@ class MappingAdapter(Adapter):
         self.channel = mapping.channel  # type: ignore[misc]
         self.primary_key = mapping.key  # type: ignore[misc]
         self.file_format = mapping.file_format  # type: ignore[misc]
+        self.phone_region = mapping.phone_region
+        self.started = ingest_time()
+
+    def check_files(self) -> None:
+        """Fail before reading a row when a file lacks a column the mapping names (a CSV
+        header without it; JSON Lines of which no record in the first thousand has it)."""
+        problems = [
+            f"{path.name} has no column {', '.join(map(repr, missing))} (named by the mapping"
+            f" {self.mapping.path}); its columns are {', '.join(map(repr, present))}"
+            for path in self.files
+            for missing, present in [missing_columns(path, self.file_format, self.mapping.columns)]
+            if missing
+        ]
+        if problems:
+            raise AdapterConfigError("; ".join(problems))
+
+    def fetch(self, since: str | None) -> Iterator[RawRecord]:
+        self.check_files()
+        yield from super().fetch(since)
 
     def to_observation(self, record: Mapping[str, Any]) -> Observation:
         values = self._values(record)
@@ -235,12 +279,7 @@ class MappingAdapter(Adapter):
         external_id = _cell(record, m.key)
         if external_id is None:
             raise SkippableRecordError("the key column is blank", field=m.key)
-        occurred_at = parse_timestamp(
-            _cell(record, m.timestamp_column) or "",
-            m.timestamp_column,
-            formats=m.timestamp_formats,
-            default_tz=m.zone,
-        )
+        occurred_at = m.timestamp.read(record, _cell, self.started)
         identifiers = tuple(
             Identifier(target.split(".", 1)[1], value)
             for target, value in values.items()
@@ -258,16 +297,10 @@ class MappingAdapter(Adapter):
     def _values(self, record: Mapping[str, Any]) -> dict[str, str]:
         m = self.mapping
         values: dict[str, str] = {}
-        for target, column in m.fields.items():
-            # A CSV row has every header column, so a missing one is a wrong mapping; JSON
-            # Lines records are sparse, and a missing key is just a blank cell.
-            if m.file_format == "csv" and column not in record:
-                raise SkippableRecordError(
-                    f"the mapping's column {column!r} (for {target}) is not in this record; "
-                    f"it has {', '.join(sorted(map(str, record)))}",
-                    field=column,
-                )
-            cell = _cell(record, column)
+        for target, spec in m.fields.items():
+            # A CSV file without a column fails before it is read (`check_files`); JSON Lines
+            # records are sparse, and a missing key is just a blank cell.
+            cell = spec.read(record, _cell, target)
             if cell is not None:
                 values[target] = cell
         for target, value in m.defaults.items():

@@ -12,13 +12,19 @@
     [sources.pos]
     mapping = "examples/mappings/pos.toml"          # a mapping file instead of an adapter
     files = ["world/store/pos-receipts.csv"]
+    phone_region = "GB"                             # phones without a country code
 
+    channels = ["callcenter"]                       # channels besides the built-in ones
+                                                    # (top level, before any [table])
+
+A source's `phone_region` overrides its mapping's, which overrides `CDP_DEFAULT_REGION`.
 Relative paths are relative to the file. Secrets belong in the environment (`*_env`), so
 `cdp.toml` can be committed; they are never stored in the database or logged.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,14 +33,16 @@ from typing import Any
 
 import httpx
 
-from ingest.adapter import Adapter
+from cdp.normalize import is_phone_region
+from ingest.adapter import CHANNELS, Adapter
 from ingest.errors import AdapterConfigError
 from ingest.mapping import MappingAdapter, load_mapping
 from ingest.registry import get_adapter
 
-__all__ = ["SourceConfig", "build_adapter", "load_sources"]
+__all__ = ["SourceConfig", "build_adapter", "load_channels", "load_sources", "phone_region_of"]
 
-_RESERVED = ("adapter", "mapping", "files")
+_RESERVED = ("adapter", "mapping", "files", "phone_region")
+_CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
 
 
 @dataclass(frozen=True)
@@ -44,20 +52,45 @@ class SourceConfig:
     mapping: Path | None
     files: tuple[Path, ...] = ()
     settings: Mapping[str, Any] = field(default_factory=dict)
+    phone_region: str | None = None
+    channels: tuple[str, ...] = ()
+    """The channels `cdp.toml` declares (a mapping may name one of them)."""
 
     @property
     def label(self) -> str:
         return self.adapter or f"mapping {self.mapping}"
 
 
-def load_sources(path: Path) -> dict[str, SourceConfig]:
-    """The sources declared in `path`; an absent file declares none."""
+def _read(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise AdapterConfigError(f"{str(path)!r} does not parse as TOML: {exc}") from exc
+
+
+def load_channels(path: Path) -> tuple[str, ...]:
+    """The channels `path` declares besides the built-in ones (`channels = ["callcenter"]`);
+    an absent file declares none."""
+    declared = _read(path).get("channels", [])
+    if not isinstance(declared, list):
+        raise AdapterConfigError(f"{str(path)!r}: channels must be a list of names")
+    bad = [n for n in declared if not isinstance(n, str) or not _CHANNEL_NAME.match(n)]
+    if bad:
+        raise AdapterConfigError(
+            f"{str(path)!r}: channels {', '.join(map(repr, bad))}: a channel name is lower-case "
+            "letters, digits and '_', starting with a letter, at most 20 characters"
+        )
+    return tuple(name for name in dict.fromkeys(declared) if name not in CHANNELS)
+
+
+def load_sources(path: Path) -> dict[str, SourceConfig]:
+    """The sources declared in `path`; an absent file declares none."""
+    data = _read(path)
+    if not data:
+        return {}
+    channels = load_channels(path)
     sources = data.get("sources", {})
     if not isinstance(sources, dict):
         raise AdapterConfigError(f"{str(path)!r}: [sources] must be a table of sources")
@@ -65,7 +98,7 @@ def load_sources(path: Path) -> dict[str, SourceConfig]:
     found = {}
     for name, table in sources.items():
         try:
-            found[name] = _source(name, table, path.parent)
+            found[name] = _source(name, table, path.parent, channels)
         except AdapterConfigError as exc:
             problems.append(str(exc))
     if problems:
@@ -73,7 +106,7 @@ def load_sources(path: Path) -> dict[str, SourceConfig]:
     return found
 
 
-def _source(name: str, table: Any, base: Path) -> SourceConfig:
+def _source(name: str, table: Any, base: Path, channels: tuple[str, ...]) -> SourceConfig:
     if not isinstance(table, dict):
         raise AdapterConfigError(f"[sources.{name}] must be a table")
     adapter, mapping = table.get("adapter"), table.get("mapping")
@@ -82,12 +115,20 @@ def _source(name: str, table: Any, base: Path) -> SourceConfig:
     files = table.get("files", [])
     if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
         raise AdapterConfigError(f"[sources.{name}] files must be a list of paths")
+    region = table.get("phone_region")
+    if region is not None and (not isinstance(region, str) or not is_phone_region(region.upper())):
+        raise AdapterConfigError(
+            f"[sources.{name}] phone_region = {region!r}: expected a region code such as "
+            "'US', 'AU' or 'CN'"
+        )
     return SourceConfig(
         name=name,
         adapter=str(adapter) if adapter is not None else None,
         mapping=(base / str(mapping)) if mapping is not None else None,
         files=tuple(path for f in files for path in _expand(base, f)),
         settings={k: v for k, v in table.items() if k not in _RESERVED},
+        phone_region=region.upper() if isinstance(region, str) else None,
+        channels=channels,
     )
 
 
@@ -124,7 +165,20 @@ def build_adapter(
     """The adapter instance for a configured source (`files` overrides the declared ones)."""
     chosen = tuple(files) if files is not None else source.files
     if source.mapping is not None:
-        return MappingAdapter(load_mapping(source.mapping), files=chosen, client=client)
+        mapped = MappingAdapter(
+            load_mapping(source.mapping, source.channels), files=chosen, client=client
+        )
+        mapped.phone_region = source.phone_region or mapped.phone_region
+        return mapped
     assert source.adapter is not None
     adapter_class = get_adapter(source.adapter)
     return adapter_class(resolve_settings(source, environ), files=chosen, client=client)
+
+
+def phone_region_of(adapter: Adapter, source: SourceConfig | None, default_region: str) -> str:
+    """The region a source's phones without a country code are read in: the source's
+    `phone_region` in `cdp.toml`, else its mapping's, else `default_region`."""
+    if source is not None and source.phone_region:
+        return source.phone_region
+    mapped = adapter.phone_region if isinstance(adapter, MappingAdapter) else None
+    return mapped or default_region

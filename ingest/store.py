@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cdp import models
-from cdp.normalize import normalize_identifier
+from cdp.normalize import normalize_identifier, normalize_phone_in, phone_region
 from cdp.types import utcnow
 from ingest.codec import canonical as canonical_json
 from ingest.facts import (
@@ -47,6 +47,7 @@ __all__ = [
     "QuarantineEntry",
     "content_hash",
     "prepare",
+    "record_phone_region",
     "write_quarantine",
     "write_records",
 ]
@@ -110,11 +111,17 @@ def prepare(
     found: list[tuple[str, str, str]] = []
     junk = 0
     memo = {} if cache is None else cache
+    region = ""
     for identifier in observation.identifiers:
         kind, raw = identifier.kind, identifier.value
-        value = memo.get((kind, raw), _UNSEEN)
-        if value is _UNSEEN:
-            value = memo[kind, raw] = normalize_identifier(kind, raw, default_region)
+        if kind == "phone" and not region:
+            region = record_phone_region(observation, default_region)
+        if kind == "phone" and region != default_region:
+            value = normalize_phone_in(raw, region, default_region)
+        else:
+            value = memo.get((kind, raw), _UNSEEN)
+            if value is _UNSEEN:
+                value = memo[kind, raw] = normalize_identifier(kind, raw, default_region)
         if value is None:
             junk += 1
             continue
@@ -128,6 +135,16 @@ def prepare(
     # (Positional arguments: building the tuple by keyword costs more on this hot path.)
     digest = hashlib.sha256(canonical).hexdigest()
     return PreparedRecord(observation, payload, canonical.decode(), digest, tuple(found), junk)
+
+
+def record_phone_region(observation: Observation, default_region: str) -> str:
+    """The region this record's phone numbers without a country code are read in
+    (`cdp.normalize.phone_region`: its address's country, else China for a name written in
+    Chinese characters, else `default_region`)."""
+    person = observation.person
+    country = person.address.country if person.address is not None else None
+    names = (person.full_name, person.family_name, person.given_name)
+    return phone_region(country, names, default_region)
 
 
 def write_quarantine(

@@ -15,6 +15,22 @@ class Channel(enum.Enum):
     SOCIAL = strawberry.enum_value("social", description="Social networks (mentions, DMs).")
     EMAIL = strawberry.enum_value("email", description="Email campaigns and replies.")
     STORE = strawberry.enum_value("store", description="Physical and online stores.")
+    CRM = strawberry.enum_value("crm", description="CRM and other exports of customer lists.")
+    OTHER = strawberry.enum_value(
+        "other",
+        description=(
+            "A channel declared in the server's configuration (cdp.toml `channels`); as a "
+            "filter, it matches every such channel."
+        ),
+    )
+
+
+def channel_of(value: str) -> Channel:
+    """The GraphQL channel of a stored channel name (a declared one is `OTHER`)."""
+    try:
+        return Channel(value)
+    except ValueError:
+        return Channel.OTHER
 
 
 @strawberry.enum(description="Kinds of identifier a profile can be found by.")

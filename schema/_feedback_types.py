@@ -20,7 +20,7 @@ from cdp.feedback.kinds import (
 )
 from cdp.services.paging import Page
 from schema._context import Context
-from schema._enums import Channel, IdentifierKind, value_of
+from schema._enums import Channel, IdentifierKind, channel_of, value_of
 from schema._paging import Edge, PageInfo, aware
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ class Feedback:
         return cls(
             id=strawberry.ID(str(row.id)),
             profile_id=strawberry.ID(row.profile_id or ""),
-            channel=Channel(row.channel),
+            channel=channel_of(row.channel),
             kind=FeedbackKind(row.kind),
             text=row.text,
             rating=row.rating,

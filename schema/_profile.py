@@ -17,7 +17,7 @@ from cdp import models
 from cdp.services.profiles import ProfileRow
 from schema._access import mask_address, mask_attributes, mask_email, mask_name, mask_phone
 from schema._context import Context
-from schema._enums import Channel, ConsentState, IdentifierKind, ProfileStatus, value_of
+from schema._enums import Channel, ConsentState, IdentifierKind, ProfileStatus, channel_of, value_of
 from schema._paging import Connection, fact_query, to_connection
 from schema._types import (
     Consent,
@@ -124,7 +124,7 @@ class Profile:
 
     @strawberry.field(description="Channels this profile was seen in.")
     async def channels(self, info: Info) -> list[Channel]:
-        return [Channel(c) for c in await info.context.loaders.channels.load(self.id) or []]
+        return [channel_of(c) for c in await info.context.loaders.channels.load(self.id) or []]
 
     @strawberry.field(description="Every identifier with its source and first/last seen times.")
     async def identifiers(
@@ -238,7 +238,7 @@ class Profile:
             ConsentStatus(
                 purpose=row.purpose,
                 status=ConsentState(row.status),
-                channel=Channel(row.channel),
+                channel=channel_of(row.channel),
                 updated_at=row.occurred_at,
             )
             for row in sorted(latest.values(), key=lambda r: r.purpose)

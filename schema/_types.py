@@ -12,7 +12,7 @@ from cdp import models
 from cdp.services.profile_facts import IdentifierSummary
 from schema._access import ONLY_ADMIN, mask_attributes, mask_evidence, mask_identifier, requires
 from schema._context import Context
-from schema._enums import Channel, ConsentState, IdentifierKind
+from schema._enums import Channel, ConsentState, IdentifierKind, channel_of
 
 
 @strawberry.type(description="An amount of money, exact, in minor units of its currency.")
@@ -45,7 +45,7 @@ class ProfileIdentifier:
             kind=IdentifierKind(row.kind),
             value=mask_identifier(row.kind, row.value) if masked else row.value,
             source=row.source,
-            channel=Channel(row.channel),
+            channel=channel_of(row.channel),
             records=row.records,
             first_seen_at=row.first_seen_at,
             last_seen_at=row.last_seen_at,
@@ -83,7 +83,7 @@ class SourceRecord:
     @strawberry.field(description="The channel of the source.")
     async def channel(self, info: strawberry.Info[Context, None]) -> Channel | None:
         source = await info.context.loaders.source.load(self.source_id)
-        return Channel(source.channel) if source is not None else None
+        return channel_of(source.channel) if source is not None else None
 
     @classmethod
     def from_model(cls, row: models.SourceRecord, *, masked: bool) -> SourceRecord:
@@ -115,7 +115,7 @@ class Event:
     def from_model(cls, row: models.Event) -> Event:
         return cls(
             id=strawberry.ID(str(row.id)),
-            channel=Channel(row.channel),
+            channel=channel_of(row.channel),
             type=row.type,
             name=row.name,
             campaign_id=row.campaign_id,
@@ -172,7 +172,7 @@ class Order:
         return cls(
             id=strawberry.ID(str(row.id)),
             external_id=row.external_id,
-            channel=Channel(row.channel),
+            channel=channel_of(row.channel),
             sales_channel=row.sales_channel,
             status=row.status,
             financial_status=row.financial_status,
@@ -198,7 +198,7 @@ class Interaction:
     def from_model(cls, row: models.Interaction) -> Interaction:
         return cls(
             id=strawberry.ID(str(row.id)),
-            channel=Channel(row.channel),
+            channel=channel_of(row.channel),
             type=row.type,
             text=row.text,
             url=row.url,
@@ -220,7 +220,7 @@ class Consent:
         return cls(
             purpose=row.purpose,
             status=ConsentState(row.status),
-            channel=Channel(row.channel),
+            channel=channel_of(row.channel),
             reason=row.reason,
             occurred_at=row.occurred_at,
         )

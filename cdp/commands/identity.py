@@ -171,7 +171,9 @@ def export_command(state: CliState, out: Path) -> None:
         unit_of_work(state.sessionmaker) as session,
         out.open("w", newline="", encoding="utf-8") as handle,
     ):
-        writer = csv.writer(handle)
+        # Plain `\n` line ends (the csv module writes `\r\n` by default), as every tool
+        # reading a file on a Unix system expects.
+        writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["source", "external_id", "profile_id"])
         for row in identity.export_assignments(session):
             writer.writerow([row[0], row[1], row[2] or ""])

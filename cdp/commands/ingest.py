@@ -17,6 +17,7 @@ from cdp import models
 from cdp.commands._common import CliState, pass_state
 from cdp.commands._feedback_hook import analyze_all_pending, chain, feedback_analyzer
 from cdp.commands._identity_hook import identity_resolver
+from cdp.commands._mapping_report import unmatched_note
 from cdp.db import unit_of_work
 from ingest import (
     Adapter,
@@ -27,8 +28,10 @@ from ingest import (
     build_adapter,
     ensure_source,
     get_adapter,
+    load_channels,
     load_mapping,
     load_sources,
+    phone_region_of,
     run_ingest,
     world_adapters,
 )
@@ -90,8 +93,15 @@ def ingest(
     if world is not None:
         _ingest_world(state, world, batch_size, as_json, no_resolve, show)
         return
-    name, adapter = _choose(state, source_or_files, adapter_name, mapping_path, source_name)
-    summary = _run(state, name, adapter, batch_size, no_resolve, show, workers)
+    try:
+        name, adapter, declared = _choose(
+            state, source_or_files, adapter_name, mapping_path, source_name
+        )
+        _check_mapping(state, adapter)
+    except AdapterConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    region = phone_region_of(adapter, declared, state.settings.default_region)
+    summary = _run(state, name, adapter, batch_size, no_resolve, show, workers, region)
     if as_json:
         click.echo(json.dumps(summary.to_json(), indent=2))
     else:
@@ -108,13 +118,15 @@ def _run(
     no_resolve: bool,
     show: bool,
     workers: int = 1,
+    phone_region: str | None = None,
 ) -> IngestSummary:
     """One source through the runner. Identities are resolved, and feedback analysed, after
     each committed batch, or once at the end when the source is split over several worker
-    processes (feedback is analysed with `--no-resolve` too)."""
+    processes (feedback is analysed with `--no-resolve` too). Phones without a country code
+    are read in `phone_region` (the settings' default region when None)."""
     parallel = workers > 1
     reporter = _Progress(_total_lines(adapter)) if show and not parallel else None
-    region = state.settings.default_region
+    region = phone_region or state.settings.default_region
     topics = state.settings.feedback_topics_file
     per_batch = not (no_resolve or parallel)
     summary = run_ingest(
@@ -164,13 +176,25 @@ def _ingest_world(
         raise click.ClickException(f"ingest of {failed[0].source!r} stopped: {failed[0].error}")
 
 
+def _check_mapping(state: CliState, adapter: Adapter) -> None:
+    """A mapped source's files must have every column it names (checked before anything is
+    read or written); the mapped fields identity does not use are said on stderr."""
+    if not isinstance(adapter, MappingAdapter):
+        return
+    adapter.check_files()
+    note = unmatched_note(adapter.mapping, state.sessionmaker)
+    if note is not None:
+        click.echo(f"note: {note}", err=True)
+
+
 def _choose(
     state: CliState,
     args: tuple[str, ...],
     adapter_name: str | None,
     mapping_path: Path | None,
     source_name: str | None,
-) -> tuple[str, Adapter]:
+) -> tuple[str, Adapter, SourceConfig | None]:
+    """The source's name, its adapter, and its declaration in `cdp.toml` (None: ad hoc)."""
     if adapter_name and mapping_path:
         raise click.UsageError("give --adapter or --mapping, not both")
     if adapter_name or mapping_path:
@@ -180,9 +204,11 @@ def _choose(
             raise click.UsageError("give at least one FILE to read")
         files = [Path(a) for a in args]
         if mapping_path:
-            return source_name, MappingAdapter(load_mapping(mapping_path), files=files)
+            channels = load_channels(state.settings.sources_file)
+            mapping = load_mapping(mapping_path, channels)
+            return source_name, MappingAdapter(mapping, files=files), None
         assert adapter_name is not None
-        return source_name, get_adapter(adapter_name)({}, files=files)
+        return source_name, get_adapter(adapter_name)({}, files=files), None
     if not args:
         raise click.UsageError("name a configured SOURCE, or use --adapter/--mapping with files")
     sources = load_sources(state.settings.sources_file)
@@ -194,7 +220,7 @@ def _choose(
             "declare it there, or use --adapter/--mapping with --source"
         )
     chosen = [Path(f) for f in rest] or None
-    return name, build_adapter(sources[name], os.environ, files=chosen)
+    return name, build_adapter(sources[name], os.environ, files=chosen), sources[name]
 
 
 def _total_lines(adapter: Adapter) -> int | None:
@@ -248,7 +274,7 @@ def format_summary(summary: IngestSummary) -> str:
 def _declared_kind(declaration: SourceConfig) -> tuple[str, str]:
     """(channel, adapter name) of a declared source, without reading its secrets."""
     if declaration.mapping is not None:
-        mapping = load_mapping(declaration.mapping)
+        mapping = load_mapping(declaration.mapping, declaration.channels)
         return mapping.channel, mapping.name
     assert declaration.adapter is not None
     adapter_class = get_adapter(declaration.adapter)

@@ -22,6 +22,7 @@ from ingest import (
     count_quarantine,
     get_adapter,
     list_quarantine,
+    load_channels,
     load_mapping,
     load_sources,
     replay_quarantine,
@@ -102,7 +103,9 @@ def replay(
 
 def _adapter_for(state: CliState, source_name: str, mapping_path: Path | None) -> Adapter:
     if mapping_path is not None:
-        return MappingAdapter(load_mapping(mapping_path))
+        return MappingAdapter(
+            load_mapping(mapping_path, load_channels(state.settings.sources_file))
+        )
     declared = load_sources(state.settings.sources_file)
     if source_name in declared:
         return build_adapter(declared[source_name], os.environ, files=[])

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from cdp import models
+from cdp.models import BUILT_IN_CHANNELS, OTHER_CHANNEL
 from cdp.services.paging import Page, decode_cursor, encode_cursor, page_from_rows
 
 __all__ = [
@@ -59,11 +60,11 @@ def _paged_statement(
     time: InstrumentedAttribute[Any],
     type_column: InstrumentedAttribute[Any] | None,
     channel_column: InstrumentedAttribute[Any] | None,
-    shape: tuple[bool, bool, bool, bool, bool],
+    shape: tuple[bool, ...],
 ) -> Select[M]:
     """The page query for one shape of `FactQuery` (which conditions are present), built once:
     building it (a subquery and an entity aliased to it) costs far more CPU than running it."""
-    has_since, has_until, has_types, has_channels, has_after = shape
+    has_since, has_until, has_types, has_channels, has_after, has_declared = shape
     row_id: InstrumentedAttribute[int] = model.id  # type: ignore[attr-defined]
     conditions: list[ColumnElement[bool]] = [parent.in_(bindparam("ids", expanding=True))]
     if has_since:
@@ -73,7 +74,10 @@ def _paged_statement(
     if has_types and type_column is not None:
         conditions.append(type_column.in_(bindparam("types", expanding=True)))
     if has_channels and channel_column is not None:
-        conditions.append(channel_column.in_(bindparam("channels", expanding=True)))
+        wanted: ColumnElement[bool] = channel_column.in_(bindparam("channels", expanding=True))
+        if has_declared:  # `other`: every channel declared in configuration
+            wanted = or_(wanted, channel_column.not_in(BUILT_IN_CHANNELS))
+        conditions.append(wanted)
     if has_after:
         at, last_id = bindparam("at", type_=time.type), bindparam("last_id", type_=row_id.type)
         conditions.append(or_(time < at, and_(time == at, row_id < last_id)))
@@ -112,7 +116,10 @@ async def _paged_by_parent(
         params["channels"] = list(query.channels)
     if query.after is not None:
         params["at"], params["last_id"] = decode_cursor(query.after, [datetime, int])
-    shape = tuple(name in params for name in ("since", "until", "types", "channels", "at"))
+    shape = (
+        *(name in params for name in ("since", "until", "types", "channels", "at")),
+        "channels" in params and OTHER_CHANNEL in params["channels"],
+    )
     statement = _paged_statement(model, parent, time, type_column, channel_column, shape)
     rows = await session.scalars(statement, params)
     grouped: dict[Any, list[M]] = defaultdict(list)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cdp import models
 from cdp.db import fetch_rows
 from cdp.errors import InvalidInputError
+from cdp.models import BUILT_IN_CHANNELS, OTHER_CHANNEL
 from cdp.normalize import IDENTIFIER_KINDS, normalize_identifier, normalize_phone
 from cdp.services.paging import Page, decode_cursor, encode_cursor, page_from_rows
 
@@ -237,7 +238,11 @@ def _filter_conditions(where: ProfileFilter) -> list[ColumnElement[bool]]:
             exists()
             .where(models.SourceRecord.profile_id == p.id)
             .where(models.Source.id == models.SourceRecord.source_id)
-            .where(models.Source.channel == where.channel)
+            .where(
+                models.Source.channel.not_in(BUILT_IN_CHANNELS)
+                if where.channel == OTHER_CHANNEL
+                else models.Source.channel == where.channel
+            )
         )
     if where.min_records is not None:
         conditions.append(p.record_count >= where.min_records)

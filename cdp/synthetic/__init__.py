@@ -21,7 +21,7 @@ from cdp.synthetic._model import (
     SyntheticRecord,
     WorldSummary,
 )
-from cdp.synthetic._population import PERIOD_END, PERIOD_START
+from cdp.synthetic._population import CHINESE, DEFAULT_CHINESE_SHARE, PERIOD_END, PERIOD_START
 from cdp.synthetic._store import POS_UTC_OFFSET
 from cdp.synthetic._world import (
     RECORDS_PER_PERSON,
@@ -33,6 +33,8 @@ from cdp.synthetic._world import (
 
 __all__ = [
     "ADAPTERS",
+    "CHINESE",
+    "DEFAULT_CHINESE_SHARE",
     "PERIOD_END",
     "PERIOD_START",
     "POS_UTC_OFFSET",

@@ -58,6 +58,8 @@ class PersonPlan:
     account_given: str
     account_family: str
     account_phone: str | None
+    account_name: str = ""
+    """The full name as written (`Jane Doe`, `张伟`: a Chinese name family first, no space)."""
 
 
 @dataclass(slots=True)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cdp.synthetic._model import ADAPTERS, NoiseRates, SyntheticRecord, WorldSummary
+from cdp.synthetic._population import DEFAULT_CHINESE_SHARE
 from cdp.synthetic._store import POS_COLUMNS, POS_UTC_OFFSET
 from cdp.synthetic._world import World
 
@@ -231,6 +232,7 @@ def write_world(
     seed: int = 7,
     noise: NoiseRates | None = None,
     overwrite: bool = False,
+    chinese_share: float = DEFAULT_CHINESE_SHARE,
 ) -> WorldSummary:
     """Generate a world of `people` and write every channel's files and `truth.csv`.
 
@@ -242,7 +244,7 @@ def write_world(
     `ValueError` for a bad `people`, `seed` or noise rate.
     """
     started = time.perf_counter()
-    world = World(people=people, seed=seed, noise=noise)
+    world = World(people=people, seed=seed, noise=noise, chinese_share=chinese_share)
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = _prepare(out_dir, overwrite)

@@ -64,6 +64,23 @@ class Person:
     """X username (without `@`)."""
     x_id: str | None
     """X numeric user id."""
+    latin_given: str | None = None
+    latin_family: str | None = None
+    """A Chinese-locale person's names in pinyin, as they romanise them (`Xiuying` or
+    `Xiu-Ying`, `Zhang`): their name in characters is `given_name` / `family_name`."""
+
+    def full_name(self, given: str | None = None) -> str:
+        """The full name as written in the person's own script: `张伟` (family name first,
+        no space) for a Chinese-locale person, `Jane Doe` otherwise (`given`: the given
+        name they use, a nickname say)."""
+        given = self.given_name if given is None else given
+        if self.latin_family is not None:
+            return f"{self.family_name}{given}"
+        return f"{given} {self.family_name}"
+
+    def latin_names(self) -> tuple[str, str]:
+        """(given, family) in the Latin alphabet: pinyin for a Chinese-locale person."""
+        return self.latin_given or self.given_name, self.latin_family or self.family_name
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,16 @@ _PHONE_FORMATS = (
     "+1{a}{e}{n}",
     "1-{a}-{e}-{n}",
 )
+# A mainland Chinese mobile (11 digits, `13800138000`) as people write it.
+_CN_PHONE_FORMATS = (
+    "{a} {e} {n}",
+    "{a}{e}{n}",
+    "+86 {a}-{e}-{n}",  # the three with +86 (see `phone`)
+    "+86 {a} {e} {n}",
+    "+86{a}{e}{n}",
+    "{a}-{e}-{n}",
+    "(+86) {a} {e} {n}",
+)
 
 
 def strip_accents(text: str) -> str:
@@ -136,8 +146,14 @@ class Noise:
             local = local[:i] + local[i + 1 :]
         return f"{local}@{domain}"
 
-    def phone(self, digits: str, care: str) -> str:
-        """A 10-digit number written in one of the formats people use, or junk."""
+    def phone(self, digits: str, care: str, *, international: bool = False) -> str:
+        """A number written in one of the formats people use, or junk: a US number of 10
+        digits (`(415) 555-0123`), a Chinese mobile of 11 (`138 0013 8000`; with `+86` when
+        `international`: typed into a form in English, where nothing else says China)."""
         if self.chance("junk_phone", self.rates.junk * CARE[care]):
             return self.rng.choice(JUNK_PHONES)
+        if len(digits) == 11:
+            formats = _CN_PHONE_FORMATS[2:5] if international else _CN_PHONE_FORMATS
+            fmt = self.rng.choice(formats)
+            return fmt.format(a=digits[:3], e=digits[3:7], n=digits[7:])
         return self.rng.choice(_PHONE_FORMATS).format(a=digits[:3], e=digits[3:6], n=digits[6:])

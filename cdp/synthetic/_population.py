@@ -4,29 +4,61 @@ A household is one to five people at one address: a single person, a couple, or 
 with children sharing the surname (the hardest negatives: same surname, same address, often
 the same landline or family email, different given names and birth dates; now and then a son
 named after his father).
+
+A share of households (`chinese_share`, 12 % by default) are Chinese-locale people living in
+China (`_china.py`): names in characters with the pinyin they use on English-language sites,
+mainland mobiles, addresses in Chinese. Partners keep their own family names, as is the custom
+there; children take the first member's. With a share of 0 the world is the same as a world
+without them, draw for draw.
 """
 
 from __future__ import annotations
 
 import random
-import re
-from dataclasses import dataclass, field
+from bisect import bisect
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 
+from cdp.synthetic._china import (
+    chinese_address,
+    chinese_family,
+    chinese_given,
+    chinese_mobile,
+    pinyin_given,
+)
+from cdp.synthetic._contacts import (
+    Registry,
+    ascii_name,
+    chinese_emails,
+    email_address,
+    handle,
+    own_emails,
+    us_phone,
+)
 from cdp.synthetic._model import Address, Person
 from cdp.synthetic._names import CULTURES, WeightedNames, name_table
-from cdp.synthetic._noise import Noise, strip_accents
+from cdp.synthetic._noise import Noise
 from cdp.synthetic._reference import (
     CITIES,
     EMAIL_DOMAINS,
     NICKNAMES,
     STREET_NAMES,
     STREET_TYPES,
-    WORK_DOMAINS,
 )
 
-__all__ = ["PERIOD_END", "PERIOD_START", "Registry", "make_household", "scramble"]
+__all__ = [
+    "CHINESE",
+    "DEFAULT_CHINESE_SHARE",
+    "PERIOD_END",
+    "PERIOD_START",
+    "Registry",
+    "make_household",
+    "scramble",
+]
+
+CHINESE = "chinese"
+DEFAULT_CHINESE_SHARE = 0.12
 
 PERIOD_START = datetime(2025, 1, 1, tzinfo=UTC)
 PERIOD_END = datetime(2026, 10, 31, 23, 59, tzinfo=UTC)
@@ -38,7 +70,6 @@ _CULTURE_CUM = tuple(accumulate(share for _, share in CULTURES))
 _CITY_CUM = tuple(accumulate(row[4] for row in CITIES))
 _DOMAINS = tuple(domain for domain, _ in EMAIL_DOMAINS)
 _DOMAIN_CUM = tuple(accumulate(share for _, share in EMAIL_DOMAINS))
-_NON_ALNUM = re.compile(r"[^a-z0-9]")
 
 # Odd multipliers: n -> n * M mod 2^bits is a bijection, so scrambled ids never collide.
 _MULTIPLIERS = {
@@ -69,23 +100,8 @@ def scramble(n: int, kind: str, salt: int, bits: int = 40) -> int:
     return x ^ (((salt + 1) * 0xBF58476D1CE4E5B9 + multiplier) >> 11 & mask)
 
 
-@dataclass(slots=True)
-class Registry:
-    """Values people choose that must be unique across the world (taken ones get digits),
-    and the world's salt for ids."""
-
-    salt: int = 0
-    emails: set[str] = field(default_factory=set)
-    phones: set[str] = field(default_factory=set)
-    handles: set[str] = field(default_factory=set)
-
-
 def _draw(rng: random.Random, names: WeightedNames) -> str:
     return rng.choices(names.names, cum_weights=names.cum_weights)[0]
-
-
-def _ascii(text: str) -> str:
-    return _NON_ALNUM.sub("", strip_accents(text).lower())
 
 
 def _birth(rng: random.Random, first_year: int, last_year: int) -> date:
@@ -102,70 +118,6 @@ def _address(rng: random.Random, city: tuple[str, str, str, tuple[str, ...], int
     return Address(line1, line2, city[0], city[1], f"{city[2]}{rng.randint(1, 99):02d}")
 
 
-def _phone(rng: random.Random, area_codes: tuple[str, ...], registry: Registry) -> str:
-    while True:
-        digits = f"{rng.choice(area_codes)}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}"
-        if digits not in registry.phones and len(set(digits[-7:])) > 1:
-            registry.phones.add(digits)
-            return digits
-
-
-def _email(rng: random.Random, local: str, domain: str, registry: Registry) -> str:
-    address = f"{local}@{domain}"
-    while address in registry.emails:
-        address = f"{local}{rng.randint(1, 999)}@{domain}"
-    registry.emails.add(address)
-    return address
-
-
-def _personal_local(rng: random.Random, given: str, family: str, born: date) -> str:
-    g, f = _ascii(given) or "me", _ascii(family) or "mail"
-    pattern = rng.randrange(8)
-    if pattern == 0:
-        return f"{g}.{f}"
-    if pattern == 1:
-        return f"{g}{f}"
-    if pattern == 2:
-        return f"{g[0]}{f}"
-    if pattern == 3:
-        return f"{g}_{f}"
-    if pattern == 4:
-        return f"{g}.{f}{born.year % 100:02d}"
-    if pattern == 5:
-        return f"{f}.{g}"
-    if pattern == 6:
-        return f"{g}{rng.randint(1, 99)}"
-    return f"{g[0]}.{f}"
-
-
-def _own_emails(
-    rng: random.Random, noise: Noise, given: str, family: str, born: date, registry: Registry
-) -> tuple[str, ...]:
-    domain = rng.choices(_DOMAINS, cum_weights=_DOMAIN_CUM)[0]
-    emails = [_email(rng, _personal_local(rng, given, family, born), domain, registry)]
-    if noise.chance("second_email", noise.rates.second_email):
-        if rng.random() < 0.5:
-            local = f"{_ascii(given)[:1]}{_ascii(family)}"
-            emails.append(_email(rng, local or "office", rng.choice(WORK_DOMAINS), registry))
-        else:
-            other = rng.choices(_DOMAINS, cum_weights=_DOMAIN_CUM)[0]
-            emails.append(_email(rng, _personal_local(rng, given, family, born), other, registry))
-        if noise.chance("third_email", noise.rates.third_email):
-            other = rng.choices(_DOMAINS, cum_weights=_DOMAIN_CUM)[0]
-            emails.append(_email(rng, _personal_local(rng, given, family, born), other, registry))
-    return tuple(emails)
-
-
-def _handle(rng: random.Random, given: str, family: str, registry: Registry) -> str:
-    g, f = _ascii(given) or "x", _ascii(family) or "user"
-    base = rng.choice((f"{g}_{f}", f"{g}{f}", f"{g[0]}{f}", f"{g}{f[:1]}", f"the{g}{f}"))[:12]
-    handle = base
-    while handle in registry.handles:
-        handle = f"{base}{rng.randint(1, 999)}"
-    registry.handles.add(handle)
-    return handle
-
-
 @dataclass(frozen=True, slots=True)
 class _Member:
     gender: str
@@ -173,6 +125,8 @@ class _Member:
     family: str
     born: date
     is_parent: bool
+    latin_given: str | None = None
+    latin_family: str | None = None
 
 
 def _given(rng: random.Random, culture: str, gender: str, avoid: set[str]) -> str:
@@ -210,6 +164,32 @@ def _members(rng: random.Random, noise: Noise, culture: str, size: int) -> list[
         given = _given(rng, culture, gender, {m.given for m in members})
         members.append(_Member(gender, given, family, _birth(rng, year, year), False))
     return _maybe_junior(rng, noise, members)
+
+
+def _chinese_members(rng: random.Random, size: int) -> list[_Member]:
+    """A Chinese-locale household: partners keep their own family names; children take the
+    first member's."""
+    family, latin_family = chinese_family(rng)
+    is_couple = size >= 2 and rng.random() < 0.85
+    last_year = 2000 if size == 1 else (1996 if is_couple and size == 2 else 1985)
+
+    def member(gender: str, family: tuple[str, str], born: date, parent: bool) -> _Member:
+        given, latin = chinese_given(rng, gender, {m.given for m in members})
+        spelled = pinyin_given(rng, latin)
+        return _Member(gender, given, family[0], born, parent, spelled, family[1])
+
+    members: list[_Member] = []
+    first = member(rng.choice("fm"), (family, latin_family), _birth(rng, 1945, last_year), True)
+    members.append(first)
+    if is_couple:
+        gender = "m" if first.gender == "f" else "f"
+        year = min(first.born.year + rng.randint(-6, 6), 2003)
+        members.append(member(gender, chinese_family(rng), _birth(rng, year, year), True))
+    while len(members) < size:
+        year = min(first.born.year + rng.randint(20, 40), 2010)
+        born = _birth(rng, year, year)
+        members.append(member(rng.choice("fm"), (family, latin_family), born, False))
+    return members
 
 
 def _maybe_junior(rng: random.Random, noise: Noise, members: list[_Member]) -> list[_Member]:
@@ -252,13 +232,17 @@ def _channels(rng: random.Random, born: date) -> tuple[frozenset[str], bool]:
     return frozenset(chosen), False
 
 
-def _family_email(rng: random.Random, members: list[_Member], registry: Registry) -> str:
+def _familyemail_address(rng: random.Random, members: list[_Member], registry: Registry) -> str:
     first, second = members[0], members[1]
-    family = _ascii(first.family) or "home"
+    family = ascii_name(first.family) or "home"
     local = rng.choice(
-        (f"{family}family", f"the{family}s", f"{_ascii(first.given)}and{_ascii(second.given)}")
+        (
+            f"{family}family",
+            f"the{family}s",
+            f"{ascii_name(first.given)}and{ascii_name(second.given)}",
+        )
     )
-    return _email(rng, local, rng.choices(_DOMAINS, cum_weights=_DOMAIN_CUM)[0], registry)
+    return email_address(rng, local, rng.choices(_DOMAINS, cum_weights=_DOMAIN_CUM)[0], registry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +271,33 @@ def _addresses(
     return (_address(rng, old_city), current), moved_at
 
 
+def _culture(rng: random.Random, chinese_share: float) -> str:
+    """One draw: Chinese-locale with `chinese_share`, else a culture of `CULTURES` (at share
+    0 the very draw `rng.choices` would make, so such a world is the world without them)."""
+    x = rng.random()
+    if x < chinese_share:
+        return CHINESE
+    scaled = (x - chinese_share) / (1.0 - chinese_share) * _CULTURE_CUM[-1]
+    return _CULTURE_NAMES[bisect(_CULTURE_CUM, scaled, 0, len(_CULTURE_CUM) - 1)]
+
+
+def _chinese_home(
+    rng: random.Random, noise: Noise, household: int
+) -> tuple[_Home, tuple[Address, ...]]:
+    def address() -> Address:
+        line1, line2, city, province, postcode = chinese_address(rng)
+        return Address(line1, line2, city, province, postcode, "CN")
+
+    addresses: tuple[Address, ...] = (address(),)
+    moved_at = None
+    if noise.chance("moved", noise.rates.moved):
+        span = (PERIOD_END - PERIOD_START).total_seconds()
+        moved_at = PERIOD_START + timedelta(seconds=int(span * rng.uniform(0.15, 0.85)))
+        addresses = (address(), addresses[0])
+    home = _Home(f"H{household:07d}", CHINESE, (), addresses, moved_at, None, None)
+    return home, addresses
+
+
 def make_household(
     household: int,
     first_index: int,
@@ -294,24 +305,31 @@ def make_household(
     rng: random.Random,
     noise: Noise,
     registry: Registry,
+    chinese_share: float = 0.0,
 ) -> list[Person]:
     """The people of household number `household`, numbered from `first_index`."""
-    culture = rng.choices(_CULTURE_NAMES, cum_weights=_CULTURE_CUM)[0]
+    culture = _culture(rng, chinese_share)
     size = min(max_size, rng.choices(_SIZES, cum_weights=_SIZE_CUM)[0])
+    if culture == CHINESE:
+        home, _ = _chinese_home(rng, noise, household)
+        return [
+            _person(rng, noise, registry, member, first_index + offset, home)
+            for offset, member in enumerate(_chinese_members(rng, size))
+        ]
     members = _members(rng, noise, culture, size)
     city = rng.choices(CITIES, cum_weights=_CITY_CUM)[0]
     addresses, moved_at = _addresses(rng, noise, city)
     landline = None
     if size > 1:
         if noise.chance("shared_landline", noise.rates.shared_landline):
-            landline = _phone(rng, city[3], registry)
+            landline = us_phone(rng, city[3], registry)
     elif rng.random() < 0.15:
-        landline = _phone(rng, city[3], registry)
+        landline = us_phone(rng, city[3], registry)
     family_email = None
     if sum(m.is_parent for m in members) == 2 and noise.chance(
         "shared_email", noise.rates.shared_email
     ):
-        family_email = _family_email(rng, members, registry)
+        family_email = _familyemail_address(rng, members, registry)
     home = _Home(f"H{household:07d}", culture, city[3], addresses, moved_at, landline, family_email)
     return [
         _person(rng, noise, registry, member, first_index + offset, home)
@@ -324,7 +342,20 @@ def _person(
 ) -> Person:
     channels, is_visitor = _channels(rng, member.born)
     salt = registry.salt
+    chinese = member.latin_family is not None
+    if chinese:  # they live in China: the tills are in US cities
+        channels = (channels - {"store.pos"}) or frozenset({"web.segment"})
     on_x = "social.x_mentions" in channels
+    latin_given, latin_family = member.latin_given or member.given, member.latin_family
+    emails = (
+        chinese_emails(rng, noise, latin_given, latin_family, member.born, registry)
+        if latin_family is not None
+        else own_emails(rng, noise, member.given, member.family, member.born, registry)
+    )
+    if chinese:
+        mobile = chinese_mobile(rng, registry.phones) if rng.random() < 0.97 else None
+    else:
+        mobile = us_phone(rng, home.area_codes, registry) if rng.random() < 0.92 else None
     return Person(
         person_id=f"P{index:07d}",
         household_id=home.household_id,
@@ -333,9 +364,9 @@ def _person(
         given_name=member.given,
         family_name=member.family,
         birth_date=member.born,
-        emails=_own_emails(rng, noise, member.given, member.family, member.born, registry),
+        emails=emails,
         family_email=home.family_email if member.is_parent else None,
-        mobile=_phone(rng, home.area_codes, registry) if rng.random() < 0.92 else None,
+        mobile=mobile,
         landline=home.landline,
         addresses=home.addresses,
         moved_at=home.moved_at,
@@ -350,6 +381,10 @@ def _person(
         loyalty_id=f"6042{scramble(index, 'loyalty', salt, 32):010d}"
         if "store.pos" in channels and rng.random() < 0.7
         else None,
-        x_handle=_handle(rng, member.given, member.family, registry) if on_x else None,
+        x_handle=handle(rng, latin_given, latin_family or member.family, registry)
+        if on_x
+        else None,
         x_id=str(1_000_000_000 + scramble(index, "x_user", salt, 32)) if on_x else None,
+        latin_given=latin_given if chinese else None,
+        latin_family=latin_family,
     )

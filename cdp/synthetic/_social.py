@@ -37,7 +37,12 @@ def _lead(ctx: Context, person: Person, full_name: str) -> Pair:
     identifiers = [("lead_id", lead_id), ("email", email)]
     digits = ctx.phone_digits(person)
     if digits and rng.random() < 0.6 and not noise.missing():
-        phone = noise.phone(digits, "lead") if rng.random() < 0.3 else f"+1{digits}"
+        # Meta writes E.164; a Chinese mobile typed on a form in pinyin carries its +86.
+        latin = full_name.isascii()
+        if rng.random() < 0.3:
+            phone = noise.phone(digits, "lead", international=latin)
+        else:
+            phone = f"+86{digits}" if len(digits) == 11 else f"+1{digits}"
         fields.append(("phone_number", phone))
         attributes["phone"] = phone
         identifiers.append(("phone", phone))
@@ -71,8 +76,9 @@ def _lead(ctx: Context, person: Person, full_name: str) -> Pair:
 
 
 def lead_records(ctx: Context, person: Person) -> list[Pair]:
-    given = ctx.noise.given(person.given_name, person.nicknames)
-    full_name = f"{given} {person.family_name}"
+    full_name = person.full_name(ctx.noise.given(person.given_name, person.nicknames))
+    if person.latin_family is not None and ctx.rng.random() < 0.5:  # an English-language form
+        full_name = " ".join(person.latin_names())
     return [_lead(ctx, person, full_name) for _ in range(ctx.rng.choice((1, 1, 1, 2)))]
 
 
@@ -80,6 +86,9 @@ def _display_name(ctx: Context, person: Person) -> str:
     rng = ctx.rng
     roll = rng.random()
     given, family = person.given_name, person.family_name
+    if person.latin_family is not None:  # 张伟, or Wei Zhang for an English-speaking audience
+        latin_given, latin_family = person.latin_names()
+        return person.full_name() if roll < 0.6 else f"{latin_given} {latin_family}"
     if roll < 0.15:
         return given
     if roll < 0.25:

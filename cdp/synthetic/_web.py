@@ -86,7 +86,7 @@ def _traits(ctx: Context, person: Person, plan: PersonPlan, when: datetime) -> d
     if not noise.missing():
         traits["lastName"] = plan.account_family
     if rng.random() < 0.3:
-        traits["name"] = f"{plan.account_given} {plan.account_family}"
+        traits["name"] = plan.account_name or f"{plan.account_given} {plan.account_family}"
     if plan.account_phone and rng.random() < 0.5:
         traits["phone"] = plan.account_phone
     if rng.random() < 0.4:

@@ -20,7 +20,7 @@ from cdp.synthetic._context import Context, Pair, PersonPlan
 from cdp.synthetic._email import make_campaigns, sendgrid_records
 from cdp.synthetic._model import NoiseCount, NoiseRates, Person, SyntheticRecord
 from cdp.synthetic._noise import Noise
-from cdp.synthetic._population import Registry, make_household
+from cdp.synthetic._population import DEFAULT_CHINESE_SHARE, Registry, make_household
 from cdp.synthetic._social import lead_records, mention_records
 from cdp.synthetic._store import plan_orders, pos_records, shopify_records
 from cdp.synthetic._web import web_records
@@ -48,15 +48,42 @@ def _plan(ctx: Context, person: Person) -> PersonPlan | None:
     email = person.emails[0]
     if person.family_email and rng.random() < 0.5:
         email = person.family_email
+    given, family, full_name = _account_names(ctx, person)
+    digits = ctx.phone_digits(person)
+    latin = full_name.isascii()  # a Chinese account in pinyin gives its phone with +86
+    phone = (
+        noise.phone(digits, "account", international=latin)
+        if digits and rng.random() < 0.7
+        else None
+    )
+    return PersonPlan(
+        account_email=email,
+        account_given=given,
+        account_family=family,
+        account_phone=phone,
+        account_name=full_name,
+    )
+
+
+def _account_names(ctx: Context, person: Person) -> tuple[str, str, str]:
+    """(given, family, full name) as the account holds them. The shop has an English and a
+    Chinese version: a Chinese-locale person signs up in characters (half of them: 张伟) or in
+    pinyin, and one in four of those puts the family name first (`Zhang` in `firstName`, as a
+    Chinese name is ordered)."""
+    noise, rng = ctx.noise, ctx.rng
+    if person.latin_family is not None:
+        if rng.random() < 0.5:
+            return person.given_name, person.family_name, person.full_name()
+        latin_given, latin_family = person.latin_names()
+        given, family = noise.typed(latin_given, "account"), noise.typed(latin_family, "account")
+        if rng.random() < 0.25:
+            given, family = family, given
+        return given, family, f"{given} {family}"
     given = noise.typed(noise.given(person.given_name, person.nicknames, 0.3), "account")
     family = noise.typed(person.family_name, "account")
     if noise.chance("swapped_names", noise.rates.swapped_names):
         given, family = family, given
-    digits = ctx.phone_digits(person)
-    phone = noise.phone(digits, "account") if digits and rng.random() < 0.7 else None
-    return PersonPlan(
-        account_email=email, account_given=given, account_family=family, account_phone=phone
-    )
+    return given, family, f"{given} {family}"
 
 
 def _person_pairs(ctx: Context, person: Person) -> list[Pair]:
@@ -92,14 +119,24 @@ class World:
     Each iteration starts afresh and yields the same data for the same arguments.
     """
 
-    def __init__(self, *, people: int, seed: int = 7, noise: NoiseRates | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        people: int,
+        seed: int = 7,
+        noise: NoiseRates | None = None,
+        chinese_share: float = DEFAULT_CHINESE_SHARE,
+    ) -> None:
         if isinstance(people, bool) or not isinstance(people, int) or people < 1:
             raise ValueError(f"people must be a positive integer; got {people!r}")
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 1 << 32:
             raise ValueError(f"seed must be an integer in [0, 2**32); got {seed!r}")
+        if not isinstance(chinese_share, int | float) or not 0.0 <= chinese_share < 1.0:
+            raise ValueError(f"chinese_share must be in [0, 1); got {chinese_share!r}")
         self.people_count = people
         self.seed = seed
         self.rates = noise or NoiseRates()
+        self.chinese_share = float(chinese_share)
         self._last_noise: Noise | None = None
 
     def _pairs(self, *, with_records: bool = True) -> Iterator[tuple[list[Person], list[Pair]]]:
@@ -113,7 +150,13 @@ class World:
             noise.rng = ctx.rng = rng
             ctx.on_the_list = set()
             members = make_household(
-                household, index, self.people_count - index + 1, rng, noise, registry
+                household,
+                index,
+                self.people_count - index + 1,
+                rng,
+                noise,
+                registry,
+                self.chinese_share,
             )
             pairs: list[Pair] = []
             if with_records:
@@ -152,14 +195,20 @@ class World:
 
 
 def iter_records(
-    *, people: int, seed: int = 7, noise: NoiseRates | None = None, limit: int | None = None
+    *,
+    people: int,
+    seed: int = 7,
+    noise: NoiseRates | None = None,
+    limit: int | None = None,
+    chinese_share: float = DEFAULT_CHINESE_SHARE,
 ) -> Iterator[SyntheticRecord]:
     """Stream the record-level view of a world (see `World`), at most `limit` records.
 
     Example (about a million records, for a benchmark):
         records = iter_records(people=people_for_records(1_000_000), limit=1_000_000)
     """
-    records = World(people=people, seed=seed, noise=noise).records()
+    world = World(people=people, seed=seed, noise=noise, chinese_share=chinese_share)
+    records = world.records()
     return records if limit is None else islice(records, limit)
 
 

@@ -62,6 +62,9 @@ def test_resolve_explain_compare_and_export_from_the_command_line(
         ("shop", "o-2"),
     ]
     assert rows[0]["profile_id"] == rows[1]["profile_id"] == profile_id != rows[2]["profile_id"]
+    data = out.read_bytes()
+    assert b"\r" not in data
+    assert data.startswith(b"source,external_id,profile_id\n")
 
 
 def test_split_and_merge_from_the_command_line(

@@ -21,6 +21,7 @@ def test_public_api_is_exactly_what_all_lists() -> None:
         "store",
         "survivorship",
         "training",
+        "usage",
         "writer",
     }
     assert exported - modules - {"annotations"} == set(identity.__all__)

@@ -106,7 +106,7 @@ def test_split_restores_what_the_records_brought_and_later_runs_respect_it(
         assert original is not None
         assert new is not None
         assert (original.record_count, new.record_count) == (1, 1)
-        assert original.given_name == "ann"
+        assert original.given_name == "Ann"
         assert new.given_name is None
         assert new.email == "ann@x.com"
     with unit_of_work(session_factory) as session:

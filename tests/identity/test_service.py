@@ -70,8 +70,8 @@ def test_resolve_builds_profiles_and_sets_profile_id_everywhere(
         profile = session.get(models.Profile, owners[ids[0]])
         assert profile is not None
         assert (profile.given_name, profile.family_name, profile.email) == (
-            "jane",
-            "doe",
+            "Jane",
+            "Doe",
             "jane@x.com",
         )
         assert (profile.record_count, profile.channel_count) == (2, 2)
@@ -163,11 +163,11 @@ def test_new_record_with_no_match_gets_a_new_profile_with_its_golden_record(
         assert profile is not None
         assert (profile.status, profile.given_name, profile.email) == (
             "active",
-            "oskar",
+            "Oskar",
             "oskar@y.com",
         )
         assert (profile.record_count, profile.channel_count) == (1, 1)
-        assert profile.attributes["family_name"] == "lindqvist"
+        assert profile.attributes["family_name"] == "Lindqvist"
         assert profile.first_seen_at is not None
         assert (
             session.scalar(
@@ -296,7 +296,7 @@ def test_reingested_record_keeps_its_profile_and_is_marked_resolved_again(
         assert again.resolved_at is not None
         profile = session.get(models.Profile, owner)
         assert profile is not None
-        assert profile.family_name == "doe smith"
+        assert profile.family_name == "Doe-Smith"
 
 
 def test_first_model_is_trained_from_stored_records_once_enough_exist(

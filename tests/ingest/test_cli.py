@@ -69,8 +69,8 @@ def test_unknown_source_names_the_declared_ones(db_url: str, tmp_path: Path) -> 
     result = CliRunner().invoke(cli, ["ingest", "shop"], env=_env(db_url, tmp_path))
 
     assert result.exit_code != 0
-    assert "no source 'shop'" in str(result.exception)
-    assert "declared: web" in str(result.exception)
+    assert "no source 'shop'" in result.stderr
+    assert "declared: web" in result.stderr
 
 
 def test_quarantine_lists_counts_and_replays_after_mapping_fix(db_url: str, tmp_path: Path) -> None:

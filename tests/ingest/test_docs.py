@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ingest.mapping import load_mapping
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "adapters"
 
@@ -15,7 +17,13 @@ def test_docs_show_the_example_files_verbatim() -> None:
 
     for name in ("reviews.py", "test_reviews.py"):
         assert (EXAMPLE / name).read_text().rstrip() in doc, name
-    assert (ROOT / "examples" / "mappings" / "pos.toml").read_text().rstrip() in doc
+    for mapping in ("pos.toml", "crm.toml"):
+        assert (ROOT / "examples" / "mappings" / mapping).read_text().rstrip() in doc, mapping
+
+
+def test_example_mappings_load() -> None:
+    for path in sorted((ROOT / "examples" / "mappings").glob("*.toml")):
+        assert load_mapping(path).columns, path
 
 
 def test_example_adapter_is_under_fifty_lines() -> None:

@@ -92,7 +92,7 @@ def test_invalid_mapping_reports_every_problem_at_once() -> None:
         assert expected in message
 
 
-def test_missing_column_is_quarantined_with_its_name(
+def test_missing_columns_fail_the_run_before_any_row_is_read(
     session_factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
     csv_path = tmp_path / "pos.csv"
@@ -101,11 +101,14 @@ def test_missing_column_is_quarantined_with_its_name(
 
     summary = run_ingest(session_factory, adapter, source="pos")
 
-    assert summary.quarantined == 1
+    assert (summary.read, summary.stored, summary.quarantined) == (0, 0, 0)
+    assert summary.error is not None
+    for column in ("'loyalty_card'", "'customer_name'", "'currency'"):
+        assert column in summary.error
+    assert "its columns are 'receipt_id', 'sold_at', 'total'" in summary.error
     with session_factory() as session:
-        row = session.scalar(select(models.Quarantine))
-    assert row is not None
-    assert "'loyalty_card'" in row.reason
+        assert session.scalar(select(models.Quarantine)) is None
+        assert session.scalar(select(models.SourceRecord)) is None
 
 
 def test_jsonl_mapping_reaches_into_nested_objects_and_tolerates_missing_keys(

@@ -11,7 +11,12 @@ from strawberry.extensions.validation_cache import _get_validate_cache
 from cdp.db import unit_of_work
 from schema._schema import CACHE_SIZE
 from tests.schema.conftest import Gql
-from tests.schema.factories import make_event, make_profile, make_record, make_source
+from tests.schema.factories import (
+    make_identifier,
+    make_profile,
+    make_record,
+    make_source,
+)
 
 Factory = Callable[..., TestClient]
 
@@ -107,18 +112,17 @@ def test_unexpected_error_is_masked_when_data_breaks_a_resolver(
     with unit_of_work(session_factory) as session:
         profile = make_profile(session)
         record = make_record(session, source=make_source(session), profile=profile)
-        make_event(session, record=record, channel="fax")
+        # An identifier kind the schema does not know (an unknown channel is `OTHER` now).
+        make_identifier(session, record=record, kind="passport", value="X1")
     client = client_factory(open_mode=True)
 
-    body = _post(
-        client, f'{{ profile(id: "{profile.id}") {{ id events {{ nodes {{ channel }} }} }} }}'
-    )
+    body = _post(client, f'{{ profile(id: "{profile.id}") {{ id identifiers {{ kind }} }} }}')
 
     assert body["errors"] == [
         {
             "message": "Unexpected error.",
             "locations": [{"line": 1, "column": 32}],
-            "path": ["profile", "events"],
+            "path": ["profile", "identifiers"],
             "extensions": {"code": "INTERNAL"},
         }
     ]

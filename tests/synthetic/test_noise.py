@@ -55,8 +55,13 @@ def test_zero_rates_mean_no_noise() -> None:
         for record in household.records:
             person = people[record.person_id]
             if record.adapter == "store.shopify":
-                assert record.attributes["given_name"] == person.given_name
-                assert record.attributes["family_name"] == person.family_name
+                names = (record.attributes["given_name"], record.attributes["family_name"])
+                # A Chinese-locale account is in characters or pinyin, some family name first.
+                written = {(person.given_name, person.family_name)}
+                if person.latin_family is not None:
+                    latin = person.latin_names()
+                    written |= {latin, latin[::-1]}
+                assert names in written
                 assert normalize_email(record.attributes["email"]) is not None
                 checked += 1
             if record.adapter == "store.pos" and "full_name" in record.attributes:
