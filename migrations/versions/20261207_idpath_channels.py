@@ -2,7 +2,7 @@
 in cdp.toml); ingest checks the name against the built-in and declared channels
 
 Revision ID: 20261207_idpath
-Revises: 0004_ingest
+Revises: 20261207_feedback
 Create Date: 2026-12-07 04:00:00
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "20261207_idpath"
-down_revision: str | Sequence[str] | None = "0004_ingest"
+down_revision: str | Sequence[str] | None = "20261207_feedback"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
