@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 
 import identity
 from cdp.errors import InvalidInputError
+from cdp.refresh import refresh_profiles
 from schema._access import ANALYSTS, ONLY_ADMIN, mask_evidence, requires
 from schema._context import Context
 from schema._identity_types import (
@@ -43,6 +44,20 @@ async def _read(info: Info, call: Callable[[Session], T]) -> T:
 async def _write(info: Info, call: Callable[[Session], T]) -> T:
     async with info.context.sessionmaker.begin() as session:
         return await session.run_sync(call)
+
+
+R = TypeVar("R", identity.MergeResult, identity.SplitResult)
+
+
+def _refreshed(session: Session, result: R) -> R:
+    """Refresh what depends on both sides of a merge or a split (`cdp.refresh`)."""
+    other = (
+        result.merged_profile_id
+        if isinstance(result, identity.MergeResult)
+        else result.new_profile_id
+    )
+    refresh_profiles(session, [result.profile_id, other])
+    return result
 
 
 def _record_id(value: strawberry.ID, field: str) -> int:
@@ -166,13 +181,16 @@ class IdentityMutation:
         actor = info.context.actor
         result = await _write(
             info,
-            lambda s: identity.merge_profiles(
+            lambda s: _refreshed(
                 s,
-                str(input.winner_id),
-                str(input.other_id),
-                actor=actor,
-                reason=input.reason,
-                force=input.force,
+                identity.merge_profiles(
+                    s,
+                    str(input.winner_id),
+                    str(input.other_id),
+                    actor=actor,
+                    reason=input.reason,
+                    force=input.force,
+                ),
             ),
         )
         return ProfilesMerged(
@@ -192,8 +210,11 @@ class IdentityMutation:
         record_ids = [_record_id(r, "recordIds") for r in input.record_ids]
         result = await _write(
             info,
-            lambda s: identity.split_profile(
-                s, str(input.profile_id), record_ids, actor=actor, reason=input.reason
+            lambda s: _refreshed(
+                s,
+                identity.split_profile(
+                    s, str(input.profile_id), record_ids, actor=actor, reason=input.reason
+                ),
             ),
         )
         return ProfileSplit(

@@ -1,7 +1,8 @@
 """Wires identity's incremental resolver into ingest (the composition root's job).
 
 Ingest never imports identity; the runner takes a callback called with the ids of the records
-each committed batch stored, and this hook resolves them in a unit of work of their own.
+each committed batch stored, and this hook resolves them in a unit of work of their own, then
+refreshes what depends on the profiles they touched (`cdp.refresh`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import identity
 from cdp.db import unit_of_work
+from cdp.refresh import after_resolution
 
 __all__ = ["identity_resolver"]
 
@@ -23,6 +25,9 @@ def identity_resolver(
 
     def on_batch(record_ids: Sequence[int]) -> None:
         with unit_of_work(factory) as session:
-            identity.resolve_records(session, list(record_ids), default_region=default_region)
+            result = identity.resolve_records(
+                session, list(record_ids), default_region=default_region
+            )
+            after_resolution(session, record_ids, result.merges)
 
     return on_batch

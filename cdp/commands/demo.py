@@ -110,10 +110,12 @@ def _analyze_feedback(state: CliState) -> None:
 
 def _resolve(state: CliState) -> None:
     import identity
+    from cdp.refresh import refresh_profiles
 
     _step(4, "resolving identities")
     with unit_of_work(state.sessionmaker) as session:
         summary = identity.resolve(session, default_region=state.settings.default_region)
+        refresh_profiles(session, None)
     click.echo(
         f"      {summary.records:,} records -> {summary.active_profiles:,} profiles "
         f"({summary.merges:,} merges, model {summary.model_version}) in {summary.seconds:.1f}s",

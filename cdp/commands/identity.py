@@ -13,6 +13,7 @@ import click
 import identity
 from cdp.commands._common import CliState, pass_state
 from cdp.db import unit_of_work
+from cdp.refresh import refresh_profiles
 
 
 @click.group("identity")
@@ -59,6 +60,8 @@ def resolve_command(state: CliState, full: bool, batch_size: int) -> None:
                 default_region=state.settings.default_region,
                 progress=progress,
             )
+            if summary.records:
+                refresh_profiles(session, None)
     finally:
         progress.close()
     click.echo(
@@ -196,6 +199,7 @@ def merge_command(
         result = identity.merge_profiles(
             session, winner, other, actor=actor, reason=reason, force=force
         )
+        refresh_profiles(session, [result.profile_id, result.merged_profile_id])
     click.echo(
         f"merged {result.merged_profile_id} into {result.profile_id} "
         f"({result.record_count} records)"
@@ -216,6 +220,7 @@ def split_command(
         result = identity.split_profile(
             session, profile_id, list(record_ids), actor=actor, reason=reason
         )
+        refresh_profiles(session, [result.profile_id, result.new_profile_id])
     click.echo(
         f"split {len(result.record_ids)} records out of {result.profile_id} "
         f"into {result.new_profile_id}"

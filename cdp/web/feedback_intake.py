@@ -32,6 +32,7 @@ from cdp.feedback.service import (
     check_submission,
 )
 from cdp.feedback.taxonomy import Taxonomy
+from cdp.refresh import after_resolution
 from ingest import ensure_source, ingest_push
 from ingest.adapters.app_feedback import AppFeedbackAdapter
 
@@ -109,7 +110,8 @@ def _store(
             raise ConflictError(f"feedback {payload['id']!r} is being stored; retry")
         return stored
     (record_id,) = result.record_ids
-    identity.resolve_records(session, [record_id], default_region=region)
+    resolved = identity.resolve_records(session, [record_id], default_region=region)
+    after_resolution(session, [record_id], resolved.merges)
     analyze_pending(session, taxonomy=taxonomy, record_ids=[record_id])
     feedback_id, profile_id, kind = session.execute(
         select(models.Feedback.id, models.Feedback.profile_id, models.Feedback.kind).where(

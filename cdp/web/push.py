@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -31,6 +32,7 @@ import identity
 from cdp import models
 from cdp.feedback.batch import analyze_pending
 from cdp.feedback.taxonomy import Taxonomy, taxonomy_for
+from cdp.refresh import after_resolution
 from cdp.services import keys as key_service
 from ingest import AdapterConfigError, PushResult, SourceRef, get_adapter, ingest_push
 
@@ -128,13 +130,16 @@ async def _resolve(
 ) -> None:
     """Resolve the new records' identities, then analyse their feedback (if any)."""
     async with factory.begin() as session:
-        await session.run_sync(
-            lambda sync: identity.resolve_records(sync, list(record_ids), default_region=region)
-        )
+        await session.run_sync(lambda sync: _resolve_and_refresh(sync, record_ids, region))
     async with factory.begin() as session:
         await session.run_sync(
             lambda sync: analyze_pending(sync, taxonomy=taxonomy, record_ids=record_ids)
         )
+
+
+def _resolve_and_refresh(session: Session, record_ids: Sequence[int], region: str) -> None:
+    result = identity.resolve_records(session, list(record_ids), default_region=region)
+    after_resolution(session, record_ids, result.merges)
 
 
 def _answer(result: PushResult) -> JSONResponse:
