@@ -20,10 +20,12 @@ from cdp.db import (
 )
 from cdp.feedback.taxonomy import taxonomy_for
 from cdp.services.keys import KeyCache
+from cdp.web import overview
 from cdp.web.feedback_intake import make_feedback_intake
 from cdp.web.graphiql import STATIC_ROUTE_NAME, graphiql_page, static_files
 from cdp.web.graphql import make_graphql_app
 from cdp.web.health import healthz
+from cdp.web.overview import overview_page
 from cdp.web.push import push_routes
 
 __all__ = ["create_app", "create_app_from_environment"]
@@ -65,6 +67,12 @@ def create_app(settings: Settings) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
         Route("/graphiql", graphiql_page, methods=["GET"]),
         Mount("/graphiql/static", GZipMiddleware(static_files()), name=STATIC_ROUTE_NAME),
+        Route("/overview", overview_page, methods=["GET"]),
+        Mount(
+            "/overview/static",
+            GZipMiddleware(overview.static_files()),
+            name=overview.STATIC_ROUTE_NAME,
+        ),
         *push_routes(),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

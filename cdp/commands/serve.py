@@ -34,6 +34,7 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
     if settings.open_mode:
         click.echo("OPEN MODE: no API key is required; do not expose this server", err=True)
     click.echo(f"GraphQL and GraphiQL on http://{settings.host}:{settings.port}/graphql", err=True)
+    click.echo(f"overview page on http://{settings.host}:{settings.port}/overview", err=True)
     if workers > 1:  # each worker builds its app from the same CDP_* environment
         from cdp.web.workers import run_workers
 
