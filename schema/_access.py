@@ -17,10 +17,10 @@ from schema._context import Context
 
 __all__ = [
     "ANALYSTS",
-    "KeyInProduction",
     "EVERY_ROLE",
     "ONLY_ADMIN",
     "WRITERS",
+    "KeyInProduction",
     "RoleRequired",
     "denial",
     "mask_address",

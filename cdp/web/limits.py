@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BodyLimit", "QueryStringFilter", "install_log_filters"]
 
+
 class _TooLargeError(Exception):
     pass
 

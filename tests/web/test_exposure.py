@@ -171,7 +171,9 @@ async def test_async_engine_hides_parameters_when_built_for_the_web(settings: Se
         await engine.dispose()
 
 
-def test_stats_needs_a_key_when_the_environment_is_prod(client_factory: Callable[..., TestClient]) -> None:
+def test_stats_needs_a_key_when_the_environment_is_prod(
+    client_factory: Callable[..., TestClient],
+) -> None:
     client = client_factory(environment="prod")
 
     body = client.post("/graphql", json={"query": "{ stats { profiles } }"}).json()
@@ -208,7 +210,9 @@ def test_stats_answers_with_a_key_when_the_environment_is_prod(
 
 
 @pytest.mark.parametrize("path", ["/graphql", "/graphiql"])
-def test_graphiql_is_not_served_when_prod_leaves_it_off(client_factory: Callable[..., TestClient], path: str) -> None:
+def test_graphiql_is_not_served_when_prod_leaves_it_off(
+    client_factory: Callable[..., TestClient], path: str
+) -> None:
     settings = load_settings({"CDP_ENV": "prod"})
     client = client_factory(environment="prod", graphiql=settings.graphiql)
 
@@ -219,7 +223,9 @@ def test_graphiql_is_not_served_when_prod_leaves_it_off(client_factory: Callable
     assert "graphiql.min.css" not in response.text
 
 
-def test_graphiql_is_served_in_prod_when_the_setting_turns_it_on(client_factory: Callable[..., TestClient]) -> None:
+def test_graphiql_is_served_in_prod_when_the_setting_turns_it_on(
+    client_factory: Callable[..., TestClient],
+) -> None:
     settings = load_settings({"CDP_ENV": "prod", "CDP_GRAPHIQL": "true"})
     client = client_factory(environment="prod", graphiql=settings.graphiql)
 
