@@ -97,9 +97,7 @@ def test_never_link_override_keeps_records_apart_whatever_they_share() -> None:
     assert _clusters(records, never=[(0, 1)]) == [[0], [1]]
 
 
-def test_never_link_to_a_stored_record_holds_when_the_new_records_form_the_bigger_cluster() -> (
-    None
-):
+def test_never_link_to_stored_record_holds_when_new_records_form_bigger_cluster() -> None:
     # Regression: the stored profile's records were joined by writing the union-find's
     # parent directly, so a never-link recorded on its second record was lost once the new
     # records (a bigger cluster) joined the profile through its first record.
@@ -114,9 +112,7 @@ def test_never_link_to_a_stored_record_holds_when_the_new_records_form_the_bigge
     assert _clusters(records, never=[(1, 4)]) == [[0, 1], [2, 3, 4]]
 
 
-def test_one_per_person_value_of_a_stored_record_holds_when_new_records_join_its_profile() -> (
-    None
-):
+def test_one_per_person_value_of_stored_record_holds_when_new_records_join() -> None:
     records = [
         _rec(0, identifiers=(("loyalty_id", "l1"),), profile_id="p1"),
         _rec(1, identifiers=(("customer_id", "c1"),), profile_id="p1"),
