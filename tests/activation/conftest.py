@@ -58,7 +58,7 @@ def make_profile(
                 purpose=purpose,
                 status=consent,
                 occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
-            )  # fmt: skip
+            )
         )
     return profile
 
