@@ -6,7 +6,7 @@ bytes that are not UTF-8); `raw` then holds a readable escaped copy. `resolved_a
 `resolution_note` clear an entry without deleting it.
 
 Revision ID: 20261207_ingest_q
-Revises: 20261207_activation
+Revises: 20261207_activation, 20261207_campaigns (joins the two heads)
 Create Date: 2026-12-07 14:30:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261207_ingest_q"
-down_revision: str | Sequence[str] | None = "20261207_activation"
+down_revision: str | Sequence[str] | None = ("20261207_activation", "20261207_campaigns")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
