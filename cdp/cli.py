@@ -8,6 +8,7 @@ import sys
 import click
 
 from cdp.commands._common import CliState
+from cdp.commands.campaigns import campaigns
 from cdp.commands.db import db
 from cdp.commands.demo import demo
 from cdp.commands.feedback import feedback_group
@@ -35,6 +36,7 @@ def cli(ctx: click.Context) -> None:
     ctx.call_on_close(state.close)
 
 
+cli.add_command(campaigns)
 cli.add_command(db)
 cli.add_command(demo)
 cli.add_command(feedback_group)

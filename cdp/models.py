@@ -419,6 +419,8 @@ class Order(Base):
             sqlite_where=_HAS_PROFILE,
         ),
         Index("ix_orders_record_id", "record_id"),
+        # --- campaigns: the web copy of a store order is found by order id (cdp/orders.py) ---
+        Index("ix_orders_external_id", "external_id"),
     )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
