@@ -25,6 +25,7 @@ from cdp.web.feedback_intake import make_feedback_intake
 from cdp.web.graphiql import STATIC_ROUTE_NAME, graphiql_page, static_files
 from cdp.web.graphql import make_graphql_app
 from cdp.web.health import healthz
+from cdp.web.limits import BodyLimit, install_log_filters
 from cdp.web.overview import overview_page
 from cdp.web.push import push_routes
 
@@ -61,7 +62,12 @@ def create_app(settings: Settings) -> Starlette:
             await dispose_read_engine(read_engine)
             await engine.dispose()
 
-    graphql = make_graphql_app(settings)
+    install_log_filters()
+    graphql = BodyLimit(
+        make_graphql_app(settings),
+        settings.graphql_max_body_bytes,
+        setting="CDP_GRAPHQL_MAX_BODY_BYTES",
+    )
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),

@@ -71,6 +71,10 @@ class Settings:
     graphql_timeout_seconds: float = 10.0
     graphql_introspection: bool = True
     graphql_field_suggestions: bool = True
+    # Bodies larger than this are refused with 413 before they are parsed (cdp/web/limits.py).
+    graphql_max_body_bytes: int = 1_048_576
+    # GraphiQL in a browser: on by default, off in prod unless CDP_GRAPHIQL=true.
+    graphiql: bool = True
     # --- feedback: the topic taxonomy file (None: the built-in one; docs/feedback.md) ---
     feedback_topics_file: Path | None = None
 
@@ -160,6 +164,8 @@ def _read_graphql_limits(
         "graphql_timeout_seconds": read("CDP_GRAPHQL_TIMEOUT", _positive_float, 10.0),
         "graphql_introspection": read("CDP_GRAPHQL_INTROSPECTION", _parse_bool, is_dev),
         "graphql_field_suggestions": read("CDP_GRAPHQL_FIELD_SUGGESTIONS", _parse_bool, is_dev),
+        "graphql_max_body_bytes": read("CDP_GRAPHQL_MAX_BODY_BYTES", _positive_int, 1_048_576),
+        "graphiql": read("CDP_GRAPHIQL", _parse_bool, is_dev),
     }
 
 
