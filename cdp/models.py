@@ -29,6 +29,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -250,6 +251,12 @@ class Quarantine(Base):
     field: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
+    #: the exact bytes when `raw` (then an escaped, readable copy) cannot hold them as text
+    raw_bytes: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: set when the entry is cleared: `arrived` (the record was stored later) or `dismissed`
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolution: Mapped[str | None] = mapped_column(String(20))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
 
 
 # --- profiles and identity ---------------------------------------------------------------------
