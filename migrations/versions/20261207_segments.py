@@ -6,7 +6,7 @@ one row per stay that ended, with its entered and exited times); size history
 every reader of it stays right; a profile that leaves moves to `segment_exits`.
 
 Revision ID: 20261207_segments
-Revises: 20261207_activation, 20261207_campaigns
+Revises: 20261207_ingest_q
 Create Date: 2026-12-07 14:20:00
 """
 
@@ -21,7 +21,7 @@ BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 revision: str = "20261207_segments"
-down_revision: str | Sequence[str] | None = ("20261207_activation", "20261207_campaigns")
+down_revision: str | Sequence[str] | None = "20261207_ingest_q"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
