@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route
 
+from cdp.activation.runner import BackgroundWorker
 from cdp.config import Settings, configure_logging, load_settings, mask_url
 from cdp.db import (
     create_async_db_engine,
@@ -50,6 +51,9 @@ def create_app(settings: Settings) -> Starlette:
             taxonomy=taxonomy_for(settings.feedback_topics_file),
         )
         log.info("serving on %s database %s", engine.dialect.name, mask_url(settings.database_url))
+        background = BackgroundWorker(settings) if settings.runs_embedded_worker else None
+        if background is not None:
+            background.start()
         if settings.environment == "prod":
             # The schema, models and libraries are built for good: freezing them takes them
             # out of every later garbage collection, whose full passes would otherwise walk
@@ -59,6 +63,8 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
+            if background is not None:
+                background.stop()
             await dispose_read_engine(read_engine)
             await engine.dispose()
 

@@ -77,11 +77,20 @@ class Settings:
     graphiql: bool = True
     # --- feedback: the topic taxonomy file (None: the built-in one; docs/feedback.md) ---
     feedback_topics_file: Path | None = None
+    # --- activation: run the delivery worker inside `cdp serve` (None: on SQLite only) ---
+    embedded_worker: bool | None = None
 
     @property
     def backend(self) -> str:
         """`sqlite` or `postgresql`."""
         return make_url(self.database_url).get_backend_name()
+
+    @property
+    def runs_embedded_worker(self) -> bool:
+        """Whether `cdp serve` runs the activation worker in its processes (docs/activation.md)."""
+        if self.embedded_worker is None:
+            return self.backend == "sqlite"
+        return self.embedded_worker
 
     @property
     def sync_url(self) -> URL:
@@ -139,6 +148,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sources_file=read("CDP_SOURCES_FILE", Path, Path("cdp.toml")),
         **_read_graphql_limits(env, read),
         feedback_topics_file=read("CDP_FEEDBACK_TOPICS", _parse_taxonomy_file, None),
+        embedded_worker=read("CDP_EMBEDDED_WORKER", _parse_bool, None),
     )
     if settings.open_mode and settings.environment == "prod":
         problems.append(

@@ -114,6 +114,7 @@ def test_walkthrough_runs_as_written(page: Path, demo_server: DemoServer, tmp_pa
     bash = require_executable("bash", "the walkthrough runs as a bash script")
     work = tmp_path / "work"
     work.mkdir()
+    shutil.copytree(ROOT / "examples", work / "examples")  # as in a clone
     text = script(
         page.read_text(encoding="utf-8"), work, Path(__file__).with_name("post_graphql.py")
     )
