@@ -14,6 +14,7 @@ from cdp import campaigns as service
 from cdp.errors import InvalidInputError
 from schema._access import EVERY_ROLE, requires
 from schema._context import Context
+from schema._enums import value_of
 from schema._paging import aware
 from schema._types import Money
 
@@ -24,8 +25,12 @@ Info = strawberry.Info[Context, None]
 
 @strawberry.enum(description="Which click an order is attributed to when several qualify.")
 class AttributionRule(enum.Enum):
-    LAST_CLICK = "last_click"
-    FIRST_CLICK = "first_click"
+    LAST_CLICK = strawberry.enum_value(
+        "last_click", description="The latest click before the order."
+    )
+    FIRST_CLICK = strawberry.enum_value(
+        "first_click", description="The earliest click within the window before the order."
+    )
 
 
 @strawberry.input(description="Which events count; every given condition must hold.")
@@ -69,7 +74,9 @@ class Attribution:
     )
 
     def to_service(self) -> service.AttributionSettings:
-        return service.AttributionSettings(self.rule.value, self.window_days, self.retention_days)
+        return service.AttributionSettings(
+            value_of(self.rule), self.window_days, self.retention_days
+        )
 
 
 @strawberry.type(description="Email counts and rates (a rate is null when its base is 0).")

@@ -147,15 +147,12 @@ def conversions(
     keys: list[Any] = [ranked.c.campaign_id]
     if by_day:
         keys.append(day_of(dialect_of(session), ranked.c.placed_at).label("day"))
-    statement = (
-        select(
-            *keys,
-            ranked.c.currency,
-            func.count().label("orders"),
-            func.sum(ranked.c.net_minor).label("revenue"),
-        )
-        .group_by(*keys, ranked.c.currency)
-    )
+    statement = select(
+        *keys,
+        ranked.c.currency,
+        func.count().label("orders"),
+        func.sum(ranked.c.net_minor).label("revenue"),
+    ).group_by(*keys, ranked.c.currency)
     found: dict[tuple[str, str | None], dict[str, Any]] = {}
     for row in session.execute(statement):
         m = row._mapping

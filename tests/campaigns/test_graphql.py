@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cdp.db import unit_of_work
 from tests.campaigns import world
-from tests.schema.conftest import Gql, app_client, gql, keys  # noqa: F401
+from tests.schema.conftest import Gql
 
 CAMPAIGNS = """query($a: Attribution) { campaigns(attribution: $a) {
   id firstSentAt
@@ -39,7 +39,8 @@ def test_campaigns_answer_figures_for_each_role(
         "clickToOpenRate": 0.5,
     }
     assert c2["conversions"]["revenue"] == [{"amount": "45.00", "currency": "USD"}]
-    assert c1["retention"]["rate"] == 1.0 and c1["retention"]["comparisonRate"] == 0.0
+    assert c1["retention"]["rate"] == 1.0
+    assert c1["retention"]["comparisonRate"] == 0.0
     assert first["data"]["campaigns"][1]["conversions"]["orders"] == 1
 
 
