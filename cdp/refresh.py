@@ -33,6 +33,9 @@ def steps() -> list[tuple[str, Step]]:
     """The refresh steps, in the order they run. Each domain adds its own entry here, imported
     lazily so that importing this module stays cheap and free of cycles."""
     found: list[tuple[str, Step]] = []
+    from cdp.segments import refresh_touched  # after traits: conditions read them
+
+    found.append(("segments", refresh_touched))
     return found
 
 
