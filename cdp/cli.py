@@ -17,6 +17,7 @@ from cdp.commands.keys import keys
 from cdp.commands.quarantine import quarantine
 from cdp.commands.schema import schema
 from cdp.commands.serve import serve
+from cdp.commands.traits import traits_group
 from cdp.config import configure_logging, load_settings
 from cdp.errors import CdpError, ConfigError
 
@@ -46,6 +47,7 @@ cli.add_command(keys)
 cli.add_command(schema)
 cli.add_command(serve)
 cli.add_command(sources)
+cli.add_command(traits_group)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -73,6 +73,8 @@ class Settings:
     graphql_field_suggestions: bool = True
     # --- feedback: the topic taxonomy file (None: the built-in one; docs/feedback.md) ---
     feedback_topics_file: Path | None = None
+    # --- value: rates, tiers, lifecycle, loyalty rules (None: built-in; docs/value.md) ---
+    value_config_file: Path | None = None
 
     @property
     def backend(self) -> str:
@@ -135,6 +137,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sources_file=read("CDP_SOURCES_FILE", Path, Path("cdp.toml")),
         **_read_graphql_limits(env, read),
         feedback_topics_file=read("CDP_FEEDBACK_TOPICS", _parse_taxonomy_file, None),
+        value_config_file=read("CDP_VALUE_CONFIG", _parse_value_config, None),
     )
     if settings.open_mode and settings.environment == "prod":
         problems.append(
@@ -171,6 +174,17 @@ def _parse_taxonomy_file(raw: str) -> Path:
         taxonomy_for(path)
     except TaxonomyError as exc:
         raise ValueError(f"not a usable topic taxonomy: {exc}") from None
+    return path
+
+
+def _parse_value_config(raw: str) -> Path:
+    from cdp.value.settings import load_value_settings
+
+    path = Path(raw)
+    try:
+        load_value_settings(path)
+    except ConfigError as exc:
+        raise ValueError("; ".join(p.split(": ", 1)[-1] for p in exc.problems)) from None
     return path
 
 
