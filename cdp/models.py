@@ -29,6 +29,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -72,7 +73,9 @@ __all__ = [
     "ProfileTraits",
     "Quarantine",
     "Segment",
+    "SegmentExit",
     "SegmentMembership",
+    "SegmentSize",
     "Source",
     "SourceRecord",
     "ValueModel",
@@ -250,6 +253,12 @@ class Quarantine(Base):
     field: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
+    #: the exact bytes when `raw` (then an escaped, readable copy) cannot hold them as text
+    raw_bytes: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: set when the entry is cleared: `arrived` (the record was stored later) or `dismissed`
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolution: Mapped[str | None] = mapped_column(String(20))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
 
 
 # --- profiles and identity ---------------------------------------------------------------------
@@ -735,6 +744,9 @@ class Segment(Base):
     definition: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: shipped with the platform (the RFM segments): refreshed like any other, never edited
+    built_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    refreshed_at: Mapped[datetime | None]
 
 
 class SegmentMembership(Base):
@@ -747,7 +759,43 @@ class SegmentMembership(Base):
     profile_id: Mapped[str] = mapped_column(
         ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
     )
-    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)  # when the profile entered
+
+
+class SegmentExit(Base):
+    """A stay in a segment that ended: `segment_memberships` holds current members only, and a
+    profile that leaves moves here with the times it entered and exited (`cdp.segments`)."""
+
+    __tablename__ = "segment_exits"
+    __table_args__ = (
+        Index("ix_segment_exits_profile_id_exited_at", "profile_id", "exited_at"),
+        Index("ix_segment_exits_segment_id_exited_at", "segment_id", "exited_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(BIG_ID, ForeignKey("segments.id", ondelete="CASCADE"))
+    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    entered_at: Mapped[datetime]
+    exited_at: Mapped[datetime]
+
+
+class SegmentSize(Base):
+    """A segment's size after a refresh (`scope` `all`: every profile re-tested; `touched`:
+    only the profiles a batch touched), with how many entered and exited."""
+
+    __tablename__ = "segment_sizes"
+    __table_args__ = (
+        CheckConstraint("scope IN ('all', 'touched')", name="scope"),
+        Index("ix_segment_sizes_segment_id_measured_at", "segment_id", "measured_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(BIG_ID, ForeignKey("segments.id", ondelete="CASCADE"))
+    measured_at: Mapped[datetime]
+    size: Mapped[int] = mapped_column(Integer)
+    entered: Mapped[int] = mapped_column(Integer)
+    exited: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(10))
 
 
 # --- access and audit --------------------------------------------------------------------------

@@ -35,6 +35,9 @@ def steps() -> list[tuple[str, Step]]:
     from cdp.value.step import refresh_traits
 
     found: list[tuple[str, Step]] = [("traits", refresh_traits)]
+    from cdp.segments import refresh_touched  # after traits: conditions read them
+
+    found.append(("segments", refresh_touched))
     return found
 
 

@@ -14,6 +14,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from cdp import models
+from cdp.masking import mask_birth_date
 from cdp.services.profiles import ProfileRow
 from cdp.value.settings import cached_value_settings
 from schema._access import mask_address, mask_attributes, mask_email, mask_name, mask_phone
@@ -179,7 +180,7 @@ class Profile:
             info, first=first, after=after, since=since, until=until, types=types, channels=channels
         )
         page = await info.context.loaders.events.load((self.id, query))
-        return to_connection(page, Event.from_model, after=after)
+        return to_connection(page, lambda r: Event.from_model(r, masked=self.masked), after=after)
 
     @strawberry.field(description="Orders with their items, newest first.")
     async def orders(
@@ -223,7 +224,9 @@ class Profile:
             info, first=first, after=after, since=since, until=until, types=types, channels=channels
         )
         page = await info.context.loaders.interactions.load((self.id, query))
-        return to_connection(page, Interaction.from_model, after=after)
+        return to_connection(
+            page, lambda r: Interaction.from_model(r, masked=self.masked), after=after
+        )
 
     @strawberry.field(description="Every consent change as the channels reported it, newest first.")
     async def consents(self, info: Info) -> list[Consent]:
@@ -286,7 +289,7 @@ class Profile:
                 if isinstance(address, dict)
                 else None
             ),
-            birth_date=(str(birth)[:4] + "-**-**" if masked else str(birth)) if birth else None,
+            birth_date=(mask_birth_date(str(birth)) if masked else str(birth)) if birth else None,
             gender=attributes.get("gender"),
             attributes=JSON(mask_attributes(attributes) if masked else attributes),
             record_count=row.record_count,

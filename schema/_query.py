@@ -11,6 +11,7 @@ from cdp.services import aggregates
 from cdp.services import profiles as profile_service
 from schema._access import ANALYSTS, EVERY_ROLE, KeyInProduction, requires
 from schema._aggregates import Overview
+from schema._campaigns import CampaignQuery
 from schema._context import Context
 from schema._enums import Channel, IdentifierKind, ProfileOrder, ProfileStatus, value_of
 from schema._feedback import FeedbackQuery
@@ -94,7 +95,7 @@ class Stats:
 
 
 @strawberry.type(description="The root of every read.")
-class Query(IdentityQuery, FeedbackQuery):
+class Query(IdentityQuery, FeedbackQuery, CampaignQuery):
     @strawberry.field(
         description=(
             "A profile by id. An id that was merged away answers with the surviving profile "

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from ingest.adapter import Adapter
 from ingest.errors import SkippableRecordError
-from ingest.fields import optional_str, parse_unix_timestamp, require_str
+from ingest.fields import optional_str, parse_unix_timestamp, require_str, require_text
 from ingest.observation import ConsentFact, EventFact, Fact, Identifier, Observation, Person
 
 __all__ = ["SENDGRID_EVENTS", "SendGridAdapter"]
@@ -56,7 +56,7 @@ class SendGridAdapter(Adapter):
                 field="event",
                 value=event,
             )
-        email = require_str(record, "email")
+        email = require_text(record, "email")
         occurred_at = parse_unix_timestamp(record.get("timestamp"), "timestamp")
         identifiers = [Identifier("email", email)]
         customer_id = optional_str(record, "customer_id")

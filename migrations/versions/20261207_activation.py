@@ -1,7 +1,7 @@
 """activation: destinations, the transactional outbox, deliveries (cdp.activation)
 
 Revision ID: 20261207_activation
-Revises: 20261207_idpath
+Revises: 20261207_campaigns
 Create Date: 2026-12-07 14:05:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "20261207_activation"
-down_revision: str | Sequence[str] | None = "20261207_idpath"
+down_revision: str | Sequence[str] | None = "20261207_campaigns"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
