@@ -2,7 +2,7 @@
 points ledger (one row per fact, unique by kind and reference)
 
 Revision ID: 20261207_value
-Revises: 20261207_activation, 20261207_campaigns
+Revises: 20261207_segments
 Create Date: 2026-12-07 14:08:12.348759
 """
 
@@ -15,8 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "20261207_value"
-# also joins the two heads main had (activation and campaigns both followed idpath)
-down_revision: str | Sequence[str] | None = ("20261207_activation", "20261207_campaigns")
+down_revision: str | Sequence[str] | None = "20261207_segments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
