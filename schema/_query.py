@@ -18,6 +18,7 @@ from schema._feedback import FeedbackQuery
 from schema._identity import IdentityQuery
 from schema._paging import Edge, PageInfo, aware, page_size
 from schema._profile import Profile
+from schema._segments import SegmentQuery
 
 Info = strawberry.Info[Context, None]
 ProfileId = Annotated[
@@ -89,7 +90,7 @@ class Stats:
 
 
 @strawberry.type(description="The root of every read.")
-class Query(IdentityQuery, FeedbackQuery, CampaignQuery):
+class Query(IdentityQuery, FeedbackQuery, CampaignQuery, SegmentQuery):
     @strawberry.field(
         description=(
             "A profile by id. An id that was merged away answers with the surviving profile "
