@@ -20,6 +20,7 @@ from schema._access import mask_address, mask_attributes, mask_email, mask_name,
 from schema._context import Context
 from schema._enums import Channel, ConsentState, IdentifierKind, ProfileStatus, channel_of, value_of
 from schema._paging import Connection, fact_query, to_connection
+
 if TYPE_CHECKING:
     from schema._segment_types import ProfileSegmentMembership
 from schema._types import (
@@ -254,8 +255,10 @@ class Profile:
         rows = await info.context.loaders.merge_history.load(self.id) or []
         return [MergeEvent.from_model(row, masked=self.masked) for row in rows]
 
-    @strawberry.field(description="The segments this profile is in (with `includePast`, also "
-        "those it left), newest change first.")
+    @strawberry.field(
+        description="The segments this profile is in (with `includePast`, also "
+        "those it left), newest change first."
+    )
     async def segments(
         self,
         info: Info,

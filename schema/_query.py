@@ -13,6 +13,7 @@ from schema._access import ANALYSTS, EVERY_ROLE, KeyInProduction, requires
 from schema._aggregates import Overview
 from schema._campaigns import CampaignQuery
 from schema._context import Context
+from schema._destinations import DestinationQuery
 from schema._enums import Channel, IdentifierKind, ProfileOrder, ProfileStatus, value_of
 from schema._feedback import FeedbackQuery
 from schema._identity import IdentityQuery
@@ -90,7 +91,7 @@ class Stats:
 
 
 @strawberry.type(description="The root of every read.")
-class Query(IdentityQuery, FeedbackQuery, CampaignQuery, SegmentQuery):
+class Query(IdentityQuery, FeedbackQuery, CampaignQuery, DestinationQuery, SegmentQuery):
     @strawberry.field(
         description=(
             "A profile by id. An id that was merged away answers with the surviving profile "

@@ -55,7 +55,9 @@ class OrderMetric(enum.Enum):
 class WindowInput:
     last_days: int | None = strawberry.field(default=None, description="The last N days (1-36500).")
     since: str | None = strawberry.field(default=None, description="From this ISO time (included).")
-    until: str | None = strawberry.field(default=None, description="Until this ISO time (excluded).")
+    until: str | None = strawberry.field(
+        default=None, description="Until this ISO time (excluded)."
+    )
 
 
 @strawberry.input(description="How many matching rows: `{op: GTE, value: 3}` is at least 3.")
@@ -91,7 +93,9 @@ class IdentifierConditionInput:
 @strawberry.input(description="The latest consent decision for the purpose is a grant.")
 class ConsentConditionInput:
     purpose: str = strawberry.field(description="e.g. email_marketing.")
-    channel: str | None = strawberry.field(default=None, description="Only this channel's decisions.")
+    channel: str | None = strawberry.field(
+        default=None, description="Only this channel's decisions."
+    )
 
 
 @strawberry.input(description="An event property compared with a text.")
@@ -119,15 +123,21 @@ class OrderConditionInput:
     op: CountOperator = strawberry.field(description="The comparison.")
     value: float = strawberry.field(description="Orders, or an amount in major units.")
     currency: str | None = strawberry.field(default=None, description="ISO 4217 (SPEND only).")
-    product: str | None = strawberry.field(default=None, description="Only orders of this product id or SKU.")
-    category: str | None = strawberry.field(default=None, description="Only orders with this category.")
+    product: str | None = strawberry.field(
+        default=None, description="Only orders of this product id or SKU."
+    )
+    category: str | None = strawberry.field(
+        default=None, description="Only orders with this category."
+    )
     window: WindowInput | None = strawberry.field(default=None, description="When placed.")
 
 
 @strawberry.input(description="How much feedback of a kind the profile gave.")
 class FeedbackConditionInput:
     kind: str | None = strawberry.field(default=None, description="complaint, review, survey...")
-    sentiment: str | None = strawberry.field(default=None, description="positive, neutral, negative.")
+    sentiment: str | None = strawberry.field(
+        default=None, description="positive, neutral, negative."
+    )
     topic: str | None = strawberry.field(default=None, description="e.g. delivery.")
     channel: str | None = strawberry.field(default=None, description="The channel.")
     count: CountInput | None = strawberry.field(default=None, description="How many.")
@@ -152,14 +162,30 @@ class ConditionInput:
     not_: ConditionInput | None = strawberry.field(
         default=strawberry.UNSET, name="not", description="This does not hold."
     )
-    attribute: AttributeConditionInput | None = strawberry.field(default=strawberry.UNSET, description="An attribute.")
-    trait: TraitConditionInput | None = strawberry.field(default=strawberry.UNSET, description="A trait.")
-    identifier: IdentifierConditionInput | None = strawberry.field(default=strawberry.UNSET, description="An identifier.")
-    consent: ConsentConditionInput | None = strawberry.field(default=strawberry.UNSET, description="A consent.")
-    event: EventConditionInput | None = strawberry.field(default=strawberry.UNSET, description="Events.")
-    order: OrderConditionInput | None = strawberry.field(default=strawberry.UNSET, description="Orders.")
-    feedback: FeedbackConditionInput | None = strawberry.field(default=strawberry.UNSET, description="Feedback.")
-    segment: SegmentConditionInput | None = strawberry.field(default=strawberry.UNSET, description="Another segment.")
+    attribute: AttributeConditionInput | None = strawberry.field(
+        default=strawberry.UNSET, description="An attribute."
+    )
+    trait: TraitConditionInput | None = strawberry.field(
+        default=strawberry.UNSET, description="A trait."
+    )
+    identifier: IdentifierConditionInput | None = strawberry.field(
+        default=strawberry.UNSET, description="An identifier."
+    )
+    consent: ConsentConditionInput | None = strawberry.field(
+        default=strawberry.UNSET, description="A consent."
+    )
+    event: EventConditionInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Events."
+    )
+    order: OrderConditionInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Orders."
+    )
+    feedback: FeedbackConditionInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Feedback."
+    )
+    segment: SegmentConditionInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Another segment."
+    )
 
 
 @strawberry.input(description="A segment definition: every condition must hold.")
@@ -210,7 +236,11 @@ def _fix_order_values(raw: Any) -> Any:
     """A whole-number order value comes through GraphQL's Float as 3.0: give it back as 3."""
     if isinstance(raw, dict):
         fixed = {key: _fix_order_values(item) for key, item in raw.items()}
-        if "metric" in fixed and isinstance(fixed.get("value"), float) and fixed["value"].is_integer():
+        if (
+            "metric" in fixed
+            and isinstance(fixed.get("value"), float)
+            and fixed["value"].is_integer()
+        ):
             fixed["value"] = int(fixed["value"])
         return fixed
     if isinstance(raw, list):

@@ -117,7 +117,9 @@ class Segment:
             page = segments.member_page(session, sid, first=size, after=after)
             return to_connection(
                 page,
-                lambda m: SegmentMember(profile=profile_of(m.profile, masked), entered_at=m.entered_at),
+                lambda m: SegmentMember(
+                    profile=profile_of(m.profile, masked), entered_at=m.entered_at
+                ),
                 after=after,
             )
 
@@ -145,7 +147,9 @@ class Segment:
 
         return await _read(info, call)
 
-    @strawberry.field(description="Members counted by a text trait or attribute (see segmentBreakdown).")
+    @strawberry.field(
+        description="Members counted by a text trait or attribute (see segmentBreakdown)."
+    )
     async def breakdown(
         self, info: Info, by: Annotated[str, strawberry.argument(description="e.g. valueTier.")]
     ) -> list[BreakdownGroup]:

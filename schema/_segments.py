@@ -300,4 +300,3 @@ class SegmentMutation:
             )
 
         return await _write(info, call)
-

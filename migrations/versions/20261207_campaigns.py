@@ -2,7 +2,7 @@
 (cdp/orders.py)
 
 Revision ID: 20261207_campaigns
-Revises: 20261207_activation
+Revises: 20261207_idpath
 Create Date: 2026-12-07 14:40:00
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "20261207_campaigns"
-down_revision: str | Sequence[str] | None = "20261207_activation"
+down_revision: str | Sequence[str] | None = "20261207_idpath"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
