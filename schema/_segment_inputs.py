@@ -228,8 +228,8 @@ def _camel(name: str) -> str:
 
 def definition_json(definition: SegmentDefinitionInput) -> dict[str, Any]:
     """The JSON form of a typed definition (validated by `cdp.segments` like any other)."""
-    found: dict[str, Any] = {"conditions": _plain(definition.conditions)}
-    return _fix_order_values(found)
+    found: dict[str, Any] = _fix_order_values({"conditions": _plain(definition.conditions)})
+    return found
 
 
 def _fix_order_values(raw: Any) -> Any:
