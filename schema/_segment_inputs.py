@@ -5,6 +5,7 @@ exactly one of its fields, as each JSON node has exactly one key."""
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -197,6 +198,8 @@ def _plain(value: Any) -> Any:
     """An input object as JSON: camelCase keys, enum values, unset and null fields dropped."""
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, list):
         return [_plain(item) for item in value]
     if isinstance(value, ConditionInput):
