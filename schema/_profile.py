@@ -16,10 +16,12 @@ from strawberry.scalars import JSON
 from cdp import models
 from cdp.masking import mask_birth_date
 from cdp.services.profiles import ProfileRow
+from cdp.value.settings import cached_value_settings
 from schema._access import mask_address, mask_attributes, mask_email, mask_name, mask_phone
 from schema._context import Context
 from schema._enums import Channel, ConsentState, IdentifierKind, ProfileStatus, channel_of, value_of
 from schema._paging import Connection, fact_query, to_connection
+from schema._traits import ProfileTraits
 
 if TYPE_CHECKING:
     from schema._segment_types import ProfileSegmentMembership
@@ -249,6 +251,21 @@ class Profile:
             )
             for row in sorted(latest.values(), key=lambda r: r.purpose)
         ]
+
+    @strawberry.field(
+        description=(
+            "Computed traits: purchases, RFM, value tier, lifetime value, lifecycle, "
+            "engagement, loyalty (docs/value.md). Null until computed for this profile."
+        )
+    )
+    async def traits(self, info: Info) -> ProfileTraits | None:
+        row = await info.context.loaders.traits.load(self.id)
+        if row is None:
+            return None
+        value = cached_value_settings(info.context.settings.value_config_file)
+        return ProfileTraits.from_model(
+            row, currency=value.base_currency, horizon_days=value.horizon_days
+        )
 
     @strawberry.field(description="Merges and splits this profile took part in, newest first.")
     async def merge_history(self, info: Info) -> list[MergeEvent]:
