@@ -19,6 +19,7 @@ from schema._feedback import FeedbackQuery
 from schema._identity import IdentityQuery
 from schema._paging import Edge, PageInfo, aware, page_size
 from schema._profile import Profile
+from schema._segments import SegmentQuery
 from schema._traits import TraitFilter
 
 Info = strawberry.Info[Context, None]
@@ -96,7 +97,7 @@ class Stats:
 
 
 @strawberry.type(description="The root of every read.")
-class Query(IdentityQuery, FeedbackQuery, CampaignQuery, DestinationQuery):
+class Query(IdentityQuery, FeedbackQuery, CampaignQuery, DestinationQuery, SegmentQuery):
     @strawberry.field(
         description=(
             "A profile by id. An id that was merged away answers with the surviving profile "

@@ -44,6 +44,7 @@ from schema._limits import (
 from schema._mutation import FeedbackMutation
 from schema._query import Query
 from schema._results import EXCEPTION_HANDLERS
+from schema._segments import SegmentMutation
 
 __all__ = ["CACHE_SIZE", "CdpSchema", "build_schema"]
 
@@ -79,7 +80,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
 
 @strawberry.type(description="The root of every write.")
-class Mutation(FeedbackMutation, IdentityMutation, DestinationMutation):
+class Mutation(FeedbackMutation, IdentityMutation, DestinationMutation, SegmentMutation):
     pass
 
 
