@@ -33,6 +33,10 @@ def steps() -> list[tuple[str, Step]]:
     """The refresh steps, in the order they run. Each domain adds its own entry here, imported
     lazily so that importing this module stays cheap and free of cycles."""
     found: list[tuple[str, Step]] = []
+    # --- consent: decisions set through the API follow the profile they were made for ---
+    from cdp.consent import follow_origin
+
+    found.append(("consent", follow_origin))
     return found
 
 

@@ -58,7 +58,8 @@ OnBatch = Callable[[Sequence[int]], None]
 
 @dataclass(frozen=True)
 class IngestSummary:
-    """What a run did. `read == stored + duplicates + quarantined` always holds.
+    """What a run did. `read == stored + duplicates + quarantined + suppressed` always holds
+    (`suppressed`: held back because they carry an erased identifier, `cdp.privacy`).
 
     `stored` counts new records plus `replaced` (changed content under a known key); `error`
     is set when the run stopped early (what was committed before stays, with its checkpoint).
@@ -76,6 +77,7 @@ class IngestSummary:
     seconds: float = 0.0
     cursor: str | None = None
     error: str | None = None
+    suppressed: int = 0
 
     @property
     def records_per_second(self) -> float:
@@ -83,7 +85,7 @@ class IngestSummary:
 
     @property
     def is_balanced(self) -> bool:
-        return self.read == self.stored + self.duplicates + self.quarantined
+        return self.read == self.stored + self.duplicates + self.quarantined + self.suppressed
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "records_per_second": round(self.records_per_second, 1)}
@@ -101,9 +103,12 @@ class _Tally:
     quarantined: int = 0
     junk: int = 0
     batches: int = 0
+    suppressed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def add(self, read: int, outcome: BatchOutcome, quarantined: int) -> None:
+    def add(self, read: int, outcome: BatchOutcome, quarantined: int, held: int = 0) -> None:
+        self.suppressed += outcome.suppressed + held
+        quarantined -= held
         self.read += read
         self.stored += len(outcome.record_ids)
         self.replaced += len(outcome.replaced_ids)
@@ -299,10 +304,10 @@ class _Writer:
     ) -> None:
         with unit_of_work(self.session_factory) as session:
             outcome = write_records(session, self.ref, prepared)
-            write_quarantine(session, self.ref, rejected)
+            held = write_quarantine(session, self.ref, rejected)
             if self.is_pull:
                 save_checkpoint(session, self.ref.id, {"cursor": checkpoint})
-        self.tally.add(read, outcome, len(rejected))
+        self.tally.add(read, outcome, len(rejected), held)
         if self.on_batch is not None and outcome.record_ids:
             self.on_batch(outcome.record_ids)
 
@@ -334,6 +339,7 @@ def _summary(
         seconds=time.monotonic() - started,
         cursor=cursor.close() if error is None else cursor.checkpoint(),
         error=error,
+        suppressed=tally.suppressed,
     )
 
 
@@ -347,6 +353,8 @@ class PushResult:
     duplicates: int
     record_ids: tuple[int, ...]
     errors: tuple[str, ...]
+    #: held back: they carry an erased identifier (accepted, never stored)
+    suppressed: int = 0
 
 
 def _push_record(position: str, payload: Any) -> RawRecord:
@@ -372,12 +380,14 @@ def ingest_push(
     raws = [_push_record(f"{position}#{i}", p) for i, p in enumerate(payloads)]
     prepared, rejected = transform(adapter, raws, default_region)
     outcome = write_records(session, source, prepared)
-    write_quarantine(session, source, rejected)
+    held = write_quarantine(session, source, rejected)
+    suppressed = outcome.suppressed + held
     return PushResult(
-        accepted=len(outcome.record_ids) + outcome.duplicates,
-        rejected=len(rejected),
+        accepted=len(outcome.record_ids) + outcome.duplicates + suppressed,
+        rejected=len(rejected) - held,
         stored=len(outcome.record_ids),
         duplicates=outcome.duplicates,
         record_ids=tuple(outcome.record_ids),
         errors=tuple(f"{entry.position}: {entry.reason}" for entry in rejected),
+        suppressed=suppressed,
     )

@@ -16,6 +16,7 @@ from schema._enums import Channel, IdentifierKind, ProfileOrder, ProfileStatus, 
 from schema._feedback import FeedbackQuery
 from schema._identity import IdentityQuery
 from schema._paging import Edge, PageInfo, aware, page_size
+from schema._privacy import PrivacyQuery
 from schema._profile import Profile
 
 Info = strawberry.Info[Context, None]
@@ -88,7 +89,7 @@ class Stats:
 
 
 @strawberry.type(description="The root of every read.")
-class Query(IdentityQuery, FeedbackQuery):
+class Query(IdentityQuery, FeedbackQuery, PrivacyQuery):
     @strawberry.field(
         description=(
             "A profile by id. An id that was merged away answers with the surviving profile "

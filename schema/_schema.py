@@ -40,6 +40,7 @@ from schema._limits import (
     nul_in_variables,
 )
 from schema._mutation import FeedbackMutation
+from schema._privacy import PrivacyMutation
 from schema._query import Query
 from schema._results import EXCEPTION_HANDLERS
 
@@ -77,7 +78,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
 
 @strawberry.type(description="The root of every write.")
-class Mutation(FeedbackMutation, IdentityMutation):
+class Mutation(FeedbackMutation, IdentityMutation, PrivacyMutation):
     pass
 
 

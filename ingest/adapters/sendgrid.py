@@ -1,9 +1,11 @@
 """`email.sendgrid`: SendGrid Event Webhook events, from exported JSON arrays or the webhook.
 
 Every event is an `event` record (`email.open`, `email.click`...). `unsubscribe`,
-`group_unsubscribe` and `spamreport` are also consent revocations, and `group_resubscribe` a
-grant: those are `consent` records. The custom args `campaign_id` and `customer_id` become the
-event's campaign and a `customer_id` identifier.
+`group_unsubscribe` and `spamreport` are also revocations of `email_marketing` on the email
+channel, and `group_resubscribe` a grant: those are `consent` records (an unsubscribe from one
+group withdraws email marketing as a whole: the safe reading; the group is in the reason).
+The custom args `campaign_id` and `customer_id` become the event's campaign and a
+`customer_id` identifier.
 """
 
 from __future__ import annotations
@@ -83,5 +85,7 @@ class SendGridAdapter(Adapter):
 
 def _consent(record: Mapping[str, Any], event: str) -> ConsentFact:
     group = optional_str(record, "asm_group_id")
-    purpose = f"email:group:{group}" if event.startswith("group_") and group else "email"
-    return ConsentFact(purpose=purpose, status=_CONSENT[event], reason=f"sendgrid {event}")
+    reason = f"sendgrid {event}" + (
+        f" (group {group})" if event.startswith("group_") and group else ""
+    )
+    return ConsentFact("email_marketing", _CONSENT[event], reason, "email")

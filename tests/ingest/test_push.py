@@ -111,10 +111,10 @@ def test_sendgrid_webhook_stores_events_and_consent_changes(
             select(models.Consent.purpose, models.Consent.status).order_by(models.Consent.id)
         ).all()
     assert [tuple(c) for c in consents] == [
-        ("email", "revoked"),
-        ("email:group:42", "revoked"),
-        ("email:group:42", "granted"),
-        ("email", "revoked"),
+        ("email_marketing", "revoked"),
+        ("email_marketing", "revoked"),
+        ("email_marketing", "granted"),
+        ("email_marketing", "revoked"),
     ]
     assert counts(session_factory)["events"] == 11
 
