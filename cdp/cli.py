@@ -8,7 +8,9 @@ import sys
 import click
 
 from cdp.commands._common import CliState
+from cdp.commands.campaigns import campaigns
 from cdp.commands.db import db
+from cdp.commands.deliveries import deliveries
 from cdp.commands.demo import demo
 from cdp.commands.feedback import feedback_group
 from cdp.commands.identity import identity_group
@@ -18,6 +20,7 @@ from cdp.commands.privacy import audit_command, privacy_group
 from cdp.commands.quarantine import quarantine
 from cdp.commands.schema import schema
 from cdp.commands.serve import serve
+from cdp.commands.worker import worker
 from cdp.config import configure_logging, load_settings
 from cdp.errors import CdpError, ConfigError
 
@@ -36,6 +39,7 @@ def cli(ctx: click.Context) -> None:
     ctx.call_on_close(state.close)
 
 
+cli.add_command(campaigns)
 cli.add_command(db)
 cli.add_command(demo)
 cli.add_command(feedback_group)
@@ -49,6 +53,8 @@ cli.add_command(serve)
 cli.add_command(sources)
 cli.add_command(privacy_group)
 cli.add_command(audit_command)
+cli.add_command(deliveries)
+cli.add_command(worker)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -78,17 +78,30 @@ class Settings:
     graphql_timeout_seconds: float = 10.0
     graphql_introspection: bool = True
     graphql_field_suggestions: bool = True
+    # Bodies larger than this are refused with 413 before they are parsed (cdp/web/limits.py).
+    graphql_max_body_bytes: int = 1_048_576
+    # GraphiQL in a browser: on by default, off in prod unless CDP_GRAPHIQL=true.
+    graphiql: bool = True
     # --- feedback: the topic taxonomy file (None: the built-in one; docs/feedback.md) ---
     feedback_topics_file: Path | None = None
     # --- privacy: consent purposes, the suppression key, retention (docs/privacy.md) ---
     consent_purposes: tuple[str, ...] = DEFAULT_PURPOSES
     privacy_key: str = DEV_PRIVACY_KEY
     retention: tuple[tuple[str, int], ...] = ()
+    # --- activation: run the delivery worker inside `cdp serve` (None: on SQLite only) ---
+    embedded_worker: bool | None = None
 
     @property
     def backend(self) -> str:
         """`sqlite` or `postgresql`."""
         return make_url(self.database_url).get_backend_name()
+
+    @property
+    def runs_embedded_worker(self) -> bool:
+        """Whether `cdp serve` runs the activation worker in its processes (docs/activation.md)."""
+        if self.embedded_worker is None:
+            return self.backend == "sqlite"
+        return self.embedded_worker
 
     @property
     def sync_url(self) -> URL:
@@ -149,6 +162,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         consent_purposes=read("CDP_CONSENT_PURPOSES", parse_purposes, DEFAULT_PURPOSES),
         privacy_key=read("CDP_PRIVACY_KEY", parse_privacy_key, DEV_PRIVACY_KEY),
         retention=read("CDP_RETENTION", parse_retention, ()),
+        embedded_worker=read("CDP_EMBEDDED_WORKER", _parse_bool, None),
     )
     if settings.environment == "prod" and settings.privacy_key == DEV_PRIVACY_KEY:
         problems.append(
@@ -179,6 +193,8 @@ def _read_graphql_limits(
         "graphql_timeout_seconds": read("CDP_GRAPHQL_TIMEOUT", _positive_float, 10.0),
         "graphql_introspection": read("CDP_GRAPHQL_INTROSPECTION", _parse_bool, is_dev),
         "graphql_field_suggestions": read("CDP_GRAPHQL_FIELD_SUGGESTIONS", _parse_bool, is_dev),
+        "graphql_max_body_bytes": read("CDP_GRAPHQL_MAX_BODY_BYTES", _positive_int, 1_048_576),
+        "graphiql": read("CDP_GRAPHIQL", _parse_bool, is_dev),
     }
 
 

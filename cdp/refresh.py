@@ -88,4 +88,10 @@ def after_resolution(
     touched = profiles_of_records(session, record_ids)
     for survivor, merged in merges:
         touched.update((survivor, merged))
-    return refresh_profiles(session, touched)
+    report = refresh_profiles(session, touched)
+    # the records' events, for destinations and flows (cdp.activation), after the traits and
+    # memberships they may read
+    from cdp.activation.outbox import capture_records
+
+    capture_records(session, record_ids)
+    return report

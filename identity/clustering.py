@@ -102,9 +102,15 @@ class ConstrainedUnionFind:
         refused = self.check(a, b, strict=strict)
         if refused is not None:
             return refused
+        self.join(a, b)
+        return None
+
+    def join(self, a: int, b: int) -> None:
+        """Join the clusters of `a` and `b` whatever the constraints (records a person put
+        together, or a stored profile's records), carrying every constraint of both."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
-            return None
+            return
         if self.size[ra] < self.size[rb]:
             ra, rb = rb, ra
         self.parent[rb] = ra
@@ -113,7 +119,6 @@ class ConstrainedUnionFind:
             self._values.setdefault(ra, {}).update(self._values.pop(rb))
         if rb in self._constrained:
             self._constrained.setdefault(ra, []).extend(self._constrained.pop(rb))
-        return None
 
     def clusters(self) -> list[list[int]]:
         groups: dict[int, list[int]] = {}

@@ -217,9 +217,9 @@ def _join_stored(state: _State) -> None:
             continue
         anchor = first.setdefault(profile_id, pos)
         if anchor != pos:
-            root_a, root_b = state.uf.find(anchor), state.uf.find(pos)
-            state.uf.parent[root_b] = root_a
-            state.uf.size[root_a] += state.uf.size[root_b]
+            # `join`, not a direct write of the parent: the constraints recorded on every
+            # record of the profile (never-links, one-per-person values) must follow its root.
+            state.uf.join(anchor, pos)
 
 
 def _identifier_links(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,7 +23,8 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp.db import unit_of_work
-from ingest.adapter import MAX_RECORD_BYTES, Adapter, RawRecord
+from ingest.adapter import Adapter, RawRecord, from_value
+from ingest.codec import dumps
 from ingest.cursor import Cursor
 from ingest.errors import IngestError, SkippableRecordError
 from ingest.state import SourceRef, ensure_source, load_checkpoint, save_checkpoint
@@ -358,13 +358,7 @@ class PushResult:
 
 
 def _push_record(position: str, payload: Any) -> RawRecord:
-    raw = json.dumps(payload, ensure_ascii=False, default=str)
-    if len(raw) > MAX_RECORD_BYTES:
-        reason = f"oversized record: {len(raw)} bytes, limit {MAX_RECORD_BYTES}"
-        return RawRecord(position, None, raw[:MAX_RECORD_BYTES], reason)
-    if not isinstance(payload, dict):
-        return RawRecord(position, None, raw, "expected a JSON object")
-    return RawRecord(position, payload, raw)
+    return from_value(payload, position, dumps(payload))
 
 
 def ingest_push(

@@ -30,6 +30,7 @@ from cdp import models
 from cdp.normalize import normalize_identifier, normalize_phone_in, phone_region
 from cdp.privacy.suppression import held_back, held_back_raw
 from cdp.types import utcnow
+from ingest.checks import safe_text, storable
 from ingest.codec import canonical as canonical_json
 from ingest.facts import (
     among,
@@ -163,7 +164,7 @@ def write_quarantine(
         entries = [entry for i, entry in enumerate(entries) if i not in held]
     q = models.Quarantine
     known: dict[tuple[str, str], int] = {}
-    positions = list({entry.position[:200] for entry in entries})
+    positions = list({safe_text(entry.position)[:200] for entry in entries})
     for condition in among(session, q.position, positions):
         rows = session.execute(
             select(q.id, q.position, q.raw).where(q.source_name == source.name, condition)
@@ -172,13 +173,15 @@ def write_quarantine(
     now = utcnow()
     fresh: dict[tuple[str, str], dict[str, Any]] = {}
     for entry in entries:
-        identity = (entry.position[:200], entry.raw)
-        field_name = entry.field[:200] if entry.field else None
+        text, data = storable(entry.raw)
+        identity = (safe_text(entry.position)[:200], text)
+        field_name = safe_text(entry.field)[:200] if entry.field else None
+        reason = safe_text(entry.reason)
         if identity in known:
             session.execute(
                 update(q)
                 .where(q.id == known[identity])
-                .values(attempts=q.attempts + 1, reason=entry.reason, field=field_name)
+                .values(attempts=q.attempts + 1, reason=reason, field=field_name)
             )
             continue
         fresh[identity] = {
@@ -186,8 +189,9 @@ def write_quarantine(
             "source_name": source.name,
             "adapter": source.adapter,
             "position": identity[0],
-            "raw": entry.raw,
-            "reason": entry.reason,
+            "raw": text,
+            "raw_bytes": data,
+            "reason": reason,
             "field": field_name,
             "created_at": now,
             "attempts": 1,

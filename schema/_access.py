@@ -20,6 +20,7 @@ __all__ = [
     "EVERY_ROLE",
     "ONLY_ADMIN",
     "WRITERS",
+    "KeyInProduction",
     "RoleRequired",
     "denial",
     "mask_address",
@@ -65,6 +66,19 @@ class RoleRequired(BasePermission):
         if reason is not None:
             code = "UNAUTHENTICATED" if info.context.role is None else "FORBIDDEN"
             raise GraphQLError(reason, extensions={"code": code})
+        return True
+
+
+class KeyInProduction(BasePermission):
+    """Open to anyone, except that with `CDP_ENV=prod` a key (of any role) is needed."""
+
+    def has_permission(
+        self, source: Any, info: strawberry.Info[Context, None], **kwargs: Any
+    ) -> bool:
+        context = info.context
+        if context.role is None and context.settings.environment == "prod":
+            reason = denial(None, EVERY_ROLE, info.field_name)
+            raise GraphQLError(f"{reason} (CDP_ENV=prod)", extensions={"code": "UNAUTHENTICATED"})
         return True
 
 

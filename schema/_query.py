@@ -9,7 +9,7 @@ import strawberry
 
 from cdp.services import aggregates
 from cdp.services import profiles as profile_service
-from schema._access import ANALYSTS, EVERY_ROLE, requires
+from schema._access import ANALYSTS, EVERY_ROLE, KeyInProduction, requires
 from schema._aggregates import Overview
 from schema._context import Context
 from schema._enums import Channel, IdentifierKind, ProfileOrder, ProfileStatus, value_of
@@ -207,7 +207,11 @@ class Query(IdentityQuery, FeedbackQuery, PrivacyQuery):
         return Overview()
 
     @strawberry.field(
-        description="Counts of sources, source records and active profiles (no key needed)."
+        description=(
+            "Counts of sources, source records and active profiles (no key needed, except "
+            "in production)."
+        ),
+        permission_classes=[KeyInProduction],
     )
     async def stats(self, info: Info) -> Stats:
         async with info.context.readers() as session:

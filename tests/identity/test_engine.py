@@ -97,6 +97,34 @@ def test_never_link_override_keeps_records_apart_whatever_they_share() -> None:
     assert _clusters(records, never=[(0, 1)]) == [[0], [1]]
 
 
+def test_never_link_to_stored_record_holds_when_new_records_form_bigger_cluster() -> None:
+    # Regression: the stored profile's records were joined by writing the union-find's
+    # parent directly, so a never-link recorded on its second record was lost once the new
+    # records (a bigger cluster) joined the profile through its first record.
+    new = (("customer_id", "c9"),)
+    records = [
+        _rec(0, identifiers=(("user_id", "u1"),), profile_id="p1"),
+        _rec(1, identifiers=(("loyalty_id", "l1"),), profile_id="p1"),
+        _rec(2, identifiers=(*new, ("user_id", "u1"))),
+        _rec(3, identifiers=new),
+        _rec(4, identifiers=new),
+    ]
+    assert _clusters(records, never=[(1, 4)]) == [[0, 1], [2, 3, 4]]
+
+
+def test_one_per_person_value_of_stored_record_holds_when_new_records_join() -> None:
+    records = [
+        _rec(0, identifiers=(("loyalty_id", "l1"),), profile_id="p1"),
+        _rec(1, identifiers=(("customer_id", "c1"),), profile_id="p1"),
+        _rec(2, identifiers=(("customer_id", "c2"), ("anonymous_id", "a1"))),
+        _rec(3, identifiers=(("customer_id", "c2"), ("anonymous_id", "a2"))),
+        _rec(4, identifiers=(("customer_id", "c2"), ("anonymous_id", "a1"))),
+        _rec(5, identifiers=(("anonymous_id", "a1"),), profile_id="p1"),
+    ]
+    clusters = _clusters(records)
+    assert not any(1 in c and 2 in c for c in clusters)
+
+
 def test_must_link_override_joins_records_with_no_evidence() -> None:
     records = [_rec(0, given_name="ann"), _rec(1, given_name="zed")]
     assert _clusters(records, must=[(0, 1)]) == [[0, 1]]
