@@ -212,9 +212,13 @@ class PrivacyQuery:
     async def audit_log(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: AuditFilterInput | None = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="`endCursor` of the page before.")
+        ] = None,
+        filter: Annotated[
+            AuditFilterInput | None, strawberry.argument(description="Narrows the entries.")
+        ] = None,
     ) -> AuditPage:
         size = page_size(info, first)
         before = _before_id(after)
@@ -234,7 +238,11 @@ class PrivacyQuery:
         description="Erasure receipts, newest first (role: admin).",
         permission_classes=requires(ONLY_ADMIN),
     )
-    async def erasures(self, info: Info, first: int | None = None) -> list[ErasureReceiptType]:
+    async def erasures(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description="How many.")] = None,
+    ) -> list[ErasureReceiptType]:
         size = page_size(info, first)
 
         def load(session: Session) -> list[ErasureReceipt]:

@@ -64,7 +64,8 @@ def test_single_track_call_takes_its_type_from_the_path(
     response = client.post("/v1/track", json=message, auth=(key, ""))
 
     assert response.json() == {
-        "success": True, "accepted": 1, "rejected": 0, "duplicates": 0, "errors": [],
+        "success": True, "accepted": 1, "rejected": 0, "duplicates": 0, "suppressed": 0,
+        "errors": [],
     }  # fmt: skip
     with session_factory() as session:
         event = session.scalar(select(models.Event))
