@@ -19,7 +19,9 @@ from cdp.commands.keys import keys
 from cdp.commands.privacy import audit_command, privacy_group
 from cdp.commands.quarantine import quarantine
 from cdp.commands.schema import schema
+from cdp.commands.segments import segments_group
 from cdp.commands.serve import serve
+from cdp.commands.traits import traits_group
 from cdp.commands.worker import worker
 from cdp.config import configure_logging, load_settings
 from cdp.errors import CdpError, ConfigError
@@ -49,10 +51,12 @@ cli.add_command(quarantine)
 cli.add_command(identity_group)
 cli.add_command(keys)
 cli.add_command(schema)
+cli.add_command(segments_group)
 cli.add_command(serve)
 cli.add_command(sources)
 cli.add_command(privacy_group)
 cli.add_command(audit_command)
+cli.add_command(traits_group)
 cli.add_command(deliveries)
 cli.add_command(worker)
 

@@ -88,6 +88,8 @@ class Settings:
     consent_purposes: tuple[str, ...] = DEFAULT_PURPOSES
     privacy_key: str = DEV_PRIVACY_KEY
     retention: tuple[tuple[str, int], ...] = ()
+    # --- value: rates, tiers, lifecycle, loyalty rules (None: built-in; docs/value.md) ---
+    value_config_file: Path | None = None
     # --- activation: run the delivery worker inside `cdp serve` (None: on SQLite only) ---
     embedded_worker: bool | None = None
 
@@ -162,6 +164,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         consent_purposes=read("CDP_CONSENT_PURPOSES", parse_purposes, DEFAULT_PURPOSES),
         privacy_key=read("CDP_PRIVACY_KEY", parse_privacy_key, DEV_PRIVACY_KEY),
         retention=read("CDP_RETENTION", parse_retention, ()),
+        value_config_file=read("CDP_VALUE_CONFIG", _parse_value_config, None),
         embedded_worker=read("CDP_EMBEDDED_WORKER", _parse_bool, None),
     )
     if settings.environment == "prod" and settings.privacy_key == DEV_PRIVACY_KEY:
@@ -206,6 +209,17 @@ def _parse_taxonomy_file(raw: str) -> Path:
         taxonomy_for(path)
     except TaxonomyError as exc:
         raise ValueError(f"not a usable topic taxonomy: {exc}") from None
+    return path
+
+
+def _parse_value_config(raw: str) -> Path:
+    from cdp.value.settings import load_value_settings
+
+    path = Path(raw)
+    try:
+        load_value_settings(path)
+    except ConfigError as exc:
+        raise ValueError("; ".join(p.split(": ", 1)[-1] for p in exc.problems)) from None
     return path
 
 

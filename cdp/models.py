@@ -64,6 +64,7 @@ __all__ = [
     "IdentityModel",
     "IdentityOverride",
     "Interaction",
+    "LoyaltyEntry",
     "MergeLog",
     "Order",
     "OrderItem",
@@ -73,10 +74,13 @@ __all__ = [
     "ProfileTraits",
     "Quarantine",
     "Segment",
+    "SegmentExit",
     "SegmentMembership",
+    "SegmentSize",
     "Source",
     "SourceRecord",
     "Suppression",
+    "ValueModel",
 ]
 
 NAMING_CONVENTION = {
@@ -705,6 +709,41 @@ class ProfileTraits(Base):
     loyalty_tier_since: Mapped[datetime | None]
 
 
+class ValueModel(Base):
+    """A fitted value model (`cdp.value`): RFM quintile boundaries, BG/NBD or Gamma-Gamma
+    parameters, with the time it describes, when it was fitted and on how many customers."""
+
+    __tablename__ = "value_models"
+    __table_args__ = (Index("ix_value_models_kind_fitted_at", "kind", "fitted_at"),)
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    as_of: Mapped[datetime]
+    fitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    data_size: Mapped[int] = mapped_column(Integer)
+    params: Mapped[dict[str, Any]] = mapped_column()
+
+
+class LoyaltyEntry(Base):
+    """A line of a profile's loyalty points ledger, derived from the fact it names
+    (`kind`, `reference`: an order, a sign-up record, a review, a redemption event), so
+    re-ingesting or merging never counts a fact twice."""
+
+    __tablename__ = "loyalty_ledger"
+    __table_args__ = (
+        UniqueConstraint("kind", "reference"),
+        Index("ix_loyalty_ledger_profile_id_occurred_at", "profile_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(100))
+    points: Mapped[int] = mapped_column(BIG_ID)
+    occurred_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+
+
 class Segment(Base):
     __tablename__ = "segments"
 
@@ -714,6 +753,9 @@ class Segment(Base):
     definition: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: shipped with the platform (the RFM segments): refreshed like any other, never edited
+    built_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    refreshed_at: Mapped[datetime | None]
 
 
 class SegmentMembership(Base):
@@ -726,7 +768,43 @@ class SegmentMembership(Base):
     profile_id: Mapped[str] = mapped_column(
         ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
     )
-    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)  # when the profile entered
+
+
+class SegmentExit(Base):
+    """A stay in a segment that ended: `segment_memberships` holds current members only, and a
+    profile that leaves moves here with the times it entered and exited (`cdp.segments`)."""
+
+    __tablename__ = "segment_exits"
+    __table_args__ = (
+        Index("ix_segment_exits_profile_id_exited_at", "profile_id", "exited_at"),
+        Index("ix_segment_exits_segment_id_exited_at", "segment_id", "exited_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(BIG_ID, ForeignKey("segments.id", ondelete="CASCADE"))
+    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    entered_at: Mapped[datetime]
+    exited_at: Mapped[datetime]
+
+
+class SegmentSize(Base):
+    """A segment's size after a refresh (`scope` `all`: every profile re-tested; `touched`:
+    only the profiles a batch touched), with how many entered and exited."""
+
+    __tablename__ = "segment_sizes"
+    __table_args__ = (
+        CheckConstraint("scope IN ('all', 'touched')", name="scope"),
+        Index("ix_segment_sizes_segment_id_measured_at", "segment_id", "measured_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(BIG_ID, ForeignKey("segments.id", ondelete="CASCADE"))
+    measured_at: Mapped[datetime]
+    size: Mapped[int] = mapped_column(Integer)
+    entered: Mapped[int] = mapped_column(Integer)
+    exited: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(10))
 
 
 # --- access and audit --------------------------------------------------------------------------

@@ -15,11 +15,14 @@ from strawberry.scalars import JSON
 
 from cdp import models
 from cdp.consent import ANY_CHANNEL, is_allowed, status_in_force
+from cdp.masking import mask_birth_date
 from cdp.services.profiles import ProfileRow
+from cdp.value.settings import cached_value_settings
 from schema._access import mask_address, mask_attributes, mask_email, mask_name, mask_phone
 from schema._context import Context
 from schema._enums import Channel, ConsentState, IdentifierKind, ProfileStatus, channel_of, value_of
 from schema._paging import Connection, fact_query, to_connection
+from schema._traits import ProfileTraits
 from schema._types import (
     Consent,
     Event,
@@ -180,7 +183,7 @@ class Profile:
             info, first=first, after=after, since=since, until=until, types=types, channels=channels
         )
         page = await info.context.loaders.events.load((self.id, query))
-        return to_connection(page, Event.from_model, after=after)
+        return to_connection(page, lambda r: Event.from_model(r, masked=self.masked), after=after)
 
     @strawberry.field(description="Orders with their items, newest first.")
     async def orders(
@@ -224,7 +227,9 @@ class Profile:
             info, first=first, after=after, since=since, until=until, types=types, channels=channels
         )
         page = await info.context.loaders.interactions.load((self.id, query))
-        return to_connection(page, Interaction.from_model, after=after)
+        return to_connection(
+            page, lambda r: Interaction.from_model(r, masked=self.masked), after=after
+        )
 
     @strawberry.field(description="Every consent change as the channels reported it, newest first.")
     async def consents(self, info: Info) -> list[Consent]:
@@ -264,6 +269,21 @@ class Profile:
             for row in sorted(latest.values(), key=lambda r: r.purpose)
         ]
 
+    @strawberry.field(
+        description=(
+            "Computed traits: purchases, RFM, value tier, lifetime value, lifecycle, "
+            "engagement, loyalty (docs/value.md). Null until computed for this profile."
+        )
+    )
+    async def traits(self, info: Info) -> ProfileTraits | None:
+        row = await info.context.loaders.traits.load(self.id)
+        if row is None:
+            return None
+        value = cached_value_settings(info.context.settings.value_config_file)
+        return ProfileTraits.from_model(
+            row, currency=value.base_currency, horizon_days=value.horizon_days
+        )
+
     @strawberry.field(description="Merges and splits this profile took part in, newest first.")
     async def merge_history(self, info: Info) -> list[MergeEvent]:
         rows = await info.context.loaders.merge_history.load(self.id) or []
@@ -289,7 +309,7 @@ class Profile:
                 if isinstance(address, dict)
                 else None
             ),
-            birth_date=(str(birth)[:4] + "-**-**" if masked else str(birth)) if birth else None,
+            birth_date=(mask_birth_date(str(birth)) if masked else str(birth)) if birth else None,
             gender=attributes.get("gender"),
             attributes=JSON(mask_attributes(attributes) if masked else attributes),
             record_count=row.record_count,

@@ -32,6 +32,7 @@ from strawberry.utils.operation import get_first_operation, get_operation_type
 
 from cdp.config import Settings
 from cdp.errors import shorten
+from schema._destinations import DestinationMutation
 from schema._identity import IdentityMutation
 from schema._limits import (
     NUL_MESSAGE,
@@ -79,7 +80,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
 
 @strawberry.type(description="The root of every write.")
-class Mutation(FeedbackMutation, IdentityMutation, PrivacyMutation):
+class Mutation(FeedbackMutation, IdentityMutation, DestinationMutation, PrivacyMutation):
     pass
 
 

@@ -97,9 +97,11 @@ class Retention:
 def _attributed(session: Session, where: CampaignFilter, settings: AttributionSettings) -> Any:
     e, o = models.Event, models.Order
     dialect = dialect_of(session)
+    # every campaign's clicks compete for an order; the filter applies to the winners only
+    everyone = CampaignFilter(segment_id=where.segment_id)
     clicks = (
         select(e.profile_id, e.campaign_id, e.occurred_at)
-        .where(*event_conditions(where), e.type == "email.click", e.profile_id.is_not(None))
+        .where(*event_conditions(everyone), e.type == "email.click", e.profile_id.is_not(None))
         .subquery("clicks")
     )
     order_by = (
@@ -113,6 +115,7 @@ def _attributed(session: Session, where: CampaignFilter, settings: AttributionSe
             net_minor().label("net_minor"),
             o.placed_at,
             clicks.c.campaign_id,
+            clicks.c.occurred_at.label("clicked_at"),
             func.row_number().over(partition_by=o.id, order_by=order_by).label("rank"),
         )
         .join(clicks, clicks.c.profile_id == o.profile_id)
@@ -122,7 +125,14 @@ def _attributed(session: Session, where: CampaignFilter, settings: AttributionSe
         )
         .subquery("ranked")
     )
-    return ranked
+    winners = [ranked.c.rank == 1]
+    if where.campaign_ids:
+        winners.append(ranked.c.campaign_id.in_(where.campaign_ids))
+    if where.since is not None:
+        winners.append(ranked.c.clicked_at >= where.since)
+    if where.until is not None:
+        winners.append(ranked.c.clicked_at < where.until)
+    return select(ranked).where(*winners).subquery("attributed")
 
 
 def conversions(
@@ -137,16 +147,12 @@ def conversions(
     keys: list[Any] = [ranked.c.campaign_id]
     if by_day:
         keys.append(day_of(dialect_of(session), ranked.c.placed_at).label("day"))
-    statement = (
-        select(
-            *keys,
-            ranked.c.currency,
-            func.count().label("orders"),
-            func.sum(ranked.c.net_minor).label("revenue"),
-        )
-        .where(ranked.c.rank == 1)
-        .group_by(*keys, ranked.c.currency)
-    )
+    statement = select(
+        *keys,
+        ranked.c.currency,
+        func.count().label("orders"),
+        func.sum(ranked.c.net_minor).label("revenue"),
+    ).group_by(*keys, ranked.c.currency)
     found: dict[tuple[str, str | None], dict[str, Any]] = {}
     for row in session.execute(statement):
         m = row._mapping
@@ -174,7 +180,7 @@ def _converters(
     keys: list[Any] = [ranked.c.campaign_id]
     if by_day:
         keys.append(day_of(dialect_of(session), ranked.c.placed_at).label("day"))
-    statement = select(*keys, ranked.c.profile_id).where(ranked.c.rank == 1).distinct()
+    statement = select(*keys, ranked.c.profile_id).distinct()
     found: dict[tuple[str, str | None], set[str]] = {}
     for row in session.execute(statement):
         m = row._mapping

@@ -117,3 +117,17 @@ def test_days_split_events_and_orders_by_utc_day(session_factory: sessionmaker[S
 def test_bad_settings_name_the_value(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         AttributionSettings(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_campaign_asked_alone_still_loses_the_order_to_a_later_click_of_another(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with unit_of_work(session_factory) as session:
+        world.build(session)
+    with session_factory() as session:
+        alone = campaign_reports(session, CampaignFilter(campaign_ids=("c1",)))
+        days = campaign_days(session, "c1")
+
+    assert [r.campaign_id for r in alone] == ["c1"]
+    assert alone[0].conversions.orders == 0
+    assert all(d.conversions.orders == 0 for d in days)
