@@ -32,16 +32,19 @@ Step = Callable[[Session, Sequence[str] | None], object]
 def steps() -> list[tuple[str, Step]]:
     """The refresh steps, in the order they run. Each domain adds its own entry here, imported
     lazily so that importing this module stays cheap and free of cycles."""
-    # --- consent: decisions set through the API follow the profile they were made for ---
-    from cdp.consent import follow_origin
-
-    found: list[tuple[str, Step]] = [("consent", follow_origin)]
+    from cdp.activation.capture import capture, mark  # first and last: what changed between
+    from cdp.consent import follow_origin  # consent set through the API follows its profile
     from cdp.value.step import refresh_traits
 
-    found.append(("traits", refresh_traits))
+    found: list[tuple[str, Step]] = [
+        ("activation.mark", mark),
+        ("consent", follow_origin),
+        ("traits", refresh_traits),
+    ]
     from cdp.segments import refresh_touched  # after traits: conditions read them
 
     found.append(("segments", refresh_touched))
+    found.append(("activation", capture))
     return found
 
 

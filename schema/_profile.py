@@ -8,7 +8,7 @@ privacy) attach here as new fields, which existing clients never notice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -23,6 +23,9 @@ from schema._context import Context
 from schema._enums import Channel, ConsentState, IdentifierKind, ProfileStatus, channel_of, value_of
 from schema._paging import Connection, fact_query, to_connection
 from schema._traits import ProfileTraits
+
+if TYPE_CHECKING:
+    from schema._segment_types import ProfileSegmentMembership
 from schema._types import (
     Consent,
     Event,
@@ -288,6 +291,21 @@ class Profile:
     async def merge_history(self, info: Info) -> list[MergeEvent]:
         rows = await info.context.loaders.merge_history.load(self.id) or []
         return [MergeEvent.from_model(row, masked=self.masked) for row in rows]
+
+    @strawberry.field(
+        description="The segments this profile is in (with `includePast`, also "
+        "those it left), newest change first."
+    )
+    async def segments(
+        self,
+        info: Info,
+        include_past: Annotated[
+            bool, strawberry.argument(description="Also the segments it left.")
+        ] = False,
+    ) -> list[Annotated[ProfileSegmentMembership, strawberry.lazy("schema._segment_types")]]:
+        from schema._segment_types import profile_segments
+
+        return await profile_segments(info, str(self.id), include_past)
 
     @classmethod
     def from_model(

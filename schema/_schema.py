@@ -45,6 +45,7 @@ from schema._mutation import FeedbackMutation
 from schema._privacy import PrivacyMutation
 from schema._query import Query
 from schema._results import EXCEPTION_HANDLERS
+from schema._segments import SegmentMutation
 
 __all__ = ["CACHE_SIZE", "CdpSchema", "build_schema"]
 
@@ -80,7 +81,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
 
 @strawberry.type(description="The root of every write.")
-class Mutation(FeedbackMutation, IdentityMutation, DestinationMutation, PrivacyMutation):
+class Mutation(
+    FeedbackMutation, IdentityMutation, DestinationMutation, SegmentMutation, PrivacyMutation
+):
     pass
 
 
