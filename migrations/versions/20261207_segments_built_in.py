@@ -66,7 +66,7 @@ def built_in_rows() -> list[dict[str, object]]:
     return rows
 
 
-def _table() -> sa.Table:
+def _table() -> sa.TableClause:
     json_type = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
     return sa.table(
         "segments",

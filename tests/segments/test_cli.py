@@ -84,7 +84,8 @@ def test_segments_from_the_command_line(
 
     assert run(db_url, "preview", "--definition", str(definition)).splitlines()[0] == "2 profiles"
     said = run(db_url, "create", "--name", "Shoe lovers", "--definition", str(definition))
-    assert said.startswith("created segment #") and said.endswith(" Shoe lovers: 2 members\n")
+    assert said.startswith("created segment #")
+    assert said.endswith(" Shoe lovers: 2 members\n")
     sid = said.split("#")[1].split()[0]
     listed = run(db_url, "list")
     assert f"#{sid} Shoe lovers: 2 members" in listed
