@@ -2,7 +2,7 @@
 outcome, the erasure suppression list and erasure receipts (issue 18, docs/privacy.md)
 
 Revision ID: 20261207_privacy
-Revises: 20261207_value
+Revises: 20261207_segments_built_in
 Create Date: 2026-12-07 14:30:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "20261207_privacy"
-down_revision: str | Sequence[str] | None = "20261207_value"
+down_revision: str | Sequence[str] | None = "20261207_segments_built_in"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
