@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route
 
+from cdp.activation.runner import BackgroundWorker
 from cdp.config import Settings, configure_logging, load_settings, mask_url
 from cdp.db import (
     create_async_db_engine,
@@ -25,6 +26,7 @@ from cdp.web.feedback_intake import make_feedback_intake
 from cdp.web.graphiql import STATIC_ROUTE_NAME, graphiql_page, static_files
 from cdp.web.graphql import make_graphql_app
 from cdp.web.health import healthz
+from cdp.web.limits import BodyLimit, install_log_filters
 from cdp.web.overview import overview_page
 from cdp.web.push import push_routes
 
@@ -49,6 +51,9 @@ def create_app(settings: Settings) -> Starlette:
             taxonomy=taxonomy_for(settings.feedback_topics_file),
         )
         log.info("serving on %s database %s", engine.dialect.name, mask_url(settings.database_url))
+        background = BackgroundWorker(settings) if settings.runs_embedded_worker else None
+        if background is not None:
+            background.start()
         if settings.environment == "prod":
             # The schema, models and libraries are built for good: freezing them takes them
             # out of every later garbage collection, whose full passes would otherwise walk
@@ -58,10 +63,17 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
+            if background is not None:
+                background.stop()
             await dispose_read_engine(read_engine)
             await engine.dispose()
 
-    graphql = make_graphql_app(settings)
+    install_log_filters()
+    graphql = BodyLimit(
+        make_graphql_app(settings),
+        settings.graphql_max_body_bytes,
+        setting="CDP_GRAPHQL_MAX_BODY_BYTES",
+    )
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),

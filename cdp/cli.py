@@ -8,7 +8,9 @@ import sys
 import click
 
 from cdp.commands._common import CliState
+from cdp.commands.campaigns import campaigns
 from cdp.commands.db import db
+from cdp.commands.deliveries import deliveries
 from cdp.commands.demo import demo
 from cdp.commands.feedback import feedback_group
 from cdp.commands.identity import identity_group
@@ -16,7 +18,10 @@ from cdp.commands.ingest import ingest, sources
 from cdp.commands.keys import keys
 from cdp.commands.quarantine import quarantine
 from cdp.commands.schema import schema
+from cdp.commands.segments import segments_group
 from cdp.commands.serve import serve
+from cdp.commands.traits import traits_group
+from cdp.commands.worker import worker
 from cdp.config import configure_logging, load_settings
 from cdp.errors import CdpError, ConfigError
 
@@ -35,6 +40,7 @@ def cli(ctx: click.Context) -> None:
     ctx.call_on_close(state.close)
 
 
+cli.add_command(campaigns)
 cli.add_command(db)
 cli.add_command(demo)
 cli.add_command(feedback_group)
@@ -44,8 +50,12 @@ cli.add_command(quarantine)
 cli.add_command(identity_group)
 cli.add_command(keys)
 cli.add_command(schema)
+cli.add_command(segments_group)
 cli.add_command(serve)
 cli.add_command(sources)
+cli.add_command(traits_group)
+cli.add_command(deliveries)
+cli.add_command(worker)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -71,13 +71,28 @@ class Settings:
     graphql_timeout_seconds: float = 10.0
     graphql_introspection: bool = True
     graphql_field_suggestions: bool = True
+    # Bodies larger than this are refused with 413 before they are parsed (cdp/web/limits.py).
+    graphql_max_body_bytes: int = 1_048_576
+    # GraphiQL in a browser: on by default, off in prod unless CDP_GRAPHIQL=true.
+    graphiql: bool = True
     # --- feedback: the topic taxonomy file (None: the built-in one; docs/feedback.md) ---
     feedback_topics_file: Path | None = None
+    # --- value: rates, tiers, lifecycle, loyalty rules (None: built-in; docs/value.md) ---
+    value_config_file: Path | None = None
+    # --- activation: run the delivery worker inside `cdp serve` (None: on SQLite only) ---
+    embedded_worker: bool | None = None
 
     @property
     def backend(self) -> str:
         """`sqlite` or `postgresql`."""
         return make_url(self.database_url).get_backend_name()
+
+    @property
+    def runs_embedded_worker(self) -> bool:
+        """Whether `cdp serve` runs the activation worker in its processes (docs/activation.md)."""
+        if self.embedded_worker is None:
+            return self.backend == "sqlite"
+        return self.embedded_worker
 
     @property
     def sync_url(self) -> URL:
@@ -135,6 +150,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sources_file=read("CDP_SOURCES_FILE", Path, Path("cdp.toml")),
         **_read_graphql_limits(env, read),
         feedback_topics_file=read("CDP_FEEDBACK_TOPICS", _parse_taxonomy_file, None),
+        value_config_file=read("CDP_VALUE_CONFIG", _parse_value_config, None),
+        embedded_worker=read("CDP_EMBEDDED_WORKER", _parse_bool, None),
     )
     if settings.open_mode and settings.environment == "prod":
         problems.append(
@@ -160,6 +177,8 @@ def _read_graphql_limits(
         "graphql_timeout_seconds": read("CDP_GRAPHQL_TIMEOUT", _positive_float, 10.0),
         "graphql_introspection": read("CDP_GRAPHQL_INTROSPECTION", _parse_bool, is_dev),
         "graphql_field_suggestions": read("CDP_GRAPHQL_FIELD_SUGGESTIONS", _parse_bool, is_dev),
+        "graphql_max_body_bytes": read("CDP_GRAPHQL_MAX_BODY_BYTES", _positive_int, 1_048_576),
+        "graphiql": read("CDP_GRAPHIQL", _parse_bool, is_dev),
     }
 
 
@@ -171,6 +190,17 @@ def _parse_taxonomy_file(raw: str) -> Path:
         taxonomy_for(path)
     except TaxonomyError as exc:
         raise ValueError(f"not a usable topic taxonomy: {exc}") from None
+    return path
+
+
+def _parse_value_config(raw: str) -> Path:
+    from cdp.value.settings import load_value_settings
+
+    path = Path(raw)
+    try:
+        load_value_settings(path)
+    except ConfigError as exc:
+        raise ValueError("; ".join(p.split(": ", 1)[-1] for p in exc.problems)) from None
     return path
 
 

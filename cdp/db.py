@@ -54,6 +54,9 @@ ASYNC_POOL_TIMEOUT_SECONDS = 30.0
 def create_db_engine(settings: Settings, **kwargs: Any) -> Engine:
     """A sync engine for batch jobs and the CLI."""
     url = settings.sync_url
+    # Statement parameters hold personal data (emails, phones): keep them out of the
+    # messages of database errors, which end up in logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() == "sqlite":
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
@@ -70,6 +73,7 @@ def create_async_db_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     next requests reconnect.
     """
     url = settings.async_url
+    kwargs.setdefault("hide_parameters", True)  # as in `create_db_engine`
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine.sync_engine)

@@ -19,7 +19,18 @@ __all__ = [
     "DatabaseError",
     "InvalidInputError",
     "NotFoundError",
+    "shorten",
 ]
+
+MESSAGE_LIMIT = 300
+
+
+def shorten(message: str, limit: int = MESSAGE_LIMIT) -> str:
+    """`message` cut to `limit` characters, saying how much was cut: an error message must
+    not echo a huge client value back (or into a log) whole."""
+    if len(message) <= limit:
+        return message
+    return f"{message[:limit]}... ({len(message) - limit:,} more characters not shown)"
 
 
 class CdpError(Exception):

@@ -29,6 +29,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -51,6 +52,8 @@ __all__ = [
     "Checkpoint",
     "ComputedTrait",
     "Consent",
+    "Delivery",
+    "Destination",
     "Event",
     "Feedback",
     "FeedbackStatusChange",
@@ -60,17 +63,22 @@ __all__ = [
     "IdentityModel",
     "IdentityOverride",
     "Interaction",
+    "LoyaltyEntry",
     "MergeLog",
     "Order",
     "OrderItem",
+    "OutboxEntry",
     "Profile",
     "ProfileStatus",
     "ProfileTraits",
     "Quarantine",
     "Segment",
+    "SegmentExit",
     "SegmentMembership",
+    "SegmentSize",
     "Source",
     "SourceRecord",
+    "ValueModel",
 ]
 
 NAMING_CONVENTION = {
@@ -245,6 +253,12 @@ class Quarantine(Base):
     field: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
+    #: the exact bytes when `raw` (then an escaped, readable copy) cannot hold them as text
+    raw_bytes: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: set when the entry is cleared: `arrived` (the record was stored later) or `dismissed`
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolution: Mapped[str | None] = mapped_column(String(20))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
 
 
 # --- profiles and identity ---------------------------------------------------------------------
@@ -419,6 +433,8 @@ class Order(Base):
             sqlite_where=_HAS_PROFILE,
         ),
         Index("ix_orders_record_id", "record_id"),
+        # --- campaigns: the web copy of a store order is found by order id (cdp/orders.py) ---
+        Index("ix_orders_external_id", "external_id"),
     )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
@@ -684,6 +700,41 @@ class ProfileTraits(Base):
     loyalty_tier_since: Mapped[datetime | None]
 
 
+class ValueModel(Base):
+    """A fitted value model (`cdp.value`): RFM quintile boundaries, BG/NBD or Gamma-Gamma
+    parameters, with the time it describes, when it was fitted and on how many customers."""
+
+    __tablename__ = "value_models"
+    __table_args__ = (Index("ix_value_models_kind_fitted_at", "kind", "fitted_at"),)
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    as_of: Mapped[datetime]
+    fitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    data_size: Mapped[int] = mapped_column(Integer)
+    params: Mapped[dict[str, Any]] = mapped_column()
+
+
+class LoyaltyEntry(Base):
+    """A line of a profile's loyalty points ledger, derived from the fact it names
+    (`kind`, `reference`: an order, a sign-up record, a review, a redemption event), so
+    re-ingesting or merging never counts a fact twice."""
+
+    __tablename__ = "loyalty_ledger"
+    __table_args__ = (
+        UniqueConstraint("kind", "reference"),
+        Index("ix_loyalty_ledger_profile_id_occurred_at", "profile_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(100))
+    points: Mapped[int] = mapped_column(BIG_ID)
+    occurred_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+
+
 class Segment(Base):
     __tablename__ = "segments"
 
@@ -693,6 +744,9 @@ class Segment(Base):
     definition: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: shipped with the platform (the RFM segments): refreshed like any other, never edited
+    built_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    refreshed_at: Mapped[datetime | None]
 
 
 class SegmentMembership(Base):
@@ -705,7 +759,43 @@ class SegmentMembership(Base):
     profile_id: Mapped[str] = mapped_column(
         ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
     )
-    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)  # when the profile entered
+
+
+class SegmentExit(Base):
+    """A stay in a segment that ended: `segment_memberships` holds current members only, and a
+    profile that leaves moves here with the times it entered and exited (`cdp.segments`)."""
+
+    __tablename__ = "segment_exits"
+    __table_args__ = (
+        Index("ix_segment_exits_profile_id_exited_at", "profile_id", "exited_at"),
+        Index("ix_segment_exits_segment_id_exited_at", "segment_id", "exited_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(BIG_ID, ForeignKey("segments.id", ondelete="CASCADE"))
+    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    entered_at: Mapped[datetime]
+    exited_at: Mapped[datetime]
+
+
+class SegmentSize(Base):
+    """A segment's size after a refresh (`scope` `all`: every profile re-tested; `touched`:
+    only the profiles a batch touched), with how many entered and exited."""
+
+    __tablename__ = "segment_sizes"
+    __table_args__ = (
+        CheckConstraint("scope IN ('all', 'touched')", name="scope"),
+        Index("ix_segment_sizes_segment_id_measured_at", "segment_id", "measured_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(BIG_ID, ForeignKey("segments.id", ondelete="CASCADE"))
+    measured_at: Mapped[datetime]
+    size: Mapped[int] = mapped_column(Integer)
+    entered: Mapped[int] = mapped_column(Integer)
+    exited: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(10))
 
 
 # --- access and audit --------------------------------------------------------------------------
@@ -741,3 +831,94 @@ class AuditLog(Base):
     target_id: Mapped[str] = mapped_column(String(100))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- activation: destinations, the outbox, deliveries (cdp.activation) --------------------------
+
+
+class Destination(Base):
+    """Where activation sends changes: a webhook, a file drop, a marketing tool's API.
+
+    Declared in cdp.toml (`declared_in = "cdp.toml"`, rewritten at each start) or through
+    GraphQL. Secrets are never stored: `config` names the environment variables holding them.
+    """
+
+    __tablename__ = "destinations"
+    __table_args__ = (
+        CheckConstraint("kind IN ('webhook', 'file', 'mailchimp')", name="kind"),
+        CheckConstraint("declared_in IN ('cdp.toml', 'graphql')", name="declared_in"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: the consent purpose a profile must have granted (None: internal, no consent filter)
+    purpose: Mapped[str | None] = mapped_column(String(50))
+    events: Mapped[list[str]] = mapped_column(PORTABLE_JSON, default=list)
+    segments: Mapped[list[str]] = mapped_column(PORTABLE_JSON, default=list)
+    traits: Mapped[list[str]] = mapped_column(PORTABLE_JSON, default=list)
+    rate_limit: Mapped[float] = mapped_column(Float, default=50.0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    declared_in: Mapped[str] = mapped_column(String(20), default="graphql")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OutboxEntry(Base):
+    """A change activation must act on, written in the transaction that made the change.
+
+    No foreign key to profiles: an entry outlives a merge or an erasure of its profile, and
+    the worker reads it once (`dispatched_at`) and fans it out to deliveries.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending",
+            "id",
+            postgresql_where=text("dispatched_at IS NULL"),
+            sqlite_where=text("dispatched_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(40))
+    profile_id: Mapped[str | None] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    dispatched_at: Mapped[datetime | None]
+
+
+class Delivery(Base):
+    """One outbox entry for one destination: pending, sending (leased by a worker until
+    `lease_until`), delivered, dead (after `max_attempts` failures, or a permanent refusal)
+    or skipped (consent does not allow the destination's purpose)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'sending', 'delivered', 'dead', 'skipped')", name="status"
+        ),
+        UniqueConstraint("destination_id", "outbox_id"),
+        Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_deliveries_destination_id_status", "destination_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    destination_id: Mapped[int] = mapped_column(ForeignKey("destinations.id", ondelete="CASCADE"))
+    outbox_id: Mapped[int] = mapped_column(BIG_ID)
+    profile_id: Mapped[str | None] = mapped_column(String(40))
+    topic: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    #: when the change happened (the outbox entry's time): lag and latency count from it
+    changed_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]

@@ -32,7 +32,14 @@ Step = Callable[[Session, Sequence[str] | None], object]
 def steps() -> list[tuple[str, Step]]:
     """The refresh steps, in the order they run. Each domain adds its own entry here, imported
     lazily so that importing this module stays cheap and free of cycles."""
-    found: list[tuple[str, Step]] = []
+    from cdp.activation.capture import capture, mark  # first and last: what changed between
+    from cdp.value.step import refresh_traits
+
+    found: list[tuple[str, Step]] = [("activation.mark", mark), ("traits", refresh_traits)]
+    from cdp.segments import refresh_touched  # after traits: conditions read them
+
+    found.append(("segments", refresh_touched))
+    found.append(("activation", capture))
     return found
 
 
@@ -84,4 +91,10 @@ def after_resolution(
     touched = profiles_of_records(session, record_ids)
     for survivor, merged in merges:
         touched.update((survivor, merged))
-    return refresh_profiles(session, touched)
+    report = refresh_profiles(session, touched)
+    # the records' events, for destinations and flows (cdp.activation), after the traits and
+    # memberships they may read
+    from cdp.activation.outbox import capture_records
+
+    capture_records(session, record_ids)
+    return report

@@ -24,38 +24,33 @@ import csv
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, Literal
 
 import httpx
 
 from cdp.models import Channel
+from ingest.checks import MAX_RECORD_BYTES, oversized, record_problem, utf8_problem
 from ingest.codec import dumps, loads
 from ingest.errors import AdapterConfigError
 from ingest.fields import get_path
 from ingest.observation import Observation
+from ingest.records import RawRecord
 
-__all__ = ["CHANNELS", "Adapter", "FileFormat", "RawRecord"]
+__all__ = [
+    "CHANNELS",
+    "MAX_RECORD_BYTES",
+    "Adapter",
+    "FileFormat",
+    "RawRecord",
+    "from_text",
+    "from_value",
+    "records_from_page",
+]
 
 # The built-in channels (`cdp.models.Channel`: web, social, email, store, crm); `cdp.toml`
 # may declare more for mapped sources (`ingest.sources.load_channels`).
 CHANNELS: tuple[str, ...] = tuple(channel.value for channel in Channel)
 FileFormat = Literal["jsonl", "json_array", "json_pages", "csv"]
-MAX_RECORD_BYTES = 1_000_000
-
-
-class RawRecord(NamedTuple):
-    """One record as read, before interpretation.
-
-    `payload` is the record (a JSON object) or None when it could not be read at all, in which
-    case `error` says why. `raw` is the text as received, kept for quarantine. `position` says
-    where it came from (`file.jsonl:12`, `page 3 #5`). (A named tuple: one is built per line
-    read, and it costs a third of a frozen dataclass.)
-    """
-
-    position: str
-    payload: Mapping[str, Any] | None
-    raw: str
-    error: str | None = None
 
 
 class Adapter:
@@ -132,7 +127,7 @@ class Adapter:
         yield from readers[self.file_format](path)
 
     def _read_json_page(self, path: Path) -> Iterator[RawRecord]:
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
         try:
             page = loads(text)
         except json.JSONDecodeError as exc:
@@ -151,44 +146,51 @@ class Adapter:
 
 def records_from_page(records: Sequence[Any], where: str) -> Iterator[RawRecord]:
     for index, record in enumerate(records):
-        yield _from_value(record, f"{where}#{index}", dumps(record))
+        yield from_value(record, f"{where}#{index}", dumps(record))
 
 
-def _from_value(value: Any, position: str, raw: str) -> RawRecord:
-    if len(raw) > MAX_RECORD_BYTES:
-        return RawRecord(position, None, raw[:MAX_RECORD_BYTES], _oversized(len(raw)))
-    if not isinstance(value, dict):
-        return RawRecord(position, None, raw, f"expected a JSON object, got {type(value).__name__}")
-    return RawRecord(position, value, raw)
+def from_value(value: Any, position: str, raw: str) -> RawRecord:
+    """A parsed record, or an unreadable one with the reason (`ingest.checks`)."""
+    problem = record_problem(value, raw)
+    if problem is None:
+        return RawRecord(position, value, raw)
+    reason, field = problem
+    if field:
+        reason = f"{field}: {reason}"
+    return RawRecord(position, None, raw[:MAX_RECORD_BYTES], reason)
 
 
-def _oversized(size: int) -> str:
-    return f"oversized record: {size} bytes, limit {MAX_RECORD_BYTES}"
+def from_text(text: str, position: str) -> RawRecord:
+    """One JSON text (a line, a quarantined record) parsed and checked."""
+    if len(text) > MAX_RECORD_BYTES:
+        return RawRecord(position, None, text[:MAX_RECORD_BYTES], oversized(len(text)))
+    try:
+        value = loads(text)
+    except json.JSONDecodeError as exc:
+        problem = utf8_problem(text) if not text.isascii() else None
+        return RawRecord(position, None, text, problem or f"malformed JSON: {exc}")
+    return from_value(value, position, text)
+
+
+def _read_text(path: Path) -> str:
+    # Bytes that are not UTF-8 are kept (as surrogates) so the records holding them are
+    # quarantined with the reason, and only those.
+    return path.read_text(encoding="utf-8", errors="surrogateescape")
 
 
 def _read_jsonl(path: Path, wanted: Callable[[str], bool] | None = None) -> Iterator[RawRecord]:
-    with path.open(encoding="utf-8", errors="replace") as handle:
+    with path.open(encoding="utf-8", errors="surrogateescape") as handle:
         for number, line in enumerate(handle, start=1):
             text = line.rstrip("\r\n")
             if not text or text.isspace():
                 continue
-            if len(text) > MAX_RECORD_BYTES:
-                position = f"{path.name}:{number}"
-                yield RawRecord(position, None, text[:MAX_RECORD_BYTES], _oversized(len(text)))
+            if len(text) <= MAX_RECORD_BYTES and wanted is not None and not wanted(text):
                 continue
-            if wanted is not None and not wanted(text):
-                continue
-            position = f"{path.name}:{number}"
-            try:
-                value = loads(text)
-            except json.JSONDecodeError as exc:
-                yield RawRecord(position, None, text, f"malformed JSON: {exc}")
-                continue
-            yield _from_value(value, position, text)
+            yield from_text(text, f"{path.name}:{number}")
 
 
 def _read_json_array(path: Path) -> Iterator[RawRecord]:
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path)
     try:
         value = loads(text)
     except json.JSONDecodeError as exc:
@@ -201,12 +203,49 @@ def _read_json_array(path: Path) -> Iterator[RawRecord]:
 
 
 def _read_csv(path: Path) -> Iterator[RawRecord]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            position = f"{path.name}:{reader.line_num}"
-            raw = dumps(row)
-            if None in row:
-                yield RawRecord(position, None, raw, "row has more cells than the header")
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        lines = _Lines(handle)
+        reader = csv.DictReader(lines)
+        header = reader.fieldnames or []
+        while True:
+            lines.taken.clear()
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # a field over the limit: the rest of the file goes on
+                position = f"{path.name}:{lines.number}"
+                text = "".join(lines.taken)[:MAX_RECORD_BYTES]
+                yield RawRecord(position, None, text, f"unreadable CSV row: {exc}")
                 continue
-            yield RawRecord(position, dict(row), raw)
+            yield _csv_record(row, f"{path.name}:{lines.number}", len(header))
+
+
+class _Lines:
+    """The file's lines, remembering those taken since `taken` was last cleared (the text of
+    a row the csv module could not read, kept for quarantine)."""
+
+    def __init__(self, handle: Iterator[str]) -> None:
+        self.handle = handle
+        self.taken: list[str] = []
+        self.number = 0  # lines taken so far: the last line of the row just read
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.handle)
+        self.number += 1
+        self.taken.append(line)
+        return line
+
+
+def _csv_record(row: dict[str | Any, Any], position: str, width: int) -> RawRecord:
+    raw = dumps(row)
+    if None in row:
+        return RawRecord(position, None, raw, "row has more cells than the header")
+    if None in row.values():
+        cells = sum(value is not None for value in row.values())
+        reason = f"row has fewer cells ({cells} of {width}) than the header: a short row"
+        return RawRecord(position, None, raw, reason)
+    return from_value(dict(row), position, raw)

@@ -9,8 +9,11 @@ matter here, so those cases take the standard library path instead:
 - integers beyond 64 bits: orjson *parses* them as floats (silently losing digits) and refuses
   to encode them; any text with a run of 19+ ASCII digits is parsed by `json`, and encoding
   falls back on `TypeError`;
-- `NaN`/`Infinity` literals and lone surrogates: orjson refuses them, `json` accepts them, so a
-  line orjson rejects is handed to `json.loads`, whose error (if any) is the one reported;
+- `NaN`/`Infinity` literals and lone surrogates: orjson refuses them, so a line orjson rejects
+  is handed to `json.loads`, whose error (if any) is the one reported; `NaN` and `Infinity`
+  are not JSON (RFC 8259) and are refused here too (stored, they would silently become null);
+- nesting: both parsers stop at about a thousand levels, `json` with a RecursionError, which is
+  reported here as a `json.JSONDecodeError` like any other unreadable text;
 - float spelling: orjson writes `1e-7` where `json` writes `1e-07`; the content hash therefore
   differs from the pre-orjson one for payloads holding such floats (a re-ingest of those
   records counts once as a replacement, never as a loss).
@@ -35,18 +38,27 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def loads(text: str) -> Any:
-    """Parse JSON text exactly as `json.loads` would (raises `json.JSONDecodeError`)."""
+def loads(text: str | bytes) -> Any:
+    """Parse JSON text as `json.loads` would, refusing `NaN`/`Infinity` (raises
+    `json.JSONDecodeError`, also for text nested too deeply to parse)."""
     if not _has_long_digit_run(text):
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:
             pass  # NaN, Infinity, surrogates... or malformed: `json` decides and explains
-    return json.loads(text)
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        shown = text if isinstance(text, str) else text.decode("utf-8", "replace")
+        raise json.JSONDecodeError("nested deeper than the parser can go", shown, 0) from None
 
 
-def _has_long_digit_run(text: str) -> bool:
-    data = text.encode("utf-8", "surrogatepass")
+def _refuse_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not a JSON value (RFC 8259)", name, 0)
+
+
+def _has_long_digit_run(text: str | bytes) -> bool:
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
     return data.translate(_DIGITS_TO_ZERO).find(_LONG_RUN) >= 0
 
 

@@ -16,12 +16,14 @@ from ingest.errors import SkippableRecordError
 __all__ = [
     "EARLIEST",
     "HISTORY_EARLIEST",
+    "currency_code",
     "get_path",
     "optional_str",
     "parse_timestamp",
     "parse_unix_timestamp",
     "require_mapping",
     "require_str",
+    "require_text",
     "to_minor_units",
 ]
 
@@ -63,6 +65,14 @@ def require_str(record: Mapping[str, Any], path: str) -> str:
     if len(text) > 255:
         raise SkippableRecordError("longer than 255 characters", field=path, value=text)
     return text
+
+
+def require_text(record: Mapping[str, Any], path: str) -> str:
+    """A non-empty string, and only a string (an email address is never a number)."""
+    value = get_path(record, path)
+    if value is not None and not isinstance(value, str):
+        raise SkippableRecordError("expected a string", field=path, value=value)
+    return require_str(record, path)
 
 
 def optional_str(record: Mapping[str, Any], path: str) -> str | None:
@@ -130,8 +140,18 @@ def parse_unix_timestamp(value: Any, field: str, *, now: datetime | None = None)
     return _check_range(moment, field, value, now)
 
 
-def to_minor_units(value: Any, field: str, currency: str | None) -> int:
-    """Integer minor units (cents) from a decimal string or number in major units."""
+def currency_code(value: str | None, field: str) -> str:
+    """An ISO 4217 currency code: three ASCII letters, upper-cased (`usd` -> `USD`)."""
+    code = (value or "").strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise SkippableRecordError("expected an ISO 4217 code", field=field, value=value)
+    return code
+
+
+def to_minor_units(value: Any, field: str, currency: str | None, *, signed: bool = False) -> int:
+    """Integer minor units (cents) from a decimal string or number in major units; a
+    negative amount is refused unless `signed` (an order's total or a price is never below
+    zero: a refund is recorded as the order's refunded amount)."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise SkippableRecordError("expected a decimal amount", field=field, value=value)
     try:
@@ -140,6 +160,12 @@ def to_minor_units(value: Any, field: str, currency: str | None) -> int:
         raise SkippableRecordError("expected a decimal amount", field=field, value=value) from None
     if not amount.is_finite() or abs(amount) > Decimal("1e12"):
         raise SkippableRecordError("amount out of range", field=field, value=value)
+    if amount < 0 and not signed:
+        raise SkippableRecordError(
+            "negative amount; a refund is recorded as refunded, not as a negative order",
+            field=field,
+            value=value,
+        )
     exponent = 0 if (currency or "").upper() in _ZERO_DECIMAL_CURRENCIES else 2
     return int((amount * (10**exponent)).quantize(Decimal(1)))
 

@@ -22,8 +22,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from cdp.normalize import IDENTIFIER_KINDS
+from ingest.errors import SkippableRecordError
 
 __all__ = [
+    "MAX_KEY_LENGTH",
     "RECORD_KINDS",
     "Address",
     "ConsentFact",
@@ -39,6 +41,8 @@ __all__ = [
     "RecordKind",
 ]
 
+#: the longest natural key a record may have (`source_records.external_id`)
+MAX_KEY_LENGTH = 255
 RecordKind = Literal["event", "order", "feedback", "consent", "interaction", "profile"]
 RECORD_KINDS: tuple[str, ...] = ("event", "order", "feedback", "consent", "interaction", "profile")
 
@@ -225,6 +229,11 @@ class Observation:
     ) -> None:
         if not external_id:
             raise ValueError("an observation needs a non-empty external_id")
+        if len(external_id) > MAX_KEY_LENGTH:
+            raise SkippableRecordError(
+                f"the record's key is longer than {MAX_KEY_LENGTH} characters",
+                value=external_id,
+            )
         if kind not in _RECORD_KINDS:
             raise ValueError(f"unknown record kind {kind!r}; expected one of {RECORD_KINDS}")
         if occurred_at.tzinfo is None:

@@ -7,7 +7,6 @@ quarantine, the others stay with their new reason and one more attempt counted.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cdp import models
 from cdp.db import unit_of_work
-from ingest.adapter import Adapter, RawRecord
-from ingest.runner import OnBatch, transform
+from ingest.adapter import Adapter, from_text
+from ingest.pipeline import OnBatch, transform
+from ingest.records import RawRecord
 from ingest.state import SourceRef
 from ingest.store import write_records
 
@@ -153,11 +153,5 @@ def _replay_rows(
 
 def _raw(row: models.Quarantine) -> RawRecord:
     # The position is made unique per row so results map back even if two rows share one.
-    position = f"{row.id}"
-    try:
-        payload = json.loads(row.raw)
-    except json.JSONDecodeError as exc:
-        return RawRecord(position, None, row.raw, f"malformed JSON: {exc}")
-    if not isinstance(payload, dict):
-        return RawRecord(position, None, row.raw, "expected a JSON object")
-    return RawRecord(position, payload, row.raw)
+    text = row.raw if row.raw_bytes is None else row.raw_bytes.decode("utf-8", "surrogateescape")
+    return from_text(text, f"{row.id}")

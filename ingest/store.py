@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import psycopg
 from sqlalchemy import delete, insert, select, update
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from cdp import models
 from cdp.normalize import normalize_identifier, normalize_phone_in, phone_region
 from cdp.types import utcnow
+from ingest.checks import safe_text, storable
 from ingest.codec import canonical as canonical_json
 from ingest.facts import (
     among,
@@ -39,12 +40,11 @@ from ingest.facts import (
     write_identifiers,
 )
 from ingest.observation import Observation
+from ingest.records import PreparedRecord, QuarantineEntry, RawRecord
 from ingest.state import SourceRef
 
 __all__ = [
     "BatchOutcome",
-    "PreparedRecord",
-    "QuarantineEntry",
     "content_hash",
     "prepare",
     "record_phone_region",
@@ -53,29 +53,6 @@ __all__ = [
 ]
 
 _UNSEEN: Any = object()
-
-
-class PreparedRecord(NamedTuple):
-    """An observation made ready to write: payload, hash, normalised identifiers.
-
-    A named tuple rather than a frozen dataclass: one is built per record, and a frozen
-    dataclass's `__init__` (one `object.__setattr__` per field) costs several times more.
-    """
-
-    observation: Observation
-    payload: Mapping[str, Any]
-    payload_json: str
-    content_hash: str
-    identifiers: tuple[tuple[str, str, str], ...]  # (kind, value, raw_value)
-    junk_identifiers: int
-
-
-@dataclass(frozen=True)
-class QuarantineEntry:
-    position: str
-    raw: str
-    reason: str
-    field: str | None = None
 
 
 @dataclass
@@ -105,8 +82,10 @@ def prepare(
     payload: Mapping[str, Any],
     default_region: str,
     cache: dict[tuple[str, str], str | None] | None = None,
+    source: RawRecord | None = None,
 ) -> PreparedRecord:
-    """Hash the payload and normalise identifiers (`cache` memoises normalisation in a batch)."""
+    """Hash the payload and normalise identifiers (`cache` memoises normalisation in a batch);
+    `source` is the record as read (quarantined as such if the database refuses the record)."""
     canonical = canonical_json(payload)
     found: list[tuple[str, str, str]] = []
     junk = 0
@@ -134,7 +113,9 @@ def prepare(
     # Key order is not kept by JSONB anyway; the canonical text doubles as the stored one.
     # (Positional arguments: building the tuple by keyword costs more on this hot path.)
     digest = hashlib.sha256(canonical).hexdigest()
-    return PreparedRecord(observation, payload, canonical.decode(), digest, tuple(found), junk)
+    return PreparedRecord(
+        observation, payload, canonical.decode(), digest, tuple(found), junk, source
+    )
 
 
 def record_phone_region(observation: Observation, default_region: str) -> str:
@@ -156,7 +137,7 @@ def write_quarantine(
         return
     q = models.Quarantine
     known: dict[tuple[str, str], int] = {}
-    positions = list({entry.position[:200] for entry in entries})
+    positions = list({safe_text(entry.position)[:200] for entry in entries})
     for condition in among(session, q.position, positions):
         rows = session.execute(
             select(q.id, q.position, q.raw).where(q.source_name == source.name, condition)
@@ -165,13 +146,15 @@ def write_quarantine(
     now = utcnow()
     fresh: dict[tuple[str, str], dict[str, Any]] = {}
     for entry in entries:
-        identity = (entry.position[:200], entry.raw)
-        field_name = entry.field[:200] if entry.field else None
+        text, data = storable(entry.raw)
+        identity = (safe_text(entry.position)[:200], text)
+        field_name = safe_text(entry.field)[:200] if entry.field else None
+        reason = safe_text(entry.reason)
         if identity in known:
             session.execute(
                 update(q)
                 .where(q.id == known[identity])
-                .values(attempts=q.attempts + 1, reason=entry.reason, field=field_name)
+                .values(attempts=q.attempts + 1, reason=reason, field=field_name)
             )
             continue
         fresh[identity] = {
@@ -179,8 +162,9 @@ def write_quarantine(
             "source_name": source.name,
             "adapter": source.adapter,
             "position": identity[0],
-            "raw": entry.raw,
-            "reason": entry.reason,
+            "raw": text,
+            "raw_bytes": data,
+            "reason": reason,
             "field": field_name,
             "created_at": now,
             "attempts": 1,

@@ -18,6 +18,7 @@ from cdp.feedback.kinds import (
     KIND_DESCRIPTIONS,
     STATUS_DESCRIPTIONS,
 )
+from cdp.masking import mask_text
 from cdp.services.paging import Page
 from schema._context import Context
 from schema._enums import Channel, IdentifierKind, channel_of, value_of
@@ -111,7 +112,7 @@ class Feedback:
     profile_id: strawberry.ID = strawberry.field(description="The profile it belongs to.")
     channel: Channel = strawberry.field(description="Where it was given.")
     kind: FeedbackKind = strawberry.field(description="What kind of feedback.")
-    text: str | None = strawberry.field(description="What the customer wrote.")
+    written: strawberry.Private[str | None]
     rating: int | None = strawberry.field(description="Stars, 1 to 5.")
     nps: int | None = strawberry.field(description="Likelihood to recommend, 0 to 10.")
     csat: int | None = strawberry.field(description="Satisfaction, 1 to 5.")
@@ -129,6 +130,14 @@ class Feedback:
     resolution_note: str | None = strawberry.field(description="What was done about it.")
     resolved_at: datetime | None = strawberry.field(description="When it was resolved/closed.")
     occurred_at: datetime = strawberry.field(description="When it was given.")
+
+    @strawberry.field(
+        description="What the customer wrote (emails and phone numbers in it masked for analysts)."
+    )
+    def text(self, info: Info) -> str | None:
+        if self.written and info.context.is_masked:
+            return mask_text(self.written)
+        return self.written
 
     @strawberry.field(description="Its status changes, oldest first.")
     async def history(self, info: Info) -> list[FeedbackStatusChange]:
@@ -152,7 +161,7 @@ class Feedback:
             profile_id=strawberry.ID(row.profile_id or ""),
             channel=channel_of(row.channel),
             kind=FeedbackKind(row.kind),
-            text=row.text,
+            written=row.text,
             rating=row.rating,
             nps=row.nps,
             csat=row.csat,

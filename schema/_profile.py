@@ -8,17 +8,23 @@ privacy) attach here as new fields, which existing clients never notice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from cdp import models
+from cdp.masking import mask_birth_date
 from cdp.services.profiles import ProfileRow
+from cdp.value.settings import cached_value_settings
 from schema._access import mask_address, mask_attributes, mask_email, mask_name, mask_phone
 from schema._context import Context
 from schema._enums import Channel, ConsentState, IdentifierKind, ProfileStatus, channel_of, value_of
 from schema._paging import Connection, fact_query, to_connection
+from schema._traits import ProfileTraits
+
+if TYPE_CHECKING:
+    from schema._segment_types import ProfileSegmentMembership
 from schema._types import (
     Consent,
     Event,
@@ -177,7 +183,7 @@ class Profile:
             info, first=first, after=after, since=since, until=until, types=types, channels=channels
         )
         page = await info.context.loaders.events.load((self.id, query))
-        return to_connection(page, Event.from_model, after=after)
+        return to_connection(page, lambda r: Event.from_model(r, masked=self.masked), after=after)
 
     @strawberry.field(description="Orders with their items, newest first.")
     async def orders(
@@ -221,7 +227,9 @@ class Profile:
             info, first=first, after=after, since=since, until=until, types=types, channels=channels
         )
         page = await info.context.loaders.interactions.load((self.id, query))
-        return to_connection(page, Interaction.from_model, after=after)
+        return to_connection(
+            page, lambda r: Interaction.from_model(r, masked=self.masked), after=after
+        )
 
     @strawberry.field(description="Every consent change as the channels reported it, newest first.")
     async def consents(self, info: Info) -> list[Consent]:
@@ -244,10 +252,40 @@ class Profile:
             for row in sorted(latest.values(), key=lambda r: r.purpose)
         ]
 
+    @strawberry.field(
+        description=(
+            "Computed traits: purchases, RFM, value tier, lifetime value, lifecycle, "
+            "engagement, loyalty (docs/value.md). Null until computed for this profile."
+        )
+    )
+    async def traits(self, info: Info) -> ProfileTraits | None:
+        row = await info.context.loaders.traits.load(self.id)
+        if row is None:
+            return None
+        value = cached_value_settings(info.context.settings.value_config_file)
+        return ProfileTraits.from_model(
+            row, currency=value.base_currency, horizon_days=value.horizon_days
+        )
+
     @strawberry.field(description="Merges and splits this profile took part in, newest first.")
     async def merge_history(self, info: Info) -> list[MergeEvent]:
         rows = await info.context.loaders.merge_history.load(self.id) or []
         return [MergeEvent.from_model(row, masked=self.masked) for row in rows]
+
+    @strawberry.field(
+        description="The segments this profile is in (with `includePast`, also "
+        "those it left), newest change first."
+    )
+    async def segments(
+        self,
+        info: Info,
+        include_past: Annotated[
+            bool, strawberry.argument(description="Also the segments it left.")
+        ] = False,
+    ) -> list[Annotated[ProfileSegmentMembership, strawberry.lazy("schema._segment_types")]]:
+        from schema._segment_types import profile_segments
+
+        return await profile_segments(info, str(self.id), include_past)
 
     @classmethod
     def from_model(
@@ -269,7 +307,7 @@ class Profile:
                 if isinstance(address, dict)
                 else None
             ),
-            birth_date=(str(birth)[:4] + "-**-**" if masked else str(birth)) if birth else None,
+            birth_date=(mask_birth_date(str(birth)) if masked else str(birth)) if birth else None,
             gender=attributes.get("gender"),
             attributes=JSON(mask_attributes(attributes) if masked else attributes),
             record_count=row.record_count,

@@ -31,6 +31,8 @@ from strawberry.utils.await_maybe import await_maybe
 from strawberry.utils.operation import get_first_operation, get_operation_type
 
 from cdp.config import Settings
+from cdp.errors import shorten
+from schema._destinations import DestinationMutation
 from schema._identity import IdentityMutation
 from schema._limits import (
     NUL_MESSAGE,
@@ -42,6 +44,7 @@ from schema._limits import (
 from schema._mutation import FeedbackMutation
 from schema._query import Query
 from schema._results import EXCEPTION_HANDLERS
+from schema._segments import SegmentMutation
 
 __all__ = ["CACHE_SIZE", "CdpSchema", "build_schema"]
 
@@ -77,7 +80,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
 
 @strawberry.type(description="The root of every write.")
-class Mutation(FeedbackMutation, IdentityMutation):
+class Mutation(FeedbackMutation, IdentityMutation, DestinationMutation, SegmentMutation):
     pass
 
 
@@ -111,9 +114,11 @@ class CdpSchema(strawberry.Schema):
         # (validation, permissions, bad input, limits) are the client's business, not the log's.
         # Strawberry's own switch only trims "Cannot query field" messages; this trims every
         # hint (arguments, enum values, types) when suggestions are off.
-        if not self.has_suggestions:
-            for error in errors:
+        for error in errors:
+            if not self.has_suggestions:
                 error.message = error.message.split(" Did you mean")[0]
+            # A literal or variable value can be echoed whole (graphql-core prints literals).
+            error.message = shorten(error.message)
 
     async def execute(
         self,

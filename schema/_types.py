@@ -10,7 +10,16 @@ from strawberry.scalars import JSON
 
 from cdp import models
 from cdp.services.profile_facts import IdentifierSummary
-from schema._access import ONLY_ADMIN, mask_attributes, mask_evidence, mask_identifier, requires
+from schema._access import (
+    ONLY_ADMIN,
+    mask_attributes,
+    mask_evidence,
+    mask_identifier,
+    mask_json,
+    mask_text,
+    mask_url,
+    requires,
+)
 from schema._context import Context
 from schema._enums import Channel, ConsentState, IdentifierKind, channel_of
 
@@ -112,7 +121,7 @@ class Event:
     record_id: strawberry.ID = strawberry.field(description="The source record behind it.")
 
     @classmethod
-    def from_model(cls, row: models.Event) -> Event:
+    def from_model(cls, row: models.Event, *, masked: bool = False) -> Event:
         return cls(
             id=strawberry.ID(str(row.id)),
             channel=channel_of(row.channel),
@@ -120,7 +129,7 @@ class Event:
             name=row.name,
             campaign_id=row.campaign_id,
             occurred_at=row.occurred_at,
-            properties=JSON(row.properties),
+            properties=JSON(mask_json(row.properties) if masked else row.properties),
             record_id=strawberry.ID(str(row.record_id)),
         )
 
@@ -195,15 +204,16 @@ class Interaction:
     properties: JSON = strawberry.field(description="Other properties as sent.")
 
     @classmethod
-    def from_model(cls, row: models.Interaction) -> Interaction:
+    def from_model(cls, row: models.Interaction, *, masked: bool = False) -> Interaction:
+        text, url = row.text, row.url
         return cls(
             id=strawberry.ID(str(row.id)),
             channel=channel_of(row.channel),
             type=row.type,
-            text=row.text,
-            url=row.url,
+            text=mask_text(text) if masked and text else text,
+            url=mask_url(url) if masked and url else url,
             occurred_at=row.occurred_at,
-            properties=JSON(row.properties),
+            properties=JSON(mask_json(row.properties) if masked else row.properties),
         )
 
 

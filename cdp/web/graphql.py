@@ -37,8 +37,9 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from cdp.config import Settings
+from cdp.errors import shorten
 from cdp.services.keys import InvalidKeyError
-from cdp.web.graphiql import page_for
+from cdp.web.graphiql import graphiql_off, page_for
 from schema import Context, build_schema, make_context
 
 if TYPE_CHECKING:
@@ -196,8 +197,9 @@ def _is_server_fault(result: ExecutionResult) -> bool:
 class GraphQLApp(GraphQL[Context, None]):
     """strawberry's ASGI view with spec-conformant negotiation, status codes and error bodies."""
 
-    def __init__(self, schema: strawberry.Schema) -> None:
+    def __init__(self, schema: strawberry.Schema, *, graphiql: bool = True) -> None:
         super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=False)
+        self.graphiql = graphiql
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -211,6 +213,8 @@ class GraphQLApp(GraphQL[Context, None]):
         if self.is_websocket_request(request):  # no subscriptions are served; refuse politely
             return await super().run(request)
         if self.should_render_graphql_ide(self.request_adapter_class(request)):
+            if not self.graphiql:
+                return graphiql_off()
             return await super().run(request)
         media_type = negotiate_media_type(request.headers.get("accept"))
         if media_type is None:
@@ -346,7 +350,7 @@ def _error_response(message: str, *, status_code: int, media_type: str) -> Respo
     elif status_code == 401:
         headers = {"www-authenticate": "Bearer"}
     return JSONResponse(
-        {"errors": [{"message": message}]},
+        {"errors": [{"message": shorten(message)}]},
         status_code=status_code,
         media_type=f"{media_type}; charset=utf-8",
         headers=headers,
@@ -354,4 +358,4 @@ def _error_response(message: str, *, status_code: int, media_type: str) -> Respo
 
 
 def make_graphql_app(settings: Settings) -> GraphQLApp:
-    return GraphQLApp(_build_schema(settings))
+    return GraphQLApp(_build_schema(settings), graphiql=settings.graphiql)

@@ -3,7 +3,9 @@
 Every event is an `event` record (`email.open`, `email.click`...). `unsubscribe`,
 `group_unsubscribe` and `spamreport` are also consent revocations, and `group_resubscribe` a
 grant: those are `consent` records. The custom args `campaign_id` and `customer_id` become the
-event's campaign and a `customer_id` identifier.
+event's campaign and a `customer_id` identifier; an event with no `campaign_id` is of the
+campaign its (first) `category` names, so campaign figures work for senders who only set
+categories (docs/campaigns.md).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any, Literal
 
 from ingest.adapter import Adapter
 from ingest.errors import SkippableRecordError
-from ingest.fields import optional_str, parse_unix_timestamp, require_str
+from ingest.fields import optional_str, parse_unix_timestamp, require_str, require_text
 from ingest.observation import ConsentFact, EventFact, Fact, Identifier, Observation, Person
 
 __all__ = ["SENDGRID_EVENTS", "SendGridAdapter"]
@@ -54,7 +56,7 @@ class SendGridAdapter(Adapter):
                 field="event",
                 value=event,
             )
-        email = require_str(record, "email")
+        email = require_text(record, "email")
         occurred_at = parse_unix_timestamp(record.get("timestamp"), "timestamp")
         identifiers = [Identifier("email", email)]
         customer_id = optional_str(record, "customer_id")
@@ -65,7 +67,7 @@ class SendGridAdapter(Adapter):
             EventFact(
                 type=f"email.{event}",
                 name=event,
-                campaign_id=optional_str(record, "campaign_id"),
+                campaign_id=optional_str(record, "campaign_id") or _first_category(record),
                 properties=properties,
             )
         ]
@@ -79,6 +81,13 @@ class SendGridAdapter(Adapter):
             person=Person(email=email),
             facts=tuple(facts),
         )
+
+
+def _first_category(record: Mapping[str, Any]) -> str | None:
+    category = record.get("category")
+    if isinstance(category, list):
+        category = category[0] if category else None
+    return category.strip()[:200] or None if isinstance(category, str) else None
 
 
 def _consent(record: Mapping[str, Any], event: str) -> ConsentFact:

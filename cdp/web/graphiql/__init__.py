@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from cdp.web.graphiql.examples import EXAMPLES, Example
@@ -24,6 +24,7 @@ __all__ = [
     "STATIC_DIR",
     "STATIC_ROUTE_NAME",
     "Example",
+    "graphiql_off",
     "graphiql_page",
     "page_for",
     "render_graphiql_page",
@@ -77,9 +78,20 @@ def page_for(request: Request, *, endpoint_route: str = "graphql") -> HTMLRespon
     )
 
 
-async def graphiql_page(request: Request) -> HTMLResponse:
-    """`GET /graphiql`: the same page `/graphql` shows to browsers."""
+async def graphiql_page(request: Request) -> Response:
+    """`GET /graphiql`: the same page `/graphql` shows to browsers (404 when turned off)."""
+    if not request.app.state.settings.graphiql:
+        return graphiql_off()
     return page_for(request)
+
+
+def graphiql_off() -> Response:
+    """The answer to a browser when GraphiQL is off (the default with `CDP_ENV=prod`)."""
+    return PlainTextResponse(
+        "GraphiQL is turned off on this server (the default with CDP_ENV=prod); "
+        "set CDP_GRAPHIQL=true to serve it. GraphQL itself answers POST /graphql with a key.",
+        status_code=404,
+    )
 
 
 def static_files() -> StaticFiles:
