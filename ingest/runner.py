@@ -103,6 +103,8 @@ class PushResult:
     duplicates: int
     record_ids: tuple[int, ...]
     errors: tuple[str, ...]
+    #: held back: they carry an erased identifier (accepted, never stored)
+    suppressed: int = 0
 
 
 def ingest_push(
@@ -132,14 +134,16 @@ def ingest_push(
     ]
     prepared, rejected = transform(adapter, raws, default_region)
     outcome = write_records(session, source, prepared, replace=False)
-    write_quarantine(session, source, rejected)
+    held = write_quarantine(session, source, rejected)
+    suppressed = outcome.suppressed + held
     return PushResult(
-        accepted=len(outcome.record_ids) + outcome.duplicates,
-        rejected=len(rejected),
+        accepted=len(outcome.record_ids) + outcome.duplicates + suppressed,
+        rejected=len(rejected) - held,
         stored=len(outcome.record_ids),
         duplicates=outcome.duplicates,
         record_ids=tuple(outcome.record_ids),
         errors=tuple(f"{entry.position}: {entry.reason}" for entry in rejected),
+        suppressed=suppressed,
     )
 
 
@@ -149,7 +153,8 @@ def push_refused(
     """Quarantine one pushed message the database refused, with the database's reason."""
     raw = dumps(payload)
     entry = QuarantineEntry(position, raw, refused_reason(exc))
-    write_quarantine(session, source, [entry])
+    if write_quarantine(session, source, [entry]):  # held back: an erased identifier
+        return PushResult(1, 0, 0, 0, (), (), suppressed=1)
     return PushResult(0, 1, 0, 0, (), (f"{position}: {entry.reason}",))
 
 

@@ -259,6 +259,7 @@ def _answer(result: PushResult) -> JSONResponse:
         "accepted": result.accepted,
         "rejected": result.rejected,
         "duplicates": result.duplicates,
+        "suppressed": result.suppressed,
         "errors": list(result.errors[:20]),
     }
     if status != 200:
