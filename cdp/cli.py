@@ -20,6 +20,7 @@ from cdp.commands.quarantine import quarantine
 from cdp.commands.schema import schema
 from cdp.commands.segments import segments_group
 from cdp.commands.serve import serve
+from cdp.commands.traits import traits_group
 from cdp.commands.worker import worker
 from cdp.config import configure_logging, load_settings
 from cdp.errors import CdpError, ConfigError
@@ -52,6 +53,7 @@ cli.add_command(schema)
 cli.add_command(segments_group)
 cli.add_command(serve)
 cli.add_command(sources)
+cli.add_command(traits_group)
 cli.add_command(deliveries)
 cli.add_command(worker)
 

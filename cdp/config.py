@@ -77,6 +77,8 @@ class Settings:
     graphiql: bool = True
     # --- feedback: the topic taxonomy file (None: the built-in one; docs/feedback.md) ---
     feedback_topics_file: Path | None = None
+    # --- value: rates, tiers, lifecycle, loyalty rules (None: built-in; docs/value.md) ---
+    value_config_file: Path | None = None
     # --- activation: run the delivery worker inside `cdp serve` (None: on SQLite only) ---
     embedded_worker: bool | None = None
 
@@ -148,6 +150,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sources_file=read("CDP_SOURCES_FILE", Path, Path("cdp.toml")),
         **_read_graphql_limits(env, read),
         feedback_topics_file=read("CDP_FEEDBACK_TOPICS", _parse_taxonomy_file, None),
+        value_config_file=read("CDP_VALUE_CONFIG", _parse_value_config, None),
         embedded_worker=read("CDP_EMBEDDED_WORKER", _parse_bool, None),
     )
     if settings.open_mode and settings.environment == "prod":
@@ -187,6 +190,17 @@ def _parse_taxonomy_file(raw: str) -> Path:
         taxonomy_for(path)
     except TaxonomyError as exc:
         raise ValueError(f"not a usable topic taxonomy: {exc}") from None
+    return path
+
+
+def _parse_value_config(raw: str) -> Path:
+    from cdp.value.settings import load_value_settings
+
+    path = Path(raw)
+    try:
+        load_value_settings(path)
+    except ConfigError as exc:
+        raise ValueError("; ".join(p.split(": ", 1)[-1] for p in exc.problems)) from None
     return path
 
 

@@ -63,6 +63,7 @@ __all__ = [
     "IdentityModel",
     "IdentityOverride",
     "Interaction",
+    "LoyaltyEntry",
     "MergeLog",
     "Order",
     "OrderItem",
@@ -79,6 +80,7 @@ __all__ = [
     "SegmentSize",
     "Source",
     "SourceRecord",
+    "ValueModel",
 ]
 
 NAMING_CONVENTION = {
@@ -698,6 +700,41 @@ class ProfileTraits(Base):
     loyalty_points: Mapped[int] = mapped_column(BIG_ID, default=0)
     loyalty_tier: Mapped[str | None] = mapped_column(String(30))
     loyalty_tier_since: Mapped[datetime | None]
+
+
+class ValueModel(Base):
+    """A fitted value model (`cdp.value`): RFM quintile boundaries, BG/NBD or Gamma-Gamma
+    parameters, with the time it describes, when it was fitted and on how many customers."""
+
+    __tablename__ = "value_models"
+    __table_args__ = (Index("ix_value_models_kind_fitted_at", "kind", "fitted_at"),)
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    as_of: Mapped[datetime]
+    fitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    data_size: Mapped[int] = mapped_column(Integer)
+    params: Mapped[dict[str, Any]] = mapped_column()
+
+
+class LoyaltyEntry(Base):
+    """A line of a profile's loyalty points ledger, derived from the fact it names
+    (`kind`, `reference`: an order, a sign-up record, a review, a redemption event), so
+    re-ingesting or merging never counts a fact twice."""
+
+    __tablename__ = "loyalty_ledger"
+    __table_args__ = (
+        UniqueConstraint("kind", "reference"),
+        Index("ix_loyalty_ledger_profile_id_occurred_at", "profile_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(100))
+    points: Mapped[int] = mapped_column(BIG_ID)
+    occurred_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
 
 
 class Segment(Base):

@@ -24,8 +24,8 @@ from ingest.observation import (
 )
 
 if TYPE_CHECKING:
+    from ingest.records import PreparedRecord
     from ingest.state import SourceRef
-    from ingest.store import PreparedRecord
 
 __all__ = ["among", "bulk_insert", "copy_connection", "write_facts", "write_identifiers"]
 

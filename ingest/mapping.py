@@ -49,7 +49,7 @@ from cdp.feedback.kinds import FEEDBACK_KINDS
 from cdp.normalize import IDENTIFIER_KINDS, is_phone_region
 from ingest.adapter import CHANNELS, Adapter, FileFormat, RawRecord
 from ingest.errors import AdapterConfigError, SkippableRecordError
-from ingest.fields import get_path, to_minor_units
+from ingest.fields import currency_code, get_path, to_minor_units
 from ingest.mapping_files import missing_columns
 from ingest.observation import (
     RECORD_KINDS,
@@ -312,11 +312,7 @@ class MappingAdapter(Adapter):
         kind = self.mapping.kind
         get = values.get
         if kind == "order":
-            currency = (get("order.currency") or "").upper()
-            if len(currency) != 3:
-                raise SkippableRecordError(
-                    "expected an ISO 4217 code", field="currency", value=currency
-                )
+            currency = currency_code(get("order.currency"), "order.currency")
             subtotal = get("order.subtotal")
             return (
                 OrderFact(

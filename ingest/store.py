@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import psycopg
 from sqlalchemy import delete, insert, select, update
@@ -40,12 +40,11 @@ from ingest.facts import (
     write_identifiers,
 )
 from ingest.observation import Observation
+from ingest.records import PreparedRecord, QuarantineEntry, RawRecord
 from ingest.state import SourceRef
 
 __all__ = [
     "BatchOutcome",
-    "PreparedRecord",
-    "QuarantineEntry",
     "content_hash",
     "prepare",
     "record_phone_region",
@@ -54,29 +53,6 @@ __all__ = [
 ]
 
 _UNSEEN: Any = object()
-
-
-class PreparedRecord(NamedTuple):
-    """An observation made ready to write: payload, hash, normalised identifiers.
-
-    A named tuple rather than a frozen dataclass: one is built per record, and a frozen
-    dataclass's `__init__` (one `object.__setattr__` per field) costs several times more.
-    """
-
-    observation: Observation
-    payload: Mapping[str, Any]
-    payload_json: str
-    content_hash: str
-    identifiers: tuple[tuple[str, str, str], ...]  # (kind, value, raw_value)
-    junk_identifiers: int
-
-
-@dataclass(frozen=True)
-class QuarantineEntry:
-    position: str
-    raw: str
-    reason: str
-    field: str | None = None
 
 
 @dataclass
@@ -106,8 +82,10 @@ def prepare(
     payload: Mapping[str, Any],
     default_region: str,
     cache: dict[tuple[str, str], str | None] | None = None,
+    source: RawRecord | None = None,
 ) -> PreparedRecord:
-    """Hash the payload and normalise identifiers (`cache` memoises normalisation in a batch)."""
+    """Hash the payload and normalise identifiers (`cache` memoises normalisation in a batch);
+    `source` is the record as read (quarantined as such if the database refuses the record)."""
     canonical = canonical_json(payload)
     found: list[tuple[str, str, str]] = []
     junk = 0
@@ -135,7 +113,9 @@ def prepare(
     # Key order is not kept by JSONB anyway; the canonical text doubles as the stored one.
     # (Positional arguments: building the tuple by keyword costs more on this hot path.)
     digest = hashlib.sha256(canonical).hexdigest()
-    return PreparedRecord(observation, payload, canonical.decode(), digest, tuple(found), junk)
+    return PreparedRecord(
+        observation, payload, canonical.decode(), digest, tuple(found), junk, source
+    )
 
 
 def record_phone_region(observation: Observation, default_region: str) -> str:

@@ -84,6 +84,28 @@ class ProfileOrder(enum.Enum):
         ProfileSort.FAMILY_NAME_ASC.value, description="By family name, A to Z."
     )
     ID_ASC = strawberry.enum_value(ProfileSort.ID_ASC.value, description="By profile id.")
+    TOTAL_SPEND_DESC = strawberry.enum_value(
+        ProfileSort.TOTAL_SPEND_DESC.value,
+        description="Highest net spend first (computed traits; without orders last).",
+    )
+    ORDER_COUNT_DESC = strawberry.enum_value(
+        ProfileSort.ORDER_COUNT_DESC.value, description="Most orders first (computed traits)."
+    )
+    LAST_ORDER_DESC = strawberry.enum_value(
+        ProfileSort.LAST_ORDER_DESC.value,
+        description="Most recent order first (computed traits; without orders last).",
+    )
+    PREDICTED_VALUE_DESC = strawberry.enum_value(
+        ProfileSort.PREDICTED_VALUE_DESC.value,
+        description="Highest predicted value over the horizon first (computed traits).",
+    )
+    PROBABILITY_ALIVE_ASC = strawberry.enum_value(
+        ProfileSort.PROBABILITY_ALIVE_ASC.value,
+        description="Least likely to still be a customer first (computed traits).",
+    )
+    LOYALTY_POINTS_DESC = strawberry.enum_value(
+        ProfileSort.LOYALTY_POINTS_DESC.value, description="Most loyalty points first."
+    )
 
 
 def value_of(member: enum.Enum) -> str:

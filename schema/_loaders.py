@@ -20,6 +20,7 @@ from cdp.services import profile_facts as facts
 from cdp.services import profiles as profile_service
 from cdp.services.paging import Page
 from cdp.services.profile_facts import FactQuery
+from cdp.value import queries as value_queries
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -84,6 +85,10 @@ class Loaders:
     @cached_property
     def consents(self) -> DataLoader[str, list[models.Consent] | None]:
         return _keyed(self.sessions, facts.consents_by_profile)
+
+    @cached_property
+    def traits(self) -> DataLoader[str, models.ProfileTraits | None]:
+        return _keyed(self.sessions, value_queries.traits_by_profile)
 
     @cached_property
     def merge_history(self) -> DataLoader[str, list[models.MergeLog] | None]:

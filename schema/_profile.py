@@ -8,7 +8,7 @@ privacy) attach here as new fields, which existing clients never notice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -16,10 +16,15 @@ from strawberry.scalars import JSON
 from cdp import models
 from cdp.masking import mask_birth_date
 from cdp.services.profiles import ProfileRow
+from cdp.value.settings import cached_value_settings
 from schema._access import mask_address, mask_attributes, mask_email, mask_name, mask_phone
 from schema._context import Context
 from schema._enums import Channel, ConsentState, IdentifierKind, ProfileStatus, channel_of, value_of
 from schema._paging import Connection, fact_query, to_connection
+from schema._traits import ProfileTraits
+
+if TYPE_CHECKING:
+    from schema._segment_types import ProfileSegmentMembership
 from schema._types import (
     Consent,
     Event,
@@ -247,10 +252,40 @@ class Profile:
             for row in sorted(latest.values(), key=lambda r: r.purpose)
         ]
 
+    @strawberry.field(
+        description=(
+            "Computed traits: purchases, RFM, value tier, lifetime value, lifecycle, "
+            "engagement, loyalty (docs/value.md). Null until computed for this profile."
+        )
+    )
+    async def traits(self, info: Info) -> ProfileTraits | None:
+        row = await info.context.loaders.traits.load(self.id)
+        if row is None:
+            return None
+        value = cached_value_settings(info.context.settings.value_config_file)
+        return ProfileTraits.from_model(
+            row, currency=value.base_currency, horizon_days=value.horizon_days
+        )
+
     @strawberry.field(description="Merges and splits this profile took part in, newest first.")
     async def merge_history(self, info: Info) -> list[MergeEvent]:
         rows = await info.context.loaders.merge_history.load(self.id) or []
         return [MergeEvent.from_model(row, masked=self.masked) for row in rows]
+
+    @strawberry.field(
+        description="The segments this profile is in (with `includePast`, also "
+        "those it left), newest change first."
+    )
+    async def segments(
+        self,
+        info: Info,
+        include_past: Annotated[
+            bool, strawberry.argument(description="Also the segments it left.")
+        ] = False,
+    ) -> list[Annotated[ProfileSegmentMembership, strawberry.lazy("schema._segment_types")]]:
+        from schema._segment_types import profile_segments
+
+        return await profile_segments(info, str(self.id), include_past)
 
     @classmethod
     def from_model(

@@ -13,11 +13,14 @@ from schema._access import ANALYSTS, EVERY_ROLE, KeyInProduction, requires
 from schema._aggregates import Overview
 from schema._campaigns import CampaignQuery
 from schema._context import Context
+from schema._destinations import DestinationQuery
 from schema._enums import Channel, IdentifierKind, ProfileOrder, ProfileStatus, value_of
 from schema._feedback import FeedbackQuery
 from schema._identity import IdentityQuery
 from schema._paging import Edge, PageInfo, aware, page_size
 from schema._profile import Profile
+from schema._segments import SegmentQuery
+from schema._traits import TraitFilter
 
 Info = strawberry.Info[Context, None]
 ProfileId = Annotated[
@@ -47,6 +50,10 @@ class ProfileFilter:
     )
     has_email: bool | None = strawberry.field(default=None, description="With (or without) email.")
     has_phone: bool | None = strawberry.field(default=None, description="With (or without) phone.")
+    traits: TraitFilter | None = strawberry.field(
+        default=None,
+        description="Conditions on computed traits (profiles without computed traits never match).",
+    )
 
     def to_service(self) -> profile_service.ProfileFilter:
         return profile_service.ProfileFilter(
@@ -58,6 +65,7 @@ class ProfileFilter:
             seen_before=aware("seenBefore", self.seen_before),
             has_email=self.has_email,
             has_phone=self.has_phone,
+            traits=None if self.traits is None else self.traits.to_service(),
         )
 
 
@@ -89,7 +97,7 @@ class Stats:
 
 
 @strawberry.type(description="The root of every read.")
-class Query(IdentityQuery, FeedbackQuery, CampaignQuery):
+class Query(IdentityQuery, FeedbackQuery, CampaignQuery, DestinationQuery, SegmentQuery):
     @strawberry.field(
         description=(
             "A profile by id. An id that was merged away answers with the surviving profile "

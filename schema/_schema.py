@@ -32,6 +32,7 @@ from strawberry.utils.operation import get_first_operation, get_operation_type
 
 from cdp.config import Settings
 from cdp.errors import shorten
+from schema._destinations import DestinationMutation
 from schema._identity import IdentityMutation
 from schema._limits import (
     NUL_MESSAGE,
@@ -43,6 +44,7 @@ from schema._limits import (
 from schema._mutation import FeedbackMutation
 from schema._query import Query
 from schema._results import EXCEPTION_HANDLERS
+from schema._segments import SegmentMutation
 
 __all__ = ["CACHE_SIZE", "CdpSchema", "build_schema"]
 
@@ -78,7 +80,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
 
 @strawberry.type(description="The root of every write.")
-class Mutation(FeedbackMutation, IdentityMutation):
+class Mutation(FeedbackMutation, IdentityMutation, DestinationMutation, SegmentMutation):
     pass
 
 

@@ -22,6 +22,7 @@ from cdp.errors import InvalidInputError
 from cdp.models import BUILT_IN_CHANNELS, OTHER_CHANNEL
 from cdp.normalize import IDENTIFIER_KINDS, normalize_identifier, normalize_phone
 from cdp.services.paging import Page, decode_cursor, encode_cursor, page_from_rows
+from cdp.value.queries import TRAIT_SORTS, TraitFilter, trait_conditions
 
 __all__ = [
     "MAX_MERGE_HOPS",
@@ -175,6 +176,13 @@ class ProfileSort(enum.Enum):
     CHANNEL_COUNT_DESC = "channel_count_desc"
     FAMILY_NAME_ASC = "family_name_asc"
     ID_ASC = "id_asc"
+    # computed traits (cdp.value.queries.TRAIT_SORTS)
+    TOTAL_SPEND_DESC = "total_spend_desc"
+    ORDER_COUNT_DESC = "order_count_desc"
+    LAST_ORDER_DESC = "last_order_desc"
+    PREDICTED_VALUE_DESC = "predicted_value_desc"
+    PROBABILITY_ALIVE_ASC = "probability_alive_asc"
+    LOYALTY_POINTS_DESC = "loyalty_points_desc"
 
 
 @dataclass(frozen=True)
@@ -189,6 +197,11 @@ class ProfileFilter:
     seen_before: datetime | None = None
     has_email: bool | None = None
     has_phone: bool | None = None
+    traits: TraitFilter | None = None
+
+    @property
+    def needs_traits(self) -> bool:
+        return self.traits is not None and not self.traits.is_empty()
 
 
 def _sort_key(sort: ProfileSort) -> tuple[ColumnElement[Any], type, bool]:
@@ -197,6 +210,8 @@ def _sort_key(sort: ProfileSort) -> tuple[ColumnElement[Any], type, bool]:
     Nullable columns sort NULLS FIRST descending and NULLS LAST ascending on both backends
     (PostgreSQL's defaults), so `(status, last_seen_at)` serves the default order by index.
     """
+    if sort.value in TRAIT_SORTS:
+        return TRAIT_SORTS[sort.value]
     p = models.Profile
     keys: dict[ProfileSort, tuple[ColumnElement[Any], type, bool]] = {
         ProfileSort.LAST_SEEN_DESC: (p.last_seen_at.expression, datetime, True),
@@ -256,7 +271,20 @@ def _filter_conditions(where: ProfileFilter) -> list[ColumnElement[bool]]:
         conditions.append(p.email.is_not(None) if where.has_email else p.email.is_(None))
     if where.has_phone is not None:
         conditions.append(p.phone.is_not(None) if where.has_phone else p.phone.is_(None))
+    if where.traits is not None:
+        conditions.extend(trait_conditions(where.traits))
     return conditions
+
+
+def _with_traits(statement: Any, where: ProfileFilter, sort: ProfileSort | None = None) -> Any:
+    """Join `profile_traits` when a trait condition or order needs it (outer for an order, so
+    profiles without traits still list)."""
+    t = models.ProfileTraits
+    if where.needs_traits:
+        return statement.join(t, t.profile_id == models.Profile.id)
+    if sort is not None and sort.value in TRAIT_SORTS:
+        return statement.outerjoin(t, t.profile_id == models.Profile.id)
+    return statement
 
 
 async def list_profiles(
@@ -279,14 +307,15 @@ async def list_profiles(
         if descending
         else (key.asc().nulls_last(), p.id.asc())
     )
-    statement = select(p, key.label("sort_key")).where(*conditions).order_by(*order)
+    statement = _with_traits(select(p, key.label("sort_key")), where, sort)
+    statement = statement.where(*conditions).order_by(*order)
     rows = (await session.execute(statement.limit(first + 1))).all()
     page = page_from_rows(rows, first, lambda row: encode_cursor(row[1], row[0].id))
     return Page(items=[row[0] for row in page.items], cursors=page.cursors, has_next=page.has_next)
 
 
 async def count_profiles(session: AsyncSession, *, where: ProfileFilter) -> int:
-    statement = select(func.count()).select_from(models.Profile)
+    statement = _with_traits(select(func.count()).select_from(models.Profile), where)
     return int(await session.scalar(statement.where(*_filter_conditions(where))) or 0)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from ingest.adapter import Adapter
 from ingest.errors import SkippableRecordError
 from ingest.fields import (
+    currency_code,
     get_path,
     optional_str,
     parse_timestamp,
@@ -203,7 +204,7 @@ def _event(record: Mapping[str, Any], kind: str, context: Mapping[str, Any] | No
 
 def _order(record: Mapping[str, Any], occurred_at: Any) -> OrderFact:
     properties = require_mapping(record, "properties")
-    currency = (optional_str(properties, "currency") or "USD").upper()
+    currency = currency_code(optional_str(properties, "currency") or "USD", "properties.currency")
     amount = properties.get("total", properties.get("revenue"))
     if amount is None:
         raise SkippableRecordError("an order needs a total or revenue", field="properties.total")

@@ -15,6 +15,7 @@ from typing import Any
 
 from ingest.errors import SkippableRecordError
 from ingest.fields import (
+    currency_code,
     optional_str,
     parse_timestamp,
     require_mapping,
@@ -119,9 +120,7 @@ def _person(
 
 
 def _order(record: Mapping[str, Any], created: datetime, updated: datetime | None) -> OrderFact:
-    currency = require_str(record, "currency").upper()
-    if len(currency) != 3:
-        raise SkippableRecordError("expected an ISO 4217 code", field="currency", value=currency)
+    currency = currency_code(require_str(record, "currency"), "currency")
     items = record.get("line_items") or []
     if not isinstance(items, list):
         raise SkippableRecordError("expected a list", field="line_items", value=items)

@@ -1,0 +1,204 @@
+"""Lifetime value: BG/NBD for the number of future orders, Gamma-Gamma for their value.
+
+A full run fits both on every customer's history as of the run's date and stores the
+parameters (`value_models` rows of kind `bgnbd` and `gamma_gamma`, with the date described,
+the fit time and the number of customers); a refresh predicts with the latest stored fit.
+Customers with identical (repeat orders, days to last order, age in days) are grouped in SQL
+and weighted, so a fit costs the distinct histories, not the customers.
+
+Fallback (`clv_method = "fallback_average"`): when no model could be fitted (fewer repeat
+customers than `min_repeat_customers`, or the optimiser failed) or the customer's first order
+is less than `MIN_HISTORY_DAYS` old, the predicted orders are the population's repeat-order
+rate per day of age times the horizon, their value the customer's own average order, and the
+probability of being active is left empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from cdp import models
+from cdp.types import utcnow
+from cdp.value._sql import Scope, at, days_between
+from cdp.value.btyd import BgNbd, FitError, GammaGamma, fit_bgnbd, fit_gamma_gamma
+from cdp.value.rfm import latest
+from cdp.value.settings import ValueSettings
+
+__all__ = ["MIN_HISTORY_DAYS", "Fitted", "model", "predict"]
+
+MIN_HISTORY_DAYS = 30
+MODEL = "bgnbd_gg"
+FALLBACK = "fallback_average"
+
+_values = Table(
+    "_value_clv",
+    MetaData(),
+    Column("profile_id", String(40), primary_key=True),
+    Column("predicted_orders", Float),
+    Column("predicted_value_minor", Integer),
+    Column("probability_alive", Float),
+    Column("clv_method", String(30)),
+    prefixes=["TEMPORARY"],
+)
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """The models to predict with; None when they could not be fitted (why: `reason`)."""
+
+    bgnbd: BgNbd | None
+    gamma_gamma: GammaGamma | None
+    repeat_rate_per_day: float
+    data_size: int
+    reason: str = ""
+
+    def describe(self) -> str:
+        if self.bgnbd is None or self.gamma_gamma is None:
+            return f"fallback for everyone: {self.reason}"
+        m, g = self.bgnbd, self.gamma_gamma
+        return (
+            f"BG/NBD r={m.r:.4g} alpha={m.alpha:.4g} a={m.a:.4g} b={m.b:.4g}, "
+            f"Gamma-Gamma p={g.p:.4g} q={g.q:.4g} gamma={g.gamma:.4g} "
+            f"({self.data_size:,} customers)"
+        )
+
+
+def _histories(session: Session, as_of: datetime, scope: Scope) -> Any:
+    """(profile_id, x, t_x days, T days, average order) of customers, from profile_traits."""
+    t = models.ProfileTraits
+    dialect = session.get_bind().dialect.name
+    return select(
+        t.profile_id,
+        (t.order_count - 1).label("x"),
+        days_between(dialect, t.last_order_at, t.first_order_at).label("t_x"),
+        days_between(dialect, at(as_of), t.first_order_at).label("age"),
+        t.average_order_minor.label("m"),
+    ).where(t.order_count > 0, *scope.on(t.profile_id))
+
+
+def _fit(session: Session, settings: ValueSettings, as_of: datetime) -> Fitted:
+    h = _histories(session, as_of, Scope()).subquery()
+    x_d, tx_d, age_d = func.round(h.c.x), func.round(h.c.t_x), func.round(h.c.age)
+    grouped = session.execute(
+        select(x_d, tx_d, age_d, func.count(), func.avg(h.c.m)).group_by(x_d, tx_d, age_d)
+    ).all()
+    data = np.array([[float(v) for v in row] for row in grouped]) if grouped else np.zeros((0, 5))
+    x, t_x, age, w, m = (data[:, i] for i in range(5))
+    size = int(w.sum())
+    repeat_days = float(np.sum(w * np.maximum(age, 1.0)))
+    rate = float(np.sum(w * x)) / repeat_days if repeat_days else 0.0
+    repeaters = int(np.sum(w[x > 0]))
+    now = utcnow()
+    if repeaters < settings.min_repeat_customers:
+        return Fitted(
+            None,
+            None,
+            rate,
+            size,
+            f"{repeaters} repeat customers, fewer than {settings.min_repeat_customers}",
+        )
+    try:
+        bgnbd = fit_bgnbd(x, t_x, np.maximum(age, t_x), w)
+        k = (x > 0) & (m > 0)
+        gg = fit_gamma_gamma(x[k], m[k], w[k])
+        if gg.q <= 1 or bgnbd.a <= 1e-9:
+            raise FitError(f"degenerate parameters (q={gg.q:.3g}, a={bgnbd.a:.3g})")
+    except FitError as exc:
+        return Fitted(None, None, rate, size, f"the fit failed: {exc}")
+    for kind, params in (
+        ("bgnbd", {"r": bgnbd.r, "alpha": bgnbd.alpha, "a": bgnbd.a, "b": bgnbd.b}),
+        ("gamma_gamma", {"p": gg.p, "q": gg.q, "gamma": gg.gamma}),
+    ):
+        session.add(
+            models.ValueModel(
+                kind=kind,
+                as_of=as_of,
+                fitted_at=now,
+                data_size=size,
+                params={**params, "unit": "days", "repeat_rate_per_day": rate},
+            )
+        )
+    session.flush()
+    return Fitted(bgnbd, gg, rate, size)
+
+
+def model(session: Session, settings: ValueSettings, as_of: datetime, *, refit: bool) -> Fitted:
+    """Fit and store (`refit`), or the latest stored fit (fitting when there is none)."""
+    if not refit:
+        row = latest(session, "bgnbd")
+        gg_row = latest(session, "gamma_gamma")
+        if row is not None and gg_row is not None:
+            p, g = row.params, gg_row.params
+            return Fitted(
+                BgNbd(p["r"], p["alpha"], p["a"], p["b"]),
+                GammaGamma(g["p"], g["q"], g["gamma"]),
+                float(p.get("repeat_rate_per_day", 0.0)),
+                row.data_size,
+            )
+    return _fit(session, settings, as_of)
+
+
+def predict(
+    session: Session, fitted: Fitted, settings: ValueSettings, as_of: datetime, scope: Scope
+) -> int:
+    """Write predicted orders and value over the horizon, P(alive) and the method used."""
+    rows = session.execute(_histories(session, as_of, scope)).all()
+    if not rows:
+        return 0
+    ids: Sequence[str] = [row[0] for row in rows]
+    data = np.array([[float(v or 0.0) for v in row[1:]] for row in rows])
+    x, t_x, age, m = (data[:, i] for i in range(4))
+    age = np.maximum(age, t_x)
+    horizon = float(settings.horizon_days)
+    fallback_orders = fitted.repeat_rate_per_day * horizon
+    orders = np.full(len(ids), fallback_orders)
+    value = orders * m
+    alive = np.full(len(ids), np.nan)
+    modelled = np.zeros(len(ids), dtype=bool)
+    if fitted.bgnbd is not None and fitted.gamma_gamma is not None:
+        modelled = age >= MIN_HISTORY_DAYS
+        with np.errstate(all="ignore"):
+            expected = fitted.bgnbd.expected_purchases(horizon, x, t_x, age)
+            p_alive = fitted.bgnbd.probability_alive(x, t_x, age)
+            spend = fitted.gamma_gamma.expected_value(x, m)
+        modelled &= np.isfinite(expected) & np.isfinite(p_alive) & np.isfinite(spend)
+        orders = np.where(modelled, expected, orders)
+        value = np.where(modelled, expected * spend, value)
+        alive = np.where(modelled, p_alive, alive)
+    payload = [
+        {
+            "profile_id": pid,
+            "predicted_orders": float(o),
+            "predicted_value_minor": round(v),
+            "probability_alive": None if np.isnan(a) else float(a),
+            "clv_method": MODEL if is_model else FALLBACK,
+        }
+        for pid, o, v, a, is_model in zip(
+            ids, orders.tolist(), value.tolist(), alive.tolist(), modelled.tolist(), strict=True
+        )
+    ]
+    connection = session.connection()
+    _values.create(connection, checkfirst=True)
+    session.execute(_values.delete())
+    session.execute(insert(_values), payload)
+    t = models.ProfileTraits
+    session.execute(
+        update(t)
+        .where(t.profile_id == _values.c.profile_id)
+        .values(
+            predicted_orders=_values.c.predicted_orders,
+            predicted_value_minor=_values.c.predicted_value_minor,
+            probability_alive=_values.c.probability_alive,
+            clv_method=_values.c.clv_method,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(_values.delete())
+    return len(payload)

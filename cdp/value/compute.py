@@ -1,0 +1,203 @@
+"""Compute and store every trait of `profile_traits`, for some profiles or for all.
+
+The work is set-based: one INSERT ... SELECT per chunk of profiles writes the purchase and
+engagement figures (`purchases.py`, `engagement.py`), then UPDATEs add RFM scores (`rfm.py`),
+the lifetime-value model's predictions (`clv.py`), the lifecycle stage and loyalty (`loyalty.py`).
+A full run refits the models (RFM boundaries, BG/NBD, Gamma-Gamma) and stores them; a refresh
+of some profiles scores them with the stored models, so a refresh costs what its profiles cost.
+
+Every figure describes `as_of` (default: now) and uses only what happened before it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, case, cast, delete, func, insert, literal, select
+from sqlalchemy.orm import Session
+
+from cdp import models
+from cdp.types import utcnow
+from cdp.value import clv, lifecycle, rfm
+from cdp.value._sql import Scope, at
+from cdp.value.engagement import PREFERENCE_DAYS, engagement_query
+from cdp.value.purchases import categories_query, purchases_query
+from cdp.value.settings import ValueSettings
+
+__all__ = ["CHUNK", "TraitsReport", "compute_traits"]
+
+#: profiles per INSERT ... SELECT (and per expanding IN list)
+CHUNK = 5_000
+#: profiles per range in a full run (ranges of ids, so no id list is sent)
+FULL_RANGE = 50_000
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class TraitsReport:
+    """What a computation did."""
+
+    as_of: datetime
+    profiles: int = 0
+    customers: int = 0
+    unconverted_orders: int = 0
+    models: dict[str, str] = field(default_factory=dict)
+
+
+def _no_progress(_phase: str, _done: int) -> None:
+    return None
+
+
+def _id_ranges(session: Session) -> list[Scope]:
+    """Ranges [lo, hi) of active profile ids, about FULL_RANGE profiles each."""
+    p = models.Profile
+    numbered = (
+        select(p.id, func.row_number().over(order_by=p.id).label("n"))
+        .where(p.status == models.ProfileStatus.ACTIVE.value)
+        .subquery()
+    )
+    cuts = list(
+        session.scalars(
+            select(numbered.c.id)
+            .where((numbered.c.n - 1) % FULL_RANGE == 0)
+            .where(numbered.c.n > 1)
+            .order_by(numbered.c.id)
+        )
+    )
+    bounds: list[str | None] = [None, *cuts, None]
+    return [Scope(lo=lo, hi=hi) for lo, hi in itertools.pairwise(bounds)]
+
+
+def _insert_base(session: Session, settings: ValueSettings, as_of: datetime, scope: Scope) -> int:
+    """Write the purchase and engagement columns of the profiles in scope; returns how many."""
+    dialect = session.get_bind().dialect.name
+    p = models.Profile
+    t = models.ProfileTraits
+    purchases = purchases_query(dialect, settings, as_of, scope)
+    categories = categories_query(dialect, settings, as_of, scope)
+    engagement = engagement_query(dialect, as_of, scope)
+    b = purchases.subquery("b")
+    c = categories.subquery("c")
+    e = engagement.subquery("e")
+    since_pref = at(as_of - timedelta(days=PREFERENCE_DAYS))
+    store_actions = case((b.c.last_order_at >= since_pref, 1), else_=0)
+    email_n = func.coalesce(e.c.email_actions, 0)
+    web_n = func.coalesce(e.c.web_actions, 0)
+    social_n = func.coalesce(e.c.social_actions, 0)
+    store_n = func.coalesce(store_actions, 0)
+    preferred = case(
+        (email_n + web_n + social_n + store_n == 0, None),
+        (
+            (email_n >= web_n) & (email_n >= social_n) & (email_n >= store_n),
+            literal("email"),
+        ),
+        ((web_n >= social_n) & (web_n >= store_n), literal("web")),
+        (social_n >= store_n, literal("social")),
+        else_=literal("store"),
+    )
+    sent = e.c.sent
+
+    def rate(n: Any) -> Any:
+        return case((sent > 0, case((n >= sent, 1.0), else_=n * 1.0 / sent)))
+
+    now = utcnow()
+    columns: dict[str, Any] = {
+        "profile_id": p.id,
+        "computed_at": at(now),
+        "as_of": at(as_of),
+        "first_order_at": b.c.first_order_at,
+        "last_order_at": b.c.last_order_at,
+        "order_count": func.coalesce(b.c.order_count, 0),
+        "total_spend_minor": func.coalesce(b.c.total_spend_minor, 0),
+        "average_order_minor": b.c.average_order_minor,
+        "refunded_minor": func.coalesce(b.c.refunded_minor, 0),
+        "cancelled_orders": func.coalesce(b.c.cancelled_orders, 0),
+        "unconverted_orders": func.coalesce(b.c.unconverted_orders, 0),
+        "days_since_last_order": b.c.days_since_last_order,
+        "average_days_between_orders": b.c.average_days_between_orders,
+        "favourite_category": c.c.favourite_category,
+        "favourite_product": c.c.favourite_product,
+        "favourite_categories": func.coalesce(c.c.favourite_categories, _empty_json_array(dialect)),
+        "historical_value_minor": func.coalesce(b.c.total_spend_minor, 0),
+        "email_open_rate": rate(e.c.opened),
+        "email_click_rate": rate(e.c.clicked),
+        "last_email_engagement_at": e.c.last_email_at,
+        "last_web_at": e.c.last_web_at,
+        "last_social_at": e.c.last_social_at,
+        "last_store_at": b.c.last_store_at,
+        "web_sessions_30d": cast(func.coalesce(e.c.web_sessions_30d, 0), Integer),
+        "page_views_30d": cast(func.coalesce(e.c.page_views_30d, 0), Integer),
+        "social_interactions": func.coalesce(e.c.social_interactions, 0),
+        "preferred_channel": preferred,
+        "best_send_hour": e.c.best_send_hour,
+        "loyalty_points": literal(0),
+        "lifecycle_stage": case((func.coalesce(b.c.order_count, 0) == 0, "prospect")),
+    }
+    source = (
+        select(*[value.label(name) for name, value in columns.items()])
+        .select_from(p)
+        .outerjoin(b, b.c.profile_id == p.id)
+        .outerjoin(c, c.c.profile_id == p.id)
+        .outerjoin(e, e.c.profile_id == p.id)
+        .where(p.status == models.ProfileStatus.ACTIVE.value, *scope.on(p.id))
+    )
+    session.execute(insert(t).from_select(list(columns), source))
+    # counted, not taken from rowcount: psycopg reports -1 for this INSERT ... SELECT
+    counted = select(func.count()).select_from(t).where(*scope.on(t.profile_id))
+    return int(session.scalar(counted) or 0)
+
+
+def _empty_json_array(dialect: str) -> Any:
+    if dialect == "sqlite":
+        return func.json_array()
+    return cast(literal("[]"), models.ProfileTraits.favourite_categories.type)
+
+
+def compute_traits(
+    session: Session,
+    profile_ids: Sequence[str] | None,
+    *,
+    settings: ValueSettings,
+    as_of: datetime | None = None,
+    progress: Progress = _no_progress,
+) -> TraitsReport:
+    """(Re)compute the traits of these profiles (None: every profile, refitting the models).
+
+    Rows of profiles that are no longer active (merged away, erased) are deleted.
+    """
+    moment = as_of or utcnow()
+    report = TraitsReport(as_of=moment)
+    t = models.ProfileTraits
+    if profile_ids is None:
+        session.execute(delete(t))
+        scopes = _id_ranges(session)
+    else:
+        ids = sorted(set(profile_ids))
+        scopes = [Scope(ids=tuple(ids[i : i + CHUNK])) for i in range(0, len(ids), CHUNK)]
+    for scope in scopes:
+        if scope.ids is not None:
+            session.execute(delete(t).where(*scope.on(t.profile_id)))
+        report.profiles += _insert_base(session, settings, moment, scope)
+        progress("purchases and engagement", report.profiles)
+    boundaries = rfm.boundaries(session, moment, refit=profile_ids is None)
+    report.models["rfm"] = boundaries.describe()
+    fitted = clv.model(session, settings, moment, refit=profile_ids is None)
+    report.models["clv"] = fitted.describe()
+    done = 0
+    for scope in scopes:
+        rfm.score(session, boundaries, settings, scope)
+        clv.predict(session, fitted, settings, moment, scope)
+        lifecycle.stage(session, settings, scope)
+        done += len(scope.ids) if scope.ids is not None else FULL_RANGE
+        progress("scores, lifetime value, lifecycle", min(done, report.profiles))
+    if profile_ids is None:
+        report.customers = int(
+            session.scalar(select(func.count()).select_from(t).where(t.order_count > 0)) or 0
+        )
+        report.unconverted_orders = int(session.scalar(select(func.sum(t.unconverted_orders))) or 0)
+    return report

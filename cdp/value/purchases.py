@@ -1,0 +1,238 @@
+"""Per-profile purchase figures, one set-based SELECT for any number of profiles.
+
+An order counts once even when several sources report it: the web tracker's `Order Completed`
+and the shop's own order share the order id, and the shop's version (the system of record,
+with refunds and cancellations) wins. Money is converted to the base currency with the
+configured rates; an order in a currency without a rate is counted in `unconverted_orders`
+and added to nothing. A cancelled or voided order counts in `cancelled_orders` only; refunds
+are netted out, and an order refunded in full is no order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
+
+from cdp import models
+from cdp.value._sql import Scope, at, days_between, json_array_agg
+from cdp.value.settings import ValueSettings, currency_exponent
+
+__all__ = ["FAVOURITES", "categories_query", "orders_query", "purchases_query"]
+
+#: how many favourite categories are kept
+FAVOURITES = 3
+
+
+def _rate_factor(settings: ValueSettings, currency: Any) -> ColumnElement[float]:
+    """Minor units of the base currency per minor unit of `currency`; NULL without a rate."""
+    base_exp = currency_exponent(settings.base_currency)
+    whens = []
+    codes = {settings.base_currency: 1.0, **settings.rates}
+    for code, rate in sorted(codes.items()):
+        whens.append((currency == code, literal(rate * 10 ** (base_exp - currency_exponent(code)))))
+    return case(*whens, else_=cast(null(), Float))
+
+
+def orders_query(settings: ValueSettings, as_of: datetime, scope: Scope) -> Select[Any]:
+    """One row per distinct order of the profiles placed before `as_of`, with its net value
+    in base minor units (NULL without a rate) and whether it counts as an order."""
+    o = models.Order
+    ranked = (
+        select(
+            o.id,
+            o.profile_id,
+            o.placed_at,
+            o.currency,
+            o.channel,
+            o.total_minor,
+            o.refunded_minor,
+            case((or_(o.status == "cancelled", o.financial_status == "voided"), 1), else_=0).label(
+                "is_cancelled"
+            ),
+            func.row_number()
+            .over(
+                partition_by=(o.profile_id, o.external_id),
+                order_by=(
+                    case((o.channel == "web", 1), else_=0),
+                    o.updated_at.desc().nulls_last(),
+                    o.id.desc(),
+                ),
+            )
+            .label("rn"),
+        )
+        .where(o.profile_id.is_not(None), o.placed_at < at(as_of))
+        .where(*scope.on(o.profile_id))
+        .subquery("ranked")
+    )
+    factor = _rate_factor(settings, ranked.c.currency)
+    net = (ranked.c.total_minor - ranked.c.refunded_minor) * factor
+    is_counted = and_(ranked.c.is_cancelled == 0, factor.is_not(None), net > 0)
+    return select(
+        ranked.c.id,
+        ranked.c.profile_id,
+        ranked.c.placed_at,
+        ranked.c.channel,
+        ranked.c.is_cancelled,
+        (ranked.c.refunded_minor * factor).label("refunded"),
+        case((factor.is_(None), 1), else_=0).label("is_unconverted"),
+        case((is_counted, net), else_=null()).label("net"),
+        case((is_counted, 1), else_=0).label("is_counted"),
+    ).where(ranked.c.rn == 1)
+
+
+def purchases_query(
+    dialect: str, settings: ValueSettings, as_of: datetime, scope: Scope
+) -> Select[Any]:
+    """Per profile with orders: first/last order, counts, spend, refunds, days figures."""
+    orders = orders_query(settings, as_of, scope).subquery("distinct_orders")
+    counted = orders.c.is_counted == 1
+    first = func.min(case((counted, orders.c.placed_at)))
+    last = func.max(case((counted, orders.c.placed_at)))
+    count = func.coalesce(func.sum(case((counted, 1), else_=0)), 0)
+    spend = func.coalesce(func.sum(orders.c.net), 0.0)
+    agg = (
+        select(
+            orders.c.profile_id,
+            first.label("first_order_at"),
+            last.label("last_order_at"),
+            count.label("order_count"),
+            cast(func.round(spend), Integer).label("total_spend_minor"),
+            cast(
+                func.round(
+                    func.sum(
+                        case(
+                            (
+                                and_(orders.c.is_cancelled == 0, orders.c.is_unconverted == 0),
+                                orders.c.refunded,
+                            ),
+                            else_=0.0,
+                        )
+                    )
+                ),
+                Integer,
+            ).label("refunded_minor"),
+            func.sum(orders.c.is_cancelled).label("cancelled_orders"),
+            func.sum(
+                case((and_(orders.c.is_unconverted == 1, orders.c.is_cancelled == 0), 1), else_=0)
+            ).label("unconverted_orders"),
+            func.max(case((and_(counted, orders.c.channel != "web"), orders.c.placed_at))).label(
+                "last_store_at"
+            ),
+        )
+        .group_by(orders.c.profile_id)
+        .subquery("purchase_totals")
+    )
+    n = agg.c.order_count
+    return select(
+        agg,
+        case((n > 0, cast(func.round(agg.c.total_spend_minor * 1.0 / n), Integer))).label(
+            "average_order_minor"
+        ),
+        # truncation is the floor here (the days are positive); SQLAlchemy's SQLite floor()
+        # is a Python function that fails on NULL
+        cast(days_between(dialect, at(as_of), agg.c.last_order_at), Integer).label(
+            "days_since_last_order"
+        ),
+        case(
+            (n > 1, days_between(dialect, agg.c.last_order_at, agg.c.first_order_at) / (n - 1))
+        ).label("average_days_between_orders"),
+    )
+
+
+def categories_query(
+    dialect: str, settings: ValueSettings, as_of: datetime, scope: Scope
+) -> Select[Any]:
+    """Per profile: favourite category (most units bought; ties by name), favourite product,
+    and the top categories as a JSON array."""
+    orders = orders_query(settings, as_of, scope).subquery("fav_orders")
+    item = models.OrderItem
+    # a shop's order items may lack the category the web tracker's copy of the same order
+    # had: the category of a product is the one any item of it carries
+    known = (
+        select(item.product_id, func.max(item.category).label("category"))
+        .where(item.category.is_not(None), item.product_id.is_not(None))
+        .group_by(item.product_id)
+        .subquery("product_categories")
+    )
+    counted = (
+        select(
+            orders.c.profile_id,
+            func.coalesce(item.category, known.c.category).label("category"),
+            item.name,
+            item.quantity,
+        )
+        .join(item, item.order_id == orders.c.id)
+        .outerjoin(known, known.c.product_id == item.product_id)
+        .where(orders.c.is_counted == 1)
+        .subquery("counted_items")
+    )
+    by_category = (
+        select(
+            counted.c.profile_id,
+            counted.c.category,
+            func.row_number()
+            .over(
+                partition_by=counted.c.profile_id,
+                order_by=(func.sum(counted.c.quantity).desc(), counted.c.category),
+            )
+            .label("rank"),
+        )
+        .where(counted.c.category.is_not(None))
+        .group_by(counted.c.profile_id, counted.c.category)
+        .subquery("by_category")
+    )
+    top = (
+        select(by_category)
+        .where(by_category.c.rank <= FAVOURITES)
+        .order_by(by_category.c.profile_id, by_category.c.rank)
+        .subquery("top_categories")
+    )
+    categories = (
+        select(
+            top.c.profile_id,
+            func.min(case((top.c.rank == 1, top.c.category))).label("favourite_category"),
+            json_array_agg(dialect, top.c.category, top.c.rank).label("favourite_categories"),
+        )
+        .group_by(top.c.profile_id)
+        .subquery("categories")
+    )
+    by_product = (
+        select(
+            counted.c.profile_id,
+            counted.c.name,
+            func.row_number()
+            .over(
+                partition_by=counted.c.profile_id,
+                order_by=(func.sum(counted.c.quantity).desc(), counted.c.name),
+            )
+            .label("rank"),
+        )
+        .group_by(counted.c.profile_id, counted.c.name)
+        .subquery("by_product")
+    )
+    products = (
+        select(by_product.c.profile_id, by_product.c.name.label("favourite_product"))
+        .where(by_product.c.rank == 1)
+        .subquery("products")
+    )
+    return select(
+        products.c.profile_id,
+        products.c.favourite_product,
+        categories.c.favourite_category,
+        categories.c.favourite_categories,
+    ).outerjoin(categories, categories.c.profile_id == products.c.profile_id)
