@@ -12,8 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
+from cdp.db import unit_of_work
 from cdp.web.overview import STATIC_DIR
+from tests.campaigns.world import build as build_email_world
 from tests.web.conftest import LiveServer, require_executable
 from tests.web.devtools import launch
 
@@ -66,10 +69,12 @@ def _numbers(value: Any) -> list[float]:
 
 
 async def test_overview_shows_what_graphql_returns_in_chromium(
-    live_server: LiveServer, tmp_path: Path
+    live_server: LiveServer, tmp_path: Path, session_factory: sessionmaker[Session]
 ) -> None:
     chromium = require_executable("chromium", "apt-get install chromium, as .ci/run does")
     _submit_feedback(live_server)
+    with unit_of_work(session_factory) as session:
+        build_email_world(session)  # two campaigns with opens, clicks and orders
     base = live_server.base_url
 
     async with launch(chromium, tmp_path / "profile") as browser:
@@ -102,7 +107,10 @@ async def test_overview_shows_what_graphql_returns_in_chromium(
         missing = Counter(numbers[panel]) - Counter(_numbers(answer))
         assert not missing, f"panel {panel} shows numbers the query did not return: {missing}"
     totals = overview["results"]["totals"]["overview"]["totals"]
-    assert totals["profiles"] == 4  # four people wrote in
+    assert totals["profiles"] == 4 + 4  # four people wrote in; four got the campaigns
+    funnels = {c["id"]: c for c in overview["results"]["campaigns"]["campaigns"]}
+    assert set(funnels) == {"c1", "c2"}
+    assert funnels["c1"]["email"]["uniqueClicks"] >= 1
     assert overview["results"]["nps"]["feedbackAnalytics"]["summary"]["total"] == len(FEEDBACK)
     assert page.exceptions == []
     assert [

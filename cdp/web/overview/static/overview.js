@@ -163,6 +163,35 @@
         ];
       },
     },
+    {
+      id: "campaigns",
+      title: "Campaign funnels",
+      query: `{ campaigns { id firstSentAt email { sent delivered uniqueOpens uniqueClicks
+        openRate clickThroughRate } conversions { converters orders conversionRate
+        revenue { amount currency } } } }`,
+      render(data) {
+        const campaigns = data.campaigns.slice(0, 8);
+        const steps = [["delivered", (c) => c.email.delivered],
+          ["opened", (c) => c.email.uniqueOpens], ["clicked", (c) => c.email.uniqueClicks],
+          ["converted", (c) => c.conversions.converters]];
+        const pct = (rate) => (rate === null ? null : `${(100 * rate).toFixed(1)}%`);
+        const revenue = (c) => c.conversions.revenue.map((m) => `${m.amount} ${m.currency}`)
+          .join(", ") || null;
+        return [
+          el("p", { class: "note", text: campaigns.length
+            ? "People per step of each campaign's funnel (unique opens and clicks; " +
+              "conversions are orders within the attribution window of a click)."
+            : "No email campaign yet." }),
+          chart("bar", campaigns.map((c) => c.id), steps.map(([label, get], i) => ({
+            label, data: campaigns.map(get), backgroundColor: COLORS[i] }))),
+          details(table(["campaign", "sent", "delivered", "opened", "clicked", "converted",
+            "orders", "open rate", "click rate", "revenue"], campaigns.map((c) => [c.id,
+            c.email.sent, c.email.delivered, c.email.uniqueOpens, c.email.uniqueClicks,
+            c.conversions.converters, c.conversions.orders, pct(c.email.openRate),
+            pct(c.email.clickThroughRate), revenue(c)]))),
+        ];
+      },
+    },
   ];
 
   const state = { queries: {}, results: {}, errors: {}, done: false };
