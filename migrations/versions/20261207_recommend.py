@@ -3,7 +3,7 @@ product_similarities (the top item-to-item scores per product), recomputed by
 `cdp recommend compute`
 
 Revision ID: 20261207_recommend
-Revises: 20261207_value
+Revises: 20261207_privacy
 Create Date: 2026-12-07 14:50:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261207_recommend"
-down_revision: str | Sequence[str] | None = "20261207_value"
+down_revision: str | Sequence[str] | None = "20261207_privacy"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
