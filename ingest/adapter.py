@@ -24,7 +24,7 @@ import csv
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, Literal
 
 import httpx
 
@@ -34,6 +34,7 @@ from ingest.codec import dumps, loads
 from ingest.errors import AdapterConfigError
 from ingest.fields import get_path
 from ingest.observation import Observation
+from ingest.records import RawRecord
 
 __all__ = [
     "CHANNELS",
@@ -50,21 +51,6 @@ __all__ = [
 # may declare more for mapped sources (`ingest.sources.load_channels`).
 CHANNELS: tuple[str, ...] = tuple(channel.value for channel in Channel)
 FileFormat = Literal["jsonl", "json_array", "json_pages", "csv"]
-
-
-class RawRecord(NamedTuple):
-    """One record as read, before interpretation.
-
-    `payload` is the record (a JSON object) or None when it could not be read at all, in which
-    case `error` says why. `raw` is the text as received, kept for quarantine. `position` says
-    where it came from (`file.jsonl:12`, `page 3 #5`). (A named tuple: one is built per line
-    read, and it costs a third of a frozen dataclass.)
-    """
-
-    position: str
-    payload: Mapping[str, Any] | None
-    raw: str
-    error: str | None = None
 
 
 class Adapter:

@@ -16,6 +16,7 @@ from ingest.errors import SkippableRecordError
 __all__ = [
     "EARLIEST",
     "HISTORY_EARLIEST",
+    "currency_code",
     "get_path",
     "optional_str",
     "parse_timestamp",
@@ -137,6 +138,14 @@ def parse_unix_timestamp(value: Any, field: str, *, now: datetime | None = None)
     except (ValueError, OverflowError, OSError):
         raise SkippableRecordError("expected unix seconds", field=field, value=value) from None
     return _check_range(moment, field, value, now)
+
+
+def currency_code(value: str | None, field: str) -> str:
+    """An ISO 4217 currency code: three ASCII letters, upper-cased (`usd` -> `USD`)."""
+    code = (value or "").strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise SkippableRecordError("expected an ISO 4217 code", field=field, value=value)
+    return code
 
 
 def to_minor_units(value: Any, field: str, currency: str | None, *, signed: bool = False) -> int:

@@ -39,23 +39,27 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp.db import unit_of_work
-from ingest.adapter import Adapter, RawRecord
+from ingest.adapter import Adapter
 from ingest.errors import AdapterConfigError
 from ingest.fields import get_path
-from ingest.runner import IngestSummary, _Options, _run
+from ingest.pipeline import IngestSummary, RunOptions, run_source
+from ingest.records import RawRecord
 from ingest.state import ensure_source
 
 __all__ = ["run_parallel"]
 
 _PR_SET_PDEATHSIG = 1
-_COUNTS = ("read", "stored", "replaced", "duplicates", "quarantined", "junk_identifiers", "batches")
+_COUNTS = (
+    "read", "stored", "replaced", "duplicates", "quarantined", "junk_identifiers", "batches",
+    "suppressed",
+)  # fmt: skip
 
 
 def run_parallel(
     session_factory: sessionmaker[Session],
     adapter: Adapter,
     source: str,
-    options: _Options,
+    options: RunOptions,
     workers: int,
 ) -> IngestSummary:
     """Ingest `adapter`'s files into `source` with `workers` processes; summaries are added."""
@@ -101,7 +105,7 @@ def _worker(
     session_factory: sessionmaker[Session],
     adapter: Adapter,
     source: str,
-    options: _Options,
+    options: RunOptions,
     partition: tuple[int, int, int],
 ) -> None:
     index, workers, parent = partition
@@ -112,7 +116,7 @@ def _worker(
     adapter = copy.copy(adapter)
     adapter.line_filter = mine.line
     try:
-        summary = _run(session_factory, adapter, source, replace(options, keep=mine.record))
+        summary = run_source(session_factory, adapter, source, replace(options, keep=mine.record))
     except Exception as exc:  # noqa: BLE001 (reported to the parent, which owns the outcome)
         send.send(f"{type(exc).__name__}: {exc}")
     else:

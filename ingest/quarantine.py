@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cdp import models
 from cdp.db import unit_of_work
-from ingest.adapter import Adapter, RawRecord, from_text
-from ingest.runner import OnBatch, transform
+from ingest.adapter import Adapter, from_text
+from ingest.pipeline import OnBatch, transform
+from ingest.records import RawRecord
 from ingest.state import SourceRef
 from ingest.store import write_records
 

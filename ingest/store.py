@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import psycopg
 from sqlalchemy import delete, insert, select, update
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from cdp import models
 from cdp.normalize import normalize_identifier, normalize_phone_in, phone_region
+from cdp.privacy.suppression import held_back, held_back_raw
 from cdp.types import utcnow
 from ingest.checks import safe_text, storable
 from ingest.codec import canonical as canonical_json
@@ -40,12 +41,11 @@ from ingest.facts import (
     write_identifiers,
 )
 from ingest.observation import Observation
+from ingest.records import PreparedRecord, QuarantineEntry, RawRecord
 from ingest.state import SourceRef
 
 __all__ = [
     "BatchOutcome",
-    "PreparedRecord",
-    "QuarantineEntry",
     "content_hash",
     "prepare",
     "record_phone_region",
@@ -56,35 +56,16 @@ __all__ = [
 _UNSEEN: Any = object()
 
 
-class PreparedRecord(NamedTuple):
-    """An observation made ready to write: payload, hash, normalised identifiers.
-
-    A named tuple rather than a frozen dataclass: one is built per record, and a frozen
-    dataclass's `__init__` (one `object.__setattr__` per field) costs several times more.
-    """
-
-    observation: Observation
-    payload: Mapping[str, Any]
-    payload_json: str
-    content_hash: str
-    identifiers: tuple[tuple[str, str, str], ...]  # (kind, value, raw_value)
-    junk_identifiers: int
-
-
-@dataclass(frozen=True)
-class QuarantineEntry:
-    position: str
-    raw: str
-    reason: str
-    field: str | None = None
-
-
 @dataclass
 class BatchOutcome:
     new_ids: list[int] = field(default_factory=list)
     replaced_ids: list[int] = field(default_factory=list)
     duplicates: int = 0
     junk_identifiers: int = 0
+    #: records held back because they carry an erased identifier (`cdp.privacy.suppression`)
+    suppressed: int = 0
+    #: of the batch's rejected records, those held back rather than quarantined (same reason)
+    held_from_quarantine: int = 0
 
     @property
     def record_ids(self) -> list[int]:
@@ -106,8 +87,10 @@ def prepare(
     payload: Mapping[str, Any],
     default_region: str,
     cache: dict[tuple[str, str], str | None] | None = None,
+    source: RawRecord | None = None,
 ) -> PreparedRecord:
-    """Hash the payload and normalise identifiers (`cache` memoises normalisation in a batch)."""
+    """Hash the payload and normalise identifiers (`cache` memoises normalisation in a batch);
+    `source` is the record as read (quarantined as such if the database refuses the record)."""
     canonical = canonical_json(payload)
     found: list[tuple[str, str, str]] = []
     junk = 0
@@ -135,7 +118,9 @@ def prepare(
     # Key order is not kept by JSONB anyway; the canonical text doubles as the stored one.
     # (Positional arguments: building the tuple by keyword costs more on this hot path.)
     digest = hashlib.sha256(canonical).hexdigest()
-    return PreparedRecord(observation, payload, canonical.decode(), digest, tuple(found), junk)
+    return PreparedRecord(
+        observation, payload, canonical.decode(), digest, tuple(found), junk, source
+    )
 
 
 def record_phone_region(observation: Observation, default_region: str) -> str:
@@ -150,11 +135,15 @@ def record_phone_region(observation: Observation, default_region: str) -> str:
 
 def write_quarantine(
     session: Session, source: SourceRef, entries: Sequence[QuarantineEntry]
-) -> None:
+) -> int:
     """Quarantine rejected records; the same raw record at the same position is kept once
-    (its `attempts` grows), so re-reading a file does not duplicate its bad lines."""
+    (its `attempts` grows), so re-reading a file does not duplicate its bad lines. A record
+    whose text carries an erased identifier is held back instead; returns how many were."""
     if not entries:
-        return
+        return 0
+    held = held_back_raw(session, [entry.raw for entry in entries], source=source.name)
+    if held:
+        entries = [entry for i, entry in enumerate(entries) if i not in held]
     q = models.Quarantine
     known: dict[tuple[str, str], int] = {}
     positions = list({safe_text(entry.position)[:200] for entry in entries})
@@ -191,6 +180,7 @@ def write_quarantine(
         }
     if fresh:
         session.execute(insert(q), list(fresh.values()))
+    return len(held)
 
 
 # --- records -----------------------------------------------------------------------------------
@@ -201,6 +191,10 @@ def write_records(
 ) -> BatchOutcome:
     """Write one batch in the caller's transaction; see the module docstring."""
     outcome = BatchOutcome()
+    held = held_back(session, [_pairs(r) for r in records], source=source.name)
+    if held:
+        records = [record for i, record in enumerate(records) if i not in held]
+        outcome.suppressed = len(held)
     latest: dict[str, PreparedRecord] = {}
     for record in records:
         if record.observation.external_id in latest:
@@ -233,6 +227,10 @@ def write_records(
     outcome.replaced_ids = [record_id for record_id, _, _ in changed]
     outcome.junk_identifiers = sum(r.junk_identifiers for _, _, r in writes)
     return outcome
+
+
+def _pairs(record: PreparedRecord) -> list[tuple[str, str]]:
+    return [(kind, value) for kind, value, _ in record.identifiers]
 
 
 def _existing(

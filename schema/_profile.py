@@ -8,12 +8,13 @@ privacy) attach here as new fields, which existing clients never notice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from cdp import models
+from cdp.consent import ANY_CHANNEL, is_allowed, status_in_force
 from cdp.masking import mask_birth_date
 from cdp.services.profiles import ProfileRow
 from cdp.value.settings import cached_value_settings
@@ -22,6 +23,9 @@ from schema._context import Context
 from schema._enums import Channel, ConsentState, IdentifierKind, ProfileStatus, channel_of, value_of
 from schema._paging import Connection, fact_query, to_connection
 from schema._traits import ProfileTraits
+
+if TYPE_CHECKING:
+    from schema._segment_types import ProfileSegmentMembership
 from schema._types import (
     Consent,
     Event,
@@ -77,8 +81,10 @@ class Address:
 @strawberry.type(description="The consent in force for one purpose: the latest change wins.")
 class ConsentStatus:
     purpose: str = strawberry.field(description="What the consent is for.")
-    status: ConsentState = strawberry.field(description="Granted or revoked.")
-    channel: Channel = strawberry.field(description="The channel that reported the latest change.")
+    status: ConsentState = strawberry.field(description="Granted, denied or revoked.")
+    channel: Channel | None = strawberry.field(
+        description="The channel the latest decision covers (null: every channel)."
+    )
     updated_at: datetime = strawberry.field(description="When it last changed.")
 
 
@@ -234,6 +240,23 @@ class Profile:
             Consent.from_model(r) for r in await info.context.loaders.consents.load(self.id) or []
         ]
 
+    @strawberry.field(
+        description="Whether the person may be contacted for `purpose` on `channel`: the latest "
+        "decision for that purpose on that channel (or on every channel) is a grant. No "
+        "decision means no. Without a channel, the latest decision on any channel counts."
+    )
+    async def can_contact(
+        self,
+        info: Info,
+        purpose: Annotated[str, strawberry.argument(description="e.g. `email_marketing`.")],
+        channel: Annotated[
+            Channel | None, strawberry.argument(description="e.g. EMAIL (null: any channel).")
+        ] = None,
+    ) -> bool:
+        rows = await info.context.loaders.consents.load(self.id) or []
+        wanted = None if channel is None else value_of(channel)
+        return is_allowed(status_in_force(rows, purpose.strip().lower(), wanted))
+
     @strawberry.field(description="The consent in force per purpose (the latest change wins).")
     async def consent_status(self, info: Info) -> list[ConsentStatus]:
         latest: dict[str, models.Consent] = {}
@@ -243,7 +266,7 @@ class Profile:
             ConsentStatus(
                 purpose=row.purpose,
                 status=ConsentState(row.status),
-                channel=channel_of(row.channel),
+                channel=None if row.channel == ANY_CHANNEL else channel_of(row.channel),
                 updated_at=row.occurred_at,
             )
             for row in sorted(latest.values(), key=lambda r: r.purpose)
@@ -268,6 +291,21 @@ class Profile:
     async def merge_history(self, info: Info) -> list[MergeEvent]:
         rows = await info.context.loaders.merge_history.load(self.id) or []
         return [MergeEvent.from_model(row, masked=self.masked) for row in rows]
+
+    @strawberry.field(
+        description="The segments this profile is in (with `includePast`, also "
+        "those it left), newest change first."
+    )
+    async def segments(
+        self,
+        info: Info,
+        include_past: Annotated[
+            bool, strawberry.argument(description="Also the segments it left.")
+        ] = False,
+    ) -> list[Annotated[ProfileSegmentMembership, strawberry.lazy("schema._segment_types")]]:
+        from schema._segment_types import profile_segments
+
+        return await profile_segments(info, str(self.id), include_past)
 
     @classmethod
     def from_model(

@@ -18,7 +18,9 @@ from schema._enums import Channel, IdentifierKind, ProfileOrder, ProfileStatus, 
 from schema._feedback import FeedbackQuery
 from schema._identity import IdentityQuery
 from schema._paging import Edge, PageInfo, aware, page_size
+from schema._privacy import PrivacyQuery
 from schema._profile import Profile
+from schema._segments import SegmentQuery
 from schema._traits import TraitFilter
 
 Info = strawberry.Info[Context, None]
@@ -96,7 +98,9 @@ class Stats:
 
 
 @strawberry.type(description="The root of every read.")
-class Query(IdentityQuery, FeedbackQuery, CampaignQuery, DestinationQuery):
+class Query(
+    IdentityQuery, FeedbackQuery, CampaignQuery, DestinationQuery, SegmentQuery, PrivacyQuery
+):
     @strawberry.field(
         description=(
             "A profile by id. An id that was merged away answers with the surviving profile "

@@ -42,8 +42,10 @@ from schema._limits import (
     nul_in_variables,
 )
 from schema._mutation import FeedbackMutation
+from schema._privacy import PrivacyMutation
 from schema._query import Query
 from schema._results import EXCEPTION_HANDLERS
+from schema._segments import SegmentMutation
 
 __all__ = ["CACHE_SIZE", "CdpSchema", "build_schema"]
 
@@ -79,7 +81,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
 
 @strawberry.type(description="The root of every write.")
-class Mutation(FeedbackMutation, IdentityMutation, DestinationMutation):
+class Mutation(
+    FeedbackMutation, IdentityMutation, DestinationMutation, SegmentMutation, PrivacyMutation
+):
     pass
 
 

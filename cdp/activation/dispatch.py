@@ -35,17 +35,17 @@ def wants(destination: models.Destination, entry: models.OutboxEntry) -> bool:
     """Whether this destination subscribes to this change."""
     payload = entry.payload
     if entry.topic == "event":
-        return _listed(destination.events, payload.get("event", {}).get("name"))
+        return listed(destination.events, payload.get("event", {}).get("name"))
     if entry.topic in ("segment.entered", "segment.exited"):
-        return _listed(destination.segments, payload.get("segment"))
+        return listed(destination.segments, payload.get("segment"))
     if entry.topic == "trait.changed":
-        return _listed(destination.traits, payload.get("trait"))
+        return listed(destination.traits, payload.get("trait"))
     if entry.topic == "flow.message":
         return bool(payload.get("destination") == destination.name)
     return False
 
 
-def _listed(names: Sequence[str] | None, name: Any) -> bool:
+def listed(names: Sequence[str] | None, name: Any) -> bool:
     return bool(names) and (ANY in names or name in names)  # type: ignore[operator]
 
 

@@ -27,6 +27,8 @@ __all__ = [
     "Preview",
     "ProfileSegment",
     "breakdown",
+    "current_size",
+    "list_segments",
     "member_page",
     "preview",
     "profile_segments",
@@ -66,6 +68,17 @@ class ProfileSegment:
 class BreakdownRow:
     value: str | None
     count: int
+
+
+def list_segments(session: Session) -> Sequence[models.Segment]:
+    """Every segment, by id (segments are few)."""
+    return session.scalars(select(models.Segment).order_by(models.Segment.id)).all()
+
+
+def current_size(session: Session, segment_id: int) -> int:
+    """How many profiles are members now."""
+    query = select(func.count()).select_from(_M).where(_M.c.segment_id == segment_id)
+    return int(session.scalar(query) or 0)
 
 
 def preview(

@@ -217,3 +217,41 @@ def test_hostile_csv_rows_are_quarantined_and_the_rest_stored(
     assert "2 of 4" in reasons["6"].reason
     assert "negative" in reasons["7"].reason
     assert "255" in reasons["8"].reason
+
+
+def test_a_record_the_database_refuses_is_quarantined_alone_and_the_batch_goes_on(
+    session_factory: sessionmaker[Session], tmp_path: Path, backend: str
+) -> None:
+    # `events.name` holds 200 characters: PostgreSQL refuses a longer one (SQLite does not
+    # check lengths), which used to roll back the whole batch and stop the run.
+    bad = [_line("long-name", event="E" * 230), _line("after")]
+
+    summary, held = _run_lines(session_factory, tmp_path, bad)
+
+    assert summary.error is None
+    assert summary.is_balanced
+    if backend == "postgresql":
+        assert (summary.stored, summary.quarantined) == (8, 1)
+        (entry,) = held.values()
+        assert entry.position == "web.jsonl:4"
+        assert "database refused" in entry.reason
+        assert "too long" in entry.reason
+        assert entry.raw.encode() == bad[0]
+    else:
+        assert (summary.stored, summary.quarantined) == (9, 0)
+
+
+def test_currency_codes_are_checked_alike_in_every_adapter(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    order = _event(
+        "order",
+        event="Order Completed",
+        properties={"order_id": "o-9", "total": 5, "currency": "USDX"},
+    )
+    summary, held = _run_lines(session_factory, tmp_path, [json.dumps(order).encode()])
+
+    assert summary.quarantined == 1
+    (entry,) = held.values()
+    assert "ISO 4217" in entry.reason
+    assert "USDX" in entry.reason
