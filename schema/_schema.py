@@ -45,6 +45,7 @@ from schema._mutation import FeedbackMutation
 from schema._query import Query
 from schema._results import EXCEPTION_HANDLERS
 from schema._segments import SegmentMutation
+from schema._subscriptions import Subscription
 
 __all__ = ["CACHE_SIZE", "CdpSchema", "build_schema"]
 
@@ -255,6 +256,7 @@ def build_schema(settings: Settings) -> CdpSchema:
     schema = CdpSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[Pipeline],
         execution_context_class=Executor,
         exception_handlers=EXCEPTION_HANDLERS,
