@@ -1,13 +1,40 @@
-"""Aggregates for analysts, each field one or a few COUNT queries run only when asked for."""
+"""Aggregates for analysts, each field one or a few COUNT queries run only when asked for.
+
+Each reads whole tables, so each costs `AGGREGATE_COST` in the query cost budget
+(`schema._limits.FIELD_COSTS`), and one request computes each aggregate once however many
+aliases ask for it (`_once`).
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cdp.services import aggregates
 from schema._context import Context
 
 Info = strawberry.Info[Context, None]
+T = TypeVar("T")
+
+
+async def _once(info: Info, compute: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """`compute` run once per request (in its own session), shared by every alias."""
+    memo: dict[str, asyncio.Future[Any]] = info.context.__dict__.setdefault("_aggregates", {})
+    name = compute.__name__
+    future = memo.get(name)
+    if future is None:
+
+        async def run() -> T:
+            async with info.context.sessionmaker() as session:
+                return await compute(session)
+
+        future = memo[name] = asyncio.ensure_future(run())
+    result: T = await asyncio.shield(future)
+    return result
 
 
 @strawberry.type(description="How many unified profiles, from how many records, in which channels.")
@@ -50,27 +77,22 @@ def _buckets(rows: list[aggregates.Bucket]) -> list[ProfileCount]:
 class Overview:
     @strawberry.field(description="Totals of profiles, records, identifiers, sources, channels.")
     async def totals(self, info: Info) -> Totals:
-        async with info.context.sessionmaker() as session:
-            t = await aggregates.totals(session)
+        t = await _once(info, aggregates.totals)
         return Totals(**t.__dict__)
 
     @strawberry.field(description="Profiles with at least one record from each channel.")
     async def profiles_by_channel(self, info: Info) -> list[ProfileCount]:
-        async with info.context.sessionmaker() as session:
-            return _buckets(await aggregates.profiles_by_channel(session))
+        return _buckets(await _once(info, aggregates.profiles_by_channel))
 
     @strawberry.field(description="Profiles seen in exactly 1, 2, 3... channels.")
     async def profiles_by_channel_count(self, info: Info) -> list[ProfileCount]:
-        async with info.context.sessionmaker() as session:
-            return _buckets(await aggregates.profiles_by_channel_count(session))
+        return _buckets(await _once(info, aggregates.profiles_by_channel_count))
 
     @strawberry.field(description="Profiles built from exactly 1, 2, 3... source records.")
     async def profiles_by_record_count(self, info: Info) -> list[ProfileCount]:
-        async with info.context.sessionmaker() as session:
-            return _buckets(await aggregates.profiles_by_record_count(session))
+        return _buckets(await _once(info, aggregates.profiles_by_record_count))
 
     @strawberry.field(description="Merges, splits, manual actions and pending reviews.")
     async def merge_stats(self, info: Info) -> MergeStats:
-        async with info.context.sessionmaker() as session:
-            m = await aggregates.merge_stats(session)
+        m = await _once(info, aggregates.merge_stats)
         return MergeStats(**m.__dict__)

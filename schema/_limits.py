@@ -39,6 +39,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 import identity
 from cdp.config import Settings
 from cdp.errors import ConflictError, InvalidInputError, NotFoundError
+from cdp.services.search import SEARCH_CANDIDATES
 
 __all__ = [
     "NoNulCharactersRule",
@@ -50,6 +51,25 @@ __all__ = [
 
 log = logging.getLogger("schema")
 BOUNDED_LIST_FACTOR = 10
+# Fields whose work is not a few rows: each costs this much more than 1 per occurrence.
+# A search scores up to SEARCH_CANDIDATES profiles; an aggregate reads whole tables (the
+# cost of a page of 100 profiles with 25 fields), so 20 of them fill the default budget.
+AGGREGATE_COST = 2_500
+FIELD_COSTS: dict[tuple[str, str], int] = {
+    ("Query", "searchProfiles"): SEARCH_CANDIDATES,
+    **{
+        ("Overview", name): AGGREGATE_COST
+        for name in (
+            "totals",
+            "profilesByChannel",
+            "profilesByChannelCount",
+            "profilesByRecordCount",
+            "mergeStats",
+        )
+    },
+    ("Query", "feedbackAnalytics"): AGGREGATE_COST,
+    ("Query", "reviewList"): AGGREGATE_COST,
+}
 _EXPECTED = (InvalidInputError, NotFoundError, ConflictError, identity.IdentityError)
 _NOT_FOUND = (NotFoundError, identity.ProfileNotFoundError, identity.RecordNotFoundError)
 _CONFLICT = (ConflictError, identity.IdentityConflictError)
@@ -129,9 +149,10 @@ def query_cost(
     fragments: dict[str, FragmentDefinitionNode],
     settings: Settings,
 ) -> int:
-    """Worst-case number of fields resolved: each field costs 1 per parent it appears under,
-    and a list multiplies its children by its page size (`first`: the literal, the maximum
-    for a variable, the default when absent; a plain list counts as 10)."""
+    """Worst-case number of fields resolved: each field costs 1 per parent it appears under
+    (plus its `FIELD_COSTS` entry: searches and aggregates), and a list multiplies its
+    children by its page size (`first`: the literal, the maximum for a variable, the default
+    when absent; a plain list counts as 10)."""
     root = {
         OperationType.QUERY: schema.query_type,
         OperationType.MUTATION: schema.mutation_type,
@@ -154,7 +175,8 @@ def _selection_cost(
     total = 0
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
-            total += multiplier
+            extra = FIELD_COSTS.get((parent.name, selection.name.value), 0)
+            total += multiplier * (1 + extra)
             fields = getattr(parent, "fields", None) or {}
             definition = fields.get(selection.name.value)
             if definition is None or selection.selection_set is None:

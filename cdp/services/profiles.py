@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from rapidfuzz import fuzz, utils
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,8 +19,9 @@ from cdp import models
 from cdp.db import fetch_rows
 from cdp.errors import InvalidInputError
 from cdp.models import BUILT_IN_CHANNELS, OTHER_CHANNEL
-from cdp.normalize import IDENTIFIER_KINDS, normalize_identifier, normalize_phone
+from cdp.normalize import IDENTIFIER_KINDS, normalize_identifier
 from cdp.services.paging import Page, decode_cursor, encode_cursor, page_from_rows
+from cdp.services.search import SearchHit, search_profiles
 from cdp.value.queries import TRAIT_SORTS, TraitFilter, trait_conditions
 
 __all__ = [
@@ -317,67 +317,3 @@ async def list_profiles(
 async def count_profiles(session: AsyncSession, *, where: ProfileFilter) -> int:
     statement = _with_traits(select(func.count()).select_from(models.Profile), where)
     return int(await session.scalar(statement.where(*_filter_conditions(where))) or 0)
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """A profile that matched a search, how well (0-100) and on what."""
-
-    profile: models.Profile
-    score: float
-    matched_on: str
-
-
-_SEARCH_CANDIDATES = 2000
-
-
-async def search_profiles(
-    session: AsyncSession, text: str, *, limit: int, min_score: float = 60.0
-) -> list[SearchHit]:
-    """Active profiles whose name, email or phone resemble `text`, best first.
-
-    Candidates come from an indexed-prefix SQL filter (the first three letters of any word,
-    or the normalised phone's digits), then rapidfuzz ranks them, so a typo after the third
-    letter still matches while the database does the narrowing.
-    """
-    query = text.strip()
-    if len(query) < 2:
-        raise InvalidInputError("text", f"{text!r} is too short; search with 2 characters or more")
-    p = models.Profile
-    conditions: list[ColumnElement[bool]] = []
-    phone = normalize_phone(query) if any(ch.isdigit() for ch in query) else None
-    if phone is not None:
-        conditions.append(p.phone.like(f"%{phone[-7:]}%"))
-    for word in utils.default_process(query).split()[:4]:
-        prefix = f"{word[:3]}%"
-        conditions.extend(
-            [func.lower(p.given_name).like(prefix), func.lower(p.family_name).like(prefix)]
-        )
-        conditions.append(func.lower(p.email).like(prefix))
-    if not conditions:
-        return []  # nothing searchable in the text (only punctuation, say)
-    rows = await session.scalars(
-        select(p)
-        .where(p.status == models.ProfileStatus.ACTIVE.value, or_(*conditions))
-        .limit(_SEARCH_CANDIDATES)
-    )
-    hits = [_score(profile, query, phone) for profile in rows]
-    ranked = sorted((hit for hit in hits if hit.score >= min_score), key=_rank)
-    return ranked[:limit]
-
-
-def _rank(hit: SearchHit) -> tuple[float, str]:
-    return (-hit.score, hit.profile.id)
-
-
-def _score(profile: models.Profile, query: str, phone: str | None) -> SearchHit:
-    name = " ".join(part for part in (profile.given_name, profile.family_name) if part)
-    candidates = {
-        "name": fuzz.WRatio(query, name, processor=utils.default_process) if name else 0.0,
-        "email": fuzz.WRatio(query, profile.email or "", processor=utils.default_process)
-        if profile.email
-        else 0.0,
-        "phone": 100.0 if phone is not None and profile.phone == phone else 0.0,
-    }
-    field, score = max(candidates.items(), key=lambda item: item[1])
-    return SearchHit(profile=profile, score=round(score, 1), matched_on=field)

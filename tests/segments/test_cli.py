@@ -83,15 +83,18 @@ def test_segments_from_the_command_line(
     definition.write_text(json.dumps(SHOES))
 
     assert run(db_url, "preview", "--definition", str(definition)).splitlines()[0] == "2 profiles"
-    assert "created segment #1 Shoe lovers: 2 members" in run(
-        db_url, "create", "--name", "Shoe lovers", "--definition", str(definition)
-    )
-    assert "#1 Shoe lovers: 2 members" in run(db_url, "list")
+    said = run(db_url, "create", "--name", "Shoe lovers", "--definition", str(definition))
+    assert said.startswith("created segment #")
+    assert said.endswith(" Shoe lovers: 2 members\n")
+    sid = said.split("#")[1].split()[0]
+    listed = run(db_url, "list")
+    assert f"#{sid} Shoe lovers: 2 members" in listed
+    assert "RFM: Champions (built in): 0 members, refreshed never" in listed
     assert run(db_url, "breakdown", "Shoe lovers", "--by", "valueTier") == "high\t2\n"
     assert run(db_url, "breakdown", "--by", "address.country") == "FR\t3\nDE\t1\n"
 
     out = tmp_path / "shoes.csv"
-    said = run(db_url, "export", "1", "--purpose", "email_marketing", "-o", str(out))
+    said = run(db_url, "export", sid, "--purpose", "email_marketing", "-o", str(out))
     assert (
         "exported 1 members of Shoe lovers for email_marketing; left out 1 without consent" in said
     )
@@ -111,11 +114,15 @@ def test_segments_from_the_command_line(
             .where(e.profile_id == "ann", e.occurred_at > NOW - timedelta(days=2))
             .values(occurred_at=NOW - timedelta(days=45))
         )
-    assert "#1 Shoe lovers: 1 members (+0 -1)" in run(db_url, "refresh")
+    refreshed = run(db_url, "refresh")
+    assert f"#{sid} Shoe lovers: 1 members (+0 -1)" in refreshed
+    assert "refreshed 15 segments" in refreshed
     shown = run(db_url, "show", "Shoe lovers")
     assert "all: 1 (+0 -1)" in shown
     assert "all: 2 (+2 -0)" in shown
-    assert "deleted segment #1 Shoe lovers" in run(db_url, "delete", "Shoe lovers")
+    assert f"deleted segment #{sid} Shoe lovers" in run(db_url, "delete", "Shoe lovers")
+    said = run(db_url, "delete", "RFM: Lost", ok=False)
+    assert "segment 'RFM: Lost' is built in and cannot be deleted" in said
     with unit_of_work(session_factory) as session:
         actions = list(session.scalars(select(models.AuditLog.action).order_by(models.AuditLog.id)))
     assert actions == ["segment.create", "segment.export", "segment.delete"]

@@ -182,6 +182,8 @@ def test_preview_json_breakdown_refresh_export_delete(
         {"id": sid},
     )
     assert deleted["data"]["deleteSegment"] == {"__typename": "Segment", "name": "French"}
-    assert gql("{ segments { id } }")["data"]["segments"] == []
+    names = [s["name"] for s in gql("{ segments { name builtIn } }")["data"]["segments"]]
+    assert "French" not in names
+    assert len(names) == 14
     gone = gql('mutation { deleteSegment(id: "999") { __typename } }')
     assert gone["data"]["deleteSegment"]["__typename"] == "NotFound"

@@ -39,14 +39,14 @@ def test_refresh_records_entries_exits_and_sizes(session_factory: sessionmaker[S
         store(session, [person("a", "FR"), person("b", "FR"), person("c", "DE")])
         segment = create_segment(session, SegmentSpec("French", None, FRANCE), actor="test")
         sid = segment.id
-        [first] = refresh_all(session, now=NOW)
+        [first] = refresh_all(session, now=NOW, only=[sid])
     assert (first.size, first.entered, first.exited) == (2, 2, 0)
     with unit_of_work(session_factory) as session:
         assert members(session, sid) == {"a", "b"}
         session.get(models.Profile, "b").attributes = {"address": {"country": "DE"}}  # type: ignore[union-attr]
         session.get(models.Profile, "c").attributes = {"address": {"country": "FR"}}  # type: ignore[union-attr]
         session.flush()
-        [second] = refresh_all(session, now=NOW + timedelta(hours=1))
+        [second] = refresh_all(session, now=NOW + timedelta(hours=1), only=[sid])
     assert (second.size, second.entered, second.exited) == (2, 1, 1)
     with unit_of_work(session_factory) as session:
         assert members(session, sid) == {"a", "c"}
@@ -63,7 +63,9 @@ def test_refresh_records_entries_exits_and_sizes(session_factory: sessionmaker[S
             NOW + timedelta(hours=1),
         )
         sizes = session.scalars(
-            select(models.SegmentSize).order_by(models.SegmentSize.measured_at)
+            select(models.SegmentSize)
+            .where(models.SegmentSize.segment_id == sid)
+            .order_by(models.SegmentSize.measured_at)
         ).all()
         assert [(s.size, s.entered, s.exited, s.scope) for s in sizes] == [
             (2, 2, 0, "all"),
@@ -89,7 +91,10 @@ def test_the_refresh_step_retests_only_the_touched_profiles(
     with unit_of_work(session_factory) as session:
         assert members(session, sid) == {"b"}
         last = session.scalars(
-            select(models.SegmentSize).order_by(models.SegmentSize.id.desc()).limit(1)
+            select(models.SegmentSize)
+            .where(models.SegmentSize.segment_id == sid)
+            .order_by(models.SegmentSize.id.desc())
+            .limit(1)
         ).one()
         assert (last.size, last.entered, last.exited, last.scope) == (1, 1, 1, "touched")
 
@@ -143,4 +148,5 @@ def test_deleting_a_segment_deletes_its_memberships(session_factory: sessionmake
         delete_segment(session, sid, actor="t")
     with unit_of_work(session_factory) as session:
         assert members(session, sid) == set()
-        assert session.scalars(select(models.SegmentSize)).all() == []
+        sizes = select(models.SegmentSize).where(models.SegmentSize.segment_id == sid)
+        assert session.scalars(sizes).all() == []

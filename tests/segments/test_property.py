@@ -13,6 +13,7 @@ from tests.segments import oracle
 from tests.segments.trees import trees
 from tests.segments.world import NOW, store, worlds
 
+INNER = 1_000  # clear of the built-in segments' ids
 SETTINGS = settings(
     max_examples=60,
     deadline=None,
@@ -27,13 +28,13 @@ def test_compiled_segments_select_what_the_python_evaluator_selects(
 ) -> None:
     people = data.draw(worlds(), label="world")
     inner_json = data.draw(trees(), label="inner segment")
-    outer_json = data.draw(st.lists(trees([1]), min_size=1, max_size=4), label="definitions")
+    outer_json = data.draw(st.lists(trees([INNER]), min_size=1, max_size=4), label="definitions")
     with session_factory() as session:
         store(session, people)
         inner = parse_definition(inner_json)
-        session.add(models.Segment(id=1, name="inner", definition=inner_json))
+        session.add(models.Segment(id=INNER, name="inner", definition=inner_json))
         session.flush()
-        others = {1: inner}
+        others = {INNER: inner}
         for raw in [inner_json, *outer_json]:
             definition = parse_definition(raw)
             query = members_query(definition, now=NOW, segments=others)
