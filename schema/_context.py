@@ -54,6 +54,8 @@ class Context:
     read_sessionmaker: InitVar[async_sessionmaker[AsyncSession] | None] = None
     #: stores feedback named by identifiers as a resolved record (None: not offered)
     feedback_intake: FeedbackIntake | None = None
+    #: the API key's id, for audit entries (None: open mode or no key)
+    key_id: int | None = None
     readers: async_sessionmaker[AsyncSession] = field(init=False)
     loaders: Loaders = field(init=False)
     #: live changes for subscriptions (`cdp.activation.live.Hub`; None: not offered)
@@ -106,4 +108,6 @@ async def make_context(
         raise keys.InvalidKeyError(
             f"a {grant.role!r} key cannot query GraphQL; use an admin, app or analyst key"
         )
-    return Context(settings, sessionmaker, grant.role, f"key:{grant.prefix}", readers, intake)
+    return Context(
+        settings, sessionmaker, grant.role, f"key:{grant.prefix}", readers, intake, grant.key_id
+    )

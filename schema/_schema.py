@@ -42,6 +42,7 @@ from schema._limits import (
     nul_in_variables,
 )
 from schema._mutation import FeedbackMutation
+from schema._privacy import PrivacyMutation
 from schema._query import Query
 from schema._results import EXCEPTION_HANDLERS
 from schema._segments import SegmentMutation
@@ -81,7 +82,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
 
 @strawberry.type(description="The root of every write.")
-class Mutation(FeedbackMutation, IdentityMutation, DestinationMutation, SegmentMutation):
+class Mutation(
+    FeedbackMutation, IdentityMutation, DestinationMutation, SegmentMutation, PrivacyMutation
+):
     pass
 
 
