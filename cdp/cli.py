@@ -16,7 +16,9 @@ from cdp.commands.feedback import feedback_group
 from cdp.commands.identity import identity_group
 from cdp.commands.ingest import ingest, sources
 from cdp.commands.keys import keys
+from cdp.commands.privacy import audit_command, privacy_group
 from cdp.commands.quarantine import quarantine
+from cdp.commands.recommend import recommend_group
 from cdp.commands.schema import schema
 from cdp.commands.segments import segments_group
 from cdp.commands.serve import serve
@@ -47,12 +49,15 @@ cli.add_command(feedback_group)
 cli.add_command(ingest)
 cli.add_command(keys)
 cli.add_command(quarantine)
+cli.add_command(recommend_group)
 cli.add_command(identity_group)
 cli.add_command(keys)
 cli.add_command(schema)
 cli.add_command(segments_group)
 cli.add_command(serve)
 cli.add_command(sources)
+cli.add_command(privacy_group)
+cli.add_command(audit_command)
 cli.add_command(traits_group)
 cli.add_command(deliveries)
 cli.add_command(worker)

@@ -37,6 +37,8 @@ __all__ = [
     "OnBatch",
     "OnProgress",
     "RunOptions",
+    "refused_entry",
+    "refused_reason",
     "run_source",
     "transform",
     "write_batch",
@@ -59,7 +61,8 @@ REFUSED_BY_DATABASE: tuple[type[BaseException], ...] = (
 
 @dataclass(frozen=True)
 class IngestSummary:
-    """What a run did. `read == stored + duplicates + quarantined` always holds.
+    """What a run did. `read == stored + duplicates + quarantined + suppressed` always holds
+    (`suppressed`: held back because they carry an erased identifier, `cdp.privacy`).
 
     `stored` counts new records plus `replaced` (changed content under a known key); `error`
     is set when the run stopped early (what was committed before stays, with its checkpoint).
@@ -77,6 +80,7 @@ class IngestSummary:
     seconds: float = 0.0
     cursor: str | None = None
     error: str | None = None
+    suppressed: int = 0
 
     @property
     def records_per_second(self) -> float:
@@ -84,7 +88,7 @@ class IngestSummary:
 
     @property
     def is_balanced(self) -> bool:
-        return self.read == self.stored + self.duplicates + self.quarantined
+        return self.read == self.stored + self.duplicates + self.quarantined + self.suppressed
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "records_per_second": round(self.records_per_second, 1)}
@@ -102,9 +106,12 @@ class _Tally:
     quarantined: int = 0
     junk: int = 0
     batches: int = 0
+    suppressed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def add(self, read: int, outcome: BatchOutcome, quarantined: int) -> None:
+        self.suppressed += outcome.suppressed + outcome.held_from_quarantine
+        quarantined -= outcome.held_from_quarantine
         self.read += read
         self.stored += len(outcome.record_ids)
         self.replaced += len(outcome.replaced_ids)
@@ -281,7 +288,7 @@ def write_batch(
     try:
         with unit_of_work(session_factory) as session:
             outcome = write_records(session, ref, prepared)
-            write_quarantine(session, ref, rejected)
+            outcome.held_from_quarantine = write_quarantine(session, ref, rejected)
             if also is not None:
                 also(session)
         return outcome, 0
@@ -300,8 +307,9 @@ def write_batch(
         outcome.replaced_ids += one.replaced_ids
         outcome.duplicates += one.duplicates
         outcome.junk_identifiers += one.junk_identifiers
+        outcome.suppressed += one.suppressed
     with unit_of_work(session_factory) as session:
-        write_quarantine(session, ref, [*rejected, *refused])
+        outcome.held_from_quarantine = write_quarantine(session, ref, [*rejected, *refused])
         if also is not None:
             also(session)
     return outcome, len(refused)
@@ -309,12 +317,18 @@ def write_batch(
 
 def refused_entry(record: PreparedRecord, exc: BaseException) -> QuarantineEntry:
     """The quarantine entry of a record the database refused, with the database's reason."""
-    cause = getattr(exc, "orig", None) or exc
-    reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
     raw = record.source
     position = raw.position if raw is not None else record.observation.external_id
     text = raw.raw if raw is not None else record.payload_json
-    return QuarantineEntry(position, text, f"the database refused the record: {reason}")
+    return QuarantineEntry(position, text, refused_reason(exc))
+
+
+def refused_reason(exc: BaseException) -> str:
+    """The database's reason (its first line, without the SQL and its parameters)."""
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).strip()
+    reason = text.splitlines()[0] if text else type(cause).__name__
+    return f"the database refused the record: {reason}"
 
 
 def _observe(adapter: Adapter, cursor: Cursor, payload: Mapping[str, Any]) -> None:
@@ -344,4 +358,5 @@ def _summary(
         seconds=time.monotonic() - started,
         cursor=cursor.close() if error is None else cursor.checkpoint(),
         error=error,
+        suppressed=tally.suppressed,
     )

@@ -14,6 +14,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from cdp import models
+from cdp.consent import ANY_CHANNEL, is_allowed, status_in_force
 from cdp.masking import mask_birth_date
 from cdp.services.profiles import ProfileRow
 from cdp.value.settings import cached_value_settings
@@ -21,6 +22,7 @@ from schema._access import mask_address, mask_attributes, mask_email, mask_name,
 from schema._context import Context
 from schema._enums import Channel, ConsentState, IdentifierKind, ProfileStatus, channel_of, value_of
 from schema._paging import Connection, fact_query, to_connection
+from schema._recommend import RecommendedProduct, recommended_products
 from schema._traits import ProfileTraits
 
 if TYPE_CHECKING:
@@ -80,8 +82,10 @@ class Address:
 @strawberry.type(description="The consent in force for one purpose: the latest change wins.")
 class ConsentStatus:
     purpose: str = strawberry.field(description="What the consent is for.")
-    status: ConsentState = strawberry.field(description="Granted or revoked.")
-    channel: Channel = strawberry.field(description="The channel that reported the latest change.")
+    status: ConsentState = strawberry.field(description="Granted, denied or revoked.")
+    channel: Channel | None = strawberry.field(
+        description="The channel the latest decision covers (null: every channel)."
+    )
     updated_at: datetime = strawberry.field(description="When it last changed.")
 
 
@@ -237,6 +241,23 @@ class Profile:
             Consent.from_model(r) for r in await info.context.loaders.consents.load(self.id) or []
         ]
 
+    @strawberry.field(
+        description="Whether the person may be contacted for `purpose` on `channel`: the latest "
+        "decision for that purpose on that channel (or on every channel) is a grant. No "
+        "decision means no. Without a channel, the latest decision on any channel counts."
+    )
+    async def can_contact(
+        self,
+        info: Info,
+        purpose: Annotated[str, strawberry.argument(description="e.g. `email_marketing`.")],
+        channel: Annotated[
+            Channel | None, strawberry.argument(description="e.g. EMAIL (null: any channel).")
+        ] = None,
+    ) -> bool:
+        rows = await info.context.loaders.consents.load(self.id) or []
+        wanted = None if channel is None else value_of(channel)
+        return is_allowed(status_in_force(rows, purpose.strip().lower(), wanted))
+
     @strawberry.field(description="The consent in force per purpose (the latest change wins).")
     async def consent_status(self, info: Info) -> list[ConsentStatus]:
         latest: dict[str, models.Consent] = {}
@@ -246,7 +267,7 @@ class Profile:
             ConsentStatus(
                 purpose=row.purpose,
                 status=ConsentState(row.status),
-                channel=channel_of(row.channel),
+                channel=None if row.channel == ANY_CHANNEL else channel_of(row.channel),
                 updated_at=row.occurred_at,
             )
             for row in sorted(latest.values(), key=lambda r: r.purpose)
@@ -266,6 +287,21 @@ class Profile:
         return ProfileTraits.from_model(
             row, currency=value.base_currency, horizon_days=value.horizon_days
         )
+
+    @strawberry.field(
+        description=(
+            'Products to recommend, best first, each with why ("because you bought X"): what '
+            "goes with their purchases and views, leaving out what they bought unless people "
+            "buy it again; best-sellers of their favourite categories fill the list. Without "
+            "consent for `personalisation` (or with no history): best-sellers only."
+        )
+    )
+    async def recommended_products(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="How many (1 to 50).")] = 10,
+    ) -> list[RecommendedProduct]:
+        return await recommended_products(info, str(self.id), first)
 
     @strawberry.field(description="Merges and splits this profile took part in, newest first.")
     async def merge_history(self, info: Info) -> list[MergeEvent]:

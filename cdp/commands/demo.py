@@ -63,6 +63,7 @@ def demo(
     _ingest_world(state, world_dir)
     _resolve(state)
     _analyze_feedback(state)
+    _recommendations(state)
     if no_serve:
         return
     _step(5, "serving in open mode (no API keys; for local demos only)")
@@ -106,6 +107,17 @@ def _analyze_feedback(state: CliState) -> None:
     if result.analysed:
         labels = ", ".join(f"{n:,} {label}" for label, n in sorted(result.by_label.items()))
         click.echo(f"      feedback: {result.analysed:,} analysed ({labels})", err=True)
+
+
+def _recommendations(state: CliState) -> None:
+    from cdp.recommend import compute
+
+    with unit_of_work(state.sessionmaker) as session:
+        report = compute(session)
+    click.echo(
+        f"      recommendations: {report.products:,} products, {report.pairs:,} similar pairs",
+        err=True,
+    )
 
 
 def _resolve(state: CliState) -> None:
