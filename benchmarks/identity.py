@@ -3,6 +3,7 @@
     python benchmarks/identity.py                                   # 10k and 100k records
     python benchmarks/identity.py --records 10000,100000,1000000    # add 1M (a few minutes)
     python benchmarks/identity.py --db-records 20000 --incremental 200
+    python benchmarks/identity.py --febrl                           # Febrl3 and Febrl4
 
 For each size it generates the seeded synthetic world (`cdp.synthetic`, default noise),
 normalises identifiers as ingest does, and runs the matcher from scratch with no labels and no
@@ -1036,6 +1037,13 @@ def main(argv: list[str] | None = None) -> int:
         "rebuild): its time, and how many records kept their profile id",
     )
     parser.add_argument(
+        "--febrl",
+        action="store_true",
+        help="only Febrl3 (dedupe) and Febrl4 (link-only) through `cdp ingest` with a mapping, "
+        "`cdp identity resolve` and `export` (benchmarks/identity_febrl.py; needs the "
+        "`bench` extra: pip install -e '.[bench]')",
+    )
+    parser.add_argument(
         "--worker",
         choices=["engine", "splink", "db-store", "db-full", "db-rerun", "db-incremental"],
         help=argparse.SUPPRESS,
@@ -1059,6 +1067,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(db_incremental(args.size, args.incremental, args.seed, args.url)))
         return 0
     print(f"identity benchmark, seed {args.seed}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    if args.febrl:
+        from benchmarks.identity_febrl import febrl_runs, print_febrl
+
+        print(f"Febrl through the mapping path (load average {_load()})")
+        print_febrl(febrl_runs())
+        return 0
     for size in (int(s) for s in args.records.split(",") if s):
         worker = ["--size", str(size), "--seed", str(args.seed)]
         ours = _in_subprocess(["--worker", "engine", *worker, "--order", args.order])

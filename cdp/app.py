@@ -9,8 +9,9 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 
+from cdp.activation.live import Hub, listen_conninfo
 from cdp.activation.runner import BackgroundWorker
 from cdp.config import Settings, configure_logging, load_settings, mask_url
 from cdp.db import (
@@ -51,6 +52,9 @@ def create_app(settings: Settings) -> Starlette:
             taxonomy=taxonomy_for(settings.feedback_topics_file),
         )
         log.info("serving on %s database %s", engine.dialect.name, mask_url(settings.database_url))
+        app.state.live_hub = hub = Hub()
+        if engine.dialect.name == "postgresql":
+            hub.start_listening(listen_conninfo(settings))
         background = BackgroundWorker(settings) if settings.runs_embedded_worker else None
         if background is not None:
             background.start()
@@ -65,6 +69,7 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             if background is not None:
                 background.stop()
+            await hub.close()
             await dispose_read_engine(read_engine)
             await engine.dispose()
 
@@ -77,6 +82,7 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
+        WebSocketRoute("/graphql", graphql, name="graphql_ws"),
         Route("/graphiql", graphiql_page, methods=["GET"]),
         Mount("/graphiql/static", GZipMiddleware(static_files()), name=STATIC_ROUTE_NAME),
         Route("/overview", overview_page, methods=["GET"]),

@@ -16,6 +16,7 @@ from cdp.commands.feedback import feedback_group
 from cdp.commands.identity import identity_group
 from cdp.commands.ingest import ingest, sources
 from cdp.commands.keys import keys
+from cdp.commands.privacy import audit_command, privacy_group
 from cdp.commands.quarantine import quarantine
 from cdp.commands.schema import schema
 from cdp.commands.segments import segments_group
@@ -53,6 +54,8 @@ cli.add_command(schema)
 cli.add_command(segments_group)
 cli.add_command(serve)
 cli.add_command(sources)
+cli.add_command(privacy_group)
+cli.add_command(audit_command)
 cli.add_command(traits_group)
 cli.add_command(deliveries)
 cli.add_command(worker)

@@ -22,6 +22,13 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from cdp.errors import ConfigError
+from cdp.privacy._config import (
+    DEFAULT_PURPOSES,
+    DEV_PRIVACY_KEY,
+    parse_privacy_key,
+    parse_purposes,
+    parse_retention,
+)
 
 __all__ = [
     "DEFAULT_SQLITE_FILE",
@@ -77,6 +84,10 @@ class Settings:
     graphiql: bool = True
     # --- feedback: the topic taxonomy file (None: the built-in one; docs/feedback.md) ---
     feedback_topics_file: Path | None = None
+    # --- privacy: consent purposes, the suppression key, retention (docs/privacy.md) ---
+    consent_purposes: tuple[str, ...] = DEFAULT_PURPOSES
+    privacy_key: str = DEV_PRIVACY_KEY
+    retention: tuple[tuple[str, int], ...] = ()
     # --- value: rates, tiers, lifecycle, loyalty rules (None: built-in; docs/value.md) ---
     value_config_file: Path | None = None
     # --- activation: run the delivery worker inside `cdp serve` (None: on SQLite only) ---
@@ -150,9 +161,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sources_file=read("CDP_SOURCES_FILE", Path, Path("cdp.toml")),
         **_read_graphql_limits(env, read),
         feedback_topics_file=read("CDP_FEEDBACK_TOPICS", _parse_taxonomy_file, None),
+        consent_purposes=read("CDP_CONSENT_PURPOSES", parse_purposes, DEFAULT_PURPOSES),
+        privacy_key=read("CDP_PRIVACY_KEY", parse_privacy_key, DEV_PRIVACY_KEY),
+        retention=read("CDP_RETENTION", parse_retention, ()),
         value_config_file=read("CDP_VALUE_CONFIG", _parse_value_config, None),
         embedded_worker=read("CDP_EMBEDDED_WORKER", _parse_bool, None),
     )
+    if settings.environment == "prod" and settings.privacy_key == DEV_PRIVACY_KEY:
+        problems.append(
+            "CDP_PRIVACY_KEY is unset: the key of the erasure suppression list is required when "
+            "CDP_ENV='prod'; set it to at least 32 random characters and keep it secret"
+        )
     if settings.open_mode and settings.environment == "prod":
         problems.append(
             f"CDP_OPEN_MODE={env.get('CDP_OPEN_MODE')!r}: open mode (no API keys) is refused when "

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cdp.config import Settings, mask_url
 from cdp.errors import DatabaseError
+from cdp.privacy.hashing import register_key
 
 __all__ = [
     "check_database",
@@ -60,8 +61,10 @@ def create_db_engine(settings: Settings, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    register_key(engine, settings.privacy_key)  # the suppression list's key (cdp.privacy)
+    return engine
 
 
 def create_async_db_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
@@ -77,11 +80,13 @@ def create_async_db_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine.sync_engine)
-        return engine
-    kwargs.setdefault("pool_size", ASYNC_POOL_SIZE)
-    kwargs.setdefault("max_overflow", 0)
-    kwargs.setdefault("pool_timeout", ASYNC_POOL_TIMEOUT_SECONDS)
-    return create_async_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_size", ASYNC_POOL_SIZE)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", ASYNC_POOL_TIMEOUT_SECONDS)
+        engine = create_async_engine(url, **kwargs)
+    register_key(engine.sync_engine, settings.privacy_key)  # the suppression list's key
+    return engine
 
 
 def create_async_read_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:

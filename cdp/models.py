@@ -54,6 +54,7 @@ __all__ = [
     "Consent",
     "Delivery",
     "Destination",
+    "Erasure",
     "Event",
     "Feedback",
     "FeedbackStatusChange",
@@ -78,6 +79,7 @@ __all__ = [
     "SegmentSize",
     "Source",
     "SourceRecord",
+    "Suppression",
     "ValueModel",
 ]
 
@@ -590,11 +592,14 @@ class FeedbackStatusChange(Base):
 
 
 class Consent(Base):
-    """A consent change as a channel reported it; the latest per purpose is in force."""
+    """A consent decision as a channel or an app reported it; the latest per purpose (and
+    channel) is in force (`cdp.consent`). `channel` is the channel the decision covers (`any`
+    for every channel); `evidence` says what it came from (the record, or the API call), and
+    `origin_profile_id` whose decision it was, so a split gives it back."""
 
     __tablename__ = "consents"
     __table_args__ = (
-        CheckConstraint("status IN ('granted', 'revoked')", name="status"),
+        CheckConstraint("status IN ('granted', 'denied', 'revoked')", name="status"),
         Index(
             "ix_consents_profile_id_purpose_occurred_at",
             "profile_id",
@@ -617,6 +622,10 @@ class Consent(Base):
     status: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(String(200))
     occurred_at: Mapped[datetime]
+    # --- privacy: who set it through the API, what it came from, whose it was (issue 18) ---
+    actor: Mapped[str | None] = mapped_column(String(200))
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
+    origin_profile_id: Mapped[str | None] = mapped_column(String(40))
 
 
 # --- traits and segments -----------------------------------------------------------------------
@@ -831,6 +840,49 @@ class AuditLog(Base):
     target_id: Mapped[str] = mapped_column(String(100))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # --- privacy: the key that acted and how it ended (issue 18; `cdp.audit`) ---
+    key_id: Mapped[int | None] = mapped_column(BIG_ID)
+    outcome: Mapped[str] = mapped_column(String(20), default="ok", server_default="ok")
+
+
+# --- privacy (cdp.privacy) ---------------------------------------------------------------------
+
+
+class Suppression(Base):
+    """An erased identifier as a keyed hash (HMAC-SHA256 of kind and normalised value under
+    the configured privacy key): a later record carrying it is held back, never stored.
+    `key_fingerprint` names the key the digest was made with (not the key itself)."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("digest"),)
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    digest: Mapped[str] = mapped_column(String(64))
+    key_fingerprint: Mapped[str] = mapped_column(String(16))
+    erasure_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    hits: Mapped[int] = mapped_column(BIG_ID, default=0)
+    last_hit_at: Mapped[datetime | None]
+
+
+class Erasure(Base):
+    """The receipt of an erasure: what was removed, when, by whom and why, with no personal
+    data (`subject_digest` is a keyed hash of the profile id, so a later question "was this
+    profile erased?" can be answered without keeping the id)."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subject_digest: Mapped[str] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    profiles: Mapped[int] = mapped_column(Integer, default=0)
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    rows_by_table: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    suppressed: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 # --- activation: destinations, the outbox, deliveries (cdp.activation) --------------------------

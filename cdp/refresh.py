@@ -33,9 +33,14 @@ def steps() -> list[tuple[str, Step]]:
     """The refresh steps, in the order they run. Each domain adds its own entry here, imported
     lazily so that importing this module stays cheap and free of cycles."""
     from cdp.activation.capture import capture, mark  # first and last: what changed between
+    from cdp.consent import follow_origin  # consent set through the API follows its profile
     from cdp.value.step import refresh_traits
 
-    found: list[tuple[str, Step]] = [("activation.mark", mark), ("traits", refresh_traits)]
+    found: list[tuple[str, Step]] = [
+        ("activation.mark", mark),
+        ("consent", follow_origin),
+        ("traits", refresh_traits),
+    ]
     from cdp.segments import refresh_touched  # after traits: conditions read them
 
     found.append(("segments", refresh_touched))

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.process import cpdist
 
 from identity.records import RecordTable, formal_given_names, is_nickname_pair
@@ -34,6 +34,7 @@ __all__ = [
     "comparison_vectors",
     "date_transposed_level",
     "else_level",
+    "email_typo_level",
     "evaluate_comparison",
     "exact_level",
     "implied_level",
@@ -59,6 +60,8 @@ LEVEL_KINDS = (
     "initial",
     "nickname",
     "same_formal_name",
+    "osa",
+    "email_typo",
     "else",
 )
 
@@ -110,6 +113,8 @@ class ComparisonLevel:
         other: for `swapped`, the column the field is crossed with (given <-> family name);
             for `implied`, the column whose equality explains the likeness.
         tf: adjust the weight by the value's term frequency (rare values weigh more).
+        neutral: no evidence either way, never estimated: what another comparison already
+            counts (a swap of given and family name is counted once, by the given name).
         m, u: P(level | match), P(level | non-match); None until estimated.
     """
 
@@ -120,14 +125,16 @@ class ComparisonLevel:
     transform: str | None = None
     other: str | None = None
     tf: bool = False
+    neutral: bool = False
     m: float | None = None
     u: float | None = None
 
     @property
     def is_neutral(self) -> bool:
         """Whether the level is no evidence either way (weight 0, never estimated): data
-        missing on either side (`null`), or a likeness another comparison counts (`implied`)."""
-        return self.kind in ("null", "implied")
+        missing on either side (`null`), or a likeness another comparison counts (`implied`,
+        or a level marked `neutral`)."""
+        return self.neutral or self.kind in ("null", "implied")
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None and v is not False}
@@ -176,6 +183,19 @@ def jaro_winkler_level(threshold: float, label: str | None = None) -> Comparison
     return ComparisonLevel(
         label=label or f"Jaro-Winkler >= {threshold}", kind="jaro_winkler", threshold=threshold
     )
+
+
+def osa_level(distance: int, label: str) -> ComparisonLevel:
+    """Optimal string alignment distance at most `distance`: substitutions, insertions,
+    deletions and swaps of two adjacent characters (`1956-04-09`, `1965-04-09`)."""
+    return ComparisonLevel(label=label, kind="osa", threshold=distance)
+
+
+def email_typo_level(label: str = "same domain, mailbox one typo apart") -> ComparisonLevel:
+    """Same domain and mailbox names one edit apart (a swap of two adjacent characters counts
+    as one), where the edit changes no digit: `jon.smith@` and `jno.smith@` are a typo,
+    `donna42@` and `donna7@` two people's numbers."""
+    return ComparisonLevel(label=label, kind="email_typo")
 
 
 def levenshtein_level(distance: int, label: str | None = None) -> ComparisonLevel:
@@ -278,6 +298,22 @@ def _level_mask(
             workers=1,
         )
         return np.asarray(dist <= cutoff, dtype=bool)
+    if level.kind == "osa":
+        cutoff = int(level.threshold or 0)
+        dist = cpdist(
+            _as_str(left),
+            _as_str(right),
+            scorer=OSA.distance,
+            processor=None,
+            score_cutoff=cutoff,
+            workers=1,
+        )
+        present = np.asarray((left != None) & (right != None), dtype=bool)  # noqa: E711
+        return np.asarray(dist <= cutoff, dtype=bool) & present  # type: ignore[no-any-return]
+    if level.kind == "email_typo":
+        return np.fromiter(
+            (_is_email_typo(a, b) for a, b in zip(left, right, strict=True)), bool, len(left)
+        )
     if level.kind == "swapped":
         left_other, right_other = _other_values(level, field_name, tables, idx)
         present = np.asarray(left != None, dtype=bool)  # noqa: E711
@@ -363,6 +399,18 @@ def _nicknames(left: npt.NDArray[np.object_], right: npt.NDArray[np.object_]) ->
         bool,
         len(left),
     )
+
+
+def _is_email_typo(left: str | None, right: str | None) -> bool:
+    if not left or not right or left == right:
+        return False
+    left_box, _, left_domain = left.rpartition("@")
+    right_box, _, right_domain = right.rpartition("@")
+    if left_domain != right_domain or min(len(left_box), len(right_box)) < 4:
+        return False
+    if OSA.distance(left_box, right_box, score_cutoff=1) > 1:
+        return False
+    return sorted(filter(str.isdigit, left_box)) == sorted(filter(str.isdigit, right_box))
 
 
 def _is_initial_of(short: str | None, full: str | None) -> bool:

@@ -1,13 +1,16 @@
 """The built-in matching model: comparisons with starting m/u (training replaces them from the
-data), blocking rules, identifier rules with priorities and limits, vetoes, survivorship."""
+data), blocking rules, identifier rules with priorities and limits, survivorship."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from identity.comparisons import (
     Comparison,
     ComparisonLevel,
     date_transposed_level,
     else_level,
+    email_typo_level,
     exact_level,
     implied_level,
     initial_level,
@@ -15,11 +18,12 @@ from identity.comparisons import (
     levenshtein_level,
     nickname_level,
     null_level,
+    osa_level,
     same_formal_name_level,
     swapped_level,
     swapped_one_name_level,
 )
-from identity.model import BlockingRule, IdentifierRule, MatchModel, Veto
+from identity.model import BlockingRule, IdentifierRule, MatchModel
 
 __all__ = ["default_model"]
 
@@ -79,15 +83,18 @@ def default_model() -> MatchModel:
             null_level(),
             _mu(exact_level("exact family name", tf=True), 0.88, 0.005),
             _mu(jaro_winkler_level(0.88, "family names JW >= 0.88 (typo)"), 0.07, 0.005),
-            _mu(swapped_level("given_name", "family and given name swapped"), 0.02, 0.00001),
-            _mu(
+            # A swap is one piece of evidence, counted by the given name's comparison.
+            replace(
+                swapped_level("given_name", "family and given name swapped (counted once)"),
+                neutral=True,
+            ),
+            replace(
                 swapped_level(
                     "given_name",
-                    "family and given name swapped, with a typo or a nickname",
+                    "family and given name swapped, with a typo or a nickname (counted once)",
                     threshold=0.88,
                 ),
-                0.005,
-                0.00001,
+                neutral=True,
             ),
             _mu(else_level("different family names"), 0.03, 0.99),
         ),
@@ -97,8 +104,9 @@ def default_model() -> MatchModel:
         (
             null_level(),
             _mu(exact_level("exact birth date"), 0.9, 0.0003),
-            _mu(levenshtein_level(1, "birth dates one digit apart"), 0.05, 0.01),
+            _mu(osa_level(1, "birth dates one typo apart (a digit, or two swapped)"), 0.05, 0.01),
             _mu(date_transposed_level(), 0.02, 0.0003),
+            _mu(levenshtein_level(2, "birth dates two digits apart"), 0.01, 0.02),
             _mu(exact_level("same birth year", transform="year"), 0.01, 0.015),
             _mu(else_level("different birth dates"), 0.02, 0.97),
         ),
@@ -115,7 +123,7 @@ def default_model() -> MatchModel:
                 threshold=0.92,
             ),
             _mu(exact_level("same mailbox name", transform="local_part"), 0.05, 0.0005),
-            _mu(jaro_winkler_level(0.92, "emails JW >= 0.92 (typo)"), 0.05, 0.001),
+            _mu(email_typo_level(), 0.05, 0.001),
             _mu(else_level("different emails"), 0.2, 0.998),
         ),
     )
@@ -160,6 +168,10 @@ def default_model() -> MatchModel:
             BlockingRule("birth_date_postcode", ("birth_date", "postcode")),
             BlockingRule("birth_date_given", ("birth_date", "given_canonical")),
             BlockingRule("given_postcode", ("given_canonical", "postcode")),
+            BlockingRule("birth_date", ("birth_date",)),
+            BlockingRule("address", ("address",)),
+            BlockingRule("family_phonetic_city", ("family_name", "city"), ("soundex", None)),
+            BlockingRule("street_number_postcode", ("address", "postcode"), ("first_word", None)),
         ),
         identifier_rules=(
             IdentifierRule("customer_id", 10, one_per_person=True, max_people=1),
@@ -172,10 +184,8 @@ def default_model() -> MatchModel:
             IdentifierRule("email", 80, max_people=5, guarded=True),
             IdentifierRule("phone", 90, max_people=5, guarded=True),
         ),
-        vetoes=(
-            Veto("given_name", ("different given names",)),
-            Veto("birth_date", ("different birth dates", "same birth year")),
-        ),
+        # No vetoes: a disagreement is evidence with a (learned, strongly negative) weight,
+        # never a rule that ignores the rest (docs/identity.md).
         survivorship={  # per unit (identity/survivorship.py): a name or address is never mixed
             "name": "most_frequent",
             "email": "most_recent",

@@ -18,9 +18,10 @@ from identity.blocking import BlockingReport, candidate_pairs
 from identity.clustering import ConstrainedUnionFind
 from identity.model import IdentifierRule, MatchModel
 from identity.records import RecordTable, canonical_given_name
-from identity.scoring import ScoredPairs, level_weight, probability, score_pairs
+from identity.scoring import ScoredPairs, eligible, level_weight, probability, score_pairs
 
 __all__ = [
+    "DUPLICATE_FREE",
     "HOUSEHOLD_ONLY",
     "NAMES_ONLY",
     "POSSIBLE_MATCH",
@@ -31,6 +32,7 @@ __all__ = [
     "fuzzy_evidence",
     "link_records",
     "one_per_person_values",
+    "without_same_source_pairs",
 ]
 
 _ALL_PAIRS_GROUP = 30
@@ -44,6 +46,8 @@ HOUSEHOLD_ONLY = (
     "birth date must too"
 )
 NAMES_ONLY = "only the names agree, and names alone do not suffice"
+DUPLICATE_FREE = "record of duplicate-free source"
+"""The one-per-person kind that keeps two records of one duplicate-free source apart."""
 Index = npt.NDArray[np.int64]
 
 
@@ -168,12 +172,19 @@ def link_records(
     extra_exclusive: Mapping[int, Mapping[str, str]] | None = None,
     candidates: tuple[tuple[Index, Index], BlockingReport] | None = None,
     with_evidence: bool = True,
+    duplicate_free: frozenset[str] = frozenset(),
 ) -> LinkResult:
     """Cluster the records of `table` (positions); records with a `profile_id` are stored ones
-    and stay together; pairs of two stored records are not re-decided."""
+    and stay together; pairs of two stored records are not re-decided. Records of a
+    `duplicate_free` source (link-only mode) are never compared with, nor clustered with,
+    another record of that source."""
     exclusive = one_per_person_values(table, model)
     for pos, values in (extra_exclusive or {}).items():
         exclusive.setdefault(pos, {}).update(values)
+    for pos, record in enumerate(table.records):
+        if record.source in duplicate_free:
+            # Like a one-per-person identifier: a cluster holds at most one such record.
+            exclusive.setdefault(pos, {})[f"{DUPLICATE_FREE} {record.source}"] = record.key
     uf = ConstrainedUnionFind(len(table), exclusive, table.record_ids.tolist())
     uf.add_never(never)
     state = _State(table, model, uf, [r.profile_id for r in table.records], with_evidence)
@@ -183,15 +194,31 @@ def link_records(
     (left, right), report = candidates or candidate_pairs(
         table, model.blocking_rules, model.max_block_size
     )
+    left, right = without_same_source_pairs(table, (left, right), duplicate_free)
     fresh = np.fromiter(
         (not state.is_known(a, b) for a, b in zip(left, right, strict=True)), bool, len(left)
     )
     scored = score_pairs(model, (table, table), (left[fresh], right[fresh]))
-    risky = scored.vetoed & (scored.total >= model.review_weight)
+    # Two people whose records look alike (a household) must not be joined by a third record
+    # that matches both.
+    risky = scored.kept_apart & (scored.total >= model.review_weight)
     uf.add_cannot(zip(scored.left[risky].tolist(), scored.right[risky].tolist(), strict=True))
     shared = _identifier_links(state, exclusive)
     _fuzzy_links(state, scored, _known_across_profiles(state, left[~fresh], right[~fresh]))
     return LinkResult(uf.clusters(), state.links, report, shared, scored)
+
+
+def without_same_source_pairs(
+    table: RecordTable, pairs: tuple[Index, Index], duplicate_free: frozenset[str]
+) -> tuple[Index, Index]:
+    """The candidate pairs less those of two records of one duplicate-free source: known
+    non-matches, which neither training nor linking should see."""
+    if not duplicate_free:
+        return pairs
+    sources = np.array([r.source if r.source in duplicate_free else "" for r in table.records])
+    left_source, right_source = sources[pairs[0]], sources[pairs[1]]
+    keep = (left_source == "") | (left_source != right_source)
+    return pairs[0][keep], pairs[1][keep]
 
 
 def _known_across_profiles(state: _State, left: Index, right: Index) -> ScoredPairs | None:
@@ -256,11 +283,11 @@ def _apply_identifier_edges(
         left = np.array([a for a, _ in edges], dtype=np.int64)
         right = np.array([b for _, b in edges], dtype=np.int64)
         scored = score_pairs(model, (state.table, state.table), (left, right))
-        keep = ~scored.vetoed
+        apart = scored.kept_apart
+        keep = ~apart
         # Two people sharing this value (a family email) must not be bridged by a third
         # record that carries it without a name.
-        vetoed = scored.vetoed
-        state.uf.add_cannot(zip(left[vetoed].tolist(), right[vetoed].tolist(), strict=True))
+        state.uf.add_cannot(zip(left[apart].tolist(), right[apart].tolist(), strict=True))
         kept = keep.tolist()
         edges = [e for e, k in zip(edges, kept, strict=True) if k]
         values = [v for v, k in zip(values, kept, strict=True) if k]
@@ -324,17 +351,7 @@ def _review_reason(scored: ScoredPairs, eligible: npt.NDArray[np.bool_], i: int)
 
 
 def _eligible(model: MatchModel, scored: ScoredPairs) -> npt.NDArray[np.bool_]:
-    """Pairs whose evidence may merge them: not vetoed, and not only what a household (or,
-    if configured, a name) shares."""
-    eligible = ~scored.vetoed
-    if not model.names_alone_suffice and scored.corroborated is not None:
-        # Two people with one name are common at scale: names alone go to review.
-        eligible &= scored.corroborated
-    if not model.household_evidence_suffices and scored.personal is not None:
-        # A household shares a surname, an address and a phone: a link also needs a given
-        # name or a birth date to agree.
-        eligible &= scored.personal
-    return eligible
+    return eligible(model, scored)
 
 
 def _sole_candidate_links(

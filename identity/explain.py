@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from cdp import models
 from identity._errors import InvalidInputError, ProfileNotFoundError, RecordNotFoundError
 from identity.blocking import record_block_keys
-from identity.engine import POSSIBLE_MATCH
+from identity.engine import HOUSEHOLD_ONLY, NAMES_ONLY, POSSIBLE_MATCH
 from identity.model import MatchModel
 from identity.records import PersonRecord, RecordTable
 from identity.scoring import MatchExplanation, explain_pair, score_pairs
@@ -253,6 +253,9 @@ def compare(
     )
 
 
+NAME_COMPARISONS = frozenset({"given_name", "family_name"})
+
+
 def _kept_apart(
     session: Session,
     model: MatchModel,
@@ -268,6 +271,12 @@ def _kept_apart(
                 f"{c.comparison}: {c.label} ({c.left_value} vs {c.right_value}), "
                 f"weight {c.weight + c.tf_adjustment:+.2f}"
             )
+    if explanation.decision == "review" and explanation.total >= model.match_weight:
+        names_only = all(
+            c.weight + c.tf_adjustment <= 0 or c.comparison in NAME_COMPARISONS
+            for c in explanation.contributions
+        )
+        reasons.append(NAMES_ONLY if names_only else HOUSEHOLD_ONLY)
     if explanation.total < model.match_weight:
         reasons.append(
             f"total weight {explanation.total:.2f} is below the match threshold "

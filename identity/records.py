@@ -264,7 +264,23 @@ RAW_PATHS = ATTRIBUTE_PATHS + DISPLAY_PATHS
 _CACHE = 1 << 17
 _name = lru_cache(maxsize=_CACHE)(normalize_name)
 _full_name = lru_cache(maxsize=_CACHE)(split_full_name)
-_birth_date = lru_cache(maxsize=_CACHE)(normalize_birth_date)
+
+
+@lru_cache(maxsize=_CACHE)
+def _birth_date(value: str) -> str | None:
+    """The ISO date, or for a mistyped date written as eight digits (`19551192`, a typo of
+    1955-11-02) those digits in the ISO shape (`1955-11-92`): not a date, but one digit away
+    from the person's other records, which the birth-date comparison can see. Matching only:
+    what a person wrote is kept in `raw`."""
+    parsed = normalize_birth_date(value)
+    if parsed is not None:
+        return parsed
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if len(digits) == 8 and len(value.strip()) <= 10 and digits[:2] in ("19", "20"):
+        return f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
+    return None
+
+
 _address = lru_cache(maxsize=_CACHE)(normalize_address_line)
 _postcode = lru_cache(maxsize=_CACHE)(normalize_postcode)
 _email = lru_cache(maxsize=_CACHE)(normalize_email)

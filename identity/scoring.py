@@ -25,6 +25,7 @@ __all__ = [
     "MatchExplanation",
     "ScoredPairs",
     "bayes_factor_sentence",
+    "eligible",
     "explain_pair",
     "level_weight",
     "probability",
@@ -101,6 +102,15 @@ class ScoredPairs:
     personal: npt.NDArray[np.bool_] | None = None
     """True where something only one person has agrees (given name or birth date), not only
     what a household shares (family name, address, phone)."""
+    apart: npt.NDArray[np.bool_] | None = None
+    """True where what only one person has disagrees (given name or birth date) and none of
+    it agrees: the evidence of two people (a household's, sharing an email or a phone), which
+    keeps a third record from joining them."""
+
+    @property
+    def kept_apart(self) -> npt.NDArray[np.bool_]:
+        """Vetoed (a model's own vetoes, if it declares any) or evidence of two people."""
+        return self.vetoed if self.apart is None else self.vetoed | self.apart
 
     def __len__(self) -> int:
         return len(self.left)
@@ -124,6 +134,7 @@ def score_pairs(
     vetoed = np.zeros(len(idx[0]), dtype=bool)
     corroborated = np.zeros(len(idx[0]), dtype=bool)
     personal = np.zeros(len(idx[0]), dtype=bool)
+    disagree = np.zeros(len(idx[0]), dtype=bool)
     for k, comparison in enumerate(model.comparisons):
         weights = _weight_table(comparison)
         total += weights[gamma[:, k]]
@@ -133,7 +144,9 @@ def score_pairs(
             corroborated |= weights[gamma[:, k]] > 0
         if comparison.field in PERSONAL_FIELDS:
             personal |= weights[gamma[:, k]] > 0
-    return ScoredPairs(idx[0], idx[1], gamma, total, vetoed, corroborated, personal)
+            disagree |= weights[gamma[:, k]] < 0
+    apart = disagree & ~personal
+    return ScoredPairs(idx[0], idx[1], gamma, total, vetoed, corroborated, personal, apart)
 
 
 def _tf_adjustments(
@@ -235,10 +248,24 @@ class MatchExplanation:
         }
 
 
-def decide(model: MatchModel, total: float, is_vetoed: bool) -> str:
+def eligible(model: MatchModel, scored: ScoredPairs) -> npt.NDArray[np.bool_]:
+    """Pairs whose evidence may merge them: not vetoed, and not only what a household (or,
+    if configured, a name) shares."""
+    out = ~scored.vetoed
+    if not model.names_alone_suffice and scored.corroborated is not None:
+        # Two people with one name are common at scale: names alone go to review.
+        out &= scored.corroborated
+    if not model.household_evidence_suffices and scored.personal is not None:
+        # A household shares a surname, an address and a phone: a link also needs a given
+        # name or a birth date to agree.
+        out &= scored.personal
+    return out
+
+
+def decide(model: MatchModel, total: float, is_vetoed: bool, is_eligible: bool = True) -> str:
     if is_vetoed:
         return "rejected"
-    if total >= model.match_weight:
+    if total >= model.match_weight and is_eligible:
         return "accepted"
     if total >= model.review_weight:
         return "review"
@@ -288,6 +315,6 @@ def explain_pair(
         total,
         probability(total),
         tuple(vetoes),
-        decide(model, total, bool(vetoes)),
+        decide(model, total, bool(vetoes), bool(eligible(model, scored)[0])),
         model.version,
     )

@@ -19,7 +19,7 @@ from cdp import models
 from identity.blocking import BlockingReport, candidate_pairs
 from identity.bulk import clear_automatic, large_page_cache, write_full
 from identity.defaults import default_model
-from identity.engine import Index, SharedIdentifier, link_records
+from identity.engine import Index, SharedIdentifier, link_records, without_same_source_pairs
 from identity.model import MatchModel
 from identity.records import PersonRecord, RecordTable
 from identity.store import (
@@ -27,6 +27,7 @@ from identity.store import (
     active_model,
     candidate_records,
     chunks,
+    duplicate_free_sources,
     iter_all_records,
     load_arrivals,
     load_overrides,
@@ -42,6 +43,7 @@ __all__ = ["IncrementalResult", "ResolveSummary", "current_model", "resolve", "r
 Progress = Callable[[int, int], None]
 _MIN_TRAINING_RECORDS = 1000
 _MAX_TRAINING_RECORDS = 200_000
+_MIN_TRAINING_PAIRS = 100
 
 
 @dataclass(frozen=True)
@@ -96,17 +98,21 @@ def current_model(
 
 def _train(
     session: Session, records: list[PersonRecord], base: MatchModel
-) -> tuple[MatchModel, tuple[tuple[Index, Index], BlockingReport]]:
-    """A model trained on `records`, and the candidate pairs it was trained on (which a run
-    over the same records links with rather than blocking a second time)."""
+) -> tuple[MatchModel | None, tuple[tuple[Index, Index], BlockingReport]]:
+    """A model trained on `records` (None when they hold too few candidate pairs to learn
+    from: the first file of two duplicate-free sources has none), and the candidate pairs
+    (which a run over the same records links with rather than blocking a second time)."""
     table = RecordTable(records)
     candidates, report = candidate_pairs(table, base.blocking_rules, base.max_block_size)
+    candidates = without_same_source_pairs(table, candidates, duplicate_free_sources(session))
+    if len(candidates[0]) < _MIN_TRAINING_PAIRS:
+        return None, (candidates, report)
     model, _ = train(base, table, candidates)
     save_model(session, model)
     return model, (candidates, report)
 
 
-def _train_on_stored(session: Session, new: list[PersonRecord], region: str) -> MatchModel:
+def _train_on_stored(session: Session, new: list[PersonRecord], region: str) -> MatchModel | None:
     """The first model, once enough records exist: trained on up to the latest
     `_MAX_TRAINING_RECORDS` stored records plus this batch (once; `resolve --full` retrains)."""
     newest = session.scalar(select(func.max(models.SourceRecord.id))) or 0
@@ -235,11 +241,11 @@ def _resolve_full(
     if progress:
         progress(0, len(records))
     candidates = None
+    trained = None
     if model is None:
         if len(records) >= _MIN_TRAINING_RECORDS:
-            model, candidates = _train(session, records, default_model())
-        else:
-            model = current_model(session, default_model(), stored=len(records))
+            trained, candidates = _train(session, records, default_model())
+        model = trained or current_model(session, default_model(), stored=len(records))
     else:
         save_model(session, model)
     stages.done("train")
@@ -253,6 +259,7 @@ def _resolve_full(
         never=_positions(records, never),
         must=_positions(records, must),
         candidates=candidates,
+        duplicate_free=duplicate_free_sources(session),
     )
     stages.done("link")
     blocking, shared = result.blocking, tuple(result.shared_identifiers)
@@ -350,6 +357,7 @@ def resolve_records(
         never=never,
         must=must,
         extra_exclusive=_profile_exclusive(records, model),
+        duplicate_free=duplicate_free_sources(session),
     )
     # Every record of every profile involved is in memory (candidates come as whole
     # profiles), so golden records are rebuilt without reading anything back.

@@ -37,6 +37,7 @@ __all__ = [
     "active_model",
     "candidate_records",
     "chunks",
+    "duplicate_free_sources",
     "iter_all_records",
     "load_arrivals",
     "load_overrides",
@@ -54,6 +55,13 @@ T = TypeVar("T")
 def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def duplicate_free_sources(session: Session) -> frozenset[str]:
+    """The sources declared `duplicate_free = true` in `cdp.toml`: no two of their records
+    are one person (a deduplicated export), so identity links them only across sources."""
+    rows = session.execute(select(models.Source.name, models.Source.config))
+    return frozenset(name for name, config in rows if (config or {}).get("duplicate_free") is True)
 
 
 def record_key(source: str, external_id: str) -> str:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from cdp.normalize import fold, split_display_name
@@ -223,9 +223,19 @@ def _candidates(records: Sequence[PersonRecord]) -> dict[str, list[_Candidate]]:
                 genders.append(_gender(record, _clean(raw[_GENDER])))
         for feature in _NORMALISED:
             value = getattr(record, feature)
+            if feature == "birth_date" and value is not None and not _is_date(value):
+                continue  # a mistyped date kept for matching (1955-11-92) is no birth date
             if value is not None:
                 out[feature].append(_Candidate(value, value, 1, (1, 0), False, record))
     return out
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _clean(value: str) -> str:

@@ -185,7 +185,8 @@ def write_facts(session: Session, source: SourceRef, writes: Sequence[Write]) ->
             elif isinstance(fact, FeedbackFact):
                 feedback.append((*head, *_feedback_cells(fact), at, now))
             elif isinstance(fact, ConsentFact):
-                consents.append((*head, fact.purpose, fact.status, fact.reason, at))
+                row = (record_id, source.id, profile_id, fact.channel or source.channel)
+                consents.append((*row, fact.purpose, fact.status, fact.reason, at))
             elif isinstance(fact, OrderFact):
                 orders.append((record_id, profile_id, fact))
     common = ("record_id", "source_id", "profile_id", "channel")

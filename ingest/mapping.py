@@ -41,7 +41,7 @@ import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import yaml
 
@@ -80,7 +80,7 @@ FACT_TARGETS: dict[str, tuple[str, ...]] = {
     "event": ("type", "name", "campaign_id"),
     "order": ("id", "total", "subtotal", "currency", "financial_status", "status", "sales_channel"),
     "feedback": ("kind", "text", "rating", "topic", "nps", "csat", "product_ref", "order_ref"),
-    "consent": ("purpose", "status", "reason"),
+    "consent": ("purpose", "status", "reason", "channel"),
     "interaction": ("type", "text", "url"),
 }
 TARGETS = frozenset(
@@ -365,16 +365,24 @@ class MappingAdapter(Adapter):
                 ),
             )
         if kind == "consent":
-            status = values["consent.status"]
-            if status not in ("granted", "revoked"):
+            status = values["consent.status"].strip().lower()
+            if status not in _CONSENT_STATUSES:
                 raise SkippableRecordError(
-                    "expected 'granted' or 'revoked'", field="consent.status", value=status
+                    "expected 'granted', 'denied' or 'revoked'",
+                    field="consent.status",
+                    value=status,
                 )
             purpose, reason = values["consent.purpose"], get("consent.reason")
-            granted = ConsentFact(purpose=purpose, status="granted", reason=reason)
-            revoked = ConsentFact(purpose=purpose, status="revoked", reason=reason)
-            return (granted if status == "granted" else revoked,)
+            channel = get("consent.channel")
+            return (ConsentFact(purpose, _CONSENT_STATUSES[status], reason, channel),)
         return ()
+
+
+_CONSENT_STATUSES: dict[str, Literal["granted", "denied", "revoked"]] = {
+    "granted": "granted",
+    "denied": "denied",
+    "revoked": "revoked",
+}
 
 
 def _cell(record: Mapping[str, Any], column: str) -> str | None:

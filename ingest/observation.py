@@ -182,9 +182,13 @@ class FeedbackFact:
 
 @dataclass(frozen=True)
 class ConsentFact:
+    """A consent decision (`cdp.consent`): `channel` is the channel it covers (`any` for
+    every channel); None means the source's own channel."""
+
     purpose: str
-    status: Literal["granted", "revoked"]
+    status: Literal["granted", "denied", "revoked"]
     reason: str | None = None
+    channel: str | None = None
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,10 @@ from ingest.state import ensure_source
 __all__ = ["run_parallel"]
 
 _PR_SET_PDEATHSIG = 1
-_COUNTS = ("read", "stored", "replaced", "duplicates", "quarantined", "junk_identifiers", "batches")
+_COUNTS = (
+    "read", "stored", "replaced", "duplicates", "quarantined", "junk_identifiers", "batches",
+    "suppressed",
+)  # fmt: skip
 
 
 def run_parallel(

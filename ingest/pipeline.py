@@ -59,7 +59,8 @@ REFUSED_BY_DATABASE: tuple[type[BaseException], ...] = (
 
 @dataclass(frozen=True)
 class IngestSummary:
-    """What a run did. `read == stored + duplicates + quarantined` always holds.
+    """What a run did. `read == stored + duplicates + quarantined + suppressed` always holds
+    (`suppressed`: held back because they carry an erased identifier, `cdp.privacy`).
 
     `stored` counts new records plus `replaced` (changed content under a known key); `error`
     is set when the run stopped early (what was committed before stays, with its checkpoint).
@@ -77,6 +78,7 @@ class IngestSummary:
     seconds: float = 0.0
     cursor: str | None = None
     error: str | None = None
+    suppressed: int = 0
 
     @property
     def records_per_second(self) -> float:
@@ -84,7 +86,7 @@ class IngestSummary:
 
     @property
     def is_balanced(self) -> bool:
-        return self.read == self.stored + self.duplicates + self.quarantined
+        return self.read == self.stored + self.duplicates + self.quarantined + self.suppressed
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "records_per_second": round(self.records_per_second, 1)}
@@ -102,9 +104,12 @@ class _Tally:
     quarantined: int = 0
     junk: int = 0
     batches: int = 0
+    suppressed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def add(self, read: int, outcome: BatchOutcome, quarantined: int) -> None:
+        self.suppressed += outcome.suppressed + outcome.held_from_quarantine
+        quarantined -= outcome.held_from_quarantine
         self.read += read
         self.stored += len(outcome.record_ids)
         self.replaced += len(outcome.replaced_ids)
@@ -281,7 +286,7 @@ def write_batch(
     try:
         with unit_of_work(session_factory) as session:
             outcome = write_records(session, ref, prepared)
-            write_quarantine(session, ref, rejected)
+            outcome.held_from_quarantine = write_quarantine(session, ref, rejected)
             if also is not None:
                 also(session)
         return outcome, 0
@@ -300,8 +305,9 @@ def write_batch(
         outcome.replaced_ids += one.replaced_ids
         outcome.duplicates += one.duplicates
         outcome.junk_identifiers += one.junk_identifiers
+        outcome.suppressed += one.suppressed
     with unit_of_work(session_factory) as session:
-        write_quarantine(session, ref, [*rejected, *refused])
+        outcome.held_from_quarantine = write_quarantine(session, ref, [*rejected, *refused])
         if also is not None:
             also(session)
     return outcome, len(refused)
@@ -344,4 +350,5 @@ def _summary(
         seconds=time.monotonic() - started,
         cursor=cursor.close() if error is None else cursor.checkpoint(),
         error=error,
+        suppressed=tally.suppressed,
     )

@@ -98,6 +98,8 @@ class PushResult:
     duplicates: int
     record_ids: tuple[int, ...]
     errors: tuple[str, ...]
+    #: held back: they carry an erased identifier (accepted, never stored)
+    suppressed: int = 0
 
 
 def _push_record(position: str, payload: Any) -> RawRecord:
@@ -117,12 +119,14 @@ def ingest_push(
     raws = [_push_record(f"{position}#{i}", p) for i, p in enumerate(payloads)]
     prepared, rejected = transform(adapter, raws, default_region)
     outcome = write_records(session, source, prepared)
-    write_quarantine(session, source, rejected)
+    held = write_quarantine(session, source, rejected)
+    suppressed = outcome.suppressed + held
     return PushResult(
-        accepted=len(outcome.record_ids) + outcome.duplicates,
-        rejected=len(rejected),
+        accepted=len(outcome.record_ids) + outcome.duplicates + suppressed,
+        rejected=len(rejected) - held,
         stored=len(outcome.record_ids),
         duplicates=outcome.duplicates,
         record_ids=tuple(outcome.record_ids),
         errors=tuple(f"{entry.position}: {entry.reason}" for entry in rejected),
+        suppressed=suppressed,
     )

@@ -13,6 +13,8 @@
     mapping = "examples/mappings/pos.toml"          # a mapping file instead of an adapter
     files = ["world/store/pos-receipts.csv"]
     phone_region = "GB"                             # phones without a country code
+    duplicate_free = true                           # no two records are one person: identity
+                                                    # links them only to other sources' records
 
     channels = ["callcenter"]                       # channels besides the built-in ones
                                                     # (top level, before any [table])
@@ -121,6 +123,12 @@ def _source(name: str, table: Any, base: Path, channels: tuple[str, ...]) -> Sou
             f"[sources.{name}] phone_region = {region!r}: expected a region code such as "
             "'US', 'AU' or 'CN'"
         )
+    if not isinstance(table.get("duplicate_free", False), bool):
+        raise AdapterConfigError(
+            f"[sources.{name}] duplicate_free = {table['duplicate_free']!r}: expected true or "
+            "false (true: no two records of this source are one person, so identity only "
+            "links them to other sources' records)"
+        )
     return SourceConfig(
         name=name,
         adapter=str(adapter) if adapter is not None else None,
@@ -169,6 +177,8 @@ def build_adapter(
             load_mapping(source.mapping, source.channels), files=chosen, client=client
         )
         mapped.phone_region = source.phone_region or mapped.phone_region
+        # Stored with the source (`sources.config`): identity reads `duplicate_free` there.
+        mapped.config = {**source.settings, **mapped.config}
         return mapped
     assert source.adapter is not None
     adapter_class = get_adapter(source.adapter)

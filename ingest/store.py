@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from cdp import models
 from cdp.normalize import normalize_identifier, normalize_phone_in, phone_region
+from cdp.privacy.suppression import held_back, held_back_raw
 from cdp.types import utcnow
 from ingest.checks import safe_text, storable
 from ingest.codec import canonical as canonical_json
@@ -61,6 +62,10 @@ class BatchOutcome:
     replaced_ids: list[int] = field(default_factory=list)
     duplicates: int = 0
     junk_identifiers: int = 0
+    #: records held back because they carry an erased identifier (`cdp.privacy.suppression`)
+    suppressed: int = 0
+    #: of the batch's rejected records, those held back rather than quarantined (same reason)
+    held_from_quarantine: int = 0
 
     @property
     def record_ids(self) -> list[int]:
@@ -130,11 +135,15 @@ def record_phone_region(observation: Observation, default_region: str) -> str:
 
 def write_quarantine(
     session: Session, source: SourceRef, entries: Sequence[QuarantineEntry]
-) -> None:
+) -> int:
     """Quarantine rejected records; the same raw record at the same position is kept once
-    (its `attempts` grows), so re-reading a file does not duplicate its bad lines."""
+    (its `attempts` grows), so re-reading a file does not duplicate its bad lines. A record
+    whose text carries an erased identifier is held back instead; returns how many were."""
     if not entries:
-        return
+        return 0
+    held = held_back_raw(session, [entry.raw for entry in entries], source=source.name)
+    if held:
+        entries = [entry for i, entry in enumerate(entries) if i not in held]
     q = models.Quarantine
     known: dict[tuple[str, str], int] = {}
     positions = list({safe_text(entry.position)[:200] for entry in entries})
@@ -171,6 +180,7 @@ def write_quarantine(
         }
     if fresh:
         session.execute(insert(q), list(fresh.values()))
+    return len(held)
 
 
 # --- records -----------------------------------------------------------------------------------
@@ -181,6 +191,10 @@ def write_records(
 ) -> BatchOutcome:
     """Write one batch in the caller's transaction; see the module docstring."""
     outcome = BatchOutcome()
+    held = held_back(session, [_pairs(r) for r in records], source=source.name)
+    if held:
+        records = [record for i, record in enumerate(records) if i not in held]
+        outcome.suppressed = len(held)
     latest: dict[str, PreparedRecord] = {}
     for record in records:
         if record.observation.external_id in latest:
@@ -213,6 +227,10 @@ def write_records(
     outcome.replaced_ids = [record_id for record_id, _, _ in changed]
     outcome.junk_identifiers = sum(r.junk_identifiers for _, _, r in writes)
     return outcome
+
+
+def _pairs(record: PreparedRecord) -> list[tuple[str, str]]:
+    return [(kind, value) for kind, value, _ in record.identifiers]
 
 
 def _existing(

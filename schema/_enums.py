@@ -60,7 +60,8 @@ class ProfileStatus(enum.Enum):
 @strawberry.enum(description="Whether consent for a purpose is given.")
 class ConsentState(enum.Enum):
     GRANTED = strawberry.enum_value("granted", description="The person agreed.")
-    REVOKED = strawberry.enum_value("revoked", description="The person withdrew or refused.")
+    DENIED = strawberry.enum_value("denied", description="The person refused when asked.")
+    REVOKED = strawberry.enum_value("revoked", description="The person withdrew an agreement.")
 
 
 @strawberry.enum(description="Orders of the profile list; ties are broken by profile id.")

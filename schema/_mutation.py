@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 
+from cdp.consent import ANY_CHANNEL
 from cdp.services import consent as consent_service
 from schema._access import WRITERS, denial
 from schema._context import Context
@@ -18,12 +19,17 @@ from schema._results import Forbidden, InvalidInput, NotFound, RoleDeniedError
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.input(description="A consent change an app received from a customer.")
+@strawberry.input(description="A consent decision an app received from a customer.")
 class SetConsentInput:
     profile_id: strawberry.ID = strawberry.field(description="Whose consent (merged ids follow).")
-    purpose: str = strawberry.field(description="What for, e.g. `email_marketing`.")
-    status: ConsentState = strawberry.field(description="Granted or revoked.")
-    channel: Channel = strawberry.field(description="Where the customer said so.")
+    purpose: str = strawberry.field(
+        description="What for: one of the configured purposes (`CDP_CONSENT_PURPOSES`), e.g. "
+        "`email_marketing`."
+    )
+    status: ConsentState = strawberry.field(description="Granted, denied or revoked.")
+    channel: Channel | None = strawberry.field(
+        default=None, description="The channel the decision covers (null: every channel)."
+    )
     reason: str | None = strawberry.field(default=None, description="Why, if given.")
     occurred_at: datetime | None = strawberry.field(
         default=None, description="When (default: now)."
@@ -34,7 +40,7 @@ class SetConsentInput:
 class ConsentSet:
     profile_id: strawberry.ID = strawberry.field(description="The (surviving) profile.")
     purpose: str = strawberry.field(description="The purpose.")
-    status: ConsentState = strawberry.field(description="Granted or revoked.")
+    status: ConsentState = strawberry.field(description="Granted, denied or revoked.")
     occurred_at: datetime = strawberry.field(description="When it changed.")
 
 
@@ -64,14 +70,20 @@ class FeedbackMutation(FeedbackWrites):
         check_role(info, WRITERS)
         change = consent_service.ConsentChange(
             profile_id=str(input.profile_id),
-            channel=value_of(input.channel),
+            channel=ANY_CHANNEL if input.channel is None else value_of(input.channel),
             purpose=input.purpose,
             status=value_of(input.status),
             reason=input.reason,
             occurred_at=input.occurred_at,
         )
         async with info.context.sessionmaker.begin() as session:
-            row = await consent_service.record_consent(session, change, actor=info.context.actor)
+            row = await consent_service.record_consent(
+                session,
+                change,
+                actor=info.context.actor,
+                purposes=info.context.settings.consent_purposes,
+                key_id=info.context.key_id,
+            )
         return ConsentSet(
             profile_id=strawberry.ID(row.profile_id or ""),
             purpose=row.purpose,

@@ -14,6 +14,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from cdp import models
+from cdp.consent import ANY_CHANNEL, is_allowed, status_in_force
 from cdp.masking import mask_birth_date
 from cdp.services.profiles import ProfileRow
 from cdp.value.settings import cached_value_settings
@@ -80,8 +81,10 @@ class Address:
 @strawberry.type(description="The consent in force for one purpose: the latest change wins.")
 class ConsentStatus:
     purpose: str = strawberry.field(description="What the consent is for.")
-    status: ConsentState = strawberry.field(description="Granted or revoked.")
-    channel: Channel = strawberry.field(description="The channel that reported the latest change.")
+    status: ConsentState = strawberry.field(description="Granted, denied or revoked.")
+    channel: Channel | None = strawberry.field(
+        description="The channel the latest decision covers (null: every channel)."
+    )
     updated_at: datetime = strawberry.field(description="When it last changed.")
 
 
@@ -237,6 +240,23 @@ class Profile:
             Consent.from_model(r) for r in await info.context.loaders.consents.load(self.id) or []
         ]
 
+    @strawberry.field(
+        description="Whether the person may be contacted for `purpose` on `channel`: the latest "
+        "decision for that purpose on that channel (or on every channel) is a grant. No "
+        "decision means no. Without a channel, the latest decision on any channel counts."
+    )
+    async def can_contact(
+        self,
+        info: Info,
+        purpose: Annotated[str, strawberry.argument(description="e.g. `email_marketing`.")],
+        channel: Annotated[
+            Channel | None, strawberry.argument(description="e.g. EMAIL (null: any channel).")
+        ] = None,
+    ) -> bool:
+        rows = await info.context.loaders.consents.load(self.id) or []
+        wanted = None if channel is None else value_of(channel)
+        return is_allowed(status_in_force(rows, purpose.strip().lower(), wanted))
+
     @strawberry.field(description="The consent in force per purpose (the latest change wins).")
     async def consent_status(self, info: Info) -> list[ConsentStatus]:
         latest: dict[str, models.Consent] = {}
@@ -246,7 +266,7 @@ class Profile:
             ConsentStatus(
                 purpose=row.purpose,
                 status=ConsentState(row.status),
-                channel=channel_of(row.channel),
+                channel=None if row.channel == ANY_CHANNEL else channel_of(row.channel),
                 updated_at=row.occurred_at,
             )
             for row in sorted(latest.values(), key=lambda r: r.purpose)

@@ -18,6 +18,7 @@ from schema._enums import Channel, IdentifierKind, ProfileOrder, ProfileStatus, 
 from schema._feedback import FeedbackQuery
 from schema._identity import IdentityQuery
 from schema._paging import Edge, PageInfo, aware, page_size
+from schema._privacy import PrivacyQuery
 from schema._profile import Profile
 from schema._segments import SegmentQuery
 from schema._traits import TraitFilter
@@ -97,7 +98,9 @@ class Stats:
 
 
 @strawberry.type(description="The root of every read.")
-class Query(IdentityQuery, FeedbackQuery, CampaignQuery, DestinationQuery, SegmentQuery):
+class Query(
+    IdentityQuery, FeedbackQuery, CampaignQuery, DestinationQuery, SegmentQuery, PrivacyQuery
+):
     @strawberry.field(
         description=(
             "A profile by id. An id that was merged away answers with the surviving profile "

@@ -42,9 +42,11 @@ from schema._limits import (
     nul_in_variables,
 )
 from schema._mutation import FeedbackMutation
+from schema._privacy import PrivacyMutation
 from schema._query import Query
 from schema._results import EXCEPTION_HANDLERS
 from schema._segments import SegmentMutation
+from schema._subscriptions import Subscription
 
 __all__ = ["CACHE_SIZE", "CdpSchema", "build_schema"]
 
@@ -80,7 +82,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
 
 @strawberry.type(description="The root of every write.")
-class Mutation(FeedbackMutation, IdentityMutation, DestinationMutation, SegmentMutation):
+class Mutation(
+    FeedbackMutation, IdentityMutation, DestinationMutation, SegmentMutation, PrivacyMutation
+):
     pass
 
 
@@ -255,6 +259,7 @@ def build_schema(settings: Settings) -> CdpSchema:
     schema = CdpSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[Pipeline],
         execution_context_class=Executor,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from cdp import models
+from cdp.consent import ANY_CHANNEL
 from cdp.services.profile_facts import IdentifierSummary
 from schema._access import (
     ONLY_ADMIN,
@@ -217,22 +218,35 @@ class Interaction:
         )
 
 
-@strawberry.type(description="A consent change for one purpose, as a channel reported it.")
+@strawberry.type(
+    description="A consent decision for one purpose, as a channel or an app reported it, with "
+    "its evidence."
+)
 class Consent:
     purpose: str = strawberry.field(description="What the consent is for, e.g. `email_marketing`.")
-    status: ConsentState = strawberry.field(description="Granted or revoked.")
-    channel: Channel = strawberry.field(description="The channel that reported it.")
+    status: ConsentState = strawberry.field(description="Granted, denied or revoked.")
+    channel: Channel | None = strawberry.field(
+        description="The channel the decision covers; null: every channel."
+    )
     reason: str | None = strawberry.field(description="Why, when the channel said.")
     occurred_at: datetime = strawberry.field(description="When the person gave or withdrew it.")
+    record_id: strawberry.ID | None = strawberry.field(
+        description="The source record it came from (null: set through the API)."
+    )
+    actor: str | None = strawberry.field(description="Who set it through the API, if anyone.")
+    evidence: JSON = strawberry.field(description="What it came from (the API call, the key).")
 
     @classmethod
     def from_model(cls, row: models.Consent) -> Consent:
         return cls(
             purpose=row.purpose,
             status=ConsentState(row.status),
-            channel=channel_of(row.channel),
+            channel=None if row.channel == ANY_CHANNEL else channel_of(row.channel),
             reason=row.reason,
             occurred_at=row.occurred_at,
+            record_id=strawberry.ID(str(row.record_id)) if row.record_id is not None else None,
+            actor=row.actor,
+            evidence=JSON(row.evidence or {}),
         )
 
 

@@ -264,6 +264,9 @@ def format_summary(summary: IngestSummary) -> str:
         f"{summary.junk_identifiers}, {summary.batches} batches in {summary.seconds:.2f}s "
         f"({summary.records_per_second:,.0f} records/s)",
     ]
+    if summary.suppressed:
+        lines[0] += f" + suppressed {summary.suppressed}"
+        lines.append("  suppressed: held back, they carry erased identifiers (cdp privacy)")
     if summary.cursor:
         lines.append(f"  cursor {summary.cursor}")
     if summary.quarantined:

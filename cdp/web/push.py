@@ -149,6 +149,7 @@ def _answer(result: PushResult) -> JSONResponse:
         "accepted": result.accepted,
         "rejected": result.rejected,
         "duplicates": result.duplicates,
+        "suppressed": result.suppressed,
         "errors": list(result.errors[:20]),
     }
     return JSONResponse(body, status_code=status)

@@ -4,13 +4,20 @@
 `event` records, except `track "Order Completed"` (e-commerce spec), an `order` record with
 its products as items. An identify carrying both `userId` and `anonymousId` yields both
 identifiers on one record: that is how an anonymous visitor joins a person.
+
+Consent: `context.consent.categoryPreferences` (Segment's consent management: `{"Analytics":
+true, "Advertising": false}`) on an `identify` or on the `Segment Consent Preference Updated`
+track event becomes one decision per category, for every channel (`true` granted, `false`
+denied), the category's name as the purpose (lower case, `_` between words; `personalization`
+spelled `personalisation`). Other messages carry the same preferences on every event; they
+are not read again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from ingest.adapter import Adapter
 from ingest.errors import SkippableRecordError
@@ -25,6 +32,7 @@ from ingest.fields import (
 )
 from ingest.observation import (
     Address,
+    ConsentFact,
     EventFact,
     Fact,
     Identifier,
@@ -38,6 +46,7 @@ __all__ = ["SEGMENT_TYPES", "SegmentAdapter"]
 
 SEGMENT_TYPES = ("identify", "track", "page", "screen", "alias", "group")
 ORDER_COMPLETED = "Order Completed"
+CONSENT_UPDATED = "Segment Consent Preference Updated"
 
 
 class SegmentAdapter(Adapter):
@@ -66,17 +75,41 @@ class SegmentAdapter(Adapter):
         identifiers, traits = _identifiers(record, kind, context)
         if kind == "identify":
             external_id = _key(record)
-            return Observation(external_id, "profile", occurred_at, identifiers, _person(traits))
+            person = _person(traits)
+            consents = _consents(context)
+            return Observation(external_id, "profile", occurred_at, identifiers, person, consents)
         if kind == "alias":
             return Observation(_key(record), "profile", occurred_at, identifiers)
         event = _event(record, kind, context)
         if kind == "track" and record.get("event") == ORDER_COMPLETED:
             facts: tuple[Fact, ...] = (event, _order(record, occurred_at))
             return Observation(_key(record), "order", occurred_at, identifiers, facts=facts)
+        if kind == "track" and record.get("event") == CONSENT_UPDATED:
+            facts = (event, *_consents(context))
+            return Observation(_key(record), "consent", occurred_at, identifiers, facts=facts)
         return Observation(_key(record), "event", occurred_at, identifiers, facts=(event,))
 
 
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
+_PURPOSE_SPELLINGS = {"personalization": "personalisation"}
+
+
+def _consents(context: Mapping[str, Any] | None) -> tuple[ConsentFact, ...]:
+    consent = None if context is None else context.get("consent")
+    preferences = consent.get("categoryPreferences") if isinstance(consent, Mapping) else None
+    if not isinstance(preferences, Mapping):
+        return ()
+    found: list[ConsentFact] = []
+    for name, value in preferences.items():
+        if not isinstance(value, bool) or not isinstance(name, str):
+            continue
+        purpose = "_".join(name.strip().lower().replace("-", " ").split())[:50]
+        if not purpose:
+            continue
+        purpose = _PURPOSE_SPELLINGS.get(purpose, purpose)
+        status: Literal["granted", "denied"] = "granted" if value else "denied"
+        found.append(ConsentFact(purpose, status, "segment categoryPreferences", "any"))
+    return tuple(found)
 
 
 def _str(record: Mapping[str, Any], key: str) -> str | None:

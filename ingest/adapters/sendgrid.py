@@ -1,11 +1,13 @@
 """`email.sendgrid`: SendGrid Event Webhook events, from exported JSON arrays or the webhook.
 
 Every event is an `event` record (`email.open`, `email.click`...). `unsubscribe`,
-`group_unsubscribe` and `spamreport` are also consent revocations, and `group_resubscribe` a
-grant: those are `consent` records. The custom args `campaign_id` and `customer_id` become the
-event's campaign and a `customer_id` identifier; an event with no `campaign_id` is of the
-campaign its (first) `category` names, so campaign figures work for senders who only set
-categories (docs/campaigns.md).
+`group_unsubscribe` and `spamreport` are also revocations of `email_marketing` on the email
+channel, and `group_resubscribe` a grant: those are `consent` records (an unsubscribe from one
+group withdraws email marketing as a whole: the safe reading; the group is in the reason).
+The custom args `campaign_id` and `customer_id` become the event's campaign and a
+`customer_id` identifier; an event with no `campaign_id` is of the campaign its (first)
+`category` names, so campaign figures work for senders who only set categories
+(docs/campaigns.md).
 """
 
 from __future__ import annotations
@@ -92,5 +94,7 @@ def _first_category(record: Mapping[str, Any]) -> str | None:
 
 def _consent(record: Mapping[str, Any], event: str) -> ConsentFact:
     group = optional_str(record, "asm_group_id")
-    purpose = f"email:group:{group}" if event.startswith("group_") and group else "email"
-    return ConsentFact(purpose=purpose, status=_CONSENT[event], reason=f"sendgrid {event}")
+    reason = f"sendgrid {event}" + (
+        f" (group {group})" if event.startswith("group_") and group else ""
+    )
+    return ConsentFact("email_marketing", _CONSENT[event], reason, "email")

@@ -5,13 +5,19 @@ A pull asks for `status=any&order=updated_at asc&updated_at_min=<cursor>` and fo
 `Link: <...page_info=...>; rel="next"` header. The source is sorted by `updated_at`, so the
 cursor is checkpointed with every batch; an updated order (same id, new content) replaces
 its earlier version and items.
+
+Consent: the customer's `email_marketing_consent.state` (`subscribed` granted, `unsubscribed`
+revoked, `not_subscribed` denied; `pending` and others are no decision) is an
+`email_marketing` decision on the email channel, and `sms_marketing_consent.state` an
+`sms_marketing` one; an order without `email_marketing_consent` reads the older
+`buyer_accepts_marketing` (true granted, false denied).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from ingest.errors import SkippableRecordError
 from ingest.fields import (
@@ -22,7 +28,15 @@ from ingest.fields import (
     require_str,
     to_minor_units,
 )
-from ingest.observation import Address, Identifier, Observation, OrderFact, OrderItemFact, Person
+from ingest.observation import (
+    Address,
+    ConsentFact,
+    Identifier,
+    Observation,
+    OrderFact,
+    OrderItemFact,
+    Person,
+)
 from ingest.pull import HttpAdapter
 
 __all__ = ["ShopifyOrdersAdapter"]
@@ -78,8 +92,34 @@ class ShopifyOrdersAdapter(HttpAdapter):
             occurred_at=created,
             identifiers=_identifiers(record, customer),
             person=_person(record, customer, address),
-            facts=(_order(record, created, updated),),
+            facts=(_order(record, created, updated), *_consents(record, customer)),
         )
+
+
+_STATES: dict[str, Literal["granted", "denied", "revoked"]] = {
+    "subscribed": "granted",
+    "unsubscribed": "revoked",
+    "not_subscribed": "denied",
+}
+
+
+def _consents(record: Mapping[str, Any], customer: Mapping[str, Any]) -> tuple[ConsentFact, ...]:
+    found: list[ConsentFact] = []
+    for field, purpose, channel in (
+        ("email_marketing_consent", "email_marketing", "email"),
+        ("sms_marketing_consent", "sms_marketing", "any"),
+    ):
+        consent = customer.get(field)
+        state = consent.get("state") if isinstance(consent, Mapping) else None
+        if isinstance(state, str) and state in _STATES:
+            found.append(ConsentFact(purpose, _STATES[state], f"shopify {field}", channel))
+    accepts = record.get("buyer_accepts_marketing")
+    if "email_marketing_consent" not in customer and isinstance(accepts, bool):
+        status: Literal["granted", "denied"] = "granted" if accepts else "denied"
+        found.append(
+            ConsentFact("email_marketing", status, "shopify buyer_accepts_marketing", "email")
+        )
+    return tuple(found)
 
 
 def _identifiers(record: Mapping[str, Any], customer: Mapping[str, Any]) -> tuple[Identifier, ...]:

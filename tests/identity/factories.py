@@ -19,11 +19,17 @@ _counter = itertools.count(1)
 BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def make_source(session: Session, *, name: str = "shop", channel: str = "store") -> models.Source:
+def make_source(
+    session: Session,
+    *,
+    name: str = "shop",
+    channel: str = "store",
+    config: dict[str, Any] | None = None,
+) -> models.Source:
     existing = session.scalars(select(models.Source).where(models.Source.name == name)).first()
     if existing is not None:
         return existing
-    source = models.Source(name=name, channel=channel, adapter=f"test.{name}", config={})
+    source = models.Source(name=name, channel=channel, adapter=f"test.{name}", config=config or {})
     session.add(source)
     session.flush()
     return source

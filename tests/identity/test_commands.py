@@ -50,7 +50,7 @@ def test_resolve_explain_compare_and_export_from_the_command_line(
     assert "by identifier (customer_id)" in explained
 
     compared = _invoke(db_url, "compare", str(ids[0]), str(ids[2]))
-    assert "kept apart by: veto: given_name: different given names (ann vs tom)" in compared
+    assert "kept apart by: given_name: different given names (ann vs tom), weight" in compared
 
     out = tmp_path / "assignments.csv"
     _invoke(db_url, "export", "--out", str(out))

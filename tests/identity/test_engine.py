@@ -235,3 +235,16 @@ def test_household_evidence_alone_goes_to_review_not_merge() -> None:
     # It weighs more than a match would, but may never merge on what a household shares.
     assert (result.links[0].score or 0.0) >= model.match_weight
     assert result.links[0].reason == HOUSEHOLD_ONLY
+
+
+def test_link_only_records_of_one_duplicate_free_source_never_share_a_cluster() -> None:
+    same = {"given_name": "ann", "family_name": "lee", "birth_date": "1980-02-03"}
+    records = [
+        PersonRecord(0, "a:1", source="a", **same),  # type: ignore[arg-type]
+        PersonRecord(1, "a:2", source="a", **same),  # type: ignore[arg-type]
+        PersonRecord(2, "b:1", source="b", **same),  # type: ignore[arg-type]
+    ]
+    result = link_records(RecordTable(records), default_model(), duplicate_free=frozenset("ab"))
+    clusters = sorted(sorted(c) for c in result.clusters)
+    assert clusters in ([[0, 2], [1]], [[0], [1, 2]])
+    assert not any({link.left, link.right} == {0, 1} for link in result.links)

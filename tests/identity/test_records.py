@@ -52,3 +52,24 @@ def test_no_given_name_has_no_formal_names(name: str | None) -> None:
 )
 def test_the_blocking_key_is_one_formal_name(name: str, key: str) -> None:
     assert canonical_given_name(name) == key
+
+
+@pytest.mark.parametrize(
+    ("written", "feature"),
+    [
+        ("1955-11-02", "1955-11-02"),
+        ("19551102", "1955-11-02"),
+        ("19551192", "1955-11-92"),
+        ("1955-13-02", "1955-13-02"),
+        ("not a date", None),
+        ("1234", None),
+    ],
+    ids=["iso", "digits", "mistyped-day", "mistyped-month", "text", "too-short"],
+)
+def test_a_mistyped_birth_date_is_kept_for_matching_in_the_iso_shape(
+    written: str, feature: str | None
+) -> None:
+    from identity.records import from_values
+
+    values = [None, None, None, written, None, None, None, None, None]
+    assert from_values(1, "k", values).birth_date == feature

@@ -332,3 +332,27 @@ def test_first_model_is_trained_from_stored_records_once_enough_exist(
         assert model.trained["records"] == 1101
         owners = _profiles(session)
         assert owners[ids[-1]] == owners[ids[-2]]
+
+
+def test_link_only_sources_link_across_and_never_within(
+    session_factory: sessionmaker[Session],
+) -> None:
+    from tests.identity.factories import make_source
+
+    twin = person("Ann", "Lee", birth_date="1980-02-03", line1="1 Main St", postcode="12345")
+    with unit_of_work(session_factory) as session:
+        for name in ("left", "right"):
+            make_source(session, name=name, config={"duplicate_free": True})
+        # Two records of one duplicate-free source are two people, however alike.
+        a1 = make_record(session, source="left", attributes=twin).id
+        a2 = make_record(session, source="left", attributes=twin).id
+        b1 = make_record(session, source="right", attributes=twin).id
+        other = make_record(session, source="shop", attributes=twin).id
+    with unit_of_work(session_factory) as session:
+        resolve(session)
+    with unit_of_work(session_factory) as session:
+        owner = _profiles(session)
+    assert owner[a1] != owner[a2]
+    assert owner[b1] in (owner[a1], owner[a2])
+    # A source not declared duplicate-free is deduplicated as usual: it joins one of them.
+    assert owner[other] in (owner[a1], owner[a2])

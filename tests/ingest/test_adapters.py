@@ -68,17 +68,17 @@ def test_segment_page_takes_its_name_and_url_from_context() -> None:
 
 
 @pytest.mark.parametrize(
-    ("event", "purpose", "status"),
+    ("event", "purpose", "status", "reason"),
     [
-        ("unsubscribe", "email", "revoked"),
-        ("spamreport", "email", "revoked"),
-        ("group_unsubscribe", "email:group:7", "revoked"),
-        ("group_resubscribe", "email:group:7", "granted"),
+        ("unsubscribe", "email_marketing", "revoked", "sendgrid unsubscribe"),
+        ("spamreport", "email_marketing", "revoked", "sendgrid spamreport"),
+        ("group_unsubscribe", "email_marketing", "revoked", "sendgrid group_unsubscribe (group 7)"),
+        ("group_resubscribe", "email_marketing", "granted", "sendgrid group_resubscribe (group 7)"),
     ],
     ids=["unsubscribe", "spamreport", "group_unsubscribe", "group_resubscribe"],
 )
 def test_sendgrid_consent_events_become_consent_changes(
-    event: str, purpose: str, status: str
+    event: str, purpose: str, status: str, reason: str
 ) -> None:
     record = {"email": "a@b.io", "timestamp": 1767600000, "event": event,
               "sg_event_id": "e", "asm_group_id": 7}  # fmt: skip
@@ -86,7 +86,7 @@ def test_sendgrid_consent_events_become_consent_changes(
     observation = SendGridAdapter().to_observation(record)
 
     assert observation.kind == "consent"
-    assert ConsentFact(purpose, status, f"sendgrid {event}") in observation.facts  # type: ignore[arg-type]
+    assert ConsentFact(purpose, status, reason, "email") in observation.facts  # type: ignore[arg-type]
 
 
 def test_sendgrid_open_keeps_campaign_and_customer_id() -> None:

@@ -218,7 +218,12 @@ def test_app_sets_consent_and_it_is_in_force_when_read_back(
 ) -> None:
     with unit_of_work(session_factory) as session:
         profile_id = make_profile(session).id
-    data = {"profileId": profile_id, "purpose": "SMS", "status": "REVOKED", "channel": "STORE"}
+    data = {
+        "profileId": profile_id,
+        "purpose": "SMS_Marketing",
+        "status": "REVOKED",
+        "channel": "STORE",
+    }
 
     gql(
         "mutation($input: SetConsentInput!) { setConsent(input: $input) { __typename } }",
@@ -232,7 +237,7 @@ def test_app_sets_consent_and_it_is_in_force_when_read_back(
     )
 
     assert body["data"]["profile"]["consentStatus"] == [
-        {"purpose": "sms", "status": "REVOKED", "channel": "STORE"}
+        {"purpose": "sms_marketing", "status": "REVOKED", "channel": "STORE"}
     ]
 
 

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp.db import unit_of_work
+from cdp.refresh import refresh_profiles
 from cdp.web.overview import STATIC_DIR
+from tests.campaigns.world import T, order
 from tests.campaigns.world import build as build_email_world
+from tests.schema.factories import make_profile, make_source
 from tests.web.conftest import LiveServer, require_executable
 from tests.web.devtools import launch
 
@@ -75,6 +79,26 @@ async def test_overview_shows_what_graphql_returns_in_chromium(
     _submit_feedback(live_server)
     with unit_of_work(session_factory) as session:
         build_email_world(session)  # two campaigns with opens, clicks and orders
+        shop = make_source(session, channel="store")
+        for n in range(1, 9):  # enough customers for RFM quintiles
+            buyer = make_profile(session, given_name=f"Buyer{n}")
+            for k in range(n % 4 + 1):
+                order(session, shop, buyer, T - timedelta(days=9 * n + 40 * k), 1500 * n)
+    with unit_of_work(session_factory) as session:
+        refresh_profiles(session, None)  # traits, RFM and segments, as after a batch
+    created = _post(
+        live_server,
+        """mutation($input: SegmentInput!) { createSegment(input: $input) { __typename } }""",
+        {
+            "input": {
+                "name": "Repeat buyers",
+                "definitionJson": {
+                    "conditions": [{"trait": {"name": "orderCount", "op": "gte", "value": 2}}]
+                },
+            }
+        },
+    )
+    assert created["createSegment"]["__typename"] == "Segment", created
     base = live_server.base_url
 
     async with launch(chromium, tmp_path / "profile") as browser:
@@ -103,14 +127,17 @@ async def test_overview_shows_what_graphql_returns_in_chromium(
     for panel, query in overview["queries"].items():
         answer = _post(live_server, query)  # the same query, from outside the browser
         assert answer == overview["results"][panel], panel
-        assert numbers[panel], f"panel {panel} shows no number"
+        assert numbers[panel], f"panel {panel} shows no number: {answer}"
         missing = Counter(numbers[panel]) - Counter(_numbers(answer))
         assert not missing, f"panel {panel} shows numbers the query did not return: {missing}"
     totals = overview["results"]["totals"]["overview"]["totals"]
-    assert totals["profiles"] == 4 + 4  # four people wrote in; four got the campaigns
+    assert totals["profiles"] == 4 + 4 + 8  # wrote in; got the campaigns; bought
     funnels = {c["id"]: c for c in overview["results"]["campaigns"]["campaigns"]}
     assert set(funnels) == {"c1", "c2"}
     assert funnels["c1"]["email"]["uniqueClicks"] >= 1
+    codes = overview["results"]["rfm"]["codes"]
+    assert sum(g["count"] for g in codes if g["value"]) == 3 + 8  # Ann, Ben, Dan; buyers
+    assert any(s["sizeHistory"] for s in overview["results"]["segments"]["segments"])
     assert overview["results"]["nps"]["feedbackAnalytics"]["summary"]["total"] == len(FEEDBACK)
     assert page.exceptions == []
     assert [

@@ -164,6 +164,97 @@
       },
     },
     {
+      id: "rfm",
+      title: "RFM grid",
+      query: `{ codes: segmentBreakdown(by: "rfmCode") { value count }
+        named: segmentBreakdown(by: "rfmSegment") { value count } }`,
+      render(data) {
+        // Recency (rows, 5 = most recent) by frequency (columns); each cell adds up the
+        // monetary scores. The exact counts per RFM code and per named segment are below.
+        const grid = {};
+        let max = 0;
+        for (const group of data.codes) {
+          if (!group.value) continue;
+          const key = group.value.slice(0, 2);
+          grid[key] = (grid[key] || 0) + group.count;
+          max = Math.max(max, grid[key]);
+        }
+        const rows = [5, 4, 3, 2, 1].map((r) => el("tr", {}, [el("th", { text: `R${r}` }),
+          ...[1, 2, 3, 4, 5].map((f) => {
+            const n = grid[`${r}${f}`] || 0;
+            const cell = el("td", { class: "heat", title: `R${r} F${f}: ${n} customers`,
+              text: n ? n.toLocaleString("en") : "" });
+            cell.style.background = heat(n, max);
+            return cell;
+          })]));
+        const head = el("tr", {}, [el("th", { text: "" }),
+          ...[1, 2, 3, 4, 5].map((f) => el("th", { text: `F${f}` }))]);
+        const customers = data.codes.filter((g) => g.value)
+          .reduce((sum, g) => sum + g.count, 0);
+        const named = data.named.filter((g) => g.value).sort((a, b) => b.count - a.count);
+        return [
+          el("p", { class: "note", text: customers
+            ? "Customers who ordered, by recency (rows) and frequency (columns) score."
+            : "No customer has ordered yet." }),
+          el("table", { class: "heatmap" }, [el("thead", {}, [head]), el("tbody", {}, rows)]),
+          details(el("div", {}, [
+            table(["RFM segment", "customers"], named.map((g) => [g.value, g.count])),
+            table(["RFM code", "customers"], data.codes.filter((g) => g.value)
+              .map((g) => [g.value, g.count])),
+          ])),
+        ];
+      },
+    },
+    {
+      id: "value",
+      title: "Value tiers and lifecycle stages",
+      query: `{ tiers: segmentBreakdown(by: "valueTier") { value count }
+        stages: segmentBreakdown(by: "lifecycleStage") { value count } }`,
+      render(data) {
+        const label = (g) => g.value || "none";
+        return [
+          el("p", { class: "note", text:
+            "Active profiles by value tier (from the RFM scores) and by lifecycle stage." }),
+          chart("bar", data.tiers.map(label), [{ label: "profiles",
+            data: data.tiers.map((g) => g.count), backgroundColor: COLORS[2] }]),
+          chart("bar", data.stages.map(label), [{ label: "profiles",
+            data: data.stages.map((g) => g.count), backgroundColor: COLORS[3] }]),
+          details(el("div", {}, [
+            table(["value tier", "profiles"], data.tiers.map((g) => [label(g), g.count])),
+            table(["lifecycle stage", "profiles"], data.stages.map((g) => [label(g), g.count])),
+          ])),
+        ];
+      },
+    },
+    {
+      id: "segments",
+      title: "Segment sizes over time",
+      query: `{ segments { id name size builtIn
+        sizeHistory(first: 50) { measuredAt size entered exited } } }`,
+      render(data) {
+        const segments = data.segments.filter((s) => s.sizeHistory.length)
+          .sort((a, b) => b.size - a.size).slice(0, 8);
+        const times = [...new Set(segments.flatMap((s) => s.sizeHistory.map((h) => h.measuredAt)))]
+          .sort();
+        return [
+          el("p", { class: "note", text: segments.length
+            ? "Members after each refresh, for the largest segments."
+            : "No segment has been refreshed yet." }),
+          chart("line", times.map((t) => t.slice(0, 16).replace("T", " ")),
+            segments.map((s, i) => ({ label: s.name, borderColor: COLORS[i % COLORS.length],
+              backgroundColor: COLORS[i % COLORS.length], spanGaps: true,
+              data: times.map((t) => {
+                const found = s.sizeHistory.find((h) => h.measuredAt === t);
+                return found ? found.size : null;
+              }) })), { plugins: { legend: { display: true } } }),
+          details(table(["segment", "members now", "refreshes", "last entered",
+            "last exited"], data.segments.map((s) => [s.name, s.size, String(s.sizeHistory.length),
+            s.sizeHistory.length ? s.sizeHistory[0].entered : null,
+            s.sizeHistory.length ? s.sizeHistory[0].exited : null]))),
+        ];
+      },
+    },
+    {
       id: "campaigns",
       title: "Campaign funnels",
       query: `{ campaigns { id firstSentAt email { sent delivered uniqueOpens uniqueClicks
