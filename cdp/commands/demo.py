@@ -68,6 +68,7 @@ def demo(
     _ingest_world(state, world_dir)
     _resolve(state)
     _analyze_feedback(state)
+    _recommendations(state)
     if no_serve:
         return
     _step(5, "serving in open mode (no API keys; for local demos only)")
@@ -162,6 +163,17 @@ def _analyze_feedback(state: CliState) -> None:
 
 def _has_traits(session: Session) -> bool:
     return session.scalar(select(models.ProfileTraits.profile_id).limit(1)) is not None
+
+
+def _recommendations(state: CliState) -> None:
+    from cdp.recommend import compute
+
+    with unit_of_work(state.sessionmaker) as session, Progress("recommendations"):
+        report = compute(session)
+    click.echo(
+        f"      recommendations: {report.products:,} products, {report.pairs:,} similar pairs",
+        err=True,
+    )
 
 
 def _resolve(state: CliState) -> None:
