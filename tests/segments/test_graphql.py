@@ -199,9 +199,9 @@ def test_the_graphiql_segment_examples_run_on_data(
     rfm = gql(examples["RfmSegments"].query, role="analyst")
     assert "errors" not in rfm, rfm
     assert len(rfm["data"]["segments"]) == 14
-    tiers = gql(examples["ValueTiers"].query, {"highTier": None}, role="analyst")
+    tiers = gql(examples["ValueTiers"].query, {"tiers": ["HIGH"]}, role="analyst")
     assert "errors" not in tiers, tiers
-    assert tiers["data"]["tiers"] == [{"value": "high", "count": 3}, {"value": "low", "count": 1}]
+    assert tiers["data"]["byTier"] == [{"value": "high", "count": 3}, {"value": "low", "count": 1}]
     custom = gql(examples["CustomSegment"].query, role="analyst")
     assert "errors" not in custom, custom
     assert custom["data"]["segmentPreview"]["count"] == 0  # nobody in the US here

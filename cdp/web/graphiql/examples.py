@@ -245,7 +245,10 @@ query RfmSegments {
     members(first: 3) {
       nodes {
         enteredAt
-        profile { id fullName email traits { rfmCode valueTier predictedValue { amount currency } } }
+        profile {
+          id fullName email
+          traits { rfmCode valueTier predictedValue { amount currency } }
+        }
       }
     }
   }
@@ -254,15 +257,36 @@ query RfmSegments {
 """
 
 VALUE_TIERS = """\
-# Customers per value tier (high, medium, low; the
-# rule is in docs/value.md), then within the high
-# tier: per lifecycle stage and per preferred
-# channel. Put the id of "Value tier: high" (from
-# the RfmSegments tab) in Variables.
-query ValueTiers($highTier: ID) {
-  tiers: segmentBreakdown(by: "valueTier") { value count }
-  stages: segmentBreakdown(by: "lifecycleStage", segmentId: $highTier) { value count }
-  channels: segmentBreakdown(by: "preferredChannel", segmentId: $highTier) { value count }
+# Customer value (docs/value.md): customers per value
+# tier and lifecycle stage, then the high-value
+# customers most likely to buy in the next 12 months,
+# with their RFM segment, predicted value, chance of
+# still being a customer, and loyalty. Change the
+# tier in Variables (HIGH, MEDIUM, LOW); run
+# `cdp traits compute` if traits are empty.
+query ValueTiers($tiers: [ValueTier!] = [HIGH]) {
+  byTier: segmentBreakdown(by: "valueTier") { value count }
+  byStage: segmentBreakdown(by: "lifecycleStage") { value count }
+  profiles(
+    first: 10
+    filter: { traits: { valueTiers: $tiers } }
+    orderBy: PREDICTED_VALUE_DESC
+  ) {
+    totalCount
+    nodes {
+      id fullName
+      traits {
+        valueTier rfmSegment rfmCode lifecycleStage
+        orderCount totalSpend { amount currency }
+        averageOrder { amount }
+        daysSinceLastOrder favouriteCategory
+        predictedOrders predictedValue { amount currency }
+        probabilityAlive clvMethod horizonDays
+        preferredChannel bestSendHour
+        loyaltyPoints loyaltyTier
+      }
+    }
+  }
 }
 """
 
@@ -295,7 +319,7 @@ EXAMPLES: tuple[Example, ...] = (
     Example("WhyMerged", WHY_MERGED, {"left": "RECORD_ID", "right": "OTHER_RECORD_ID"}),
     Example("HowProfileWasBuilt", HOW_PROFILE_WAS_BUILT, {"id": "PROFILE_ID"}),
     Example("Feedback", FEEDBACK, {"segment": None}),
+    Example("ValueTiers", VALUE_TIERS, {"tiers": ["HIGH"]}),
     Example("RfmSegments", RFM_SEGMENTS),
-    Example("ValueTiers", VALUE_TIERS, {"highTier": None}),
     Example("CustomSegment", CUSTOM_SEGMENT),
 )
