@@ -121,7 +121,8 @@ def test_model_show_prints_comparisons_levels_weights_and_thresholds(db_url: str
     assert "birth dates one typo apart (a digit, or two swapped)" in shown
     assert "family and given name swapped (counted once)" in shown
     assert "neutral" in shown
-    assert "blocking rules" in shown and "identifier rules" in shown
+    assert "blocking rules" in shown
+    assert "identifier rules" in shown
 
 
 def test_an_edited_model_file_loads_back_and_becomes_the_active_model(
