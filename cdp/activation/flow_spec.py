@@ -10,7 +10,7 @@
     steps = [
       { send = "mail_hook", message = "welcome" },
       { wait = "1 day" },
-      { send = "mail_hook", message = "recommendations", include = ["traits"] },
+      { send = "mail_hook", message = "recommendations", include = ["recommendations"] },
     ]
 
     [flows.browse_abandonment]
@@ -26,8 +26,9 @@
     max_messages_per_day = 2                   # across flows, per profile (frequency cap)
     flows_file = "flows.toml"                  # more [flows.*] tables in another file
 
-Steps: `send` (to a destination, with a `message` name, and `include` of `trigger` and
-`traits`; the profile itself is in every delivery), `wait` ("30 minutes", "4 hours",
+Steps: `send` (to a destination, with a `message` name, and `include` of `trigger`,
+`traits` and `recommendations` (4 products, `cdp.recommend`, personalised only with the
+profile's consent); the profile itself is in every delivery), `wait` ("30 minutes", "4 hours",
 "2 days"), `unless_event` (exit when the profile did this event since entering),
 `in_segment` (exit unless the profile is in the segment).
 Every problem is reported at once with the flow and step it is in.
@@ -49,7 +50,7 @@ __all__ = ["ActivationSettings", "FlowSpec", "load_flows", "parse_duration", "pa
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(second|minute|hour|day|week)s?\s*$")
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
-_INCLUDES = ("trigger", "traits")
+_INCLUDES = ("trigger", "traits", "recommendations")
 _KEYS = ("trigger", "steps", "goal", "goal_days", "holdout", "reenter", "exit")
 
 

@@ -30,6 +30,7 @@ __all__ = ["FlowRunner", "FlowStats", "flow_stats", "sync_flows", "trigger_event
 
 TOML = "cdp.toml"
 ADVANCE_BATCH = 200
+RECOMMENDED = 4
 _TRAITS = (
     "value_tier",
     "lifecycle_stage",
@@ -232,6 +233,8 @@ class FlowRunner:
             payload["trigger"] = run.trigger
         if "traits" in includes:
             payload["traits"] = _traits(session, run.profile_id)
+        if "recommendations" in includes:
+            payload["recommendations"] = _recommendations(session, run.profile_id)
         emit(session, [Change("flow.message", run.profile_id, payload)])
         session.add(models.FlowSend(run_id=run.id, profile_id=run.profile_id, sent_at=now))
         return {"did": f"sent {message!r} to {name!r}"}
@@ -251,6 +254,19 @@ def _in_segment(session: Session, run: models.FlowRun, name: str) -> bool:
     m, s = models.SegmentMembership, models.Segment
     query = select(m.profile_id).join(s, s.id == m.segment_id)
     return session.scalar(query.where(s.name == name, m.profile_id == run.profile_id)) is not None
+
+
+def _recommendations(session: Session, profile_id: str) -> dict[str, Any]:
+    from cdp.recommend import recommend_for_profile
+
+    found = recommend_for_profile(session, profile_id, RECOMMENDED)
+    return {
+        "personalised": found.is_personalised,
+        "items": [
+            {"product_id": r.product_id, "name": r.name, "category": r.category, "reason": r.reason}
+            for r in found.items
+        ],
+    }
 
 
 def _traits(session: Session, profile_id: str) -> dict[str, Any]:

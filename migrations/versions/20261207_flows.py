@@ -1,7 +1,7 @@
 """activation: automated marketing flows, each profile's runs through them, and their sends
 
 Revision ID: 20261207_flows
-Revises: 20261207_privacy
+Revises: 20261207_recommend
 Create Date: 2026-12-07 15:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "20261207_flows"
-down_revision: str | Sequence[str] | None = "20261207_privacy"
+down_revision: str | Sequence[str] | None = "20261207_recommend"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -26,7 +26,7 @@ WELCOME = {
     "steps": [
         {"send": "hook", "message": "welcome"},
         {"wait": "1 hour"},
-        {"send": "hook", "message": "recommendations", "include": ["traits"]},
+        {"send": "hook", "message": "recommendations", "include": ["traits", "recommendations"]},
     ],
 }
 BROWSE = {
@@ -90,6 +90,7 @@ def test_the_welcome_flow_sends_welcome_then_waits_then_recommendations_across_a
     last = list(receiver.received.values())[-1]["data"]
     assert last["flow"] == "welcome"
     assert last["traits"]["favourite_product"] == "Trail shoes"
+    assert last["recommendations"] == {"personalised": False, "items": []}  # no catalogue yet
     assert (done.status, done.exit_reason) == ("done", None)
     assert [entry["did"] for entry in done.log] == [
         "entered", "sent 'welcome' to 'hook'", "waits 1 hour",
