@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from cdp import models
 from cdp.types import utcnow
-from cdp.value import clv, lifecycle, rfm
+from cdp.value import clv, lifecycle, loyalty, rfm
 from cdp.value._sql import Scope, at
 from cdp.value.engagement import PREFERENCE_DAYS, engagement_query
 from cdp.value.purchases import categories_query, purchases_query
@@ -225,8 +225,10 @@ def compute_traits(
         clock("clv predictions")
         lifecycle.stage(session, settings, scope)
         clock("lifecycle")
+        loyalty.refresh(session, settings, moment, scope)
+        clock("loyalty")
         done += len(scope.ids) if scope.ids is not None else FULL_RANGE
-        progress("scores, lifetime value, lifecycle", min(done, report.profiles))
+        progress("scores, lifetime value, lifecycle, loyalty", min(done, report.profiles))
     if profile_ids is None:
         report.customers = int(
             session.scalar(select(func.count()).select_from(t).where(t.order_count > 0)) or 0
