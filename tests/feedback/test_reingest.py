@@ -23,7 +23,10 @@ HEADER = (
     "How satisfied are you with your last order? (1-5),Comment,Order Number\n"
 )
 FIRST = "r-1,2026-11-02 09:15:00,Ann Lee,ann@example.com,C-1,3,2,The parcel arrived late,SO-1\n"
-CHANGED = "r-1,2026-11-02 09:15:00,Ann Lee,ann@example.com,C-1,2,1,The courier was late and the box was crushed,SO-1\n"
+CHANGED = (
+    "r-1,2026-11-02 09:15:00,Ann Lee,ann@example.com,C-1,2,1,"
+    "The courier was late and the box was crushed,SO-1\n"
+)
 
 
 async def _work_on(factory: async_sessionmaker[AsyncSession], feedback_id: int) -> None:
