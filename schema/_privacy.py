@@ -35,14 +35,14 @@ async def _write(info: Info, call: Callable[[Session], T]) -> T:
         return await session.run_sync(call)
 
 
-async def _checked(info: Info, target: str) -> None:
+async def _checked(info: Info, action: str, target: str) -> None:
     """`check_role` for admins only; a refused attempt is audited (outcome `denied`)."""
     try:
         check_role(info, ONLY_ADMIN)
     except RoleDeniedError:
         entry = audit.entry(
             actor=info.context.actor,
-            action=f"privacy.{info.field_name}",
+            action=action,
             target_type="profile",
             target_id=target,
             key_id=info.context.key_id,
@@ -128,7 +128,7 @@ class PrivacyMutation:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="A profile id.")],
     ) -> ExportProfileResult:
-        await _checked(info, str(id))
+        await _checked(info, "privacy.export", str(id))
         actor, key_id = info.context.actor, info.context.key_id
         document = await _write(
             info, lambda s: export_profile(s, str(id), actor=actor, key_id=key_id)
@@ -146,7 +146,7 @@ class PrivacyMutation:
         info: Info,
         input: Annotated[EraseProfileInput, strawberry.argument(description="The request.")],
     ) -> EraseProfileResult:
-        await _checked(info, str(input.profile_id))
+        await _checked(info, "privacy.erase", str(input.profile_id))
         requested_by = input.requested_by.strip()
         if not requested_by:
             raise InvalidInputError("requestedBy", "is empty; name who asked for the erasure")
