@@ -9,8 +9,9 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 
+from cdp.activation.live import Hub, listen_conninfo
 from cdp.activation.runner import BackgroundWorker
 from cdp.config import Settings, configure_logging, load_settings, mask_url
 from cdp.db import (
@@ -28,7 +29,7 @@ from cdp.web.graphql import make_graphql_app
 from cdp.web.health import healthz
 from cdp.web.limits import BodyLimit, install_log_filters
 from cdp.web.overview import overview_page
-from cdp.web.push import push_routes
+from cdp.web.push import push_routes, start_resume
 
 __all__ = ["create_app", "create_app_from_environment"]
 
@@ -51,6 +52,9 @@ def create_app(settings: Settings) -> Starlette:
             taxonomy=taxonomy_for(settings.feedback_topics_file),
         )
         log.info("serving on %s database %s", engine.dialect.name, mask_url(settings.database_url))
+        app.state.live_hub = hub = Hub()
+        if engine.dialect.name == "postgresql":
+            hub.start_listening(listen_conninfo(settings))
         background = BackgroundWorker(settings) if settings.runs_embedded_worker else None
         if background is not None:
             background.start()
@@ -60,11 +64,14 @@ def create_app(settings: Settings) -> Starlette:
             # them all (about 15% of the CPU of a small query).
             gc.collect()
             gc.freeze()
+        resume = start_resume(app.state.sessionmaker, settings.default_region)
         try:
             yield
         finally:
+            resume.cancel()
             if background is not None:
                 background.stop()
+            await hub.close()
             await dispose_read_engine(read_engine)
             await engine.dispose()
 
@@ -77,6 +84,7 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
+        WebSocketRoute("/graphql", graphql, name="graphql_ws"),
         Route("/graphiql", graphiql_page, methods=["GET"]),
         Mount("/graphiql/static", GZipMiddleware(static_files()), name=STATIC_ROUTE_NAME),
         Route("/overview", overview_page, methods=["GET"]),

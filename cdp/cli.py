@@ -18,6 +18,7 @@ from cdp.commands.ingest import ingest, sources
 from cdp.commands.keys import keys
 from cdp.commands.privacy import audit_command, privacy_group
 from cdp.commands.quarantine import quarantine
+from cdp.commands.recommend import recommend_group
 from cdp.commands.retention import retention_group
 from cdp.commands.schema import schema
 from cdp.commands.segments import segments_group
@@ -49,6 +50,7 @@ cli.add_command(feedback_group)
 cli.add_command(ingest)
 cli.add_command(keys)
 cli.add_command(quarantine)
+cli.add_command(recommend_group)
 cli.add_command(identity_group)
 cli.add_command(keys)
 cli.add_command(schema)

@@ -69,6 +69,8 @@ __all__ = [
     "Order",
     "OrderItem",
     "OutboxEntry",
+    "ProductSimilarity",
+    "ProductStat",
     "Profile",
     "ProfileStatus",
     "ProfileTraits",
@@ -805,6 +807,40 @@ class SegmentSize(Base):
     entered: Mapped[int] = mapped_column(Integer)
     exited: Mapped[int] = mapped_column(Integer)
     scope: Mapped[str] = mapped_column(String(10))
+
+
+# --- recommendations (cdp.recommend; recomputed by `cdp recommend compute`) ----------------
+
+
+class ProductStat(Base):
+    """A product as purchases and views describe it: name, category, how many bought it (once
+    or again), its popularity rank; the fallback and the explanations read it."""
+
+    __tablename__ = "product_stats"
+    __table_args__ = (Index("ix_product_stats_category_rank", "category", "popularity_rank"),)
+
+    product_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str | None] = mapped_column(String(100))
+    buyers: Mapped[int] = mapped_column(Integer, default=0)
+    repeat_buyers: Mapped[int] = mapped_column(Integer, default=0)
+    viewers: Mapped[int] = mapped_column(Integer, default=0)
+    is_repeat_purchase: Mapped[bool] = mapped_column(Boolean, default=False)
+    popularity_rank: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProductSimilarity(Base):
+    """How strongly buying (or viewing) `product_id` goes with `similar_product_id`: the top
+    scores per product, computed in the database from co-purchases and views."""
+
+    __tablename__ = "product_similarities"
+
+    product_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    similar_product_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    together: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int] = mapped_column(Integer)
 
 
 # --- access and audit --------------------------------------------------------------------------

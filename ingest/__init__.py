@@ -7,6 +7,7 @@ from `to_observation`, and run it with `run_ingest`; see docs/adapters.md.
 from __future__ import annotations
 
 from ingest.adapter import CHANNELS, Adapter, RawRecord
+from ingest.codec import loads
 from ingest.cursor import Cursor, InvalidSortError
 from ingest.errors import (
     AdapterConfigError,
@@ -40,7 +41,15 @@ from ingest.quarantine import (
     replay_quarantine,
 )
 from ingest.registry import ADAPTERS, available_adapters, get_adapter
-from ingest.runner import IngestSummary, OnBatch, PushResult, ingest_push, run_ingest
+from ingest.runner import (
+    REFUSED_BY_DATABASE,
+    IngestSummary,
+    OnBatch,
+    PushResult,
+    ingest_push,
+    push_refused,
+    run_ingest,
+)
 from ingest.sources import (
     SourceConfig,
     build_adapter,
@@ -55,6 +64,7 @@ __all__ = [
     "ADAPTERS",
     "CHANNELS",
     "POS_MAPPING",
+    "REFUSED_BY_DATABASE",
     "Adapter",
     "AdapterConfigError",
     "Address",
@@ -98,8 +108,10 @@ __all__ = [
     "load_channels",
     "load_mapping",
     "load_sources",
+    "loads",
     "parse_mapping",
     "phone_region_of",
+    "push_refused",
     "replay_quarantine",
     "run_ingest",
     "world_adapters",

@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -99,6 +100,11 @@ class Adapter:
     def to_observation(self, record: Mapping[str, Any]) -> Observation:
         """Interpret one raw record. Pure: no I/O, same input gives the same output."""
         raise NotImplementedError
+
+    def on_receive(self, record: Mapping[str, Any], received_at: datetime) -> Mapping[str, Any]:
+        """A pushed message as it is stored, given the time it arrived (the default: as sent).
+        The quarantine keeps what was sent; this is what is read and stored."""
+        return record
 
     # --- helpers the runner and subclasses use -------------------------------------------------
 

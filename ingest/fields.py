@@ -19,6 +19,7 @@ __all__ = [
     "currency_code",
     "get_path",
     "optional_str",
+    "parse_iso",
     "parse_timestamp",
     "parse_unix_timestamp",
     "require_mapping",
@@ -168,6 +169,14 @@ def to_minor_units(value: Any, field: str, currency: str | None, *, signed: bool
         )
     exponent = 0 if (currency or "").upper() in _ZERO_DECIMAL_CURRENCIES else 2
     return int((amount * (10**exponent)).quantize(Decimal(1)))
+
+
+def parse_iso(value: Any) -> datetime | None:
+    """An aware datetime from ISO 8601 text, with no range check; None when not one."""
+    if not isinstance(value, str):
+        return None
+    moment = _parse_iso(value.strip())
+    return moment if moment is not None and moment.tzinfo is not None else None
 
 
 def _parse_iso(text: str) -> datetime | None:

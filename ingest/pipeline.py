@@ -37,6 +37,8 @@ __all__ = [
     "OnBatch",
     "OnProgress",
     "RunOptions",
+    "refused_entry",
+    "refused_reason",
     "run_source",
     "transform",
     "write_batch",
@@ -315,12 +317,18 @@ def write_batch(
 
 def refused_entry(record: PreparedRecord, exc: BaseException) -> QuarantineEntry:
     """The quarantine entry of a record the database refused, with the database's reason."""
-    cause = getattr(exc, "orig", None) or exc
-    reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
     raw = record.source
     position = raw.position if raw is not None else record.observation.external_id
     text = raw.raw if raw is not None else record.payload_json
-    return QuarantineEntry(position, text, f"the database refused the record: {reason}")
+    return QuarantineEntry(position, text, refused_reason(exc))
+
+
+def refused_reason(exc: BaseException) -> str:
+    """The database's reason (its first line, without the SQL and its parameters)."""
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).strip()
+    reason = text.splitlines()[0] if text else type(cause).__name__
+    return f"the database refused the record: {reason}"
 
 
 def _observe(adapter: Adapter, cursor: Cursor, payload: Mapping[str, Any]) -> None:

@@ -15,6 +15,7 @@ import contextlib
 import gc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,24 +24,28 @@ from ingest.adapter import Adapter, from_value
 from ingest.codec import dumps
 from ingest.parallel import run_parallel
 from ingest.pipeline import (
+    REFUSED_BY_DATABASE,
     IngestSummary,
     OnBatch,
     OnProgress,
     RunOptions,
+    refused_reason,
     run_source,
     transform,
 )
-from ingest.records import RawRecord
+from ingest.records import QuarantineEntry, RawRecord
 from ingest.state import SourceRef
 from ingest.store import write_quarantine, write_records
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "REFUSED_BY_DATABASE",
     "IngestSummary",
     "OnBatch",
     "OnProgress",
     "PushResult",
     "ingest_push",
+    "push_refused",
     "run_ingest",
     "transform",
 ]
@@ -102,10 +107,6 @@ class PushResult:
     suppressed: int = 0
 
 
-def _push_record(position: str, payload: Any) -> RawRecord:
-    return from_value(payload, position, dumps(payload))
-
-
 def ingest_push(
     session: Session,
     adapter: Adapter,
@@ -114,11 +115,25 @@ def ingest_push(
     *,
     position: str,
     default_region: str = "US",
+    received_at: datetime | None = None,
+    offset: int = 0,
 ) -> PushResult:
-    """Write the messages of one push request in the caller's transaction."""
-    raws = [_push_record(f"{position}#{i}", p) for i, p in enumerate(payloads)]
+    """Write the messages of one push request in the caller's transaction.
+
+    Each message is checked alone (`ingest.checks`): a bad one is quarantined and named in
+    `errors`, the others are stored. The adapter's `on_receive` sees each message with the
+    receive time first (Segment: `receivedAt`, a missing `timestamp`, clock skew), while the
+    quarantine keeps the message as sent. A message whose key is stored already is a
+    duplicate. If the database refuses the request's records (`REFUSED_BY_DATABASE`), the
+    caller rolls back and sends the messages again one per transaction (`push_refused` for
+    those refused again)."""
+    received = received_at or datetime.now(UTC)
+    raws = [
+        _push_record(adapter, f"{position}#{i}", p, received)
+        for i, p in enumerate(payloads, start=offset)
+    ]
     prepared, rejected = transform(adapter, raws, default_region)
-    outcome = write_records(session, source, prepared)
+    outcome = write_records(session, source, prepared, replace=False)
     held = write_quarantine(session, source, rejected)
     suppressed = outcome.suppressed + held
     return PushResult(
@@ -130,3 +145,21 @@ def ingest_push(
         errors=tuple(f"{entry.position}: {entry.reason}" for entry in rejected),
         suppressed=suppressed,
     )
+
+
+def push_refused(
+    session: Session, source: SourceRef, payload: Any, position: str, exc: BaseException
+) -> PushResult:
+    """Quarantine one pushed message the database refused, with the database's reason."""
+    raw = dumps(payload)
+    entry = QuarantineEntry(position, raw, refused_reason(exc))
+    if write_quarantine(session, source, [entry]):  # held back: an erased identifier
+        return PushResult(1, 0, 0, 0, (), (), suppressed=1)
+    return PushResult(0, 1, 0, 0, (), (f"{position}: {entry.reason}",))
+
+
+def _push_record(adapter: Adapter, position: str, payload: Any, received: datetime) -> RawRecord:
+    raw = from_value(payload, position, dumps(payload))
+    if raw.payload is None:
+        return raw
+    return RawRecord(position, adapter.on_receive(raw.payload, received), raw.raw)

@@ -187,9 +187,15 @@ def write_quarantine(
 
 
 def write_records(
-    session: Session, source: SourceRef, records: Sequence[PreparedRecord]
+    session: Session,
+    source: SourceRef,
+    records: Sequence[PreparedRecord],
+    *,
+    replace: bool = True,
 ) -> BatchOutcome:
-    """Write one batch in the caller's transaction; see the module docstring."""
+    """Write one batch in the caller's transaction; see the module docstring. With `replace`
+    False a record whose key is already stored is a duplicate whatever its content (a pushed
+    message resent by its SDK carries a new receive time, and is still the same message)."""
     outcome = BatchOutcome()
     held = held_back(session, [_pairs(r) for r in records], source=source.name)
     if held:
@@ -207,7 +213,7 @@ def write_records(
         found = existing.get(external_id)
         if found is None:
             new.append(record)
-        elif found[1] == record.content_hash:
+        elif found[1] == record.content_hash or not replace:
             outcome.duplicates += 1
         else:
             changed.append((found[0], found[2], record))

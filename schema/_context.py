@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import InitVar, dataclass, field
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from cdp.activation.live import Hub
 from cdp.config import Settings
 from cdp.feedback.service import FeedbackIntake
 from cdp.services import keys
@@ -56,6 +58,10 @@ class Context:
     key_id: int | None = None
     readers: async_sessionmaker[AsyncSession] = field(init=False)
     loaders: Loaders = field(init=False)
+    #: live changes for subscriptions (`cdp.activation.live.Hub`; None: not offered)
+    hub: Hub | None = field(default=None, init=False)
+    #: a WebSocket's `connection_init` payload (strawberry sets it)
+    connection_params: dict[str, Any] | None = field(default=None, init=False)
 
     def __post_init__(self, read_sessionmaker: async_sessionmaker[AsyncSession] | None) -> None:
         self.readers = read_sessionmaker or read_sessions(self.sessionmaker)

@@ -22,6 +22,7 @@ from schema._access import mask_address, mask_attributes, mask_email, mask_name,
 from schema._context import Context
 from schema._enums import Channel, ConsentState, IdentifierKind, ProfileStatus, channel_of, value_of
 from schema._paging import Connection, fact_query, to_connection
+from schema._recommend import RecommendedProduct, recommended_products
 from schema._traits import ProfileTraits
 
 if TYPE_CHECKING:
@@ -286,6 +287,21 @@ class Profile:
         return ProfileTraits.from_model(
             row, currency=value.base_currency, horizon_days=value.horizon_days
         )
+
+    @strawberry.field(
+        description=(
+            'Products to recommend, best first, each with why ("because you bought X"): what '
+            "goes with their purchases and views, leaving out what they bought unless people "
+            "buy it again; best-sellers of their favourite categories fill the list. Without "
+            "consent for `personalisation` (or with no history): best-sellers only."
+        )
+    )
+    async def recommended_products(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="How many (1 to 50).")] = 10,
+    ) -> list[RecommendedProduct]:
+        return await recommended_products(info, str(self.id), first)
 
     @strawberry.field(description="Merges and splits this profile took part in, newest first.")
     async def merge_history(self, info: Info) -> list[MergeEvent]:

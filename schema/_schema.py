@@ -46,6 +46,7 @@ from schema._privacy import PrivacyMutation
 from schema._query import Query
 from schema._results import EXCEPTION_HANDLERS
 from schema._segments import SegmentMutation
+from schema._subscriptions import Subscription
 
 __all__ = ["CACHE_SIZE", "CdpSchema", "build_schema"]
 
@@ -258,6 +259,7 @@ def build_schema(settings: Settings) -> CdpSchema:
     schema = CdpSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[Pipeline],
         execution_context_class=Executor,
         exception_handlers=EXCEPTION_HANDLERS,

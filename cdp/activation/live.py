@@ -25,7 +25,9 @@ import psycopg
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-__all__ = ["CHANNEL", "Hub", "LiveChange", "publish"]
+from cdp.config import Settings
+
+__all__ = ["CHANNEL", "Hub", "LiveChange", "listen_conninfo", "publish"]
 
 log = logging.getLogger("cdp.activation.live")
 CHANNEL = "cdp_live"
@@ -160,3 +162,8 @@ class Hub:
 
 def hub_stats(hub: Hub) -> dict[str, Any]:
     return {"subscribers": hub.subscriber_count, "listening": hub.listening.is_set()}
+
+
+def listen_conninfo(settings: Settings) -> str:
+    """A psycopg connection string for the database of `settings` (PostgreSQL)."""
+    return settings.sync_url.set(drivername="postgresql").render_as_string(hide_password=False)

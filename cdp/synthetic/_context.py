@@ -11,6 +11,7 @@ from typing import Any
 from cdp.synthetic._model import Address, Person, SyntheticRecord
 from cdp.synthetic._noise import Noise
 from cdp.synthetic._population import PERIOD_END, PERIOD_START
+from cdp.synthetic._tastes import Taste
 
 # Activity starts a day in and ends 45 days early, so that times shown in a local time zone
 # and follow-ups (opens, refunds) stay within the period.
@@ -74,6 +75,10 @@ class Context:
     salt: int = 0
     on_the_list: set[str] = field(default_factory=set)
     """Addresses the current household has on the email list (a list holds an address once)."""
+    taste: Taste | None = None
+    """The current person's product taste (`_tastes.py`); None draws uniformly."""
+    web_devices: list[Any] = field(default_factory=list)
+    """The current person's web devices (`_web._Device`), for orders placed later."""
 
     def next_id(self, kind: str) -> int:
         value = self.counters.get(kind, 0) + 1

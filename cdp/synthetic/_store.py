@@ -25,6 +25,7 @@ from cdp.synthetic._names import name_table
 from cdp.synthetic._noise import strip_accents
 from cdp.synthetic._population import scramble
 from cdp.synthetic._reference import PRODUCTS, STORES, STREET_NAMES
+from cdp.synthetic._tastes import pick_items
 
 __all__ = ["POS_UTC_OFFSET", "OrderPlan", "plan_orders", "pos_records", "shopify_records"]
 
@@ -64,7 +65,12 @@ class OrderPlan:
 def _items(ctx: Context) -> tuple[tuple[Product, int], ...]:
     rng = ctx.rng
     count = rng.choice((1, 1, 1, 2, 2, 3))
-    return tuple((rng.choice(PRODUCTS), rng.choice((1, 1, 1, 2))) for _ in range(count))
+    # the uniform picks are still drawn, so the household's generator stays draw for draw
+    drawn = [(rng.choice(PRODUCTS), rng.choice((1, 1, 1, 2))) for _ in range(count)]
+    if ctx.taste is None:
+        return tuple(drawn)
+    picks = pick_items(ctx.taste, count)
+    return tuple((product, qty) for product, (_, qty) in zip(picks, drawn, strict=True))
 
 
 def plan_orders(ctx: Context, person: Person) -> list[OrderPlan]:

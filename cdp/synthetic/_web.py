@@ -15,8 +15,9 @@ from cdp.synthetic._context import Context, Pair, PersonPlan, dedupe_identifiers
 from cdp.synthetic._model import Person, SyntheticRecord
 from cdp.synthetic._reference import PAGES, PRODUCTS, USER_AGENTS
 from cdp.synthetic._store import OrderPlan
+from cdp.synthetic._tastes import pick_product
 
-__all__ = ["web_records"]
+__all__ = ["order_completed_record", "web_records"]
 
 ADAPTER = "web.segment"
 _SITE = "https://shop.example.com"
@@ -162,6 +163,8 @@ def _page(
 
 def _product_track(ctx: Context, device: _Device, user_id: str | None, when: datetime) -> Pair:
     product_id, sku, name, category, cents = ctx.rng.choice(PRODUCTS)
+    if ctx.taste is not None:  # the uniform pick above is still drawn (draw for draw)
+        product_id, sku, name, category, cents = pick_product(ctx.taste)
     event = ctx.rng.choice(("Product Viewed", "Product Viewed", "Product Added"))
     properties = {
         "product_id": str(product_id),
@@ -236,6 +239,7 @@ def web_records(
     devices = [_Device(ctx) for _ in range(1 + (rng.random() < 0.45) + (rng.random() < 0.15))]
     if plan is None:
         devices = devices[:1]
+    ctx.web_devices = devices
     pairs: list[Pair] = []
     for device in devices:
         starts = sorted(ctx.time() for _ in range(rng.choice((1, 1, 2, 2, 3))))
@@ -246,3 +250,12 @@ def web_records(
             if order.source_name == "web":
                 pairs.append(_order_completed(ctx, rng.choice(devices), person.user_id, order))
     return pairs
+
+
+def order_completed_record(ctx: Context, user_id: str, order: OrderPlan) -> Pair | None:
+    """The web shop's `Order Completed` for an order placed later (after an email click), on
+    one of the person's devices that signed in; None when none did."""
+    signed_in = [device for device in ctx.web_devices if device.is_identified]
+    if not signed_in:
+        return None
+    return _order_completed(ctx, ctx.rng.choice(signed_in), user_id, order)

@@ -17,12 +17,14 @@ from itertools import islice
 from typing import Any
 
 from cdp.synthetic._context import Context, Pair, PersonPlan
+from cdp.synthetic._conversions import conversion_records
 from cdp.synthetic._email import make_campaigns, sendgrid_records
 from cdp.synthetic._model import NoiseCount, NoiseRates, Person, SyntheticRecord
 from cdp.synthetic._noise import Noise
 from cdp.synthetic._population import DEFAULT_CHINESE_SHARE, Registry, make_household
 from cdp.synthetic._social import lead_records, mention_records
 from cdp.synthetic._store import plan_orders, pos_records, shopify_records
+from cdp.synthetic._tastes import taste_for
 from cdp.synthetic._web import web_records
 
 __all__ = ["RECORDS_PER_PERSON", "Household", "World", "iter_records", "people_for_records"]
@@ -88,6 +90,8 @@ def _account_names(ctx: Context, person: Person) -> tuple[str, str, str]:
 
 def _person_pairs(ctx: Context, person: Person) -> list[Pair]:
     ctx.person_id = person.person_id
+    ctx.taste = taste_for(ctx.salt, person.person_id)
+    ctx.web_devices = []
     plan = _plan(ctx, person)
     channels = person.channels
     orders = plan_orders(ctx, person) if person.customer_id else []
@@ -97,7 +101,10 @@ def _person_pairs(ctx: Context, person: Person) -> list[Pair]:
     if plan is not None and person.customer_id:
         pairs += shopify_records(ctx, person, plan, orders)
     if "email.sendgrid" in channels:
-        pairs += sendgrid_records(ctx, person, plan)
+        sent = sendgrid_records(ctx, person, plan)
+        pairs += sent
+        if plan is not None and person.customer_id:
+            pairs += conversion_records(ctx, person, plan, sent)
     if "store.pos" in channels:
         pairs += pos_records(ctx, person, plan)
     if "social.meta_leads" in channels:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, cast, func, literal
+from sqlalchemy import ARRAY, ColumnElement, Float, Integer, String, any_, cast, func, literal
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from cdp.types import UTCDateTime
@@ -47,10 +47,14 @@ class Scope:
     ids: tuple[str, ...] | None = None
     lo: str | None = None
     hi: str | None = None
+    #: PostgreSQL: one array parameter (`= ANY(:ids)`) instead of an IN list of thousands
+    is_array: bool = False
 
     def on(self, column: Any) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
-        if self.ids is not None:
+        if self.ids is not None and self.is_array:
+            conditions.append(column == any_(literal(list(self.ids), ARRAY(String))))
+        elif self.ids is not None:
             conditions.append(column.in_(list(self.ids)))
         if self.lo is not None:
             conditions.append(column >= self.lo)

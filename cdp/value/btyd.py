@@ -90,10 +90,17 @@ def _minimise(negative_ll: object, start: Array) -> tuple[Array, float]:
         value = negative_ll(np.exp(log_params))  # type: ignore[operator]
         return float(value) if np.isfinite(value) else 1e300
 
-    best = optimize.minimize(f, np.log(start), method="L-BFGS-B")
+    # bounded, so a population without drop-outs (the likelihood rising towards a -> 0 or
+    # b -> infinity) ends at a bound instead of wandering off
+    bounds = [(np.log(1e-6), np.log(1e8))] * len(start)
+    best = optimize.minimize(f, np.log(start), method="L-BFGS-B", bounds=bounds)
     # polish from where L-BFGS-B stopped: Nelder-Mead is slow but exact on flat valleys
     polished = optimize.minimize(
-        f, best.x, method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000}
+        f,
+        best.x,
+        method="Nelder-Mead",
+        bounds=bounds,
+        options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 1000},
     )
     chosen = polished if polished.fun <= best.fun else best
     params = np.exp(chosen.x)

@@ -3,8 +3,8 @@
 A full run fits both on every customer's history as of the run's date and stores the
 parameters (`value_models` rows of kind `bgnbd` and `gamma_gamma`, with the date described,
 the fit time and the number of customers); a refresh predicts with the latest stored fit.
-Customers with identical (repeat orders, days to last order, age in days) are grouped in SQL
-and weighted, so a fit costs the distinct histories, not the customers.
+Customers with identical (repeat orders, weeks to last order, age in weeks) are grouped in
+SQL and weighted, so a fit costs the distinct histories, not the customers.
 
 Fallback (`clv_method = "fallback_average"`): when no model could be fitted (fewer repeat
 customers than `min_repeat_customers`, or the optimiser failed) or the customer's first order
@@ -85,7 +85,11 @@ def _histories(session: Session, as_of: datetime, scope: Scope) -> Any:
 
 def _fit(session: Session, settings: ValueSettings, as_of: datetime) -> Fitted:
     h = _histories(session, as_of, Scope()).subquery()
-    x_d, tx_d, age_d = func.round(h.c.x), func.round(h.c.t_x), func.round(h.c.age)
+    # histories grouped by week (in days): a fit then costs at most a few tens of thousands
+    # of distinct histories however many customers there are
+    x_d = h.c.x
+    tx_d = func.round(h.c.t_x / 7.0) * 7
+    age_d = func.round(h.c.age / 7.0) * 7
     grouped = session.execute(
         select(x_d, tx_d, age_d, func.count(), func.avg(h.c.m)).group_by(x_d, tx_d, age_d)
     ).all()

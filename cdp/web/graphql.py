@@ -27,14 +27,16 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, VariableDefinitionNode
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.websockets import WebSocket as StarletteWebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import MissingQueryError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import process_result
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET, UnsetType
 
 from cdp.config import Settings
 from cdp.errors import shorten
@@ -70,16 +72,18 @@ def _build_schema(settings: Settings) -> strawberry.Schema:
     return build_schema(settings)
 
 
-async def _make_context(request: Request) -> Context:
+async def _make_context(request: HTTPConnection, authorization: str | None = None) -> Context:
     state = request.app.state
-    return await make_context(
+    context = await make_context(
         settings=state.settings,
         sessionmaker=state.sessionmaker,
-        authorization=request.headers.get("authorization"),
+        authorization=authorization or request.headers.get("authorization"),
         key_cache=state.key_cache,
         readers=state.readers,
         feedback_intake=getattr(state, "feedback_intake", None),
     )
+    context.hub = getattr(state, "live_hub", None)
+    return context
 
 
 # --- content negotiation -------------------------------------------------------------------
@@ -204,13 +208,42 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return await _make_context(cast("Request", request))
+        if isinstance(request, StarletteWebSocket):
+            # a WebSocket authenticates in `connection_init` (`on_ws_connect`), which browsers'
+            # clients (GraphiQL) can send; a key in the upgrade request's headers works too
+            try:
+                return await _make_context(request)
+            except InvalidKeyError:
+                return await _make_context(request, authorization=" ")
+        return await _make_context(request)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a WebSocket with `{"Authorization": "Bearer KEY"}` in the payload of
+        `connection_init` (or the upgrade request's header); close it with 4403 otherwise."""
+        params = context.connection_params or {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        if authorization is not None:
+            try:
+                fresh = await make_context(
+                    settings=context.settings,
+                    sessionmaker=context.sessionmaker,
+                    authorization=str(authorization),
+                    readers=context.readers,
+                )
+            except InvalidKeyError as exc:
+                raise ConnectionRejectionError({"message": str(exc)}) from None
+            context.role, context.actor = fresh.role, fresh.actor
+        if context.role is None:
+            raise ConnectionRejectionError(
+                {"message": 'send {"Authorization": "Bearer KEY"} in connection_init'}
+            )
+        return cast("UnsetType", UNSET)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return page_for(request)
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
-        if self.is_websocket_request(request):  # no subscriptions are served; refuse politely
+        if self.is_websocket_request(request):  # subscriptions (graphql-transport-ws)
             return await super().run(request)
         if self.should_render_graphql_ide(self.request_adapter_class(request)):
             if not self.graphiql:

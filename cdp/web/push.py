@@ -8,17 +8,26 @@
 
 Each write key belongs to one source (`cdp keys create --role write --source NAME`); the
 source's adapter reads the messages. The answer counts what was accepted (stored, or a
-resent duplicate) and rejected (quarantined, with reasons). After the request's transaction
+resent duplicate) and rejected (quarantined, with reasons in `errors`): a bad message is
+rejected alone and the others of its batch are stored. After the request's transaction
 commits, identity resolves the new records (`identity.resolve_records`).
+
+A body may be sent with `Content-Encoding: gzip` (RudderStack's SDK does by default); it may
+inflate to `MAX_BODY_BYTES` at most (413 beyond). Every error answer is
+`{"success": false, "code": ..., "message": ...}`: the Segment and RudderStack SDKs read
+`code` and `message`, and give up on a 4xx (they retry a 5xx and 429).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
 import logging
+import zlib
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -33,10 +42,20 @@ from cdp import models
 from cdp.feedback.batch import analyze_pending
 from cdp.feedback.taxonomy import Taxonomy, taxonomy_for
 from cdp.refresh import after_resolution
+from cdp.resume import resolve_left_over_async
 from cdp.services import keys as key_service
-from ingest import AdapterConfigError, PushResult, SourceRef, get_adapter, ingest_push
+from ingest import (
+    REFUSED_BY_DATABASE,
+    AdapterConfigError,
+    PushResult,
+    SourceRef,
+    get_adapter,
+    ingest_push,
+    loads,
+    push_refused,
+)
 
-__all__ = ["MAX_BODY_BYTES", "push_routes"]
+__all__ = ["MAX_BODY_BYTES", "push_routes", "start_resume"]
 
 log = logging.getLogger("cdp.push")
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -52,10 +71,22 @@ _SHORT_CALLS = {
 }
 
 
+_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    413: "payload_too_large",
+    415: "unsupported_encoding",
+    500: "server_error",
+}
+
+
 class PushError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code or _CODES.get(status, "error")
 
 
 def _write_key(request: Request, body: Any = None) -> str:
@@ -97,10 +128,31 @@ async def _body(request: Request) -> Any:
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         raise PushError(413, f"request body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
+    body = _decoded(body, request.headers.get("Content-Encoding", ""))
+    # Bytes that are not UTF-8 stay (as surrogates), so only the messages holding them are
+    # rejected, each with the reason (`ingest.checks`).
+    text = body.decode("utf-8", "surrogateescape")
     try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PushError(400, f"body is not JSON: {exc}") from None
+        return loads(text)
+    except json.JSONDecodeError as exc:
+        raise PushError(400, f"body is not JSON: {exc}", "invalid_json") from None
+
+
+def _decoded(body: bytes, encoding: str) -> bytes:
+    """The body inflated (gzip or deflate), never past `MAX_BODY_BYTES` (a zip bomb is 413)."""
+    name = encoding.strip().lower()
+    if name in ("", "identity"):
+        return body
+    if name not in ("gzip", "x-gzip", "deflate"):
+        raise PushError(415, f"Content-Encoding {encoding!r} is not supported; use gzip")
+    inflater = zlib.decompressobj(wbits=47 if name != "deflate" else 15)
+    try:
+        data = inflater.decompress(body, MAX_BODY_BYTES + 1)
+    except zlib.error as exc:
+        raise PushError(400, f"body is not valid {name}: {exc}", "invalid_encoding") from None
+    if len(data) > MAX_BODY_BYTES or inflater.unconsumed_tail:
+        raise PushError(413, f"{name} body inflates beyond {MAX_BODY_BYTES} bytes")
+    return data
 
 
 async def _push(
@@ -108,18 +160,78 @@ async def _push(
 ) -> PushResult:
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     region = request.app.state.settings.default_region
-    async with factory.begin() as session:
-        source = await _source(session, request, adapter_name, body)
-        adapter = get_adapter(adapter_name)()
-        result = await session.run_sync(
-            lambda sync: ingest_push(
-                sync, adapter, source, messages, position=where, default_region=region
+    received = datetime.now(UTC)
+    adapter = get_adapter(adapter_name)()
+    try:
+        async with factory.begin() as session:
+            source = await _source(session, request, adapter_name, body)
+            result = await session.run_sync(
+                lambda sync: ingest_push(
+                    sync,
+                    adapter,
+                    source,
+                    messages,
+                    position=where,
+                    default_region=region,
+                    received_at=received,
+                )
             )
-        )
+    except REFUSED_BY_DATABASE:
+        # One message the database refuses must not lose the others: one per transaction.
+        results = [
+            await _push_one(factory, adapter, source, m, (where, i), region, received)
+            for i, m in enumerate(messages)
+        ]
+        result = _combined(results)
     if result.record_ids:
         taxonomy = taxonomy_for(request.app.state.settings.feedback_topics_file)
         await _resolve(factory, result.record_ids, region, taxonomy)
     return result
+
+
+async def _push_one(
+    factory: async_sessionmaker[AsyncSession],
+    adapter: Any,
+    source: SourceRef,
+    message: Any,
+    at: tuple[str, int],
+    region: str,
+    received: datetime,
+) -> PushResult:
+    where, index = at
+    try:
+        async with factory.begin() as session:
+            return await session.run_sync(
+                lambda sync: ingest_push(
+                    sync,
+                    adapter,
+                    source,
+                    [message],
+                    position=where,
+                    default_region=region,
+                    received_at=received,
+                    offset=index,
+                )
+            )
+    except REFUSED_BY_DATABASE as exc:
+        refusal: BaseException = exc
+    position = f"{where}#{index}"
+    log.warning("push: the database refused %s: %s", position, type(refusal).__name__)
+    async with factory.begin() as session:
+        return await session.run_sync(
+            lambda sync: push_refused(sync, source, message, position, refusal)
+        )
+
+
+def _combined(results: Sequence[PushResult]) -> PushResult:
+    return PushResult(
+        accepted=sum(r.accepted for r in results),
+        rejected=sum(r.rejected for r in results),
+        stored=sum(r.stored for r in results),
+        duplicates=sum(r.duplicates for r in results),
+        record_ids=tuple(i for r in results for i in r.record_ids),
+        errors=tuple(e for r in results for e in r.errors),
+    )
 
 
 async def _resolve(
@@ -144,7 +256,7 @@ def _resolve_and_refresh(session: Session, record_ids: Sequence[int], region: st
 
 def _answer(result: PushResult) -> JSONResponse:
     status = 400 if result.rejected and not result.accepted else 200
-    body = {
+    body: dict[str, Any] = {
         "success": status == 200,
         "accepted": result.accepted,
         "rejected": result.rejected,
@@ -152,12 +264,16 @@ def _answer(result: PushResult) -> JSONResponse:
         "suppressed": result.suppressed,
         "errors": list(result.errors[:20]),
     }
+    if status != 200:
+        body["code"] = "invalid_messages"
+        body["message"] = f"every message was rejected: {result.errors[0]}"
     return JSONResponse(body, status_code=status)
 
 
 def _error(exc: PushError) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Basic realm="cdp"'} if exc.status == 401 else None
-    return JSONResponse({"success": False, "error": str(exc)}, exc.status, headers=headers)
+    body = {"success": False, "code": exc.code, "message": str(exc), "error": str(exc)}
+    return JSONResponse(body, exc.status, headers=headers)
 
 
 async def segment_call(request: Request) -> JSONResponse:
@@ -184,11 +300,9 @@ def _segment_messages(call: str, body: Any) -> list[Any]:
     batch = body.get("batch")
     if not isinstance(batch, list):
         raise PushError(400, "a batch call needs a 'batch' list of messages")
-    shared = body.get("context")
-    return [
-        {"context": shared, **m} if isinstance(m, dict) and shared and "context" not in m else m
-        for m in batch
-    ]
+    # A batch's `context` and `sentAt` apply to each message that has none of its own.
+    shared = {k: body[k] for k in ("context", "sentAt") if body.get(k)}
+    return [{**shared, **m} if isinstance(m, dict) and shared else m for m in batch]
 
 
 async def sendgrid_webhook(request: Request) -> JSONResponse:
@@ -200,6 +314,24 @@ async def sendgrid_webhook(request: Request) -> JSONResponse:
     except PushError as exc:
         return _error(exc)
     return _answer(result)
+
+
+def start_resume(factory: async_sessionmaker[AsyncSession], region: str) -> asyncio.Task[None]:
+    """At server start, resolve in the background the records an earlier run stored but did
+    not resolve (a server killed during pushes; `cdp.resume`)."""
+    return asyncio.create_task(_resume(factory, region), name="resume-unresolved")
+
+
+async def _resume(factory: async_sessionmaker[AsyncSession], region: str) -> None:
+    try:
+        count = await resolve_left_over_async(factory, default_region=region)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("resuming unresolved records failed")
+        return
+    if count:
+        log.info("resumed: resolved %d records stored earlier but never resolved", count)
 
 
 def push_routes() -> list[Route]:

@@ -16,6 +16,7 @@ are not read again.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ from ingest.fields import (
     currency_code,
     get_path,
     optional_str,
+    parse_iso,
     parse_timestamp,
     require_mapping,
     require_str,
@@ -88,6 +90,23 @@ class SegmentAdapter(Adapter):
             facts = (event, *_consents(context))
             return Observation(_key(record), "consent", occurred_at, identifiers, facts=facts)
         return Observation(_key(record), "event", occurred_at, identifiers, facts=(event,))
+
+    def on_receive(self, record: Mapping[str, Any], received_at: datetime) -> Mapping[str, Any]:
+        """As Segment's tracking API does: `receivedAt` is the server's time; `timestamp` is
+        optional (the receive time stands in); when the client says when it sent the message
+        (`sentAt`), its clock's skew is taken out: `timestamp = receivedAt - (sentAt -
+        timestamp)`, the client's own time kept as `originalTimestamp`."""
+        out = dict(record)
+        out["receivedAt"] = received_at.isoformat()
+        if record.get("originalTimestamp") is not None:
+            return out
+        stated, sent = parse_iso(record.get("timestamp")), parse_iso(record.get("sentAt"))
+        if record.get("timestamp") in (None, ""):
+            out["timestamp"] = received_at.isoformat()
+        elif stated is not None and sent is not None:
+            out["originalTimestamp"] = record["timestamp"]
+            out["timestamp"] = (received_at - (sent - stated)).isoformat()
+        return out
 
 
 _NOTHING: Mapping[str, Any] = MappingProxyType({})

@@ -40,7 +40,8 @@ def test_segment_batch_is_accepted_with_counts_when_write_key_is_basic_user(
     client: TestClient, session_factory: sessionmaker[Session]
 ) -> None:
     key = _write_key(session_factory, "web", "web.segment", "web")
-    batch = [*_messages(), {"type": "track", "messageId": "bad", "userId": "u", "event": "E"}]
+    batch = [*_messages(), {"type": "track", "messageId": "bad", "userId": "u", "event": "E",
+                            "timestamp": "yesterday"}]  # fmt: skip
 
     response = client.post("/v1/batch", json={"batch": batch}, auth=(key, ""))
     again = client.post("/v1/batch", json={"batch": batch}, auth=(key, ""))

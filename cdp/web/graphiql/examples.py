@@ -231,6 +231,40 @@ query Feedback($segment: ID) {
 }
 """
 
+VALUE_TIERS = """\
+# Customer value (docs/value.md): customers per value
+# tier and lifecycle stage, then the high-value
+# customers most likely to buy in the next 12 months,
+# with their RFM segment, predicted value, chance of
+# still being a customer, and loyalty. Change the
+# tier in Variables (HIGH, MEDIUM, LOW); run
+# `cdp traits compute` if traits are empty.
+query ValueTiers($tiers: [ValueTier!] = [HIGH]) {
+  byTier: segmentBreakdown(by: "valueTier") { value count }
+  byStage: segmentBreakdown(by: "lifecycleStage") { value count }
+  profiles(
+    first: 10
+    filter: { traits: { valueTiers: $tiers } }
+    orderBy: PREDICTED_VALUE_DESC
+  ) {
+    totalCount
+    nodes {
+      id fullName
+      traits {
+        valueTier rfmSegment rfmCode lifecycleStage
+        orderCount totalSpend { amount currency }
+        averageOrder { amount }
+        daysSinceLastOrder favouriteCategory
+        predictedOrders predictedValue { amount currency }
+        probabilityAlive clvMethod horizonDays
+        preferredChannel bestSendHour
+        loyaltyPoints loyaltyTier
+      }
+    }
+  }
+}
+"""
+
 EXAMPLES: tuple[Example, ...] = (
     Example("Overview", OVERVIEW),
     Example("Profile360", PROFILE_360, {"id": "PROFILE_ID"}),
@@ -238,4 +272,5 @@ EXAMPLES: tuple[Example, ...] = (
     Example("WhyMerged", WHY_MERGED, {"left": "RECORD_ID", "right": "OTHER_RECORD_ID"}),
     Example("HowProfileWasBuilt", HOW_PROFILE_WAS_BUILT, {"id": "PROFILE_ID"}),
     Example("Feedback", FEEDBACK, {"segment": None}),
+    Example("ValueTiers", VALUE_TIERS, {"tiers": ["HIGH"]}),
 )
