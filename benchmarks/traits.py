@@ -425,9 +425,12 @@ def main(argv: list[str] | None = None) -> int:
         full = time.perf_counter() - started
         print(
             f"all traits for {report.profiles:,} profiles ({report.customers:,} customers): "
-            f"{full:.1f}s ({full / baseline:.1f}x the baseline); "
-            f"target {'met' if full < 120 or args.profiles < 1_000_000 else 'MISSED'} "
-            f"(< 120 s at 1M)",
+            f"{full:.1f}s ({full / baseline:.1f}x the baseline); target < 120 s at 1M: "
+            + (
+                ("met" if full < 120 else "MISSED")
+                if args.profiles >= 1_000_000
+                else f"{full * 1_000_000 / args.profiles:.0f} s if linear"
+            ),
             flush=True,
         )
         print("  " + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items()))

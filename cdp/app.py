@@ -29,7 +29,7 @@ from cdp.web.graphql import make_graphql_app
 from cdp.web.health import healthz
 from cdp.web.limits import BodyLimit, install_log_filters
 from cdp.web.overview import overview_page
-from cdp.web.push import push_routes
+from cdp.web.push import push_routes, start_resume
 
 __all__ = ["create_app", "create_app_from_environment"]
 
@@ -64,9 +64,11 @@ def create_app(settings: Settings) -> Starlette:
             # them all (about 15% of the CPU of a small query).
             gc.collect()
             gc.freeze()
+        resume = start_resume(app.state.sessionmaker, settings.default_region)
         try:
             yield
         finally:
+            resume.cancel()
             if background is not None:
                 background.stop()
             await hub.close()

@@ -19,6 +19,7 @@ from cdp.commands._feedback_hook import analyze_all_pending, chain, feedback_ana
 from cdp.commands._identity_hook import identity_resolver
 from cdp.commands._mapping_report import unmatched_note
 from cdp.db import unit_of_work
+from cdp.resume import resolve_left_over
 from ingest import (
     Adapter,
     AdapterConfigError,
@@ -90,6 +91,7 @@ def ingest(
       cdp ingest --mapping pos.toml --source pos receipts.csv
     """
     show = progress if progress is not None else sys.stderr.isatty()
+    resumed = 0 if no_resolve else _resume(state)
     if world is not None:
         _ingest_world(state, world, batch_size, as_json, no_resolve, show)
         return
@@ -103,11 +105,23 @@ def ingest(
     region = phone_region_of(adapter, declared, state.settings.default_region)
     summary = _run(state, name, adapter, batch_size, no_resolve, show, workers, region)
     if as_json:
-        click.echo(json.dumps(summary.to_json(), indent=2))
+        click.echo(json.dumps({**summary.to_json(), "resumed": resumed}, indent=2))
     else:
         click.echo(format_summary(summary))
     if summary.error:
         raise click.ClickException(f"ingest of {name!r} stopped: {summary.error}")
+
+
+def _resume(state: CliState) -> int:
+    """Resolve what an earlier, killed run stored but never resolved, and say so."""
+    region = state.settings.default_region
+    count = resolve_left_over(state.sessionmaker, default_region=region)
+    if count:
+        click.echo(
+            f"resumed: resolved {count:,} records an earlier run stored but did not resolve",
+            err=True,
+        )
+    return count
 
 
 def _run(

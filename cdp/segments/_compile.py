@@ -52,7 +52,7 @@ from cdp.segments._definition import (
     TraitCondition,
     Window,
 )
-from cdp.segments._sql import json_text, text_contains, text_starts_with
+from cdp.segments._sql import json_text, json_text_in, text_contains, text_starts_with
 
 __all__ = ["CANCELLED", "compare", "members_query", "predicate"]
 
@@ -80,17 +80,20 @@ def members_query(
     *,
     now: datetime,
     segments: Mapping[int, Definition],
-    profile_ids: Sequence[str] | None = None,
+    profile_ids: Sequence[str] | Select[Any] | None = None,
 ) -> Select[tuple[str]]:
     """The ids of the active profiles the definition selects, as of `now` (for `lastDays`
     windows); `segments` holds the definitions a segment condition may name (transitively);
-    `profile_ids` limits the test to those profiles."""
+    `profile_ids` (a list, or a select of ids) limits the test to those profiles."""
+    ids: list[str] | Select[Any] | None = (
+        profile_ids if profile_ids is None or isinstance(profile_ids, Select) else list(profile_ids)
+    )
     query = select(_PROFILE.c.id).where(
         _PROFILE.c.status == models.ProfileStatus.ACTIVE.value,
-        predicate(definition, now=now, segments=segments),
+        _Compiler(now, segments, ids).node(definition.root, frozenset()),
     )
-    if profile_ids is not None:
-        query = query.where(_PROFILE.c.id.in_(list(profile_ids)))
+    if ids is not None:
+        query = query.where(_PROFILE.c.id.in_(ids))
     return query
 
 
@@ -102,9 +105,22 @@ def predicate(
 
 
 class _Compiler:
-    def __init__(self, now: datetime, segments: Mapping[int, Definition]) -> None:
+    """`ids`, when given, is repeated inside every subquery on another table, so that testing a
+    few touched profiles reads only their rows (the database would otherwise aggregate every
+    profile's events before keeping the few asked about)."""
+
+    def __init__(
+        self,
+        now: datetime,
+        segments: Mapping[int, Definition],
+        ids: list[str] | Select[Any] | None = None,
+    ) -> None:
         self.now = now
         self.segments = segments
+        self.ids = ids
+
+    def among(self, column: Any, query: Select[Any]) -> Select[Any]:
+        return query if self.ids is None else query.where(column.in_(self.ids))
 
     def node(self, node: Condition, seen: frozenset[int]) -> ColumnElement[bool]:
         if isinstance(node, All):
@@ -121,11 +137,12 @@ class _Compiler:
             return self.trait(node)
         if isinstance(node, IdentifierCondition):
             i = models.Identifier
-            return _PROFILE.c.id.in_(
-                select(i.profile_id).where(i.kind == node.kind, i.profile_id.is_not(None))
-            )
+            query = select(i.profile_id).where(i.kind == node.kind, i.profile_id.is_not(None))
+            return _PROFILE.c.id.in_(self.among(i.profile_id, query))
         if isinstance(node, ConsentCondition):
-            return _PROFILE.c.id.in_(consented_profiles(node.purpose, node.channel))
+            granted = consented_profiles(node.purpose, node.channel).subquery("granted")
+            query = select(granted.c.profile_id)
+            return _PROFILE.c.id.in_(self.among(granted.c.profile_id, query))
         if isinstance(node, EventCondition):
             return self.event(node)
         if isinstance(node, OrderCondition):
@@ -140,6 +157,10 @@ class _Compiler:
 
     def attribute(self, node: AttributeCondition) -> ColumnElement[bool]:
         f = node.field
+        if f.json_path and node.op in ("eq", "neq", "in", "notIn"):
+            values = [node.value] if node.op in ("eq", "neq") else list(node.value)
+            found = json_text_in(_PROFILE.c.attributes, f.json_path, values)
+            return found if node.op in ("eq", "in") else not_(found)
         value = (
             json_text(_PROFILE.c.attributes, *f.json_path)
             if f.json_path
@@ -150,9 +171,8 @@ class _Compiler:
     def trait(self, node: TraitCondition) -> ColumnElement[bool]:
         column = _TRAITS.c[node.field.column or ""]
         op = _NEGATIVE.get(node.op, node.op)
-        positive = _PROFILE.c.id.in_(
-            select(_TRAITS.c.profile_id).where(value_test(column, op, node.value))
-        )
+        query = select(_TRAITS.c.profile_id).where(value_test(column, op, node.value))
+        positive = _PROFILE.c.id.in_(self.among(_TRAITS.c.profile_id, query))
         return not_(positive) if op != node.op else positive
 
     def window(self, column: Any, window: Window | None) -> list[ColumnElement[bool]]:
@@ -168,6 +188,9 @@ class _Compiler:
             found.append(column < window.until)
         return found
 
+    def counted(self, profile_id: Any, *args: Any, **kwargs: Any) -> ColumnElement[bool]:
+        return _counted(self.ids, profile_id, *args, **kwargs)
+
     def event(self, node: EventCondition) -> ColumnElement[bool]:
         e = models.Event
         where = [e.profile_id.is_not(None), *self.window(e.occurred_at, node.window)]
@@ -175,9 +198,14 @@ class _Compiler:
             if wanted is not None:
                 where.append(column == wanted)
         for prop in node.properties:
-            props = json_text(cast("ColumnElement[Any]", e.properties), prop.name)
-            where.append(value_test(props, prop.op, prop.value))
-        return _counted(e.profile_id, where, func.count(), node.count)
+            props = cast("ColumnElement[Any]", e.properties)
+            if prop.op in ("eq", "neq", "in"):
+                values = list(prop.value) if prop.op == "in" else [prop.value]
+                found = json_text_in(props, (prop.name,), values)
+                where.append(not_(found) if prop.op == "neq" else found)
+            else:
+                where.append(value_test(json_text(props, prop.name), prop.op, prop.value))
+        return self.counted(e.profile_id, where, func.count(), node.count)
 
     def order(self, node: OrderCondition) -> ColumnElement[bool]:
         o, item = models.Order, models.OrderItem
@@ -195,12 +223,14 @@ class _Compiler:
         if node.metric == "count":
             if item_where:
                 where.append(exists().where(item.order_id == o.id, *item_where))
-            return _counted(o.profile_id, where, func.count(), count)
+            return self.counted(o.profile_id, where, func.count(), count)
         where.append(o.currency == node.currency)
         if not item_where:
-            return _counted(o.profile_id, where, func.sum(o.total_minor - o.refunded_minor), count)
+            return self.counted(
+                o.profile_id, where, func.sum(o.total_minor - o.refunded_minor), count
+            )
         spent = func.sum(item.quantity * item.unit_price_minor)
-        return _counted(o.profile_id, where, spent, count, join_items=item_where)
+        return self.counted(o.profile_id, where, spent, count, join_items=item_where)
 
     def feedback(self, node: FeedbackCondition) -> ColumnElement[bool]:
         f = models.Feedback
@@ -215,7 +245,7 @@ class _Compiler:
         if node.topic is not None:
             t = models.FeedbackTopic
             where.append(exists().where(t.feedback_id == f.id, t.topic == node.topic))
-        return _counted(f.profile_id, where, func.count(), node.count)
+        return self.counted(f.profile_id, where, func.count(), node.count)
 
 
 def value_test(value: ColumnElement[Any], op: str, wanted: Any) -> ColumnElement[bool]:
@@ -236,6 +266,7 @@ def value_test(value: ColumnElement[Any], op: str, wanted: Any) -> ColumnElement
 
 
 def _counted(
+    ids: list[str] | Select[Any] | None,
     profile_id: Any,
     where: list[ColumnElement[bool]],
     aggregate: Any,
@@ -244,6 +275,8 @@ def _counted(
     join_items: list[ColumnElement[bool]] | None = None,
 ) -> ColumnElement[bool]:
     query = select(profile_id).where(*where)
+    if ids is not None:
+        query = query.where(profile_id.in_(ids))
     if join_items is not None:
         item = models.OrderItem
         query = query.join(item, item.order_id == models.Order.id).where(*join_items)

@@ -9,12 +9,27 @@ those are re-tested (in chunks, so the statements stay small); given none, every
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, delete, func, insert, literal, select, update
+from sqlalchemy import (
+    CursorResult,
+    Select,
+    String,
+    Table,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    table,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from cdp import models
@@ -25,7 +40,6 @@ from cdp.types import BIG_ID, UTCDateTime, utcnow
 
 __all__ = ["RefreshResult", "refresh_all", "refresh_segment", "refresh_touched"]
 
-CHUNK = 2_000
 _M = cast("Table", models.SegmentMembership.__table__)
 _EXITS = cast("Table", models.SegmentExit.__table__)
 
@@ -39,18 +53,53 @@ class RefreshResult:
     exited: int
 
 
+_TOUCHED = table("segment_touched", column("profile_id", String()))
+_NEW = table("segment_new_members", column("profile_id", String()))
+
+
+@contextmanager
+def _scratch(session: Session, ids: Sequence[str] | None) -> Iterator[Select[Any] | None]:
+    """Temporary tables for one refresh: the touched ids (so every statement joins them rather
+    than carrying thousands of parameters) and the members found (so the definition runs once
+    per segment). Yields the select of touched ids (None: every profile); drops them after."""
+    for name in ("segment_touched", "segment_new_members"):
+        session.execute(
+            text(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} (profile_id VARCHAR(40) PRIMARY KEY)"
+            )
+        )
+        session.execute(text(f"DELETE FROM {name}"))
+    try:
+        if ids is None:
+            yield None
+            return
+        unique = sorted(set(ids))
+        for start in range(0, len(unique), 5_000):
+            chunk = unique[start : start + 5_000]
+            session.execute(insert(_TOUCHED), [{"profile_id": i} for i in chunk])
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("ANALYZE segment_touched"))
+        yield select(_TOUCHED.c.profile_id)
+    finally:
+        for name in ("segment_touched", "segment_new_members"):
+            session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+
+
 def _apply(
     session: Session,
     segment_id: int,
     definition: Definition,
     definitions: Mapping[int, Definition],
     now: datetime,
-    ids: Sequence[str] | None,
+    touched: Select[Any] | None,
 ) -> tuple[int, int]:
-    members = members_query(definition, now=now, segments=definitions, profile_ids=ids)
-    leaving = [_M.c.segment_id == segment_id, _M.c.profile_id.not_in(members)]
-    if ids is not None:
-        leaving.append(_M.c.profile_id.in_(list(ids)))
+    session.execute(delete(_NEW))
+    members = members_query(definition, now=now, segments=definitions, profile_ids=touched)
+    session.execute(insert(_NEW).from_select(["profile_id"], members))
+    found = select(_NEW.c.profile_id)
+    leaving = [_M.c.segment_id == segment_id, _M.c.profile_id.not_in(found)]
+    if touched is not None:
+        leaving.append(_M.c.profile_id.in_(touched))
     moment = literal(now, UTCDateTime())
     session.execute(
         insert(_EXITS).from_select(
@@ -60,15 +109,12 @@ def _apply(
     )
     exited = _rowcount(session.execute(delete(_M).where(*leaving)))
     current = select(_M.c.profile_id).where(_M.c.segment_id == segment_id)
-    if ids is not None:
-        current = current.where(_M.c.profile_id.in_(list(ids)))
-    new = members.subquery("new_members")
     entered = _rowcount(
         session.execute(
             insert(_M).from_select(
                 ["segment_id", "profile_id", "added_at"],
-                select(literal(segment_id, BIG_ID), new.c.id, moment).where(
-                    new.c.id.not_in(current)
+                select(literal(segment_id, BIG_ID), _NEW.c.profile_id, moment).where(
+                    _NEW.c.profile_id.not_in(current)
                 ),
             ),
             execution_options={"preserve_rowcount": True},
@@ -90,18 +136,23 @@ def refresh_segment(
     now: datetime | None = None,
 ) -> RefreshResult:
     """Re-test `profile_ids` (None: every profile) against the segment; record the size."""
-    at = now or utcnow()
     known = dict(definitions) if definitions is not None else load_definitions(session)
-    definition = known[segment.id]
-    entered = exited = 0
-    chunks = [None] if profile_ids is None else _chunks(profile_ids)
-    for chunk in chunks:
-        got_in, got_out = _apply(session, segment.id, definition, known, at, chunk)
-        entered, exited = entered + got_in, exited + got_out
-    size = (
-        session.scalar(select(func.count()).select_from(_M).where(_M.c.segment_id == segment.id))
-        or 0
-    )
+    with _scratch(session, profile_ids) as touched:
+        return _refresh(session, segment, known, now or utcnow(), touched)
+
+
+def _refresh(
+    session: Session,
+    segment: models.Segment,
+    known: Mapping[int, Definition],
+    at: datetime,
+    touched: Select[Any] | None,
+) -> RefreshResult:
+    entered, exited = _apply(session, segment.id, known[segment.id], known, at, touched)
+    whole = touched is None
+    size = _size(session, segment.id, entered - exited, whole=whole)
+    if not whole and entered == exited == 0:
+        return RefreshResult(segment.id, segment.name, size, 0, 0)  # nothing to record
     session.add(
         models.SegmentSize(
             segment_id=segment.id,
@@ -109,10 +160,10 @@ def refresh_segment(
             size=size,
             entered=entered,
             exited=exited,
-            scope="all" if profile_ids is None else "touched",
+            scope="all" if whole else "touched",
         )
     )
-    if profile_ids is None:
+    if whole:
         session.execute(
             update(models.Segment)
             .where(models.Segment.id == segment.id)
@@ -123,9 +174,20 @@ def refresh_segment(
     return RefreshResult(segment.id, segment.name, size, entered, exited)
 
 
-def _chunks(ids: Sequence[str]) -> list[Sequence[str] | None]:
-    unique = sorted(set(ids))
-    return [unique[i : i + CHUNK] for i in range(0, len(unique), CHUNK)]
+def _size(session: Session, segment_id: int, change: int, *, whole: bool) -> int:
+    """The size after a refresh: counted after a whole refresh; after a touched one, the last
+    recorded size plus the change (counting a million members per batch would cost more than
+    the batch), counted when there is no earlier size."""
+    z = models.SegmentSize
+    last = None
+    if not whole:
+        last = session.scalar(
+            select(z.size).where(z.segment_id == segment_id).order_by(z.id.desc()).limit(1)
+        )
+    if last is not None:
+        return int(last) + change
+    query = select(func.count()).select_from(_M).where(_M.c.segment_id == segment_id)
+    return int(session.scalar(query) or 0)
 
 
 def refresh_all(
@@ -133,13 +195,12 @@ def refresh_all(
 ) -> list[RefreshResult]:
     """Re-test every profile against every segment (or the segments in `only`): what time
     windows need, since the passing of time changes membership without any new data."""
-    definitions = load_definitions(session)
-    segments = session.scalars(select(models.Segment).order_by(models.Segment.id)).all()
-    return [
-        refresh_segment(session, segment, definitions=definitions, now=now)
-        for segment in segments
-        if only is None or segment.id in only
-    ]
+    known = load_definitions(session)
+    rows = session.scalars(select(models.Segment).order_by(models.Segment.id)).all()
+    chosen = [segment for segment in rows if only is None or segment.id in only]
+    at = now or utcnow()
+    with _scratch(session, None) as touched:
+        return [_refresh(session, segment, known, at, touched) for segment in chosen]
 
 
 def refresh_touched(session: Session, profile_ids: Sequence[str] | None) -> list[RefreshResult]:
@@ -147,11 +208,10 @@ def refresh_touched(session: Session, profile_ids: Sequence[str] | None) -> list
     segment (None: every profile). A merged-away profile is no longer active, so it leaves."""
     if profile_ids is not None and not profile_ids:
         return []
-    definitions = load_definitions(session)
-    if not definitions:
+    known = load_definitions(session)
+    if not known:
         return []
-    segments = session.scalars(select(models.Segment).order_by(models.Segment.id)).all()
-    return [
-        refresh_segment(session, segment, definitions=definitions, profile_ids=profile_ids)
-        for segment in segments
-    ]
+    rows = session.scalars(select(models.Segment).order_by(models.Segment.id)).all()
+    at = utcnow()
+    with _scratch(session, profile_ids) as touched:
+        return [_refresh(session, segment, known, at, touched) for segment in rows]

@@ -20,6 +20,7 @@ inflate to `MAX_BODY_BYTES` at most (413 beyond). Every error answer is
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -41,6 +42,7 @@ from cdp import models
 from cdp.feedback.batch import analyze_pending
 from cdp.feedback.taxonomy import Taxonomy, taxonomy_for
 from cdp.refresh import after_resolution
+from cdp.resume import resolve_left_over_async
 from cdp.services import keys as key_service
 from ingest import (
     REFUSED_BY_DATABASE,
@@ -53,7 +55,7 @@ from ingest import (
     push_refused,
 )
 
-__all__ = ["MAX_BODY_BYTES", "push_routes"]
+__all__ = ["MAX_BODY_BYTES", "push_routes", "start_resume"]
 
 log = logging.getLogger("cdp.push")
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -312,6 +314,24 @@ async def sendgrid_webhook(request: Request) -> JSONResponse:
     except PushError as exc:
         return _error(exc)
     return _answer(result)
+
+
+def start_resume(factory: async_sessionmaker[AsyncSession], region: str) -> asyncio.Task[None]:
+    """At server start, resolve in the background the records an earlier run stored but did
+    not resolve (a server killed during pushes; `cdp.resume`)."""
+    return asyncio.create_task(_resume(factory, region), name="resume-unresolved")
+
+
+async def _resume(factory: async_sessionmaker[AsyncSession], region: str) -> None:
+    try:
+        count = await resolve_left_over_async(factory, default_region=region)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("resuming unresolved records failed")
+        return
+    if count:
+        log.info("resumed: resolved %d records stored earlier but never resolved", count)
 
 
 def push_routes() -> list[Route]:

@@ -41,4 +41,7 @@ def test_compiled_segments_select_what_the_python_evaluator_selects(
             got: set[str] = set(session.scalars(query))
             expected = oracle.members(definition, people, NOW, others)
             assert got == expected, raw
+            subset = [p.id for p in people[::2]]  # a refresh of touched profiles only
+            limited = members_query(definition, now=NOW, segments=others, profile_ids=subset)
+            assert set(session.scalars(limited)) == expected & set(subset), raw
         session.rollback()

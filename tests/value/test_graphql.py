@@ -96,3 +96,17 @@ def test_sorting_by_a_trait_lists_profiles_without_orders_last(gql: Gql, shopper
 def test_lifecycle_filter_uses_the_stage(gql: Gql, shoppers: None) -> None:
     body = gql("{ profiles(filter: {traits: {lifecycleStages: [PROSPECT]}}) { nodes { id } } }")
     assert [n["id"] for n in body["data"]["profiles"]["nodes"]] == ["quiet"]
+
+
+def test_the_value_tiers_graphiql_example_runs_on_computed_traits(gql: Gql, shoppers: None) -> None:
+    from cdp.web.graphiql.examples import VALUE_TIERS
+
+    body = gql(VALUE_TIERS, {"tiers": ["HIGH", "MEDIUM", "LOW"]})
+    assert "errors" not in body, body
+    data = body["data"]
+    assert sum(g["count"] for g in data["byStage"]) == 7
+    assert {g["value"] for g in data["byTier"]} <= {"high", "medium", "low", None}
+    assert data["profiles"]["totalCount"] == 6
+    first = data["profiles"]["nodes"][0]["traits"]
+    assert first["predictedValue"]["currency"] == "USD"
+    assert first["clvMethod"] == "FALLBACK"

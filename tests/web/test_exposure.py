@@ -24,6 +24,7 @@ from cdp.services.keys import create_key
 from cdp.web.protocol import HttpToolsProtocol
 
 EMAIL = "jane.doe@example.com"
+PRIVACY_KEY = "k" * 40  # production refuses to start without one
 
 
 @pytest.fixture
@@ -213,7 +214,7 @@ def test_stats_answers_with_a_key_when_the_environment_is_prod(
 def test_graphiql_is_not_served_when_prod_leaves_it_off(
     client_factory: Callable[..., TestClient], path: str
 ) -> None:
-    settings = load_settings({"CDP_ENV": "prod"})
+    settings = load_settings({"CDP_ENV": "prod", "CDP_PRIVACY_KEY": PRIVACY_KEY})
     client = client_factory(environment="prod", graphiql=settings.graphiql)
 
     response = client.get(path, headers={"accept": "text/html"})
@@ -226,7 +227,9 @@ def test_graphiql_is_not_served_when_prod_leaves_it_off(
 def test_graphiql_is_served_in_prod_when_the_setting_turns_it_on(
     client_factory: Callable[..., TestClient],
 ) -> None:
-    settings = load_settings({"CDP_ENV": "prod", "CDP_GRAPHIQL": "true"})
+    settings = load_settings(
+        {"CDP_ENV": "prod", "CDP_GRAPHIQL": "true", "CDP_PRIVACY_KEY": PRIVACY_KEY}
+    )
     client = client_factory(environment="prod", graphiql=settings.graphiql)
 
     response = client.get("/graphql", headers={"accept": "text/html"})

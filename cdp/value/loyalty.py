@@ -1,0 +1,248 @@
+"""Loyalty: a points ledger derived from facts, the balance, and a tier with the date reached.
+
+Every ledger line names the fact it comes from (`kind`, `reference`, unique together):
+
+- `order`: points per unit of base currency of a counted order's net value (an order counted
+  once across sources, refunds deducted, as in `purchases.py`), expiring `expiry_days` later;
+- `signup`: `signup_bonus` once per profile, for its earliest account record (kind `profile`);
+- `review`: `review_bonus` per review (feedback of kind `review`);
+- `redemption`: minus the `points` of a `Points Redeemed` event (`properties.points`);
+- `expiry`: minus the points of an earning line once it expired before `as_of`.
+
+A refresh deletes the lines of the profiles in scope (and any line of a fact now theirs) and
+derives them again from the facts the profiles hold now. So re-ingesting a fact changes
+nothing, a merge hands the merged-away profile's facts (and so their points) to the survivor
+without counting a sign-up twice, and a split gives each side the lines of its own facts back.
+The balance is the sum of the lines before `as_of`, never below zero; the tier comes from the
+points earned (positive lines, before expiry and redemptions) and `loyalty_tier_since` is when
+the running total of earned points first reached that tier's threshold.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from cdp import models
+from cdp.value._sql import Scope, at
+from cdp.value.purchases import orders_query
+from cdp.value.settings import ValueSettings, currency_exponent
+
+__all__ = ["REDEEMED_EVENT", "refresh"]
+
+#: the tracked event that spends points (`properties.points`)
+REDEEMED_EVENT = "Points Redeemed"
+
+
+def _points_of_event() -> Any:
+    return cast(models.Event.properties["points"].as_string(), Integer)
+
+
+def _ref(prefix: str, column: Any) -> Any:
+    return literal(prefix) + cast(column, String)
+
+
+def _entries(dialect: str, settings: ValueSettings, as_of: datetime, scope: Scope) -> Any:
+    """Every ledger line the facts of the profiles in scope give, before `as_of`."""
+    rules = settings.loyalty
+    per_minor = rules.points_per_unit / 10 ** currency_exponent(settings.base_currency)
+    orders = orders_query(settings, as_of, scope).subquery("loyalty_orders")
+    raw_points = orders.c.net * per_minor
+    # whole points, rounded down (SQLite's CAST truncates, which is the floor for these
+    # positive values; SQLAlchemy's SQLite floor() is a Python function)
+    points = raw_points if dialect == "sqlite" else func.floor(raw_points)
+    earned = select(
+        orders.c.profile_id,
+        literal("order").label("kind"),
+        _ref("order:", orders.c.id).label("reference"),
+        cast(points, BigInteger).label("points"),
+        orders.c.placed_at.label("occurred_at"),
+        orders.c.placed_at.label("earned_at"),
+    ).where(orders.c.is_counted == 1)
+    r = models.SourceRecord
+    first_account = (
+        select(
+            r.profile_id,
+            r.id,
+            r.occurred_at,
+            func.row_number()
+            .over(partition_by=r.profile_id, order_by=(r.occurred_at, r.id))
+            .label("rn"),
+        )
+        .where(r.kind == "profile", r.profile_id.is_not(None), r.occurred_at < at(as_of))
+        .where(*scope.on(r.profile_id))
+        .subquery("first_account")
+    )
+    signup = select(
+        first_account.c.profile_id,
+        literal("signup"),
+        _ref("signup:", first_account.c.id),
+        literal(rules.signup_bonus, BigInteger),
+        first_account.c.occurred_at,
+        first_account.c.occurred_at,
+    ).where(first_account.c.rn == 1)
+    f = models.Feedback
+    reviews = (
+        select(
+            f.profile_id,
+            literal("review"),
+            _ref("review:", f.id),
+            literal(rules.review_bonus, BigInteger),
+            f.occurred_at,
+            f.occurred_at,
+        )
+        .where(f.kind == "review", f.profile_id.is_not(None), f.occurred_at < at(as_of))
+        .where(*scope.on(f.profile_id))
+    )
+    e = models.Event
+    redeemed = (
+        select(
+            e.profile_id,
+            literal("redemption"),
+            _ref("redemption:", e.id),
+            -func.abs(func.coalesce(_points_of_event(), 0)),
+            e.occurred_at,
+            literal(None).label("earned_at"),
+        )
+        .where(e.name == REDEEMED_EVENT, e.profile_id.is_not(None), e.occurred_at < at(as_of))
+        .where(*scope.on(e.profile_id))
+    )
+    return union_all(earned, signup, reviews, redeemed).subquery("loyalty_lines")
+
+
+def refresh(session: Session, settings: ValueSettings, as_of: datetime, scope: Scope) -> None:
+    dialect = session.get_bind().dialect.name
+    ledger = models.LoyaltyEntry
+    lines = _entries(dialect, settings, as_of, scope)
+    if scope.ids is not None or scope.lo is not None or scope.hi is not None:
+        session.execute(delete(ledger).where(*scope.on(ledger.profile_id)))
+        # a fact that moved here from a profile outside the scope takes its line along
+        session.execute(
+            delete(ledger).where(ledger.reference.in_(select(lines.c.reference).scalar_subquery()))
+        )
+    else:
+        session.execute(delete(ledger))
+    expiry = timedelta(days=settings.loyalty.expiry_days)
+    expires = case(
+        (lines.c.kind.in_(("order", "signup", "review")), lines.c.occurred_at),
+    )
+    session.execute(
+        insert(ledger).from_select(
+            ["profile_id", "kind", "reference", "points", "occurred_at", "expires_at"],
+            select(
+                lines.c.profile_id,
+                lines.c.kind,
+                lines.c.reference,
+                lines.c.points,
+                lines.c.occurred_at,
+                _plus(dialect, expires, expiry),
+            ).where(lines.c.points != 0),
+        )
+    )
+    _expire(session, dialect, as_of, scope)
+    _totals(session, settings, as_of, scope)
+
+
+def _plus(dialect: str, moment: Any, delta: timedelta) -> Any:
+    if dialect == "sqlite":
+        return func.strftime(
+            "%Y-%m-%d %H:%M:%f000", moment, f"+{int(delta.total_seconds())} seconds"
+        )
+    return moment + literal(delta)
+
+
+def _expire(session: Session, dialect: str, as_of: datetime, scope: Scope) -> None:
+    ledger = models.LoyaltyEntry
+    expired = (
+        select(
+            ledger.profile_id,
+            literal("expiry"),
+            literal("expiry:") + ledger.reference,
+            -ledger.points,
+            ledger.expires_at,
+            literal(None),
+        )
+        .where(ledger.expires_at.is_not(None), ledger.expires_at <= at(as_of), ledger.points > 0)
+        .where(*scope.on(ledger.profile_id))
+    )
+    session.execute(
+        insert(ledger).from_select(
+            ["profile_id", "kind", "reference", "points", "occurred_at", "expires_at"], expired
+        )
+    )
+
+
+def _totals(session: Session, settings: ValueSettings, as_of: datetime, scope: Scope) -> None:
+    ledger = models.LoyaltyEntry
+    t = models.ProfileTraits
+    tiers = sorted(settings.loyalty.tiers.items(), key=lambda item: item[1])
+    running = (
+        select(
+            ledger.profile_id,
+            ledger.occurred_at,
+            func.sum(ledger.points)
+            .over(
+                partition_by=ledger.profile_id,
+                order_by=(ledger.occurred_at, ledger.id),
+            )
+            .label("earned"),
+        )
+        .where(ledger.points > 0, *scope.on(ledger.profile_id))
+        .subquery("earned_running")
+    )
+    reached = {
+        name: func.min(case((running.c.earned >= threshold, running.c.occurred_at)))
+        for name, threshold in tiers
+    }
+    by_profile = (
+        select(
+            running.c.profile_id, *[v.label(f"reached_{i}") for i, v in enumerate(reached.values())]
+        )
+        .group_by(running.c.profile_id)
+        .subquery("tiers_reached")
+    )
+    columns = [by_profile.c[f"reached_{i}"] for i in range(len(tiers))]
+    tier = case(
+        *[
+            (columns[i].is_not(None), literal(name))
+            for i, (name, _) in reversed(list(enumerate(tiers)))
+        ]
+    )
+    since = case(
+        *[(columns[i].is_not(None), columns[i]) for i, _ in reversed(list(enumerate(tiers)))]
+    )
+    balance = (
+        select(ledger.profile_id, func.sum(ledger.points).label("points"))
+        .where(ledger.occurred_at < at(as_of), *scope.on(ledger.profile_id))
+        .group_by(ledger.profile_id)
+        .subquery("balances")
+    )
+    session.execute(
+        update(t)
+        .where(t.profile_id == balance.c.profile_id)
+        .values(loyalty_points=case((balance.c.points > 0, balance.c.points), else_=0))
+        .execution_options(synchronize_session=False)
+    )
+    if tiers:
+        session.execute(
+            update(t)
+            .where(t.profile_id == by_profile.c.profile_id)
+            .values(loyalty_tier=tier, loyalty_tier_since=since)
+            .execution_options(synchronize_session=False)
+        )
