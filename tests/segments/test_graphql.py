@@ -187,3 +187,21 @@ def test_preview_json_breakdown_refresh_export_delete(
     assert len(names) == 14
     gone = gql('mutation { deleteSegment(id: "999") { __typename } }')
     assert gone["data"]["deleteSegment"]["__typename"] == "NotFound"
+
+
+def test_the_graphiql_segment_examples_run_on_data(
+    gql: Gql, session_factory: sessionmaker[Session]
+) -> None:
+    from cdp.web.graphiql.examples import EXAMPLES
+
+    setup(session_factory)
+    examples = {e.title: e for e in EXAMPLES}
+    rfm = gql(examples["RfmSegments"].query, role="analyst")
+    assert "errors" not in rfm, rfm
+    assert len(rfm["data"]["segments"]) == 14
+    tiers = gql(examples["ValueTiers"].query, {"tiers": ["HIGH"]}, role="analyst")
+    assert "errors" not in tiers, tiers
+    assert tiers["data"]["byTier"] == [{"value": "high", "count": 3}, {"value": "low", "count": 1}]
+    custom = gql(examples["CustomSegment"].query, role="analyst")
+    assert "errors" not in custom, custom
+    assert custom["data"]["segmentPreview"]["count"] == 0  # nobody in the US here

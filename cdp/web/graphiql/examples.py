@@ -231,6 +231,31 @@ query Feedback($segment: ID) {
 }
 """
 
+RFM_SEGMENTS = """\
+# The built-in RFM segments (recency, frequency and
+# monetary scores 1-5 by quintiles: docs/value.md):
+# how many customers each holds now, how it changed
+# in its last refreshes, and its best customers by
+# predicted value. Customers per RFM segment in one
+# query: segmentBreakdown(by: "rfmSegment").
+query RfmSegments {
+  segments {
+    id name description builtIn size refreshedAt
+    sizeHistory(first: 3) { measuredAt size entered exited }
+    members(first: 3) {
+      nodes {
+        enteredAt
+        profile {
+          id fullName email
+          traits { rfmCode valueTier predictedValue { amount currency } }
+        }
+      }
+    }
+  }
+  byRfm: segmentBreakdown(by: "rfmSegment") { value count }
+}
+"""
+
 VALUE_TIERS = """\
 # Customer value (docs/value.md): customers per value
 # tier and lifecycle stage, then the high-value
@@ -265,6 +290,28 @@ query ValueTiers($tiers: [ValueTier!] = [HIGH]) {
 }
 """
 
+CUSTOM_SEGMENT = """\
+# A custom segment, previewed without saving: people
+# in the US who ordered at least twice in the last
+# 180 days and viewed a product at least 3 times in
+# the last 30, and may be emailed. Save it with the
+# createSegment mutation (same definition), and
+# read it back with segment(name: ...). Every
+# condition kind is described in the docs (book
+# icon) under ConditionInput, and in docs/segments.md.
+query CustomSegment {
+  segmentPreview(sample: 5, definition: {conditions: [
+    {attribute: {name: "address.country", op: EQ, value: "US"}}
+    {order: {metric: COUNT, op: GTE, value: 2, window: {lastDays: 180}}}
+    {event: {name: "Product Viewed", count: {op: GTE, value: 3}, window: {lastDays: 30}}}
+    {consent: {purpose: "email_marketing"}}
+  ]}) {
+    ... on SegmentPreview { count sample { id fullName email } }
+    ... on InvalidDefinition { problems { path message } }
+  }
+}
+"""
+
 EXAMPLES: tuple[Example, ...] = (
     Example("Overview", OVERVIEW),
     Example("Profile360", PROFILE_360, {"id": "PROFILE_ID"}),
@@ -273,4 +320,6 @@ EXAMPLES: tuple[Example, ...] = (
     Example("HowProfileWasBuilt", HOW_PROFILE_WAS_BUILT, {"id": "PROFILE_ID"}),
     Example("Feedback", FEEDBACK, {"segment": None}),
     Example("ValueTiers", VALUE_TIERS, {"tiers": ["HIGH"]}),
+    Example("RfmSegments", RFM_SEGMENTS),
+    Example("CustomSegment", CUSTOM_SEGMENT),
 )
