@@ -19,6 +19,7 @@ from cdp.commands.keys import keys
 from cdp.commands.privacy import audit_command, privacy_group
 from cdp.commands.quarantine import quarantine
 from cdp.commands.recommend import recommend_group
+from cdp.commands.retention import retention_group
 from cdp.commands.schema import schema
 from cdp.commands.segments import segments_group
 from cdp.commands.serve import serve
@@ -58,6 +59,7 @@ cli.add_command(serve)
 cli.add_command(sources)
 cli.add_command(privacy_group)
 cli.add_command(audit_command)
+cli.add_command(retention_group)
 cli.add_command(traits_group)
 cli.add_command(deliveries)
 cli.add_command(worker)

@@ -11,7 +11,9 @@ from typing import Any
 import click
 
 import identity
+from cdp import audit
 from cdp.commands._common import CliState, pass_state
+from cdp.commands.privacy import cli_actor
 from cdp.db import unit_of_work
 from cdp.refresh import refresh_profiles
 
@@ -200,6 +202,14 @@ def merge_command(
             session, winner, other, actor=actor, reason=reason, force=force
         )
         refresh_profiles(session, [result.profile_id, result.merged_profile_id])
+        audit.record(
+            session,
+            actor=f"{actor} ({cli_actor()})",
+            action="identity.merge",
+            target_type="profile",
+            target_id=result.profile_id,
+            details={"merged_profile_id": result.merged_profile_id},
+        )
     click.echo(
         f"merged {result.merged_profile_id} into {result.profile_id} "
         f"({result.record_count} records)"
@@ -221,6 +231,14 @@ def split_command(
             session, profile_id, list(record_ids), actor=actor, reason=reason
         )
         refresh_profiles(session, [result.profile_id, result.new_profile_id])
+        audit.record(
+            session,
+            actor=f"{actor} ({cli_actor()})",
+            action="identity.split",
+            target_type="profile",
+            target_id=result.profile_id,
+            details={"new_profile_id": result.new_profile_id},
+        )
     click.echo(
         f"split {len(result.record_ids)} records out of {result.profile_id} "
         f"into {result.new_profile_id}"
@@ -237,6 +255,13 @@ def forbid_command(state: CliState, left: int, right: int, actor: str, reason: s
     """Never link records LEFT and RIGHT."""
     with unit_of_work(state.sessionmaker) as session:
         result = identity.forbid_link(session, left, right, actor=actor, reason=reason)
+        audit.record(
+            session,
+            actor=f"{actor} ({cli_actor()})",
+            action="identity.forbid_link",
+            target_type="records",
+            target_id=f"{left},{right}",
+        )
     click.echo(f"records {left} and {right} will never be linked")
     if result.shares_profile:
         click.echo(
