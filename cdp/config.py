@@ -311,7 +311,15 @@ def _parse_region(raw: str) -> str:
     return region
 
 
+#: loggers kept at WARNING whatever the level: SQLAlchemy's engine logs result rows and aiosqlite
+#: statements with their parameters at DEBUG: personal data (docs/privacy.md, "Logs")
+QUIET_LOGGERS = ("sqlalchemy", "aiosqlite")
+
+
 def configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger().setLevel(settings.log_level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -145,7 +145,8 @@ def score_pairs(
         if comparison.field in PERSONAL_FIELDS:
             personal |= weights[gamma[:, k]] > 0
             disagree |= weights[gamma[:, k]] < 0
-    apart = disagree & ~personal
+    # Evidence of two people only where households exist (training tells, `training.py`).
+    apart = disagree & ~personal & (not model.household_evidence_suffices)
     return ScoredPairs(idx[0], idx[1], gamma, total, vetoed, corroborated, personal, apart)
 
 

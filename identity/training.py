@@ -7,6 +7,12 @@
   whatever the number of pairs.
 - The prior (probability that two random records match) = matches among candidates / all pairs.
 - Term frequencies of the values of `tf` levels, kept for values at least `tf_minimum` common.
+- Whether the data holds households (`household_evidence_suffices`): among candidate pairs that
+  agree on what a family shares (family name, and street or phone) with given name and birth
+  date both present, the share where both disagree, against the share the learned m values
+  predict if all were one person's records (corruption alone). Far more means families
+  (the built-in rule stays: such a pair needs a given name or birth date to agree); no more
+  means none (Febrl), and the evidence decides alone.
 """
 
 from __future__ import annotations
@@ -21,9 +27,19 @@ from identity.clustering import ConstrainedUnionFind
 from identity.comparisons import Comparison, comparison_vectors
 from identity.model import MatchModel
 from identity.records import RecordTable
-from identity.scoring import M_U_CLAMP_MAX, M_U_CLAMP_MIN
+from identity.scoring import M_U_CLAMP_MAX, M_U_CLAMP_MIN, level_weight
 
-__all__ = ["TrainingReport", "estimate_m_by_em", "estimate_u", "term_frequencies", "train"]
+__all__ = [
+    "TrainingReport",
+    "estimate_m_by_em",
+    "estimate_u",
+    "household_test",
+    "term_frequencies",
+    "train",
+]
+
+HOUSEHOLD_MIN_PAIRS = 50
+"""Fewer household-shaped pairs than this cannot tell: the built-in rule stays."""
 
 Index = npt.NDArray[np.int64]
 
@@ -130,6 +146,50 @@ def estimate_m_by_em(
     return model.replace(comparisons=tuple(comparisons)), share, len(patterns), run
 
 
+def _weights(model: MatchModel, gamma: npt.NDArray[np.int8], name: str) -> npt.NDArray[np.float64]:
+    k = [c.output_name for c in model.comparisons].index(name)
+    table = np.array([level_weight(level) for level in model.comparisons[k].levels])
+    return table[gamma[:, k]]
+
+
+def _present(model: MatchModel, gamma: npt.NDArray[np.int8], name: str) -> npt.NDArray[np.bool_]:
+    k = [c.output_name for c in model.comparisons].index(name)
+    null = np.array([level.kind == "null" for level in model.comparisons[k].levels])
+    return ~null[gamma[:, k]]
+
+
+def _disagree_share(model: MatchModel, name: str) -> float:
+    """P(the comparison disagrees | match), from the learned m (non-neutral levels)."""
+    levels = [lv for lv in model.comparison(name).levels if not lv.is_neutral]
+    total = sum(lv.m or 0.0 for lv in levels)
+    against = sum(lv.m or 0.0 for lv in levels if level_weight(lv) < 0)
+    return against / total if total else 0.0
+
+
+def household_test(model: MatchModel, gamma: npt.NDArray[np.int8]) -> dict[str, float] | None:
+    """(pairs looked at, observed share of both personal fields disagreeing, the share
+    corruption alone predicts), or None when the model lacks the comparisons it needs."""
+    names = {c.output_name for c in model.comparisons}
+    if not {"given_name", "birth_date", "family_name"} <= names or not len(gamma):
+        return None
+    family = _weights(model, gamma, "family_name") > 0
+    shared = np.zeros(len(gamma), dtype=bool)
+    for name in ("address", "phone"):
+        if name in names:
+            shared |= _weights(model, gamma, name) > 0
+    both = (
+        family
+        & shared
+        & _present(model, gamma, "given_name")
+        & _present(model, gamma, "birth_date")
+    )
+    apart = (_weights(model, gamma, "given_name") < 0) & (_weights(model, gamma, "birth_date") < 0)
+    pairs = int(both.sum())
+    observed = float((apart & both).sum() / pairs) if pairs else 0.0
+    expected = _disagree_share(model, "given_name") * _disagree_share(model, "birth_date")
+    return {"pairs": pairs, "observed": round(observed, 5), "expected": round(expected, 5)}
+
+
 def term_frequencies(
     model: MatchModel, table: RecordTable, *, limit: int = 20_000
 ) -> dict[str, dict[str, float]]:
@@ -189,11 +249,22 @@ def train(
     outside = int(np.count_nonzero(labels[candidates[0]] != labels[candidates[1]]))
     prior = float(min(max((known + share * outside) / all_pairs, 1e-12), 0.5))
     report = TrainingReport(200_000, len(candidates[0]), patterns, iterations, share, prior)
-    trained = {
+    trained: dict[str, object] = {
         "records": n,
         "candidate_pairs": len(candidates[0]),
         "candidate_match_share": round(share, 6),
         "em_iterations": iterations,
     }
     tf_tables = term_frequencies(model, table)
-    return model.replace(prior=prior, tf_tables=tf_tables, trained=trained), report
+    households = household_test(model, gamma)
+    suffices = model.household_evidence_suffices
+    if households is not None:
+        trained["households"] = households
+        if households["pairs"] >= HOUSEHOLD_MIN_PAIRS:
+            suffices = suffices or households["observed"] <= households["expected"]
+    return model.replace(
+        prior=prior,
+        tf_tables=tf_tables,
+        trained=trained,
+        household_evidence_suffices=suffices,
+    ), report

@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cdp import models
+from cdp.feedback.reingest import detach, reattach
 from cdp.normalize import normalize_identifier, normalize_phone_in, phone_region
 from cdp.privacy.suppression import held_back, held_back_raw
 from cdp.types import utcnow
@@ -225,10 +226,12 @@ def write_records(
         for r in new
         if r.observation.external_id in inserted
     ]
+    workflow = detach(session, [record_id for record_id, _, _ in changed])
     if changed:
         _replace_records(session, changed, now)
         writes.extend(changed)
     _write_details(session, source, writes)
+    reattach(session, workflow)  # a changed record's feedback keeps its id and workflow
     outcome.new_ids = [record_id for record_id, _, _ in writes[: len(writes) - len(changed)]]
     outcome.replaced_ids = [record_id for record_id, _, _ in changed]
     outcome.junk_identifiers = sum(r.junk_identifiers for _, _, r in writes)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from strawberry.scalars import JSON
 
 import identity
+from cdp import audit
 from cdp.errors import InvalidInputError
 from cdp.refresh import refresh_profiles
 from schema._access import ANALYSTS, ONLY_ADMIN, mask_evidence, requires
@@ -49,14 +50,25 @@ async def _write(info: Info, call: Callable[[Session], T]) -> T:
 R = TypeVar("R", identity.MergeResult, identity.SplitResult)
 
 
-def _refreshed(session: Session, result: R) -> R:
-    """Refresh what depends on both sides of a merge or a split (`cdp.refresh`)."""
+def _refreshed(session: Session, result: R, context: Context | None = None) -> R:
+    """Refresh what depends on both sides of a merge or a split (`cdp.refresh`), and audit it."""
+    is_merge = isinstance(result, identity.MergeResult)
     other = (
         result.merged_profile_id
         if isinstance(result, identity.MergeResult)
         else result.new_profile_id
     )
     refresh_profiles(session, [result.profile_id, other])
+    if context is not None:
+        audit.record(
+            session,
+            actor=context.actor,
+            action="identity.merge" if is_merge else "identity.split",
+            target_type="profile",
+            target_id=result.profile_id,
+            details={"merged_profile_id" if is_merge else "new_profile_id": other},
+            key_id=context.key_id,
+        )
     return result
 
 
@@ -191,6 +203,7 @@ class IdentityMutation:
                     reason=input.reason,
                     force=input.force,
                 ),
+                info.context,
             ),
         )
         return ProfilesMerged(
@@ -215,6 +228,7 @@ class IdentityMutation:
                 identity.split_profile(
                     s, str(input.profile_id), record_ids, actor=actor, reason=input.reason
                 ),
+                info.context,
             ),
         )
         return ProfileSplit(
@@ -233,10 +247,21 @@ class IdentityMutation:
         actor = info.context.actor
         left = _record_id(input.left_record_id, "leftRecordId")
         right = _record_id(input.right_record_id, "rightRecordId")
-        result = await _write(
-            info,
-            lambda s: identity.forbid_link(s, left, right, actor=actor, reason=input.reason),
-        )
+        context = info.context
+
+        def forbid(session: Session) -> identity.ForbidResult:
+            done = identity.forbid_link(session, left, right, actor=actor, reason=input.reason)
+            audit.record(
+                session,
+                actor=actor,
+                action="identity.forbid_link",
+                target_type="records",
+                target_id=f"{left},{right}",
+                key_id=context.key_id,
+            )
+            return done
+
+        result = await _write(info, forbid)
         return LinkForbidden(
             left_record_id=strawberry.ID(str(result.left_record_id)),
             right_record_id=strawberry.ID(str(result.right_record_id)),

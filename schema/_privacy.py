@@ -22,7 +22,7 @@ from schema._access import ONLY_ADMIN, requires
 from schema._context import Context
 from schema._mutation import check_role
 from schema._paging import page_size
-from schema._results import Forbidden, InvalidInput, NotFound
+from schema._results import Forbidden, InvalidInput, NotFound, RoleDeniedError
 
 __all__ = ["PrivacyMutation", "PrivacyQuery"]
 
@@ -33,6 +33,24 @@ T = TypeVar("T")
 async def _write(info: Info, call: Callable[[Session], T]) -> T:
     async with info.context.sessionmaker.begin() as session:
         return await session.run_sync(call)
+
+
+async def _checked(info: Info, action: str, target: str) -> None:
+    """`check_role` for admins only; a refused attempt is audited (outcome `denied`)."""
+    try:
+        check_role(info, ONLY_ADMIN)
+    except RoleDeniedError:
+        entry = audit.entry(
+            actor=info.context.actor,
+            action=action,
+            target_type="profile",
+            target_id=target,
+            key_id=info.context.key_id,
+            outcome="denied",
+        )
+        async with info.context.sessionmaker.begin() as session:
+            session.add(entry)
+        raise
 
 
 async def _read(info: Info, call: Callable[[Session], T]) -> T:
@@ -110,7 +128,7 @@ class PrivacyMutation:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="A profile id.")],
     ) -> ExportProfileResult:
-        check_role(info, ONLY_ADMIN)
+        await _checked(info, "privacy.export", str(id))
         actor, key_id = info.context.actor, info.context.key_id
         document = await _write(
             info, lambda s: export_profile(s, str(id), actor=actor, key_id=key_id)
@@ -128,7 +146,7 @@ class PrivacyMutation:
         info: Info,
         input: Annotated[EraseProfileInput, strawberry.argument(description="The request.")],
     ) -> EraseProfileResult:
-        check_role(info, ONLY_ADMIN)
+        await _checked(info, "privacy.erase", str(input.profile_id))
         requested_by = input.requested_by.strip()
         if not requested_by:
             raise InvalidInputError("requestedBy", "is empty; name who asked for the erasure")

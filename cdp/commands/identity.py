@@ -11,7 +11,10 @@ from typing import Any
 import click
 
 import identity
+from cdp import audit
 from cdp.commands._common import CliState, pass_state
+from cdp.commands.identity_model import model_group
+from cdp.commands.privacy import cli_actor
 from cdp.db import unit_of_work
 from cdp.refresh import refresh_profiles
 
@@ -38,6 +41,9 @@ class _Progress:
             self.bar.__exit__(None, None, None)
 
 
+identity_group.add_command(model_group)
+
+
 @identity_group.command("resolve")
 @click.option(
     "--full",
@@ -45,10 +51,16 @@ class _Progress:
     help="Rebuild every profile (ids are kept) instead of resolving new records.",
 )
 @click.option(
+    "--keep-model",
+    is_flag=True,
+    help="With --full: rebuild with the active model (e.g. one loaded with `identity model "
+    "load`) instead of training a new one from the data.",
+)
+@click.option(
     "--batch-size", default=50_000, show_default=True, help="Records per incremental batch."
 )
 @pass_state
-def resolve_command(state: CliState, full: bool, batch_size: int) -> None:
+def resolve_command(state: CliState, full: bool, keep_model: bool, batch_size: int) -> None:
     """Resolve unresolved records (incremental by default) and print a summary."""
     progress = _Progress()
     try:
@@ -56,6 +68,7 @@ def resolve_command(state: CliState, full: bool, batch_size: int) -> None:
             summary = identity.resolve(
                 session,
                 full=full,
+                model=identity.current_model(session) if keep_model else None,
                 batch_size=batch_size,
                 default_region=state.settings.default_region,
                 progress=progress,
@@ -200,6 +213,14 @@ def merge_command(
             session, winner, other, actor=actor, reason=reason, force=force
         )
         refresh_profiles(session, [result.profile_id, result.merged_profile_id])
+        audit.record(
+            session,
+            actor=f"{actor} ({cli_actor()})",
+            action="identity.merge",
+            target_type="profile",
+            target_id=result.profile_id,
+            details={"merged_profile_id": result.merged_profile_id},
+        )
     click.echo(
         f"merged {result.merged_profile_id} into {result.profile_id} "
         f"({result.record_count} records)"
@@ -221,6 +242,14 @@ def split_command(
             session, profile_id, list(record_ids), actor=actor, reason=reason
         )
         refresh_profiles(session, [result.profile_id, result.new_profile_id])
+        audit.record(
+            session,
+            actor=f"{actor} ({cli_actor()})",
+            action="identity.split",
+            target_type="profile",
+            target_id=result.profile_id,
+            details={"new_profile_id": result.new_profile_id},
+        )
     click.echo(
         f"split {len(result.record_ids)} records out of {result.profile_id} "
         f"into {result.new_profile_id}"
@@ -237,6 +266,13 @@ def forbid_command(state: CliState, left: int, right: int, actor: str, reason: s
     """Never link records LEFT and RIGHT."""
     with unit_of_work(state.sessionmaker) as session:
         result = identity.forbid_link(session, left, right, actor=actor, reason=reason)
+        audit.record(
+            session,
+            actor=f"{actor} ({cli_actor()})",
+            action="identity.forbid_link",
+            target_type="records",
+            target_id=f"{left},{right}",
+        )
     click.echo(f"records {left} and {right} will never be linked")
     if result.shares_profile:
         click.echo(

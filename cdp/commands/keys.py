@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import click
 
+from cdp import audit
 from cdp.commands._common import CliState, pass_state
+from cdp.commands.privacy import cli_actor
 from cdp.db import unit_of_work
 from cdp.services import keys as key_service
 
@@ -25,6 +27,14 @@ def create(state: CliState, role: str, name: str | None, source_name: str | None
     with unit_of_work(state.sessionmaker) as session:
         created = key_service.create_key(
             session, role=role, name=name or f"{role} key", source_name=source_name
+        )
+        audit.record(
+            session,
+            actor=cli_actor(),
+            action="keys.create",
+            target_type="api_key",
+            target_id=str(created.id),
+            details={"role": created.role, "source": created.source},
         )
     bound = f" for source {created.source}" if created.source else ""
     click.echo(f"created {created.role} key #{created.id} ({created.name}){bound}", err=True)
@@ -53,4 +63,12 @@ def revoke(state: CliState, key_id: str) -> None:
     """Revoke the key with this id or prefix."""
     with unit_of_work(state.sessionmaker) as session:
         info = key_service.revoke_key(session, key_id)
+        audit.record(
+            session,
+            actor=cli_actor(),
+            action="keys.revoke",
+            target_type="api_key",
+            target_id=str(info.id),
+            details={"role": info.role},
+        )
     click.echo(f"revoked key #{info.id} ({info.prefix}, {info.role})")

@@ -5,14 +5,14 @@ The model, so that recommendations and campaign figures measure something:
 
 - **Catalogue**: the 20 classic products plus more, 80 in all, in 8 categories, each product in
   one *collection* of 5 to 7 things bought together (a trail kit, a coffee corner, a beach
-  bag...). Products have a popularity weight (a Zipf-like 1 / rank^0.7 over a fixed shuffle), so
+  bag...). Products have a popularity weight (a Zipf-like 1 / rank^0.5 over a fixed shuffle), so
   a few are best-sellers in every taste.
 - **Taste**: each person likes two collections (the second, half the time, from the first's
   category) and one category; drawn once per person from a generator of their own
   (`random.Random(f"{seed}:{person_id}:taste")`), so tastes are stable and independent of
   everything else drawn.
-- **Picks**: an order's first item comes from a liked collection (60 %), the liked category
-  (20 %) or the whole catalogue (20 %), by popularity; each further item of the order comes
+- **Picks**: an order's first item comes from a liked collection (75 %), the liked category
+  (15 %) or the whole catalogue (10 %), by popularity; each further item of the order comes
   from the first item's collection with probability 0.7. Product views follow the same picks.
   Consumables (`repeat`) are bought again.
 - **Conversions**: a customer who clicks a campaign orders within 5 days with probability
@@ -32,7 +32,15 @@ from itertools import accumulate
 
 from cdp.synthetic._reference import PRODUCTS
 
-__all__ = ["CATALOGUE", "COLLECTIONS", "Taste", "pick_items", "pick_product", "taste_for"]
+__all__ = [
+    "CATALOGUE",
+    "COLLECTIONS",
+    "Taste",
+    "consent_preferences",
+    "pick_items",
+    "pick_product",
+    "taste_for",
+]
 
 Product = tuple[int, str, str, str, int]
 
@@ -173,6 +181,9 @@ def _catalogue() -> tuple[tuple[Product, ...], dict[int, str], frozenset[int]]:
 
 
 CATALOGUE, _COLLECTION_OF, REPEAT_PRODUCTS = _catalogue()
+POPULARITY_EXPONENT = 0.5
+#: where an order's first item comes from: a liked collection, the liked category, anything
+FROM_COLLECTION, FROM_CATEGORY = 0.75, 0.15
 COLLECTIONS: tuple[str, ...] = tuple(_EXTRA)
 _BY_ID = {p[0]: p for p in CATALOGUE}
 
@@ -181,7 +192,7 @@ _BY_ID = {p[0]: p for p in CATALOGUE}
 def _weights() -> dict[int, float]:
     order = list(CATALOGUE)
     random.Random(20261207).shuffle(order)
-    return {p[0]: 1.0 / (rank + 1) ** 0.7 for rank, p in enumerate(order)}
+    return {p[0]: 1.0 / (rank + 1) ** POPULARITY_EXPONENT for rank, p in enumerate(order)}
 
 
 @cache
@@ -224,9 +235,9 @@ def pick_product(taste: Taste) -> Product:
     """One product a person with this taste looks at or buys first."""
     rng = taste.rng
     roll = rng.random()
-    if roll < 0.6:
+    if roll < FROM_COLLECTION:
         return _draw(rng, "collection", rng.choice(taste.collections))
-    if roll < 0.8:
+    if roll < FROM_COLLECTION + FROM_CATEGORY:
         return _draw(rng, "category", taste.category)
     return _draw(rng, "all", "")
 
@@ -249,3 +260,14 @@ def collection_of(product_id: int) -> str:
 
 def product(product_id: int) -> Product:
     return _BY_ID[product_id]
+
+
+def consent_preferences(taste: Taste) -> dict[str, bool]:
+    """What a person answers on the web shop's consent banner at sign-in (Segment consent
+    management categories): analytics mostly yes, personalisation 70 %, advertising 40 %."""
+    rng = taste.rng
+    return {
+        "Analytics": rng.random() < 0.9,
+        "Personalization": rng.random() < 0.7,
+        "Advertising": rng.random() < 0.4,
+    }

@@ -15,7 +15,7 @@ from cdp.synthetic._context import Context, Pair, PersonPlan, dedupe_identifiers
 from cdp.synthetic._model import Person, SyntheticRecord
 from cdp.synthetic._reference import PAGES, PRODUCTS, USER_AGENTS
 from cdp.synthetic._store import OrderPlan
-from cdp.synthetic._tastes import pick_product
+from cdp.synthetic._tastes import consent_preferences, pick_product
 
 __all__ = ["order_completed_record", "web_records"]
 
@@ -217,7 +217,10 @@ def _session(
         if page == 0 and signs_in and plan is not None:
             traits = _traits(ctx, person, plan, when)
             attributes, identifiers = _traits_view(traits)
-            body = {"type": "identify", "traits": traits}
+            body: dict[str, Any] = {"type": "identify", "traits": traits}
+            if ctx.taste is not None:  # the consent banner, answered at sign-in
+                preferences = consent_preferences(ctx.taste)
+                body["context"] = {"consent": {"categoryPreferences": preferences}}
             pairs.append(
                 _message(
                     ctx, "profile", device, person.user_id, when, body, attributes, identifiers

@@ -6,12 +6,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Float, Integer, String, any_, cast, func, literal
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    cast,
+    func,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from cdp.types import UTCDateTime
 
-__all__ = ["Scope", "at", "days_between", "hour_of", "json_array_agg"]
+__all__ = ["SCOPE_TABLE", "Scope", "at", "days_between", "fill_scope", "hour_of", "json_array_agg"]
 
 
 def at(moment: datetime) -> ColumnElement[datetime]:
@@ -40,6 +53,27 @@ def json_array_agg(dialect: str, value: Any, order: Any) -> ColumnElement[Any]:
     return func.jsonb_agg(aggregate_order_by(value, order))
 
 
+SCOPE_TABLE = Table(
+    "_value_scope",
+    MetaData(),
+    Column("profile_id", String(40), primary_key=True),
+    prefixes=["TEMPORARY"],
+)
+
+
+def fill_scope(session: Any, ids: list[str]) -> None:
+    """Put `ids` in this connection's scope table (made on first use, emptied first)."""
+    connection = session.connection()
+    SCOPE_TABLE.create(connection, checkfirst=True)
+    session.execute(SCOPE_TABLE.delete())
+    for start in range(0, len(ids), 5_000):
+        session.execute(
+            SCOPE_TABLE.insert(), [{"profile_id": i} for i in ids[start : start + 5_000]]
+        )
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE _value_scope"))
+
+
 @dataclass(frozen=True)
 class Scope:
     """Which profiles a statement covers: a list of ids, a range [lo, hi) of ids, or all."""
@@ -47,13 +81,14 @@ class Scope:
     ids: tuple[str, ...] | None = None
     lo: str | None = None
     hi: str | None = None
-    #: PostgreSQL: one array parameter (`= ANY(:ids)`) instead of an IN list of thousands
-    is_array: bool = False
+    #: the ids are in the session's `SCOPE_TABLE` (a refresh): a semi-join the planner can
+    #: hash, where `= ANY(array)` compared each row with every id (10k ids: 11 s)
+    is_table: bool = False
 
     def on(self, column: Any) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
-        if self.ids is not None and self.is_array:
-            conditions.append(column == any_(literal(list(self.ids), ARRAY(String))))
+        if self.is_table:
+            conditions.append(column.in_(select(SCOPE_TABLE.c.profile_id)))
         elif self.ids is not None:
             conditions.append(column.in_(list(self.ids)))
         if self.lo is not None:

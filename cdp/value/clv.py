@@ -15,7 +15,7 @@ probability of being active is left empty.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -150,9 +150,15 @@ def model(session: Session, settings: ValueSettings, as_of: datetime, *, refit: 
 
 
 def predict(
-    session: Session, fitted: Fitted, settings: ValueSettings, as_of: datetime, scope: Scope
+    session: Session,
+    fitted: Fitted,
+    settings: ValueSettings,
+    as_of: datetime,
+    scope: Scope,
+    also: Callable[[Any], dict[str, Any]] = lambda _alive: {},
 ) -> int:
-    """Write predicted orders and value over the horizon, P(alive) and the method used."""
+    """Write predicted orders and value over the horizon, P(alive) and the method used, and
+    the columns `also(alive column)` gives, in one UPDATE of the customers in scope."""
     rows = session.execute(_histories(session, as_of, scope)).all()
     if not rows:
         return 0
@@ -188,10 +194,7 @@ def predict(
             ids, orders.tolist(), value.tolist(), alive.tolist(), modelled.tolist(), strict=True
         )
     ]
-    connection = session.connection()
-    _values.create(connection, checkfirst=True)
-    session.execute(_values.delete())
-    session.execute(insert(_values), payload)
+    _write_values(session, payload)
     t = models.ProfileTraits
     session.execute(
         update(t)
@@ -201,8 +204,28 @@ def predict(
             predicted_value_minor=_values.c.predicted_value_minor,
             probability_alive=_values.c.probability_alive,
             clv_method=_values.c.clv_method,
+            **also(_values.c.probability_alive),
         )
         .execution_options(synchronize_session=False)
     )
     session.execute(_values.delete())
     return len(payload)
+
+
+def _write_values(session: Session, payload: list[dict[str, Any]]) -> None:
+    """Fill the temporary table: COPY on PostgreSQL, executemany on SQLite."""
+    connection = session.connection()
+    _values.create(connection, checkfirst=True)
+    session.execute(_values.delete())
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(_values), payload)
+        return
+    names = [c.name for c in _values.columns]
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY _value_clv ({', '.join(names)}) FROM STDIN") as copy,
+    ):
+        for row in payload:
+            copy.write_row([row[name] for name in names])

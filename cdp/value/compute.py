@@ -24,15 +24,13 @@ from sqlalchemy.orm import Session
 from cdp import models
 from cdp.types import utcnow
 from cdp.value import clv, lifecycle, loyalty, rfm
-from cdp.value._sql import Scope, at
+from cdp.value._sql import Scope, at, fill_scope
 from cdp.value.engagement import PREFERENCE_DAYS, engagement_query
-from cdp.value.purchases import categories_query, purchases_query
+from cdp.value.purchases import categories_query, fill_distinct_orders, purchases_query
 from cdp.value.settings import ValueSettings
 
-__all__ = ["CHUNK", "TraitsReport", "compute_traits"]
+__all__ = ["TraitsReport", "compute_traits"]
 
-#: profiles per INSERT ... SELECT (and per expanding IN list)
-CHUNK = 5_000
 #: profiles per range in a full run (ranges of ids, so no id list is sent)
 FULL_RANGE = 50_000
 
@@ -94,8 +92,9 @@ def _insert_base(session: Session, settings: ValueSettings, as_of: datetime, sco
     dialect = session.get_bind().dialect.name
     p = models.Profile
     t = models.ProfileTraits
-    purchases = purchases_query(dialect, settings, as_of, scope)
-    categories = categories_query(dialect, settings, as_of, scope)
+    fill_distinct_orders(session, settings, as_of, scope)
+    purchases = purchases_query(dialect, as_of)
+    categories = categories_query(dialect)
     engagement = engagement_query(dialect, as_of, scope)
     b = purchases.subquery("b")
     c = categories.subquery("c")
@@ -199,11 +198,10 @@ def compute_traits(
         scopes = _id_ranges(session)
     else:
         ids = sorted(set(profile_ids))
-        is_array = session.get_bind().dialect.name == "postgresql"
-        scopes = [
-            Scope(ids=tuple(ids[i : i + CHUNK]), is_array=is_array)
-            for i in range(0, len(ids), CHUNK)
-        ]
+        if not ids:
+            return report
+        fill_scope(session, ids)
+        scopes = [Scope(ids=tuple(ids), is_table=True)]
     clock("delete")
     for scope in scopes:
         if scope.ids is not None:
@@ -217,14 +215,15 @@ def compute_traits(
     fitted = clv.model(session, settings, moment, refit=profile_ids is None)
     report.models["clv"] = fitted.describe()
     clock("clv fit")
+    scores = rfm.score_values(boundaries, settings)
+
+    def customer_columns(alive: Any) -> dict[str, Any]:
+        return {**scores, "lifecycle_stage": lifecycle.stage_value(settings, alive)}
+
     done = 0
     for scope in scopes:
-        rfm.score(session, boundaries, settings, scope)
-        clock("rfm scores")
-        clv.predict(session, fitted, settings, moment, scope)
-        clock("clv predictions")
-        lifecycle.stage(session, settings, scope)
-        clock("lifecycle")
+        clv.predict(session, fitted, settings, moment, scope, also=customer_columns)
+        clock("scores, predictions, lifecycle")
         loyalty.refresh(session, settings, moment, scope)
         clock("loyalty")
         done += len(scope.ids) if scope.ids is not None else FULL_RANGE

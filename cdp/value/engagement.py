@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, func, select, union_all
+from sqlalchemy import Select, and_, case, distinct, func, select
 
 from cdp import models
 from cdp.value._sql import Scope, at, days_between, hour_of
@@ -47,8 +47,10 @@ def engagement_query(dialect: str, as_of: datetime, scope: Scope) -> Select[Any]
             func.sum(
                 case((and_(e.type.in_(ENGAGED), e.occurred_at >= since_pref), 1), else_=0)
             ).label("email_actions"),
+            func.max(case((e.channel == "web", e.occurred_at))).label("last_web_at"),
         )
-        .where(e.profile_id.is_not(None), e.channel == "email", e.occurred_at < before)
+        # one pass over both channels' events
+        .where(e.profile_id.is_not(None), e.channel.in_(("email", "web")), e.occurred_at < before)
         .where(*scope.on(e.profile_id))
         .group_by(e.profile_id)
         .subquery("email")
@@ -89,13 +91,6 @@ def engagement_query(dialect: str, as_of: datetime, scope: Scope) -> Select[Any]
         .group_by(web_events.c.profile_id)
         .subquery("web")
     )
-    last_web = (
-        select(e.profile_id, func.max(e.occurred_at).label("last_web_at"))
-        .where(e.profile_id.is_not(None), e.channel == "web", e.occurred_at < before)
-        .where(*scope.on(e.profile_id))
-        .group_by(e.profile_id)
-        .subquery("last_web")
-    )
     social = (
         select(
             i.profile_id,
@@ -132,12 +127,12 @@ def engagement_query(dialect: str, as_of: datetime, scope: Scope) -> Select[Any]
         .where(ranked_hours.c.rank == 1, ranked_hours.c.total >= MIN_SEND_HOUR_EVENTS)
         .subquery("best_hour")
     )
-    ids = union_all(
-        select(email.c.profile_id),
-        select(last_web.c.profile_id),
-        select(social.c.profile_id),
-    ).subquery("engaged_ids")
-    people = select(ids.c.profile_id).distinct().subquery("engaged")
+    p = models.Profile
+    people = (
+        select(p.id.label("profile_id"))
+        .where(p.status == models.ProfileStatus.ACTIVE.value, *scope.on(p.id))
+        .subquery("engaged")
+    )
     return (
         select(
             people.c.profile_id,
@@ -149,7 +144,7 @@ def engagement_query(dialect: str, as_of: datetime, scope: Scope) -> Select[Any]
             func.coalesce(web.c.sessions_30d, 0).label("web_sessions_30d"),
             func.coalesce(web.c.page_views_30d, 0).label("page_views_30d"),
             func.coalesce(web.c.web_actions, 0).label("web_actions"),
-            last_web.c.last_web_at,
+            email.c.last_web_at,
             func.coalesce(social.c.social_interactions, 0).label("social_interactions"),
             social.c.last_social_at,
             func.coalesce(social.c.social_actions, 0).label("social_actions"),
@@ -157,7 +152,6 @@ def engagement_query(dialect: str, as_of: datetime, scope: Scope) -> Select[Any]
         )
         .outerjoin(email, email.c.profile_id == people.c.profile_id)
         .outerjoin(web, web.c.profile_id == people.c.profile_id)
-        .outerjoin(last_web, last_web.c.profile_id == people.c.profile_id)
         .outerjoin(social, social.c.profile_id == people.c.profile_id)
         .outerjoin(best_hour, best_hour.c.profile_id == people.c.profile_id)
     )

@@ -2,36 +2,30 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, literal, update
-from sqlalchemy.orm import Session
+from typing import Any
+
+from sqlalchemy import and_, case, literal
 
 from cdp import models
-from cdp.value._sql import Scope
 from cdp.value.settings import ValueSettings
 
-__all__ = ["STAGES", "stage"]
+__all__ = ["STAGES", "stage_value"]
 
 STAGES = ("prospect", "new", "active", "at_risk", "lapsed")
 
 
-def stage(session: Session, settings: ValueSettings, scope: Scope) -> None:
+def stage_value(settings: ValueSettings, alive: Any) -> Any:
+    """A customer's stage as SQL over its row and its P(alive) (`alive`: a column of the
+    predictions written in the same UPDATE); prospects get `prospect` when inserted."""
     t = models.ProfileTraits
     rule = settings.lifecycle
     days = t.days_since_last_order
-    alive = t.probability_alive
-    session.execute(
-        update(t)
-        .where(*scope.on(t.profile_id))
-        .values(
-            lifecycle_stage=case(
-                (t.order_count == 0, literal("prospect")),
-                (and_(alive.is_not(None), alive < rule.lapsed_probability), literal("lapsed")),
-                (days > rule.lapsed_days, literal("lapsed")),
-                (and_(alive.is_not(None), alive < rule.at_risk_probability), literal("at_risk")),
-                (days > rule.active_days, literal("at_risk")),
-                (and_(t.order_count == 1, days <= rule.new_days), literal("new")),
-                else_=literal("active"),
-            )
-        )
-        .execution_options(synchronize_session=False)
+    return case(
+        (t.order_count == 0, literal("prospect")),
+        (and_(alive.is_not(None), alive < rule.lapsed_probability), literal("lapsed")),
+        (days > rule.lapsed_days, literal("lapsed")),
+        (and_(alive.is_not(None), alive < rule.at_risk_probability), literal("at_risk")),
+        (days > rule.active_days, literal("at_risk")),
+        (and_(t.order_count == 1, days <= rule.new_days), literal("new")),
+        else_=literal("active"),
     )

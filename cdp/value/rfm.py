@@ -17,15 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, select, update
+from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from cdp import models
 from cdp.types import utcnow
-from cdp.value._sql import Scope
 from cdp.value.settings import ValueSettings
 
-__all__ = ["RFM_SEGMENTS", "Boundaries", "RfmSegment", "boundaries", "score", "segment_of"]
+__all__ = ["RFM_SEGMENTS", "Boundaries", "RfmSegment", "boundaries", "score_values", "segment_of"]
 
 KIND = "rfm"
 
@@ -190,10 +189,11 @@ def _in(value: Any, bounds: tuple[int, int]) -> ColumnElement[bool]:
     return and_(value >= bounds[0], value <= bounds[1])
 
 
-def score(session: Session, cuts: Boundaries, settings: ValueSettings, scope: Scope) -> None:
-    """Write the RFM scores, code, segment and value tier of the customers in scope."""
+def score_values(cuts: Boundaries, settings: ValueSettings) -> dict[str, Any]:
+    """The RFM columns of a customer's row as SQL over its own columns (empty without cuts);
+    `clv.predict` writes them in the same UPDATE as the predictions."""
     if not cuts.recency:
-        return
+        return {}
     t = models.ProfileTraits
     r = _score(t.days_since_last_order, cuts.recency, lower_is_better=True)
     f = _score(t.order_count, cuts.frequency, lower_is_better=False)
@@ -208,16 +208,11 @@ def score(session: Session, cuts: Boundaries, settings: ValueSettings, scope: Sc
         (total >= settings.tier.medium_min_score, literal("medium")),
         else_=literal("low"),
     )
-    session.execute(
-        update(t)
-        .where(t.order_count > 0, *scope.on(t.profile_id))
-        .values(
-            recency_score=r,
-            frequency_score=f,
-            monetary_score=m,
-            rfm_code=cast(r, String) + cast(f, String) + cast(m, String),
-            rfm_segment=segment,
-            value_tier=tier,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    return {
+        "recency_score": r,
+        "frequency_score": f,
+        "monetary_score": m,
+        "rfm_code": cast(r, String) + cast(f, String) + cast(m, String),
+        "rfm_segment": segment,
+        "value_tier": tier,
+    }

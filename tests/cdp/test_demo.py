@@ -50,6 +50,7 @@ def test_demo_ingests_every_channel_and_resolves_when_run_twice(
     assert "reusing" in second.stderr
     assert f"all {len(truth):,} records of {world}/ are stored already" in second.stderr
     assert "nothing new resolved" in second.stderr
+    assert "recommendations: current" in second.stderr
     assert "alembic" not in first.stderr + second.stderr
 
 
@@ -93,17 +94,17 @@ def test_demo_ingests_again_when_the_database_lacks_the_world(
 
 
 def _fake_checkout(tmp_path: Path) -> Path:
-    """scripts/demo and pyproject.toml beside a .venv whose `cdp` only echoes its arguments."""
+    """scripts/demo and pyproject.toml beside a .venv whose programs only echo their arguments."""
     root = tmp_path / "checkout"
     (root / "scripts").mkdir(parents=True)
     shutil.copy(ROOT / "scripts" / "demo", root / "scripts" / "demo")
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
     bin_dir = root / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
-    (bin_dir / "python").symlink_to(sys.executable)
-    cdp = bin_dir / "cdp"
-    cdp.write_text('#!/bin/sh\necho "cdp $*"\n')
-    cdp.chmod(0o755)
+    for name in ("python", "cdp"):
+        fake = bin_dir / name
+        fake.write_text(f'#!/bin/sh\necho "{name} $*"\n')
+        fake.chmod(0o755)
     return root
 
 
@@ -123,5 +124,26 @@ def test_demo_script_skips_set_up_when_pyproject_is_unchanged(tmp_path: Path) ->
 
     assert result.returncode == 0, result.stderr
     assert "up to date with pyproject.toml" in result.stderr
-    assert result.stdout == "cdp demo --no-serve\n"
+    assert result.stdout == "python -m cdp.commands.demo --no-serve\n"
     assert not (root / ".venv" / "install.log").exists()
+
+
+def test_demo_module_runs_the_demo_when_started_without_the_cli(
+    db_url: str, tmp_path: Path, session_factory: sessionmaker[Session]
+) -> None:
+    world = tmp_path / "world"
+    command = [sys.executable, "-m", "cdp.commands.demo", "--no-serve", "--people", "20"]
+
+    result = subprocess.run(
+        [*command, "--world", str(world)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CDP_DATABASE_URL": db_url},
+        cwd=ROOT,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "recommendations:" in result.stderr
+    with (world / "truth.csv").open() as handle:
+        assert _count(session_factory, models.SourceRecord) == len(list(csv.DictReader(handle)))

@@ -73,3 +73,62 @@ def test_an_implied_level_is_neither_estimated_nor_weighed() -> None:
     estimated = [level for level in email.values() if not level.is_neutral]
     assert abs(sum(level.m or 0 for level in estimated) - 1) < 1e-9
     assert abs(sum(level.u or 0 for level in estimated) - 1) < 1e-9
+
+
+def _with_households(people: int, *, families: bool, seed: int = 3) -> list[PersonRecord]:
+    """Each person twice (the second copy sometimes with a typo); with `families`, each
+    person also has a relative at the same address: same family name, other given name and
+    birth date."""
+    rng = random.Random(seed)
+    records: list[PersonRecord] = []
+
+    def add(given: str, family: str, dob: str, street: str) -> None:
+        records.append(
+            PersonRecord(
+                len(records),
+                f"r{len(records)}",
+                given_name=given,
+                family_name=family,
+                birth_date=dob,
+                address=street,
+                postcode=street[-5:],
+            )
+        )
+
+    for p in range(people):
+        family, street = rng.choice(FAMILY), f"{p} main st {10000 + p}"
+        given = rng.choice(GIVEN)
+        dob = f"19{rng.randint(40, 99)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"
+        add(given, family, dob, street)
+        add(given if rng.random() < 0.9 else given[:-1] + "x", family, dob, street)
+        if families:
+            other = rng.choice([g for g in GIVEN if g[:2] != given[:2]])
+            add(
+                other,
+                family,
+                f"20{rng.randint(10, 20)}-1{rng.randint(0, 2)}-2{rng.randint(0, 8)}",
+                street,
+            )
+    return records
+
+
+def _trained_on(records: list[PersonRecord]) -> MatchModel:
+    table = RecordTable(records)
+    model = default_model()
+    candidates, _ = candidate_pairs(table, model.blocking_rules, model.max_block_size)
+    return train(model, table, candidates)[0]
+
+
+def test_training_keeps_the_household_rule_when_the_data_holds_families() -> None:
+    model = _trained_on(_with_households(300, families=True))
+    test = model.trained["households"]
+    assert test["observed"] > test["expected"]
+    assert model.household_evidence_suffices is False
+
+
+def test_training_lets_evidence_decide_alone_when_the_data_holds_no_families() -> None:
+    model = _trained_on(_with_households(300, families=False))
+    test = model.trained["households"]
+    assert test["pairs"] >= 50
+    assert test["observed"] <= test["expected"]
+    assert model.household_evidence_suffices is True
