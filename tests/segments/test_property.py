@@ -15,7 +15,7 @@ from tests.segments.world import NOW, store, worlds
 
 INNER = 1_000  # clear of the built-in segments' ids
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
