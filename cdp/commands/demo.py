@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import func, select
@@ -29,6 +30,9 @@ from cdp.commands._progress import Progress
 from cdp.commands.serve import run_server
 from cdp.config import Settings, mask_url
 from cdp.db import check_database, unit_of_work
+
+if TYPE_CHECKING:
+    from ingest import IngestSummary
 
 STEPS = 5
 
@@ -210,7 +214,7 @@ def _ingest_world(state: CliState, world_dir: Path) -> bool:
             state.sessionmaker,
             world_dir,
             default_region=state.settings.default_region,
-            on_progress=lambda s: progress.update(f"{s.source}: {s.read:,} records read"),
+            on_progress=lambda s: progress.update(_ingest_detail(s)),
         )
     for summary in summaries:
         click.echo(
@@ -244,6 +248,11 @@ def _erase_one(state: CliState) -> None:
     receipt = erase_one(state.sessionmaker)
     if receipt is not None:
         click.echo(f"      privacy: one person erased on request (receipt {receipt})", err=True)
+
+
+def _ingest_detail(summary: IngestSummary) -> str:
+    # The summary lags the batches read by the ones still being written.
+    return f"{summary.source}: {summary.read:,} records" if summary.read else summary.source
 
 
 def _analyze_feedback(state: CliState) -> None:

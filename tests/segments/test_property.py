@@ -43,5 +43,6 @@ def test_compiled_segments_select_what_the_python_evaluator_selects(
             assert got == expected, raw
             subset = [p.id for p in people[::2]]  # a refresh of touched profiles only
             limited = members_query(definition, now=NOW, segments=others, profile_ids=subset)
-            assert set(session.scalars(limited)) == expected & set(subset), raw
+            found: set[str] = set(session.scalars(limited))
+            assert found == expected & set(subset), raw
         session.rollback()
