@@ -231,3 +231,37 @@ def test_wait_rows_are_due_by_time_not_by_process_when_a_new_worker_starts(
     make_worker(session_factory).tick()
 
     assert _messages(receiver) == [("p1", "browse_abandonment")]
+
+
+def test_flows_and_runs_are_visible_in_graphql_when_an_analyst_asks(
+    settings: Any,
+    session_factory: sessionmaker[Session],
+    receiver: WebhookReceiver,
+    make_worker: MakeWorker,
+) -> None:
+    from starlette.testclient import TestClient
+
+    from cdp.app import create_app
+    from cdp.services.keys import create_key
+
+    _setup(session_factory, receiver.url, {"welcome": WELCOME})  # type: ignore[attr-defined]
+    with unit_of_work(session_factory) as session:
+        make_profile(session, "p1")
+        key = create_key(session, role="analyst", name="a").key
+    emit_changes(session_factory, _event("Signed Up"))
+    make_worker(session_factory).tick()
+    query = """{ flows { name waiting done holdout conversion { goal lift } }
+                 flowRuns(profileId: "p1") { flow status step exitReason log } }"""
+
+    with TestClient(create_app(settings.replace(embedded_worker=False))) as client:
+        body = client.post(
+            "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {key}"}
+        ).json()
+
+    assert body["data"]["flows"] == [
+        {"name": "welcome", "waiting": 1, "done": 0, "holdout": 0,
+         "conversion": {"goal": "Order Completed", "lift": None}},
+    ]  # fmt: skip
+    [run] = body["data"]["flowRuns"]
+    assert (run["flow"], run["status"], run["step"]) == ("welcome", "waiting", 2)
+    assert run["log"][1]["did"] == "sent 'welcome' to 'hook'"
