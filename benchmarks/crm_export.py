@@ -2,9 +2,9 @@
 
 Its corruptions follow the record-linkage literature's (Febrl's, Christen 2005) and issue 14's
 list; it imports nothing of the matcher and mirrors none of its rules (its nickname table is
-its own, not the `nicknames` data set identity reads). People are drawn with `faker` (en_US: its weighted name lists give a
-realistic long tail), each with 1-4 records in the export; every copy after the first gets one
-to three corruptions:
+its own, not the `nicknames` data set identity reads). People are drawn with `faker` (en_US:
+its weighted name lists give a realistic long tail), each with 1-4 records in the export; every
+copy after the first gets one to three corruptions:
 
 - typos in a name (insert, delete, substitute, swap two adjacent letters), a nickname or an
   initial for the given name, given and family name swapped;

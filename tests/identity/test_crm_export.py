@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks.crm_export import COLUMNS, generate, write_csv  # noqa: E402
+from benchmarks.crm_export import COLUMNS, generate, write_csv
 
 
 def test_generator_is_deterministic_for_a_seed() -> None:
