@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import func, select
@@ -27,8 +28,11 @@ from cdp import migrate, models
 from cdp.commands._common import CliState, pass_state
 from cdp.commands._progress import Progress
 from cdp.commands.serve import run_server
-from cdp.config import mask_url
+from cdp.config import Settings, mask_url
 from cdp.db import check_database, unit_of_work
+
+if TYPE_CHECKING:
+    from ingest import IngestSummary
 
 STEPS = 5
 
@@ -73,7 +77,71 @@ def demo(
         return
     _step(5, "serving in open mode (no API keys; for local demos only)")
     state.close()
+    settings = _activation(settings, world_dir, host, port or settings.port)
     run_server(settings.replace(host=host, port=port or settings.port, open_mode=True))
+
+
+DEMO_SECRET_ENV = "CDP_DEMO_WEBHOOK_SECRET"
+DEMO_ACTIVATION = """\
+# Written by `cdp demo`: a webhook destination (the demo's receiver) and the two basic flows.
+[destinations.demo_webhook]
+kind = "webhook"
+url = "{url}"
+secret_env = "{secret_env}"
+events = ["Order Completed"]
+
+[activation]
+max_messages_per_day = 3
+
+[flows.welcome]
+trigger = {{ event = "Signed Up" }}
+goal = "Order Completed"
+holdout = 0.1
+steps = [
+  {{ send = "demo_webhook", message = "welcome" }},
+  {{ wait = "1 day" }},
+  {{ send = "demo_webhook", message = "recommendations", include = ["recommendations"] }},
+]
+
+[flows.browse_abandonment]
+trigger = {{ event = "Product Viewed" }}
+goal = "Order Completed"
+goal_days = 3
+holdout = 0.1
+reenter = true
+steps = [
+  {{ wait = "1 hour" }},
+  {{ unless_event = "Order Completed" }},
+  {{ send = "demo_webhook", message = "browse_abandonment", include = ["trigger"] }},
+]
+"""
+
+
+def _activation(settings: Settings, world_dir: Path, host: str, port: int) -> Settings:
+    """Start the demo's webhook receiver (beside the server) and, unless a cdp.toml is
+    there, declare its destination and the two flows (docs/activation.md)."""
+    import os
+    import secrets
+
+    from cdp.web.demo_receiver import DemoReceiver
+
+    if settings.sources_file.is_file():
+        click.echo(f"      activation: destinations and flows of {settings.sources_file}", err=True)
+        return settings
+    secret = os.environ.setdefault(DEMO_SECRET_ENV, secrets.token_hex(24))
+    try:
+        url = DemoReceiver(secret).start(host, port + 1)
+    except OSError as exc:
+        click.echo(f"      activation: no webhook receiver ({exc}); flows not declared", err=True)
+        return settings
+    path = world_dir / "activation.toml"
+    path.write_text(DEMO_ACTIVATION.format(url=url, secret_env=DEMO_SECRET_ENV), encoding="utf-8")
+    click.echo(
+        f"      activation: welcome and browse-abandonment flows ({path}); deliveries on "
+        f"http://{host}:{port + 1}/ (the worker runs inside the server)",
+        err=True,
+    )
+    return settings.replace(sources_file=path)
 
 
 def _migrate(state: CliState) -> None:
@@ -141,7 +209,7 @@ def _ingest_world(state: CliState, world_dir: Path) -> bool:
             state.sessionmaker,
             world_dir,
             default_region=state.settings.default_region,
-            on_progress=lambda s: progress.update(f"{s.source}: {s.read:,} records read"),
+            on_progress=lambda s: progress.update(_ingest_detail(s)),
         )
     for summary in summaries:
         click.echo(
@@ -151,6 +219,11 @@ def _ingest_world(state: CliState, world_dir: Path) -> bool:
         )
     click.echo(f"      in {time.perf_counter() - started:.1f}s", err=True)
     return any(summary.stored for summary in summaries)
+
+
+def _ingest_detail(summary: IngestSummary) -> str:
+    # The summary lags the batches read by the ones still being written.
+    return f"{summary.source}: {summary.read:,} records" if summary.read else summary.source
 
 
 def _analyze_feedback(state: CliState) -> None:
