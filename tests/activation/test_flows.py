@@ -265,3 +265,48 @@ def test_flows_and_runs_are_visible_in_graphql_when_an_analyst_asks(
     [run] = body["data"]["flowRuns"]
     assert (run["flow"], run["status"], run["step"]) == ("welcome", "waiting", 2)
     assert run["log"][1]["did"] == "sent 'welcome' to 'hook'"
+
+
+def test_an_admin_creates_and_switches_off_a_flow_in_graphql_when_the_definition_is_valid(
+    settings: Any,
+    session_factory: sessionmaker[Session],
+    receiver: WebhookReceiver,
+    make_worker: MakeWorker,
+) -> None:
+    from starlette.testclient import TestClient
+
+    from cdp.app import create_app
+    from cdp.services.keys import create_key
+
+    _setup(session_factory, receiver.url, {})  # type: ignore[attr-defined]
+    with unit_of_work(session_factory) as session:
+        make_profile(session, "p1")
+        keys = {r: create_key(session, role=r, name=r).key for r in ("admin", "app")}
+    create = """mutation($d: JSON!) { createFlow(name: "welcome", definition: $d) {
+        __typename ... on Flow { name declaredIn waiting } ... on Problem { message } } }"""
+    toggle = """mutation { setFlowEnabled(name: "welcome", enabled: false) {
+        ... on Flow { enabled } } }"""
+
+    with TestClient(create_app(settings.replace(embedded_worker=False))) as client:
+
+        def gql(query: str, variables: Any = None, role: str = "admin") -> Any:
+            headers = {"Authorization": f"Bearer {keys[role]}"}
+            body = {"query": query, "variables": variables or {}}
+            return client.post("/graphql", json=body, headers=headers).json()["data"]
+
+        created = gql(create, {"d": WELCOME})["createFlow"]
+        again = gql(create, {"d": WELCOME})["createFlow"]
+        bad = gql(create.replace('"welcome"', '"bad"'), {"d": {"trigger": {}}})["createFlow"]
+        denied = gql(create, {"d": WELCOME}, role="app")["createFlow"]
+        emit_changes(session_factory, _event("Signed Up"))
+        make_worker(session_factory).tick()
+        switched = gql(toggle)["setFlowEnabled"]
+
+    assert created == {"__typename": "Flow", "name": "welcome", "declaredIn": "graphql",
+                       "waiting": 0}  # fmt: skip
+    assert again["__typename"] == "Conflict"
+    assert bad["__typename"] == "InvalidInput"
+    assert "trigger must be" in bad["message"]
+    assert denied["__typename"] == "Forbidden"
+    assert _messages(receiver) == [("p1", "welcome")]
+    assert switched == {"enabled": False}
