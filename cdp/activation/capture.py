@@ -51,6 +51,11 @@ def _listed_traits(session: Session) -> tuple[str, ...]:
         select(models.Destination.traits).where(models.Destination.enabled.is_(True))
     ):
         listed_names.update(names or ())
+    for definition in session.scalars(
+        select(models.Flow.definition).where(models.Flow.enabled.is_(True))
+    ):
+        if definition.get("trigger", {}).get("trait"):
+            listed_names.add(definition["trigger"]["trait"])
     if "*" in listed_names:
         return tuple(c for c in _TRAIT_COLUMNS if c not in ("computed_at", "as_of"))
     return tuple(c for c in _TRAIT_COLUMNS if c in listed_names)

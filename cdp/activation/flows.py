@@ -109,6 +109,8 @@ class FlowRunner:
             return bool(trigger.get("event") == entry.payload.get("event", {}).get("name"))
         if entry.topic == "segment.entered":
             return bool(trigger.get("segment") == entry.payload.get("segment"))
+        if entry.topic == "trait.changed" and trigger.get("trait") == entry.payload.get("trait"):
+            return _crossed(entry.payload.get("old"), entry.payload.get("new"), trigger["above"])
         return False
 
     def enter(
@@ -246,6 +248,13 @@ class FlowRunner:
         emit(session, [Change("flow.message", run.profile_id, payload)])
         session.add(models.FlowSend(run_id=run.id, profile_id=run.profile_id, sent_at=now))
         return {"did": f"sent {message!r} to {name!r}"}
+
+
+def _crossed(old: Any, new: Any, above: float) -> bool:
+    """Whether a trait went from at most `above` (or no value) to more than `above`."""
+    if not isinstance(new, int | float) or isinstance(new, bool) or new <= above:
+        return False
+    return not isinstance(old, int | float) or old <= above
 
 
 def _did(session: Session, run: models.FlowRun, event: str) -> bool:

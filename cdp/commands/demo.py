@@ -71,8 +71,10 @@ def demo(
     _write_world(world_dir, people=people, seed=seed)
     stored = _ingest_world(state, world_dir)
     resolved = _resolve(state)
+    _survey(state, world_dir)
     _analyze_feedback(state)
     _recommendations(state, changed=stored or resolved)
+    _erase_one(state)
     if no_serve:
         return
     _step(5, "serving in open mode (no API keys; for local demos only)")
@@ -196,9 +198,12 @@ def _stored_records(state: CliState) -> int:
 
 def _ingest_world(state: CliState, world_dir: Path) -> bool:
     """Ingests the world unless every record is stored already; True when it stored any."""
+    from cdp.commands._demo_story import erased_records
     from ingest import ingest_world
 
-    expected = _world_records(world_dir)
+    with state.sessionmaker() as session:
+        erased = erased_records(session)  # the person who asked to be erased stays erased
+    expected = _world_records(world_dir) - erased
     if expected > 0 and _stored_records(state) == expected:
         _step(3, f"ingest: all {expected:,} records of {world_dir}/ are stored already")
         return False
@@ -219,6 +224,30 @@ def _ingest_world(state: CliState, world_dir: Path) -> bool:
         )
     click.echo(f"      in {time.perf_counter() - started:.1f}s", err=True)
     return any(summary.stored for summary in summaries)
+
+
+def _survey(state: CliState, world_dir: Path) -> None:
+    """The customers' NPS / CSAT survey answers (written once from who ordered what)."""
+    from cdp.commands._demo_story import ingest_survey, write_survey
+
+    with Progress("survey answers"):
+        path = write_survey(state.sessionmaker, world_dir)
+        if path is None:
+            return
+        stored, _duplicates = ingest_survey(
+            state.sessionmaker, path, default_region=state.settings.default_region
+        )
+    if stored:
+        click.echo(f"      survey: {stored:,} NPS / CSAT answers from {path}", err=True)
+
+
+def _erase_one(state: CliState) -> None:
+    """One person asked to be erased: a receipt, and their identifiers suppressed."""
+    from cdp.commands._demo_story import erase_one
+
+    receipt = erase_one(state.sessionmaker)
+    if receipt is not None:
+        click.echo(f"      privacy: one person erased on request (receipt {receipt})", err=True)
 
 
 def _ingest_detail(summary: IngestSummary) -> str:
