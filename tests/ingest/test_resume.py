@@ -67,9 +67,9 @@ def _env(settings: Settings) -> dict[str, str]:
 def test_records_left_unresolved_by_a_killed_ingest_are_resolved_by_the_next_one(
     settings: Settings, session_factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    events = _events(tmp_path / "web.jsonl", 1500)
+    events = _events(tmp_path / "web.jsonl", 400)
     command = _cdp(settings, "ingest", "--adapter", "web.segment", "--source", "web", str(events))
-    command += ["--batch-size", "250", "--no-progress"]
+    command += ["--batch-size", "100", "--no-progress"]
     process = subprocess.Popen(
         command, env=_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
@@ -91,16 +91,16 @@ def test_records_left_unresolved_by_a_killed_ingest_are_resolved_by_the_next_one
 
     time.sleep(SETTLE.total_seconds())
     rerun = subprocess.run(
-        [*command, "--json"], env=_env(settings), capture_output=True, text=True, timeout=300
+        [*command, "--json"], env=_env(settings), capture_output=True, text=True, timeout=600
     )
 
     assert rerun.returncode == 0, rerun.stderr
     summary = json.loads(rerun.stdout)
     assert summary["resumed"] >= left
     assert f"resumed: resolved {summary['resumed']:,} records" in rerun.stderr
-    assert summary["read"] == 3000
-    assert summary["stored"] + summary["duplicates"] == 3000
-    assert _unresolved(session_factory) == (3000, 0)
+    assert summary["read"] == 800
+    assert summary["stored"] + summary["duplicates"] == 800
+    assert _unresolved(session_factory) == (800, 0)
     with session_factory() as session:
         no_profile = session.scalar(
             select(func.count()).where(models.SourceRecord.profile_id.is_(None))
