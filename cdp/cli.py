@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from cdp.commands._common import CliState
 from cdp.commands.campaigns import campaigns
@@ -27,6 +28,7 @@ from cdp.commands.traits import traits_group
 from cdp.commands.worker import worker
 from cdp.config import configure_logging, load_settings
 from cdp.errors import CdpError, ConfigError
+from ingest import IngestError
 
 __all__ = ["cli", "main"]
 
@@ -83,3 +85,18 @@ def main(argv: list[str] | None = None) -> None:
     except CdpError as exc:
         click.echo(f"cdp: error: {exc}", err=True)
         sys.exit(1)
+    except IngestError as exc:  # a bad mapping, adapter or source: not a CdpError
+        click.echo(f"cdp: error: {exc}", err=True)
+        sys.exit(1)
+    except SQLAlchemyError as exc:
+        click.echo(f"cdp: database error: {_database_problem(exc)}", err=True)
+        sys.exit(1)
+
+
+def _database_problem(exc: SQLAlchemyError) -> str:
+    """The database's own first line, without SQL or parameters, and what to do about it."""
+    cause = str(getattr(exc, "orig", None) or exc).strip()
+    first = cause.splitlines()[0] if cause else type(exc).__name__
+    if "no such table" in first or ("relation" in first and "does not exist" in first):
+        return f"{first}; the database is not migrated: run `cdp db upgrade`"
+    return first

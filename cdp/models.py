@@ -59,6 +59,9 @@ __all__ = [
     "Feedback",
     "FeedbackStatusChange",
     "FeedbackTopic",
+    "Flow",
+    "FlowRun",
+    "FlowSend",
     "Identifier",
     "IdentityLink",
     "IdentityModel",
@@ -1010,3 +1013,57 @@ class Delivery(Base):
     changed_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+
+
+class Flow(Base):
+    """An automated marketing flow declared as data (`cdp.activation.flows`)."""
+
+    __tablename__ = "flows"
+    __table_args__ = (
+        CheckConstraint("declared_in IN ('cdp.toml', 'graphql')", name="declared_in"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    declared_in: Mapped[str] = mapped_column(String(20), default="graphql")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FlowRun(Base):
+    """One profile's way through a flow: waiting (until `wait_until`), done, exited (with
+    `exit_reason`), or holdout (entered, receives nothing: the control group)."""
+
+    __tablename__ = "flow_runs"
+    __table_args__ = (
+        CheckConstraint("status IN ('waiting', 'done', 'exited', 'holdout')", name="status"),
+        Index("ix_flow_runs_status_wait_until", "status", "wait_until"),
+        Index("ix_flow_runs_flow_id_profile_id", "flow_id", "profile_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
+    profile_id: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    wait_until: Mapped[datetime | None]
+    trigger: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    exit_reason: Mapped[str | None] = mapped_column(String(200))
+    #: what the run did, one entry per step taken (sent, skipped for consent or cap, waited)
+    log: Mapped[list[dict[str, Any]]] = mapped_column(PORTABLE_JSON, default=list)
+
+
+class FlowSend(Base):
+    """A message a flow sent to a profile: what frequency capping counts."""
+
+    __tablename__ = "flow_sends"
+    __table_args__ = (Index("ix_flow_sends_profile_id_sent_at", "profile_id", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("flow_runs.id", ondelete="CASCADE"))
+    profile_id: Mapped[str] = mapped_column(String(40))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)

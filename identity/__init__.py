@@ -46,6 +46,7 @@ from identity.model import (
     Veto,
     model_from_json,
 )
+from identity.model_file import describe_model, load_model_file
 from identity.overrides import (
     ForbidResult,
     MergeResult,
@@ -101,11 +102,13 @@ __all__ = [
     "compare",
     "current_model",
     "default_model",
+    "describe_model",
     "explain_profile",
     "export_assignments",
     "forbid_link",
     "from_attributes",
     "link_records",
+    "load_model_file",
     "merge_profiles",
     "model_from_json",
     "model_usage",

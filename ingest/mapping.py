@@ -46,11 +46,21 @@ from typing import Any, ClassVar, Literal
 import yaml
 
 from cdp.feedback.kinds import FEEDBACK_KINDS
-from cdp.normalize import IDENTIFIER_KINDS, is_phone_region
+from cdp.normalize import IDENTIFIER_KINDS
 from ingest.adapter import CHANNELS, Adapter, FileFormat, RawRecord
 from ingest.errors import AdapterConfigError, SkippableRecordError
 from ingest.fields import currency_code, get_path, to_minor_units
 from ingest.mapping_files import missing_columns
+from ingest.mapping_rules import (
+    check_facts,
+    check_values,
+    hint,
+    parse_fields,
+    phone_region,
+    required_targets,
+    settings_table,
+    unknown_settings,
+)
 from ingest.observation import (
     RECORD_KINDS,
     Address,
@@ -68,7 +78,6 @@ from ingest.transforms import (
     FieldSpec,
     TimestampSpec,
     ingest_time,
-    parse_field,
     parse_timestamp_spec,
 )
 
@@ -106,6 +115,8 @@ class MappingSpec:
     constants: Mapping[str, str]
     name: str
     phone_region: str | None = None
+    #: targets every row must give (a row without one is quarantined, naming it)
+    required: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -153,17 +164,20 @@ def parse_mapping(
     if not isinstance(key, str) or not key:
         problems.append(f"key = {key!r}: name the column holding each row's unique id")
     timestamp = parse_timestamp_spec(data.get("timestamp"), problems)
-    fields = _fields(data, problems)
-    tables = {name: _table(data, name, problems) for name in ("defaults", "constants")}
+    fields = parse_fields(data, problems)
+    tables = {name: settings_table(data, name, problems) for name in ("defaults", "constants")}
     named: dict[str, Mapping[str, Any]] = {"fields": fields, **tables}
-    for name, table in named.items():
-        for target in table:
+    for name, given in named.items():
+        for target in given:
             if target not in TARGETS:
                 problems.append(
-                    f"[{name}] {target!r}: unknown target; expected one of {_hint(target)}"
+                    f"[{name}] {target!r}: unknown target; expected one of {hint(target, TARGETS)}"
                 )
-    _check_facts(kind, named, problems)
-    region = _phone_region(data, problems)
+    check_facts(kind, named, problems)
+    check_values(tables, problems)
+    required = required_targets(data, named, problems)
+    unknown_settings(data, problems)
+    region = phone_region(data, problems)
     if problems:
         raise AdapterConfigError(f"mapping {where} is invalid: " + "; ".join(problems))
     return MappingSpec(
@@ -178,62 +192,8 @@ def parse_mapping(
         constants=tables["constants"],
         name=str(data.get("name") or f"mapping:{Path(where).stem}"),
         phone_region=region,
+        required=required,
     )
-
-
-def _fields(data: Mapping[str, Any], problems: list[str]) -> dict[str, FieldSpec]:
-    table = data.get("fields") or {}
-    if not isinstance(table, Mapping):
-        problems.append("[fields] must be a table of target = column")
-        return {}
-    out = {}
-    for target, spec in table.items():
-        parsed = parse_field(str(target), spec, problems)
-        if parsed is not None:
-            out[str(target)] = parsed
-    return out
-
-
-def _phone_region(data: Mapping[str, Any], problems: list[str]) -> str | None:
-    region = data.get("phone_region")
-    if region is None:
-        return None
-    if not isinstance(region, str) or not is_phone_region(region.upper()):
-        problems.append(
-            f"phone_region = {region!r}: expected a region code such as 'US', 'AU' or 'CN'"
-        )
-        return None
-    return region.upper()
-
-
-def _hint(target: str) -> str:
-    prefix = target.split(".")[0]
-    close = sorted(t for t in TARGETS if t.startswith(prefix + "."))
-    return ", ".join(close or sorted({t.split(".")[0] + ".*" for t in TARGETS}))
-
-
-def _table(data: Mapping[str, Any], name: str, problems: list[str]) -> dict[str, str]:
-    table = data.get(name) or {}
-    if not isinstance(table, Mapping):
-        problems.append(f"[{name}] must be a table of target = value")
-        return {}
-    return {str(k): str(v) for k, v in table.items()}
-
-
-def _check_facts(kind: str, tables: Mapping[str, Mapping[str, Any]], problems: list[str]) -> None:
-    given = {t for table in tables.values() for t in table}
-    needed = {
-        "order": ("order.total", "order.currency"),
-        "event": ("event.type",),
-        "consent": ("consent.purpose", "consent.status"),
-        "feedback": ("feedback.kind",),
-        "interaction": ("interaction.type",),
-    }.get(kind, ())
-    for target in needed:
-        if target not in given:
-            problems.append(
-                f"kind = {kind!r} needs {target!r} in [fields], [defaults] or [constants]"
-            )
 
 
 class MappingAdapter(Adapter):
@@ -303,6 +263,12 @@ class MappingAdapter(Adapter):
             cell = spec.read(record, _cell, target)
             if cell is not None:
                 values[target] = cell
+        for target in m.required:
+            if target not in values:
+                column = ", ".join(m.fields[target].columns)
+                raise SkippableRecordError(
+                    f"required by the mapping, and blank (column {column})", field=target
+                )
         for target, value in m.defaults.items():
             values.setdefault(target, value)
         values.update(m.constants)

@@ -27,6 +27,7 @@ from cdp.db import unit_of_work
 from ingest.adapter import Adapter
 from ingest.cursor import Cursor
 from ingest.errors import IngestError, SkippableRecordError
+from ingest.observation import Person
 from ingest.records import PreparedRecord, QuarantineEntry, RawRecord
 from ingest.state import SourceRef, ensure_source, load_checkpoint, save_checkpoint
 from ingest.store import BatchOutcome, prepare, write_quarantine, write_records
@@ -148,7 +149,14 @@ def transform(
             reason = f"adapter {adapter.name} failed: {type(exc).__name__}: {exc}"
             rejected.append(QuarantineEntry(raw.position, raw.raw, reason))
             continue
-        prepared.append(prepare(observation, raw.payload, default_region, cache, raw))
+        record = prepare(observation, raw.payload, default_region, cache, raw)
+        if not record.identifiers and not _matchable(observation.person):
+            reason = _NOBODY_REASON
+            if record.junk_identifiers:
+                reason += f" ({record.junk_identifiers} identifiers were not usable)"
+            rejected.append(QuarantineEntry(raw.position, raw.raw, reason))
+            continue
+        prepared.append(record)
     return prepared, rejected
 
 
@@ -160,6 +168,15 @@ class RunOptions:
     on_progress: OnProgress | None = None
     #: keep only the raw records this says yes to (one partition of a parallel run)
     keep: Callable[[RawRecord], bool] | None = None
+
+
+_NOBODY_REASON = "no identifier and no person attribute to match on: it would make an empty profile"
+
+
+def _matchable(person: Person) -> bool:
+    """Does the record say anything identity can match a person on (gender alone does not)?"""
+    stated = person.to_json()
+    return bool(stated) and stated.keys() != {"gender"}
 
 
 def run_source(

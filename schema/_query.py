@@ -16,6 +16,7 @@ from schema._context import Context
 from schema._destinations import DestinationQuery
 from schema._enums import Channel, IdentifierKind, ProfileOrder, ProfileStatus, value_of
 from schema._feedback import FeedbackQuery
+from schema._flows import FlowQuery
 from schema._identity import IdentityQuery
 from schema._paging import Edge, PageInfo, aware, page_size
 from schema._privacy import PrivacyQuery
@@ -99,7 +100,13 @@ class Stats:
 
 @strawberry.type(description="The root of every read.")
 class Query(
-    IdentityQuery, FeedbackQuery, CampaignQuery, DestinationQuery, SegmentQuery, PrivacyQuery
+    IdentityQuery,
+    FeedbackQuery,
+    CampaignQuery,
+    DestinationQuery,
+    SegmentQuery,
+    PrivacyQuery,
+    FlowQuery,
 ):
     @strawberry.field(
         description=(

@@ -96,7 +96,9 @@ def capture_records(
     """Write an `event` change for each event of these (just resolved) records that some
     destination or flow wants and that happened within `MAX_EVENT_AGE`; returns how many."""
     if wanted is None:
-        wanted = wanted_event_names(session)
+        from cdp.activation.flows import trigger_event_names
+
+        wanted = wanted_event_names(session, trigger_event_names(session))
     if not wanted or not record_ids:
         return 0
     since = (now or utcnow()) - MAX_EVENT_AGE

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from sqlalchemy import Engine
 
 from cdp.activation.declared import load_destinations, sync_declared
+from cdp.activation.flow_spec import load_flows
+from cdp.activation.flows import FlowRunner, sync_flows
 from cdp.activation.worker import Worker, default_poll
 from cdp.config import Settings
 from cdp.db import create_db_engine, make_sessionmaker, unit_of_work
@@ -22,14 +24,17 @@ log = logging.getLogger("cdp.activation")
 
 
 def sync_from_settings(engine: Engine, settings: Settings, environ: Mapping[str, str]) -> list[str]:
-    """Sync the destinations of `settings.sources_file`; returns the names that changed."""
+    """Sync the destinations and flows of `settings.sources_file`; returns what changed."""
     specs = load_destinations(settings.sources_file, environ)
+    flows, _ = load_flows(settings.sources_file)
     with unit_of_work(make_sessionmaker(engine)) as session:
-        return sync_declared(session, specs)
+        changed = sync_declared(session, specs)
+        return changed + [f"flow {name}" for name in sync_flows(session, flows)]
 
 
-def build_worker(engine: Engine, environ: Mapping[str, str]) -> Worker:
-    return Worker(make_sessionmaker(engine), environ)
+def build_worker(engine: Engine, environ: Mapping[str, str], settings: Settings) -> Worker:
+    _, activation = load_flows(settings.sources_file)
+    return Worker(make_sessionmaker(engine), environ, flows=FlowRunner(activation))
 
 
 class BackgroundWorker:
@@ -44,7 +49,7 @@ class BackgroundWorker:
 
     def start(self) -> None:
         sync_from_settings(self.engine, self.settings, self.environ)
-        worker = build_worker(self.engine, self.environ)
+        worker = build_worker(self.engine, self.environ, self.settings)
         poll = default_poll(self.engine)
         self.thread = threading.Thread(
             target=worker.run, args=(self.stop_event, poll), name="cdp-activation", daemon=True

@@ -28,6 +28,8 @@ from cdp import models
 from cdp.activation._sender import Sender
 from cdp.activation.deliver import claim, record_outcomes
 from cdp.activation.dispatch import OutboxHook, dispatch
+from cdp.activation.flow_spec import ActivationSettings
+from cdp.activation.flows import FlowRunner
 from cdp.activation.outbox import CHANNEL
 from cdp.activation.senders import ClientFactory, default_client, sender_for
 from cdp.db import unit_of_work
@@ -38,6 +40,7 @@ __all__ = ["TickReport", "Worker", "default_poll"]
 
 log = logging.getLogger("cdp.activation")
 SEND_BATCH = 100
+MAX_ROUNDS = 50  # of flow advances and dispatches per tick, before sending
 
 
 def default_poll(engine: Engine) -> float:
@@ -47,11 +50,12 @@ def default_poll(engine: Engine) -> float:
 @dataclass
 class TickReport:
     dispatched: int = 0
+    flow_runs: int = 0
     sent: dict[str, int] = field(default_factory=dict)
 
     @property
     def is_idle(self) -> bool:
-        return not self.dispatched and not self.sent
+        return not self.dispatched and not self.sent and not self.flow_runs
 
 
 @dataclass
@@ -76,11 +80,13 @@ class Worker:
         hooks: Sequence[OutboxHook] = (),
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        flows: FlowRunner | None = None,
     ) -> None:
         self.sessions = sessions
         self.environ = environ
         self.client_factory = client_factory
-        self.hooks = list(hooks)
+        self.flows = flows or FlowRunner(ActivationSettings())
+        self.hooks = [*hooks, self.flows.on_dispatch]
         self.rng = rng or random.Random()
         self.clock = clock
         self._senders: dict[int, tuple[Any, Sender]] = {}
@@ -88,13 +94,17 @@ class Worker:
         self._broken: dict[int, str] = {}
 
     def tick(self) -> TickReport:
-        """Dispatch every pending outbox entry, then one batch per destination."""
+        """Advance due flow runs, dispatch every pending outbox entry (which may start runs,
+        and advance them at once), then send one batch per destination."""
         report = TickReport()
-        while True:
+        for _ in range(MAX_ROUNDS):
+            with unit_of_work(self.sessions) as session:
+                moved = self.flows.advance(session)
+            report.flow_runs += moved
             with unit_of_work(self.sessions) as session:
                 taken = dispatch(session, hooks=self.hooks)
             report.dispatched += taken
-            if taken == 0:
+            if not moved and not taken:
                 break
         with self.sessions() as session:
             destinations = list(

@@ -27,7 +27,7 @@ from cdp import migrate, models
 from cdp.commands._common import CliState, pass_state
 from cdp.commands._progress import Progress
 from cdp.commands.serve import run_server
-from cdp.config import mask_url
+from cdp.config import Settings, mask_url
 from cdp.db import check_database, unit_of_work
 
 STEPS = 5
@@ -73,7 +73,71 @@ def demo(
         return
     _step(5, "serving in open mode (no API keys; for local demos only)")
     state.close()
+    settings = _activation(settings, world_dir, host, port or settings.port)
     run_server(settings.replace(host=host, port=port or settings.port, open_mode=True))
+
+
+DEMO_SECRET_ENV = "CDP_DEMO_WEBHOOK_SECRET"
+DEMO_ACTIVATION = """\
+# Written by `cdp demo`: a webhook destination (the demo's receiver) and the two basic flows.
+[destinations.demo_webhook]
+kind = "webhook"
+url = "{url}"
+secret_env = "{secret_env}"
+events = ["Order Completed"]
+
+[activation]
+max_messages_per_day = 3
+
+[flows.welcome]
+trigger = {{ event = "Signed Up" }}
+goal = "Order Completed"
+holdout = 0.1
+steps = [
+  {{ send = "demo_webhook", message = "welcome" }},
+  {{ wait = "1 day" }},
+  {{ send = "demo_webhook", message = "recommendations", include = ["recommendations"] }},
+]
+
+[flows.browse_abandonment]
+trigger = {{ event = "Product Viewed" }}
+goal = "Order Completed"
+goal_days = 3
+holdout = 0.1
+reenter = true
+steps = [
+  {{ wait = "1 hour" }},
+  {{ unless_event = "Order Completed" }},
+  {{ send = "demo_webhook", message = "browse_abandonment", include = ["trigger"] }},
+]
+"""
+
+
+def _activation(settings: Settings, world_dir: Path, host: str, port: int) -> Settings:
+    """Start the demo's webhook receiver (beside the server) and, unless a cdp.toml is
+    there, declare its destination and the two flows (docs/activation.md)."""
+    import os
+    import secrets
+
+    from cdp.web.demo_receiver import DemoReceiver
+
+    if settings.sources_file.is_file():
+        click.echo(f"      activation: destinations and flows of {settings.sources_file}", err=True)
+        return settings
+    secret = os.environ.setdefault(DEMO_SECRET_ENV, secrets.token_hex(24))
+    try:
+        url = DemoReceiver(secret).start(host, port + 1)
+    except OSError as exc:
+        click.echo(f"      activation: no webhook receiver ({exc}); flows not declared", err=True)
+        return settings
+    path = world_dir / "activation.toml"
+    path.write_text(DEMO_ACTIVATION.format(url=url, secret_env=DEMO_SECRET_ENV), encoding="utf-8")
+    click.echo(
+        f"      activation: welcome and browse-abandonment flows ({path}); deliveries on "
+        f"http://{host}:{port + 1}/ (the worker runs inside the server)",
+        err=True,
+    )
+    return settings.replace(sources_file=path)
 
 
 def _migrate(state: CliState) -> None:

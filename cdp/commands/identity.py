@@ -13,6 +13,7 @@ import click
 import identity
 from cdp import audit
 from cdp.commands._common import CliState, pass_state
+from cdp.commands.identity_model import model_group
 from cdp.commands.privacy import cli_actor
 from cdp.db import unit_of_work
 from cdp.refresh import refresh_profiles
@@ -40,6 +41,9 @@ class _Progress:
             self.bar.__exit__(None, None, None)
 
 
+identity_group.add_command(model_group)
+
+
 @identity_group.command("resolve")
 @click.option(
     "--full",
@@ -47,10 +51,16 @@ class _Progress:
     help="Rebuild every profile (ids are kept) instead of resolving new records.",
 )
 @click.option(
+    "--keep-model",
+    is_flag=True,
+    help="With --full: rebuild with the active model (e.g. one loaded with `identity model "
+    "load`) instead of training a new one from the data.",
+)
+@click.option(
     "--batch-size", default=50_000, show_default=True, help="Records per incremental batch."
 )
 @pass_state
-def resolve_command(state: CliState, full: bool, batch_size: int) -> None:
+def resolve_command(state: CliState, full: bool, keep_model: bool, batch_size: int) -> None:
     """Resolve unresolved records (incremental by default) and print a summary."""
     progress = _Progress()
     try:
@@ -58,6 +68,7 @@ def resolve_command(state: CliState, full: bool, batch_size: int) -> None:
             summary = identity.resolve(
                 session,
                 full=full,
+                model=identity.current_model(session) if keep_model else None,
                 batch_size=batch_size,
                 default_region=state.settings.default_region,
                 progress=progress,

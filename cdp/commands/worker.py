@@ -31,12 +31,15 @@ def worker(state: CliState, once: bool, poll: float | None) -> None:
         click.echo(
             f"destinations from {state.settings.sources_file}: {', '.join(changed)}", err=True
         )
-    running = build_worker(state.engine, environ)
+    running = build_worker(state.engine, environ, state.settings)
     if once:
         report = running.tick()
         running.close()
         sent = ", ".join(f"{n} {status}" for status, n in sorted(report.sent.items())) or "nothing"
-        click.echo(f"dispatched {report.dispatched} changes; sent: {sent}")
+        click.echo(
+            f"flow runs advanced {report.flow_runs}; dispatched {report.dispatched} changes; "
+            f"sent: {sent}"
+        )
         return
     stop = threading.Event()
 

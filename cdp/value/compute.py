@@ -26,7 +26,7 @@ from cdp.types import utcnow
 from cdp.value import clv, lifecycle, loyalty, rfm
 from cdp.value._sql import Scope, at, fill_scope
 from cdp.value.engagement import PREFERENCE_DAYS, engagement_query
-from cdp.value.purchases import categories_query, purchases_query
+from cdp.value.purchases import categories_query, fill_distinct_orders, purchases_query
 from cdp.value.settings import ValueSettings
 
 __all__ = ["TraitsReport", "compute_traits"]
@@ -92,8 +92,9 @@ def _insert_base(session: Session, settings: ValueSettings, as_of: datetime, sco
     dialect = session.get_bind().dialect.name
     p = models.Profile
     t = models.ProfileTraits
-    purchases = purchases_query(dialect, settings, as_of, scope)
-    categories = categories_query(dialect, settings, as_of, scope)
+    fill_distinct_orders(session, settings, as_of, scope)
+    purchases = purchases_query(dialect, as_of)
+    categories = categories_query(dialect)
     engagement = engagement_query(dialect, as_of, scope)
     b = purchases.subquery("b")
     c = categories.subquery("c")

@@ -14,10 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Column,
     ColumnElement,
     Float,
     Integer,
+    MetaData,
     Select,
+    String,
+    Table,
     and_,
     case,
     cast,
@@ -26,13 +31,23 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
 )
+from sqlalchemy.orm import Session
 
 from cdp import models
+from cdp.types import UTCDateTime
 from cdp.value._sql import Scope, at, days_between, json_array_agg
 from cdp.value.settings import ValueSettings, currency_exponent
 
-__all__ = ["FAVOURITES", "categories_query", "orders_query", "purchases_query"]
+__all__ = [
+    "DISTINCT_ORDERS",
+    "FAVOURITES",
+    "categories_query",
+    "fill_distinct_orders",
+    "orders_query",
+    "purchases_query",
+]
 
 #: how many favourite categories are kept
 FAVOURITES = 3
@@ -95,11 +110,42 @@ def orders_query(settings: ValueSettings, as_of: datetime, scope: Scope) -> Sele
     ).where(ranked.c.rn == 1)
 
 
-def purchases_query(
-    dialect: str, settings: ValueSettings, as_of: datetime, scope: Scope
-) -> Select[Any]:
-    """Per profile with orders: first/last order, counts, spend, refunds, days figures."""
-    orders = orders_query(settings, as_of, scope).subquery("distinct_orders")
+DISTINCT_ORDERS = Table(
+    "_value_orders",
+    MetaData(),
+    Column("id", BigInteger),
+    Column("profile_id", String(40)),
+    Column("placed_at", UTCDateTime()),
+    Column("channel", String(20)),
+    Column("is_cancelled", Integer),
+    Column("refunded", Float),
+    Column("is_unconverted", Integer),
+    Column("net", Float),
+    Column("is_counted", Integer),
+    prefixes=["TEMPORARY"],
+)
+
+
+def fill_distinct_orders(
+    session: Session, settings: ValueSettings, as_of: datetime, scope: Scope
+) -> None:
+    """Materialise `orders_query` for a scope once: purchases and favourites both read it
+    (it was evaluated twice, window function and all)."""
+    DISTINCT_ORDERS.create(session.connection(), checkfirst=True)
+    session.execute(DISTINCT_ORDERS.delete())
+    session.execute(
+        DISTINCT_ORDERS.insert().from_select(
+            [c.name for c in DISTINCT_ORDERS.columns], orders_query(settings, as_of, scope)
+        )
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE _value_orders"))
+
+
+def purchases_query(dialect: str, as_of: datetime) -> Select[Any]:
+    """Per profile with orders: first/last order, counts, spend, refunds, days figures
+    (from `DISTINCT_ORDERS`, filled for the scope)."""
+    orders = DISTINCT_ORDERS
     counted = orders.c.is_counted == 1
     first = func.min(case((counted, orders.c.placed_at)))
     last = func.max(case((counted, orders.c.placed_at)))
@@ -154,12 +200,10 @@ def purchases_query(
     )
 
 
-def categories_query(
-    dialect: str, settings: ValueSettings, as_of: datetime, scope: Scope
-) -> Select[Any]:
+def categories_query(dialect: str) -> Select[Any]:
     """Per profile: favourite category (most units bought; ties by name), favourite product,
     and the top categories as a JSON array."""
-    orders = orders_query(settings, as_of, scope).subquery("fav_orders")
+    orders = DISTINCT_ORDERS
     item = models.OrderItem
     # a shop's order items may lack the category the web tracker's copy of the same order
     # had: the category of a product is the one any item of it carries

@@ -13,7 +13,7 @@ Fenced blocks, in the page's order:
 
 Every other block (`text`, `json` not after a query, output samples) is for reading only, and
 so is a block marked `setup` (```` ```sh setup ````: starting the demo server, which the test
-does itself on a free port).
+does itself on a free port, with the literal `export NAME=value` lines of those blocks).
 """
 
 from __future__ import annotations
@@ -33,6 +33,20 @@ class Block:
     language: str
     body: str
     variables: str | None = None
+
+
+SETUP_EXPORT = re.compile(r"^export ([A-Z_][A-Z0-9_]*)=([^\s$`'\"]+)", re.MULTILINE)
+
+
+def setup_environment(markdown: str) -> dict[str, str]:
+    """The literal `export NAME=value` lines of the page's setup blocks: the test starts the
+    server with them, as a reader's shell would have."""
+    found: dict[str, str] = {}
+    for m in FENCE.finditer(markdown):
+        if "setup" in m.group(2):
+            found.update(SETUP_EXPORT.findall(m.group(3)))
+    found.pop("CDP_URL", None)
+    return found
 
 
 def blocks(markdown: str) -> list[Block]:

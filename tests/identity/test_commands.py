@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -112,3 +113,45 @@ def test_review_lists_each_pair_of_profiles_once(
     assert len(lines) == 1
     assert lines[0].startswith("link ")
     assert lines[0].endswith("(4 possible-match links)")
+
+
+def test_model_show_prints_comparisons_levels_weights_and_thresholds(db_url: str) -> None:
+    shown = _invoke(db_url, "model", "show")
+    assert "match threshold: probability 0.9" in shown
+    assert "birth dates one typo apart (a digit, or two swapped)" in shown
+    assert "family and given name swapped (counted once)" in shown
+    assert "neutral" in shown
+    assert "blocking rules" in shown
+    assert "identifier rules" in shown
+
+
+def test_an_edited_model_file_loads_back_and_becomes_the_active_model(
+    db_url: str, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    data = json.loads(_invoke(db_url, "model", "show", "--json"))
+    data["match_probability"] = 0.95
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    loaded = _invoke(db_url, "model", "load", str(path))
+    assert "now the active model" in loaded
+    assert "match threshold: probability 0.95" in _invoke(db_url, "model", "show")
+
+
+def test_a_model_file_with_mistakes_is_refused_with_every_problem_at_once(
+    db_url: str, tmp_path: Path
+) -> None:
+    data = json.loads(_invoke(db_url, "model", "show", "--json"))
+    data["match_probability"] = 2
+    data["comparisons"][0]["levels"][1]["m"] = 3
+    data["blocking_rules"][0]["columns"] = ["shoe_size"]
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["identity", "model", "load", str(path)], env={"CDP_DATABASE_URL": db_url}
+    )
+    assert result.exit_code == 1
+    assert "3 problem(s)" in result.output
+    assert "match_probability is 2" in result.output
+    assert "comparisons[0].levels[1].m is 3" in result.output
+    assert "'shoe_size'" in result.output
+    assert "match threshold: probability 0.9 " in _invoke(db_url, "model", "show")

@@ -29,7 +29,10 @@ def _root_fields(example: Example) -> set[str]:
 def test_example_validates_against_schema_when_its_root_fields_exist(example: Example) -> None:
     schema = make_graphql_app(Settings()).schema._schema
     document = parse(example.query)
-    query_type = schema.query_type
+    is_subscription = "subscription" in {
+        d.operation.value for d in document.definitions if isinstance(d, OperationDefinitionNode)
+    }
+    query_type = schema.subscription_type if is_subscription else schema.query_type
     assert query_type is not None
     missing = sorted(_root_fields(example) - set(query_type.fields))
     if missing:

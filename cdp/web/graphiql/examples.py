@@ -312,6 +312,29 @@ query CustomSegment {
 }
 """
 
+
+LIVE_PROFILE = """\
+# Live: this tab keeps running and shows the profile
+# each time a change touches it (an event pushed to
+# /v1/track, a merge, a segment entry or exit). It
+# runs over a WebSocket with the key of the Headers
+# tab. Put a profile id in Variables, run it, then
+# push an event for that person.
+subscription LiveProfile($id: ID!) {
+  profileChanges(id: $id) {
+    kind
+    segment
+    at
+    profile {
+      id
+      email
+      lastSeenAt
+      segments { segment { name } enteredAt }
+    }
+  }
+}
+"""
+
 EXAMPLES: tuple[Example, ...] = (
     Example("Overview", OVERVIEW),
     Example("Profile360", PROFILE_360, {"id": "PROFILE_ID"}),
@@ -322,4 +345,5 @@ EXAMPLES: tuple[Example, ...] = (
     Example("ValueTiers", VALUE_TIERS, {"tiers": ["HIGH"]}),
     Example("RfmSegments", RFM_SEGMENTS),
     Example("CustomSegment", CUSTOM_SEGMENT),
+    Example("LiveProfile", LIVE_PROFILE, {"id": "PROFILE_ID"}),
 )

@@ -1,0 +1,358 @@
+"""Running flows (`cdp.activation.flow_spec`): entering on triggers, advancing due runs.
+
+The worker calls `FlowRunner.on_dispatch` with each batch of outbox entries it fans out (an
+event or a segment entry may start runs) and `FlowRunner.advance` on every tick (runs whose
+wait is over take their next steps). A run is a row (`flow_runs`): a wait is `wait_until`,
+so waits survive restarts. A send writes a `flow.message` outbox entry for its destination,
+in the same transaction as the run's progress, so a message is queued exactly once.
+Before every send: the destination's consent purpose (`cdp.consent.can_contact`) and the
+frequency cap across flows (`flow_sends` of the last 24 hours).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cdp import models
+from cdp.activation.flow_spec import ActivationSettings, FlowSpec, parse_duration
+from cdp.activation.outbox import Change, emit
+from cdp.consent import can_contact
+from cdp.types import utcnow
+
+__all__ = ["FlowRunner", "FlowStats", "flow_stats", "sync_flows", "trigger_event_names"]
+
+TOML = "cdp.toml"
+ADVANCE_BATCH = 200
+RECOMMENDED = 4
+_TRAITS = (
+    "value_tier",
+    "lifecycle_stage",
+    "rfm_segment",
+    "favourite_category",
+    "favourite_product",
+    "favourite_categories",
+    "loyalty_points",
+    "order_count",
+)
+
+
+def sync_flows(session: Session, specs: Mapping[str, FlowSpec]) -> list[str]:
+    """Make the cdp.toml flows in the database match `specs` (others are disabled)."""
+    rows = {row.name: row for row in session.scalars(select(models.Flow))}
+    changed = []
+    for name, spec in specs.items():
+        row = rows.get(name)
+        if row is None:
+            row = models.Flow(name=name, declared_in=TOML)
+            session.add(row)
+        if row.definition != spec.definition or not row.enabled or row.declared_in != TOML:
+            row.definition, row.enabled, row.declared_in = dict(spec.definition), True, TOML
+            changed.append(name)
+    for name, row in rows.items():
+        if row.declared_in == TOML and name not in specs and row.enabled:
+            row.enabled = False
+            changed.append(name)
+    session.flush()
+    return changed
+
+
+def trigger_event_names(session: Session) -> set[str]:
+    names = set()
+    for definition in session.scalars(
+        select(models.Flow.definition).where(models.Flow.enabled.is_(True))
+    ):
+        if definition.get("trigger", {}).get("event"):
+            names.add(definition["trigger"]["event"])
+    return names
+
+
+def _in_holdout(flow: str, profile_id: str, share: float) -> bool:
+    digest = hashlib.sha256(f"cdp-holdout:{flow}:{profile_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+@dataclass
+class FlowRunner:
+    settings: ActivationSettings
+
+    def on_dispatch(self, session: Session, entries: Sequence[models.OutboxEntry]) -> None:
+        """Start runs for the entries that trigger enabled flows."""
+        flows = list(session.scalars(select(models.Flow).where(models.Flow.enabled.is_(True))))
+        if not flows:
+            return
+        now = utcnow()
+        for entry in entries:
+            if entry.profile_id is None:
+                continue
+            for flow in flows:
+                if self._triggers(flow.definition["trigger"], entry):
+                    self.enter(session, flow, entry.profile_id, dict(entry.payload), now)
+
+    @staticmethod
+    def _triggers(trigger: Mapping[str, Any], entry: models.OutboxEntry) -> bool:
+        if entry.topic == "event":
+            return bool(trigger.get("event") == entry.payload.get("event", {}).get("name"))
+        if entry.topic == "segment.entered":
+            return bool(trigger.get("segment") == entry.payload.get("segment"))
+        return False
+
+    def enter(
+        self,
+        session: Session,
+        flow: models.Flow,
+        profile_id: str,
+        trigger: dict[str, Any],
+        now: datetime,
+    ) -> models.FlowRun | None:
+        """A new run, unless the profile may not enter (again) now."""
+        r = models.FlowRun
+        earlier = select(r.status).where(r.flow_id == flow.id, r.profile_id == profile_id)
+        statuses = set(session.scalars(earlier))
+        if statuses and (not flow.definition.get("reenter") or "waiting" in statuses):
+            return None
+        holdout = _in_holdout(flow.name, profile_id, flow.definition.get("holdout", 0.0))
+        run = models.FlowRun(
+            flow_id=flow.id,
+            profile_id=profile_id,
+            trigger=trigger,
+            entered_at=now,
+            status="holdout" if holdout else "waiting",
+            wait_until=None if holdout else now,
+            log=[{"at": now.isoformat(), "did": "entered (holdout)" if holdout else "entered"}],
+        )
+        session.add(run)
+        session.flush()
+        return run
+
+    def advance(self, session: Session, now: datetime | None = None) -> int:
+        """Take the next steps of every run whose wait is over; returns how many it moved."""
+        now = now or utcnow()
+        r = models.FlowRun
+        query = (
+            select(r)
+            .where(r.status == "waiting", r.wait_until <= now)
+            .order_by(r.wait_until, r.id)
+            .limit(ADVANCE_BATCH)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        runs = list(session.scalars(query))
+        flows = {f.id: f for f in session.scalars(select(models.Flow))}
+        for run in runs:
+            self._advance_one(session, flows[run.flow_id], run, now)
+        session.flush()
+        return len(runs)
+
+    def _advance_one(
+        self, session: Session, flow: models.Flow, run: models.FlowRun, now: datetime
+    ) -> None:
+        definition = flow.definition
+        log = list(run.log)
+        try:
+            if not flow.enabled:
+                return self._finish(run, log, now, "exited", "the flow was switched off")
+            if definition.get("exit") and _did(session, run, definition["exit"]):
+                return self._finish(run, log, now, "exited", f"did {definition['exit']!r}")
+            steps = definition["steps"]
+            while run.step < len(steps):
+                step = steps[run.step]
+                run.step += 1
+                if "wait" in step:
+                    run.wait_until = now + parse_duration(step["wait"])
+                    log.append({"at": now.isoformat(), "did": f"waits {step['wait']}"})
+                    return None
+                if "unless_event" in step and _did(session, run, step["unless_event"]):
+                    reason = f"did {step['unless_event']!r} since entering"
+                    return self._finish(run, log, now, "exited", reason)
+                if "in_segment" in step and not _in_segment(session, run, step["in_segment"]):
+                    reason = f"not in segment {step['in_segment']!r}"
+                    return self._finish(run, log, now, "exited", reason)
+                if "send" in step:
+                    log.append({"at": now.isoformat(), **self._send(session, flow, run, step, now)})
+            return self._finish(run, log, now, "done", None)
+        finally:
+            run.log = log
+
+    @staticmethod
+    def _finish(
+        run: models.FlowRun,
+        log: list[dict[str, Any]],
+        now: datetime,
+        status: str,
+        reason: str | None,
+    ) -> None:
+        run.status, run.finished_at, run.exit_reason, run.wait_until = status, now, reason, None
+        log.append(
+            {"at": now.isoformat(), "did": status if reason is None else f"{status}: {reason}"}
+        )
+
+    def _send(
+        self,
+        session: Session,
+        flow: models.Flow,
+        run: models.FlowRun,
+        step: Mapping[str, Any],
+        now: datetime,
+    ) -> dict[str, Any]:
+        name, message = step["send"], step["message"]
+        destination = session.scalar(
+            select(models.Destination).where(models.Destination.name == name)
+        )
+        if destination is None or not destination.enabled:
+            return {"did": f"skipped {message!r}: no enabled destination {name!r}"}
+        if destination.purpose and not can_contact(session, run.profile_id, destination.purpose):
+            return {"did": f"skipped {message!r}: no consent for {destination.purpose!r}"}
+        cap = self.settings.max_messages_per_day
+        if cap is not None:
+            f = models.FlowSend
+            sent = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(f)
+                    .where(f.profile_id == run.profile_id, f.sent_at > now - timedelta(days=1))
+                )
+                or 0
+            )
+            if sent >= cap:
+                return {"did": f"skipped {message!r}: frequency cap of {cap} a day reached"}
+        payload: dict[str, Any] = {
+            "destination": name,
+            "flow": flow.name,
+            "message": message,
+            "run_id": run.id,
+        }
+        includes = step.get("include", [])
+        if "trigger" in includes:
+            payload["trigger"] = run.trigger
+        if "traits" in includes:
+            payload["traits"] = _traits(session, run.profile_id)
+        if "recommendations" in includes:
+            payload["recommendations"] = _recommendations(session, run.profile_id)
+        emit(session, [Change("flow.message", run.profile_id, payload)])
+        session.add(models.FlowSend(run_id=run.id, profile_id=run.profile_id, sent_at=now))
+        return {"did": f"sent {message!r} to {name!r}"}
+
+
+def _did(session: Session, run: models.FlowRun, event: str) -> bool:
+    e = models.Event
+    found = session.scalar(
+        select(e.id)
+        .where(e.profile_id == run.profile_id, e.name == event, e.occurred_at >= run.entered_at)
+        .limit(1)
+    )
+    return found is not None
+
+
+def _in_segment(session: Session, run: models.FlowRun, name: str) -> bool:
+    m, s = models.SegmentMembership, models.Segment
+    query = select(m.profile_id).join(s, s.id == m.segment_id)
+    return session.scalar(query.where(s.name == name, m.profile_id == run.profile_id)) is not None
+
+
+def _recommendations(session: Session, profile_id: str) -> dict[str, Any]:
+    from cdp.recommend import recommend_for_profile
+
+    found = recommend_for_profile(session, profile_id, RECOMMENDED)
+    return {
+        "personalised": found.is_personalised,
+        "items": [
+            {"product_id": r.product_id, "name": r.name, "category": r.category, "reason": r.reason}
+            for r in found.items
+        ],
+    }
+
+
+def _traits(session: Session, profile_id: str) -> dict[str, Any]:
+    row = session.get(models.ProfileTraits, profile_id)
+    return {} if row is None else {name: getattr(row, name) for name in _TRAITS}
+
+
+@dataclass(frozen=True)
+class FlowStats:
+    name: str
+    enabled: bool
+    declared_in: str
+    waiting: int
+    done: int
+    exited: int
+    holdout: int
+    goal: str | None
+    treated_converted: int
+    holdout_converted: int
+
+    @property
+    def treated(self) -> int:
+        return self.waiting + self.done + self.exited
+
+    @property
+    def treated_rate(self) -> float | None:
+        return self.treated_converted / self.treated if self.treated else None
+
+    @property
+    def holdout_rate(self) -> float | None:
+        return self.holdout_converted / self.holdout if self.holdout else None
+
+    @property
+    def lift(self) -> float | None:
+        """Conversion rate of the treated minus the holdout's (None without both)."""
+        if self.treated_rate is None or self.holdout_rate is None:
+            return None
+        return self.treated_rate - self.holdout_rate
+
+
+def flow_stats(session: Session) -> list[FlowStats]:
+    r = models.FlowRun
+    found = []
+    for flow in session.scalars(select(models.Flow).order_by(models.Flow.name)):
+        counts = dict(
+            session.execute(
+                select(r.status, func.count()).where(r.flow_id == flow.id).group_by(r.status)
+            ).all()
+        )
+        goal = flow.definition.get("goal")
+        converted = _converted(session, flow, goal) if goal else {True: 0, False: 0}
+        found.append(
+            FlowStats(
+                name=flow.name,
+                enabled=flow.enabled,
+                declared_in=flow.declared_in,
+                waiting=counts.get("waiting", 0),
+                done=counts.get("done", 0),
+                exited=counts.get("exited", 0),
+                holdout=counts.get("holdout", 0),
+                goal=goal,
+                treated_converted=converted[False],
+                holdout_converted=converted[True],
+            )
+        )
+    return found
+
+
+def _converted(session: Session, flow: models.Flow, goal: str) -> dict[bool, int]:
+    """Runs whose profile did the goal within `goal_days` of entering, holdout or not."""
+    r, e = models.FlowRun, models.Event
+    window = timedelta(days=flow.definition.get("goal_days", 7))
+    runs = session.execute(
+        select(r.profile_id, r.entered_at, r.status == "holdout").where(r.flow_id == flow.id)
+    ).all()
+    done: dict[str, list[datetime]] = {}
+    ids = sorted({row[0] for row in runs})
+    for start in range(0, len(ids), 2000):
+        for profile_id, at in session.execute(
+            select(e.profile_id, e.occurred_at).where(
+                e.profile_id.in_(ids[start : start + 2000]), e.name == goal
+            )
+        ):
+            done.setdefault(str(profile_id), []).append(at)
+    counts = {True: 0, False: 0}
+    for profile_id, entered, is_holdout in runs:
+        if any(entered <= at <= entered + window for at in done.get(profile_id, ())):
+            counts[bool(is_holdout)] += 1
+    return counts
