@@ -4,6 +4,7 @@
     python benchmarks/identity.py --records 10000,100000,1000000    # add 1M (a few minutes)
     python benchmarks/identity.py --db-records 20000 --incremental 200
     python benchmarks/identity.py --febrl                           # Febrl3 and Febrl4
+    python benchmarks/identity.py --crm 100000                      # independent CRM export
 
 For each size it generates the seeded synthetic world (`cdp.synthetic`, default noise),
 normalises identifiers as ingest does, and runs the matcher from scratch with no labels and no
@@ -1044,6 +1045,13 @@ def main(argv: list[str] | None = None) -> int:
         "`bench` extra: pip install -e '.[bench]')",
     )
     parser.add_argument(
+        "--crm",
+        default="",
+        help="only CRM exports of these comma-separated sizes from the independent generator "
+        "(benchmarks/crm_export.py, faker; 10%% households) through `cdp ingest` with a "
+        "mapping, `cdp identity resolve` and `export` (needs the `bench` extra)",
+    )
+    parser.add_argument(
         "--worker",
         choices=["engine", "splink", "db-store", "db-full", "db-rerun", "db-incremental"],
         help=argparse.SUPPRESS,
@@ -1067,6 +1075,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(db_incremental(args.size, args.incremental, args.seed, args.url)))
         return 0
     print(f"identity benchmark, seed {args.seed}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    if args.crm:
+        from benchmarks.identity_crm import crm_run, print_crm
+
+        for size in (int(x) for x in args.crm.split(",") if x):
+            print(f"CRM export through the mapping path (load average {_load()})")
+            print_crm(crm_run(size, seed=args.seed))
+        return 0
     if args.febrl:
         from benchmarks.identity_febrl import febrl_runs, print_febrl
 

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ COLUMNS = (
     "date_of_birth",
 )
 
-__all__ = ["febrl_runs", "person_of", "print_febrl"]
+__all__ = ["cdp_command", "febrl_runs", "person_of", "print_febrl", "score_export", "sources_file"]
 
 
 def person_of(rec_id: str) -> str:
@@ -74,7 +75,7 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
 
 
-def _cdp(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
+def cdp_command(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(
         [str(Path(sys.executable).parent / "cdp"), *args],
@@ -89,26 +90,30 @@ def _cdp(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
     return time.perf_counter() - started, done.stdout + done.stderr
 
 
-def _sources_file(path: Path, names: list[str], *, duplicate_free: bool) -> None:
+def sources_file(
+    path: Path, names: list[str], *, duplicate_free: bool, mapping: Path = MAPPING
+) -> None:
     lines = []
     for name in names:
-        lines += [f"[sources.{name}]", f'mapping = "{MAPPING}"']
+        lines += [f"[sources.{name}]", f'mapping = "{mapping}"']
         if duplicate_free:
             lines.append("duplicate_free = true")
         lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def _score(export: Path) -> dict[str, float]:
+def score_export(export: Path, person: Callable[[str], object] = person_of) -> dict[str, float]:
+    """Pairwise and B-cubed figures of `cdp identity export`'s file against the truth
+    (`person(external_id)`)."""
     from benchmarks.identity import scores
 
     profiles: dict[str, int] = {}
     labels, truth = [], []
-    people: dict[str, int] = {}
+    people: dict[object, int] = {}
     with export.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             labels.append(profiles.setdefault(row["profile_id"], len(profiles)))
-            truth.append(people.setdefault(person_of(row["external_id"]), len(people)))
+            truth.append(people.setdefault(person(row["external_id"]), len(people)))
     return scores(np.array(labels, dtype=np.int64), np.array(truth, dtype=np.int64))
 
 
@@ -128,19 +133,19 @@ def run_one(
             "CDP_DATABASE_URL": f"sqlite:///{work / 'cdp.db'}",
             "CDP_SOURCES_FILE": str(work / "cdp.toml"),
         }
-        _sources_file(work / "cdp.toml", list(frames), duplicate_free=duplicate_free)
-        _cdp(["db", "upgrade"], env, work)
+        sources_file(work / "cdp.toml", list(frames), duplicate_free=duplicate_free)
+        cdp_command(["db", "upgrade"], env, work)
         ingest = 0.0
         records = 0
         for source, frame in frames.items():
             path = work / f"{source}.csv"
             records += len(_write_csv(frame, path))
             no_resolve = ["--no-resolve"] if bulk else []
-            seconds, _ = _cdp(["ingest", *no_resolve, source, str(path)], env, work)
+            seconds, _ = cdp_command(["ingest", *no_resolve, source, str(path)], env, work)
             ingest += seconds
-        resolve, output = _cdp(["identity", "resolve"], env, work)
-        _cdp(["identity", "export", "--out", str(work / "profiles.csv")], env, work)
-        result: dict[str, Any] = _score(work / "profiles.csv")
+        resolve, output = cdp_command(["identity", "resolve"], env, work)
+        cdp_command(["identity", "export", "--out", str(work / "profiles.csv")], env, work)
+        result: dict[str, Any] = score_export(work / "profiles.csv")
     result.update(
         data=name if bulk else f"{name}, resolved as ingested",
         records=records,

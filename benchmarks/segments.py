@@ -19,7 +19,9 @@ Then it times, in this process, alternating the two and taking the median of `--
 and the ratio compiled / hand-written (target: at most 1.2). Then `refresh`: a batch adds an
 order and two views for `--touched` profiles and `cdp.refresh.refresh_profiles(ids)` runs (with
 `--traits`, traits are computed for every profile first, so the refresh's traits step is real;
-without, it has nothing to recompute for most). The load average is printed with the figures.
+without, it has nothing to recompute for most). The refresh tests windows against the real
+clock, while the world ends on NOW (2026-09-16): touched members whose views fall out of the
+30-day window leave, which is the same work as a real batch. The load average is printed.
 """
 
 from __future__ import annotations

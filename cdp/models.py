@@ -248,7 +248,10 @@ class Quarantine(Base):
     """A record that failed validation, kept verbatim with where it came from and why."""
 
     __tablename__ = "quarantine"
-    __table_args__ = (Index("ix_quarantine_source_name_created_at", "source_name", "created_at"),)
+    __table_args__ = (
+        Index("ix_quarantine_source_name_created_at", "source_name", "created_at"),
+        Index("ix_quarantine_source_name_record_key", "source_name", "record_key"),
+    )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
@@ -266,6 +269,8 @@ class Quarantine(Base):
     resolved_at: Mapped[datetime | None] = mapped_column()
     resolution: Mapped[str | None] = mapped_column(String(20))
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    #: the record's natural key when it could be read: its arrival resolves the entry
+    record_key: Mapped[str | None] = mapped_column(String(255))
 
 
 # --- profiles and identity ---------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from cdp import models
+from cdp.merges import survivor
 from identity._errors import InvalidInputError, ProfileNotFoundError, RecordNotFoundError
 from identity.blocking import record_block_keys
 from identity.engine import HOUSEHOLD_ONLY, NAMES_ONLY, POSSIBLE_MATCH
@@ -91,9 +92,8 @@ class ProfileExplanation:
 
 def resolve_profile_id(session: Session, profile_id: str) -> str:
     """The active profile an id stands for (following merges); raises if unknown."""
-    seen: set[str] = set()
-    current = profile_id
-    while True:
+
+    def merged_into(current: str) -> str | None:
         row = session.execute(
             select(models.Profile.status, models.Profile.merged_into_id).where(
                 models.Profile.id == current
@@ -101,10 +101,9 @@ def resolve_profile_id(session: Session, profile_id: str) -> str:
         ).first()
         if row is None:
             raise ProfileNotFoundError(profile_id)
-        if row[0] != "merged" or row[1] is None or current in seen:
-            return current
-        seen.add(current)
-        current = row[1]
+        return row[1] if row[0] == models.ProfileStatus.MERGED.value else None
+
+    return survivor(profile_id, merged_into)
 
 
 def _link_info(link: models.IdentityLink) -> LinkInfo:

@@ -37,6 +37,7 @@ from ingest.quarantine import (
     QuarantinedRecord,
     ReplaySummary,
     count_quarantine,
+    dismiss_quarantine,
     list_quarantine,
     replay_quarantine,
 )
@@ -100,6 +101,7 @@ __all__ = [
     "available_adapters",
     "build_adapter",
     "count_quarantine",
+    "dismiss_quarantine",
     "ensure_source",
     "get_adapter",
     "ingest_push",

@@ -27,10 +27,17 @@ from cdp.db import unit_of_work
 from ingest.adapter import Adapter
 from ingest.cursor import Cursor
 from ingest.errors import IngestError, SkippableRecordError
-from ingest.observation import Person
+from ingest.fields import get_path
+from ingest.observation import MAX_KEY_LENGTH, Person
 from ingest.records import PreparedRecord, QuarantineEntry, RawRecord
 from ingest.state import SourceRef, ensure_source, load_checkpoint, save_checkpoint
-from ingest.store import BatchOutcome, prepare, write_quarantine, write_records
+from ingest.store import (
+    BatchOutcome,
+    prepare,
+    resolve_arrived,
+    write_quarantine,
+    write_records,
+)
 
 __all__ = [
     "REFUSED_BY_DATABASE",
@@ -142,19 +149,23 @@ def transform(
         try:
             observation = adapter.to_observation(raw.payload)
         except SkippableRecordError as exc:
-            rejected.append(QuarantineEntry(raw.position, raw.raw, str(exc), exc.field))
+            key = _key_of(adapter, raw.payload)
+            rejected.append(QuarantineEntry(raw.position, raw.raw, str(exc), exc.field, key))
             continue
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             # An adapter bug must not lose the record: keep it, with the bug as the reason.
             reason = f"adapter {adapter.name} failed: {type(exc).__name__}: {exc}"
-            rejected.append(QuarantineEntry(raw.position, raw.raw, reason))
+            rejected.append(
+                QuarantineEntry(raw.position, raw.raw, reason, None, _key_of(adapter, raw.payload))
+            )
             continue
         record = prepare(observation, raw.payload, default_region, cache, raw)
         if not record.identifiers and not _matchable(observation.person):
             reason = _NOBODY_REASON
             if record.junk_identifiers:
                 reason += f" ({record.junk_identifiers} identifiers were not usable)"
-            rejected.append(QuarantineEntry(raw.position, raw.raw, reason))
+            key = observation.external_id
+            rejected.append(QuarantineEntry(raw.position, raw.raw, reason, None, key))
             continue
         prepared.append(record)
     return prepared, rejected
@@ -168,6 +179,15 @@ class RunOptions:
     on_progress: OnProgress | None = None
     #: keep only the raw records this says yes to (one partition of a parallel run)
     keep: Callable[[RawRecord], bool] | None = None
+
+
+def _key_of(adapter: Adapter, payload: Mapping[str, Any]) -> str | None:
+    """The record's natural key as its adapter reads it, when it is a usable one."""
+    value = get_path(payload, adapter.primary_key)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value).strip()
+    return text if 0 < len(text) <= MAX_KEY_LENGTH else None
 
 
 _NOBODY_REASON = "no identifier and no person attribute to match on: it would make an empty profile"
@@ -305,6 +325,7 @@ def write_batch(
     try:
         with unit_of_work(session_factory) as session:
             outcome = write_records(session, ref, prepared)
+            resolve_arrived(session, ref, prepared)
             outcome.held_from_quarantine = write_quarantine(session, ref, rejected)
             if also is not None:
                 also(session)
@@ -317,6 +338,7 @@ def write_batch(
         try:
             with unit_of_work(session_factory) as session:
                 one = write_records(session, ref, [record])
+                resolve_arrived(session, ref, [record])
         except REFUSED_BY_DATABASE as exc:
             refused.append(refused_entry(record, exc))
             continue
@@ -337,7 +359,8 @@ def refused_entry(record: PreparedRecord, exc: BaseException) -> QuarantineEntry
     raw = record.source
     position = raw.position if raw is not None else record.observation.external_id
     text = raw.raw if raw is not None else record.payload_json
-    return QuarantineEntry(position, text, refused_reason(exc))
+    key = record.observation.external_id
+    return QuarantineEntry(position, text, refused_reason(exc), None, key)
 
 
 def refused_reason(exc: BaseException) -> str:

@@ -1,20 +1,26 @@
-"""Quarantine: list and count rejected records, and replay them after a fix.
+"""Quarantine: list and count rejected records, replay them after a fix, dismiss them.
 
-`replay` re-reads each quarantined record's raw text through the source's adapter (rebuilt by
-the caller, e.g. with a corrected mapping); records that now pass are stored and leave the
-quarantine, the others stay with their new reason and one more attempt counted.
+`replay` re-reads each open quarantined record's raw text (its exact bytes when it has them)
+through the source's adapter (rebuilt by the caller, e.g. with a corrected mapping); records
+that now pass are stored and their entries resolved (`replayed`), the others stay open with
+their new reason and one more attempt counted. An entry is also resolved when its record
+arrives later through any path (`arrived`, `ingest.store.resolve_arrived`), and a person can
+dismiss entries with a reason (`dismissed`). Resolved entries are kept, out of the counts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp import models
 from cdp.db import unit_of_work
+from cdp.errors import InvalidInputError
+from cdp.types import utcnow
 from ingest.adapter import Adapter, from_text
 from ingest.pipeline import OnBatch, transform
 from ingest.records import RawRecord
@@ -26,6 +32,7 @@ __all__ = [
     "QuarantinedRecord",
     "ReplaySummary",
     "count_quarantine",
+    "dismiss_quarantine",
     "list_quarantine",
     "replay_quarantine",
 ]
@@ -42,6 +49,8 @@ class QuarantinedRecord:
     raw: str
     attempts: int
     created_at: datetime
+    resolution: str | None = None
+    resolution_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,10 +70,12 @@ class ReplaySummary:
 
 
 def list_quarantine(
-    session: Session, *, source: str | None = None, limit: int = 50
+    session: Session, *, source: str | None = None, limit: int = 50, resolved: bool = False
 ) -> list[QuarantinedRecord]:
+    """Open entries (with `resolved`, the resolved ones instead), oldest first."""
     q = models.Quarantine
-    query = select(q).order_by(q.id).limit(limit)
+    state = q.resolved_at.is_not(None) if resolved else q.resolved_at.is_(None)
+    query = select(q).where(state).order_by(q.id).limit(limit)
     if source is not None:
         query = query.where(q.source_name == source)
     return [
@@ -78,6 +89,8 @@ def list_quarantine(
             raw=row.raw,
             attempts=row.attempts,
             created_at=row.created_at,
+            resolution=row.resolution,
+            resolution_note=row.resolution_note,
         )
         for row in session.scalars(query)
     ]
@@ -87,6 +100,7 @@ def count_quarantine(session: Session) -> list[QuarantineCount]:
     q = models.Quarantine
     rows = session.execute(
         select(q.source_name, q.field, func.count())
+        .where(q.resolved_at.is_(None))
         .group_by(q.source_name, q.field)
         .order_by(q.source_name, func.count().desc())
     )
@@ -111,7 +125,7 @@ def replay_quarantine(
             rows = list(
                 session.scalars(
                     select(q)
-                    .where(q.source_name == source, q.id > last_id)
+                    .where(q.source_name == source, q.id > last_id, q.resolved_at.is_(None))
                     .order_by(q.id)
                     .limit(batch_size)
                 )
@@ -147,7 +161,11 @@ def _replay_rows(
     failing_ids = {by_position[entry.position].id for entry in rejected}
     passed = [row.id for row in rows if row.id not in failing_ids]
     if passed:
-        session.execute(delete(models.Quarantine).where(models.Quarantine.id.in_(passed)))
+        session.execute(
+            update(models.Quarantine)
+            .where(models.Quarantine.id.in_(passed))
+            .values(resolved_at=utcnow(), resolution="replayed")
+        )
     return outcome.record_ids, len(outcome.record_ids), outcome.duplicates, len(rejected)
 
 
@@ -155,3 +173,23 @@ def _raw(row: models.Quarantine) -> RawRecord:
     # The position is made unique per row so results map back even if two rows share one.
     text = row.raw if row.raw_bytes is None else row.raw_bytes.decode("utf-8", "surrogateescape")
     return from_text(text, f"{row.id}")
+
+
+def dismiss_quarantine(
+    session: Session, *, reason: str, ids: Sequence[int] = (), source: str | None = None
+) -> int:
+    """Resolve open entries as `dismissed` with `reason` (who looked, and why nothing is to
+    be done): the given ids, or every open entry of `source`. Returns how many."""
+    if not reason.strip():
+        raise InvalidInputError("reason", "say why the entries are dismissed")
+    if not ids and source is None:
+        raise InvalidInputError("ids", "give entry ids or a source")
+    q = models.Quarantine
+    query = update(q).where(q.resolved_at.is_(None))
+    if ids:
+        query = query.where(q.id.in_(list(ids)))
+    if source is not None:
+        query = query.where(q.source_name == source)
+    values = {"resolved_at": utcnow(), "resolution": "dismissed", "resolution_note": reason}
+    result = session.execute(query.values(**values))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -51,3 +51,5 @@ class QuarantineEntry:
     raw: str
     reason: str
     field: str | None = None
+    #: the record's natural key when it could be read (its later arrival resolves the entry)
+    key: str | None = None

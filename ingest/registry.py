@@ -9,6 +9,9 @@ A name registered twice raises `AdapterConfigError`: two packages must not fight
 
 from __future__ import annotations
 
+import importlib
+import os
+import sys
 from collections.abc import Iterable
 from importlib.metadata import entry_points
 
@@ -22,7 +25,14 @@ from ingest.adapters import (
 )
 from ingest.errors import AdapterConfigError
 
-__all__ = ["ADAPTERS", "ENTRY_POINT_GROUP", "available_adapters", "build_registry", "get_adapter"]
+__all__ = [
+    "ADAPTERS",
+    "ENTRY_POINT_GROUP",
+    "available_adapters",
+    "build_registry",
+    "get_adapter",
+    "import_adapter",
+]
 
 ENTRY_POINT_GROUP = "cdp.adapters"
 
@@ -81,6 +91,10 @@ def available_adapters() -> dict[str, type[Adapter]]:
 
 
 def get_adapter(name: str) -> type[Adapter]:
+    """A registered adapter by name, or one given as `module:Class` (a module importable
+    from the working directory or `PYTHONPATH`: no packaging needed)."""
+    if ":" in name:
+        return import_adapter(name)
     adapters = available_adapters()
     if name not in adapters:
         raise AdapterConfigError(
@@ -88,3 +102,25 @@ def get_adapter(name: str) -> type[Adapter]:
             "(or use a mapping file with --mapping)"
         )
     return adapters[name]
+
+
+def import_adapter(spec: str) -> type[Adapter]:
+    """The `Adapter` subclass named `module:Class`, checked like a registered one."""
+    module_name, _, class_name = spec.partition(":")
+    if not module_name or not class_name:
+        raise AdapterConfigError(f"adapter {spec!r}: expected module:Class, e.g. reviews:Reviews")
+    added = os.getcwd() not in sys.path
+    if added:  # a module next to cdp.toml, as `python -m` would find it
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise AdapterConfigError(f"adapter {spec!r}: cannot import {module_name!r}: {exc}") from exc
+    finally:
+        if added:
+            sys.path.remove(os.getcwd())
+    adapter = getattr(module, class_name, None)
+    if not (isinstance(adapter, type) and issubclass(adapter, Adapter)):
+        raise AdapterConfigError(f"adapter {spec!r}: {class_name!r} is not an Adapter subclass")
+    check_declaration(adapter)
+    return adapter

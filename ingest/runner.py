@@ -35,7 +35,7 @@ from ingest.pipeline import (
 )
 from ingest.records import QuarantineEntry, RawRecord
 from ingest.state import SourceRef
-from ingest.store import write_quarantine, write_records
+from ingest.store import resolve_arrived, write_quarantine, write_records
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -135,6 +135,7 @@ def ingest_push(
     prepared, rejected = transform(adapter, raws, default_region)
     outcome = write_records(session, source, prepared, replace=False)
     held = write_quarantine(session, source, rejected)
+    resolve_arrived(session, source, prepared)
     suppressed = outcome.suppressed + held
     return PushResult(
         accepted=len(outcome.record_ids) + outcome.duplicates + suppressed,

@@ -50,6 +50,7 @@ __all__ = [
     "content_hash",
     "prepare",
     "record_phone_region",
+    "resolve_arrived",
     "write_quarantine",
     "write_records",
 ]
@@ -174,6 +175,7 @@ def write_quarantine(
             "position": identity[0],
             "raw": text,
             "raw_bytes": data,
+            "record_key": entry.key,
             "reason": reason,
             "field": field_name,
             "created_at": now,
@@ -182,6 +184,28 @@ def write_quarantine(
     if fresh:
         session.execute(insert(q), list(fresh.values()))
     return len(held)
+
+
+def resolve_arrived(session: Session, source: SourceRef, records: Sequence[PreparedRecord]) -> int:
+    """Mark resolved (`arrived`) the open quarantine entries of `source` whose record has now
+    been read well (stored, or already stored): a fixed file re-ingested clears them."""
+    q = models.Quarantine
+    open_entry = select(q.id).where(
+        q.source_name == source.name, q.resolved_at.is_(None), q.record_key.is_not(None)
+    )
+    if not records or session.scalar(open_entry.limit(1)) is None:
+        return 0
+    keys = list({r.observation.external_id for r in records})
+    now = utcnow()
+    done = 0
+    for condition in among(session, q.record_key, keys):  # type: ignore[arg-type]
+        result = session.execute(
+            update(q)
+            .where(q.source_name == source.name, q.resolved_at.is_(None), condition)
+            .values(resolved_at=now, resolution="arrived")
+        )
+        done += result.rowcount or 0  # type: ignore[attr-defined]
+    return done
 
 
 # --- records -----------------------------------------------------------------------------------

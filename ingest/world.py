@@ -21,9 +21,18 @@ from ingest.mapping import MappingAdapter, load_mapping
 from ingest.registry import get_adapter
 from ingest.runner import IngestSummary, OnBatch, OnProgress, run_ingest
 
-__all__ = ["POS_MAPPING", "WORLD_SOURCES", "WorldSource", "ingest_world", "world_adapters"]
+__all__ = [
+    "POS_MAPPING",
+    "SURVEY_MAPPING",
+    "WORLD_SOURCES",
+    "WorldSource",
+    "ingest_world",
+    "world_adapters",
+]
 
 POS_MAPPING = Path(__file__).parent / "mappings" / "pos.toml"
+# A typical NPS / CSAT survey export (the demo writes one from its customers).
+SURVEY_MAPPING = Path(__file__).parent / "mappings" / "survey.toml"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Each reads whole tables, so each costs `AGGREGATE_COST` in the query cost budget
 (`schema._limits.FIELD_COSTS`), and one request computes each aggregate once however many
-aliases ask for it (`_once`).
+aliases ask for it (`once`, also used by `stats`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ Info = strawberry.Info[Context, None]
 T = TypeVar("T")
 
 
-async def _once(info: Info, compute: Callable[[AsyncSession], Awaitable[T]]) -> T:
+async def once(info: Info, compute: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """`compute` run once per request (in its own session), shared by every alias."""
     memo: dict[str, asyncio.Future[Any]] = info.context.__dict__.setdefault("_aggregates", {})
     name = compute.__name__
@@ -29,7 +29,7 @@ async def _once(info: Info, compute: Callable[[AsyncSession], Awaitable[T]]) -> 
     if future is None:
 
         async def run() -> T:
-            async with info.context.sessionmaker() as session:
+            async with info.context.readers() as session:
                 return await compute(session)
 
         future = memo[name] = asyncio.ensure_future(run())
@@ -77,22 +77,22 @@ def _buckets(rows: list[aggregates.Bucket]) -> list[ProfileCount]:
 class Overview:
     @strawberry.field(description="Totals of profiles, records, identifiers, sources, channels.")
     async def totals(self, info: Info) -> Totals:
-        t = await _once(info, aggregates.totals)
+        t = await once(info, aggregates.totals)
         return Totals(**t.__dict__)
 
     @strawberry.field(description="Profiles with at least one record from each channel.")
     async def profiles_by_channel(self, info: Info) -> list[ProfileCount]:
-        return _buckets(await _once(info, aggregates.profiles_by_channel))
+        return _buckets(await once(info, aggregates.profiles_by_channel))
 
     @strawberry.field(description="Profiles seen in exactly 1, 2, 3... channels.")
     async def profiles_by_channel_count(self, info: Info) -> list[ProfileCount]:
-        return _buckets(await _once(info, aggregates.profiles_by_channel_count))
+        return _buckets(await once(info, aggregates.profiles_by_channel_count))
 
     @strawberry.field(description="Profiles built from exactly 1, 2, 3... source records.")
     async def profiles_by_record_count(self, info: Info) -> list[ProfileCount]:
-        return _buckets(await _once(info, aggregates.profiles_by_record_count))
+        return _buckets(await once(info, aggregates.profiles_by_record_count))
 
     @strawberry.field(description="Merges, splits, manual actions and pending reviews.")
     async def merge_stats(self, info: Info) -> MergeStats:
-        m = await _once(info, aggregates.merge_stats)
+        m = await once(info, aggregates.merge_stats)
         return MergeStats(**m.__dict__)

@@ -12,9 +12,12 @@ from sqlalchemy.orm import Session
 from strawberry.scalars import JSON
 
 from cdp import models
-from cdp.activation.flows import FlowStats, flow_stats
-from schema._access import ANALYSTS, requires
+from cdp.activation.flow_spec import parse_flow
+from cdp.activation.flows import FlowStats, flow_stats, save_flow, set_flow_enabled
+from cdp.errors import ConfigError, InvalidInputError
+from schema._access import ANALYSTS, ONLY_ADMIN, denial, requires
 from schema._context import Context
+from schema._results import Conflict, Forbidden, InvalidInput, NotFound, RoleDeniedError
 
 Info = strawberry.Info[Context, None]
 
@@ -133,3 +136,76 @@ class FlowQuery:
         pid = None if profile_id is None else str(profile_id)
         async with info.context.sessionmaker() as session:
             return await session.run_sync(lambda s: _runs(s, pid, flow, limit))
+
+
+FlowResult = Annotated[
+    Flow | NotFound | InvalidInput | Conflict | Forbidden,
+    strawberry.union("FlowResult", description="The flow, or why not."),
+]
+
+
+def _admin(info: Info) -> None:
+    reason = denial(info.context.role, ONLY_ADMIN, info.field_name)
+    if reason is not None:
+        raise RoleDeniedError(info.context.role, reason)
+
+
+def _one(session: Session, name: str) -> Flow:
+    [found] = [flow for flow in _flows(session) if flow.name == name]
+    return found
+
+
+async def _save(info: Info, name: str, definition: JSON, *, replace: bool) -> Flow:
+    _admin(info)
+    if not isinstance(definition, dict):
+        raise InvalidInputError("definition", "a flow's definition is a JSON object")
+    try:
+        spec = parse_flow(name, definition)
+    except ConfigError as exc:
+        raise InvalidInputError("definition", "; ".join(exc.problems)) from None
+
+    def work(session: Session) -> Flow:
+        save_flow(session, spec, replace=replace)
+        return _one(session, name)
+
+    async with info.context.sessionmaker.begin() as session:
+        return await session.run_sync(work)
+
+
+Name = Annotated[str, strawberry.argument(description="The flow's unique name.")]
+Definition = Annotated[
+    JSON,
+    strawberry.argument(
+        description="As in cdp.toml: {trigger, steps, goal, goalDays, holdout, reenter, exit} "
+        "(keys in snake_case, e.g. `goal_days`)."
+    ),
+]
+
+
+@strawberry.type
+class FlowMutation:
+    @strawberry.mutation(description="Create a flow (role: admin); it starts at once.")
+    async def create_flow(self, info: Info, name: Name, definition: Definition) -> FlowResult:
+        return await _save(info, name, definition, replace=False)
+
+    @strawberry.mutation(description="Replace a flow made in GraphQL (role: admin).")
+    async def replace_flow(self, info: Info, name: Name, definition: Definition) -> FlowResult:
+        return await _save(info, name, definition, replace=True)
+
+    @strawberry.mutation(
+        description="Switch a flow off (no one enters; waiting runs exit) or on (role: admin)."
+    )
+    async def set_flow_enabled(
+        self,
+        info: Info,
+        name: Name,
+        enabled: Annotated[bool, strawberry.argument(description="On (true) or off.")],
+    ) -> FlowResult:
+        _admin(info)
+
+        def work(session: Session) -> Flow:
+            set_flow_enabled(session, name, enabled)
+            return _one(session, name)
+
+        async with info.context.sessionmaker.begin() as session:
+            return await session.run_sync(work)

@@ -69,6 +69,13 @@ FIELD_COSTS: dict[tuple[str, str], int] = {
     },
     ("Query", "feedbackAnalytics"): AGGREGATE_COST,
     ("Query", "reviewList"): AGGREGATE_COST,
+    # Counts over whole tables, open without a key outside production.
+    ("Query", "stats"): AGGREGATE_COST,
+    # A segment evaluated over every active profile; campaign figures over their events.
+    ("Query", "segmentPreview"): AGGREGATE_COST,
+    ("Query", "segmentBreakdown"): AGGREGATE_COST,
+    ("Query", "campaigns"): AGGREGATE_COST,
+    ("Query", "campaign"): AGGREGATE_COST,
 }
 _EXPECTED = (InvalidInputError, NotFoundError, ConflictError, identity.IdentityError)
 _NOT_FOUND = (NotFoundError, identity.ProfileNotFoundError, identity.RecordNotFoundError)

@@ -10,7 +10,7 @@ import strawberry
 from cdp.services import aggregates
 from cdp.services import profiles as profile_service
 from schema._access import ANALYSTS, EVERY_ROLE, KeyInProduction, requires
-from schema._aggregates import Overview
+from schema._aggregates import Overview, once
 from schema._campaigns import CampaignQuery
 from schema._context import Context
 from schema._destinations import DestinationQuery
@@ -205,8 +205,7 @@ class Query(
         first: Annotated[int | None, strawberry.argument(description="How many hits.")] = None,
     ) -> list[ProfileSearchHit]:
         size = page_size(info, first)
-        async with info.context.readers() as session:
-            hits = await profile_service.search_profiles(session, text, limit=size)
+        hits = await profile_service.search_profiles(info.context.readers, text, limit=size)
         masked = info.context.is_masked
         return [
             ProfileSearchHit(
@@ -232,8 +231,7 @@ class Query(
         permission_classes=[KeyInProduction],
     )
     async def stats(self, info: Info) -> Stats:
-        async with info.context.readers() as session:
-            counts = await aggregates.basic_counts(session)
+        counts = await once(info, aggregates.basic_counts)
         return Stats(
             sources=counts.sources, source_records=counts.source_records, profiles=counts.profiles
         )

@@ -33,6 +33,7 @@ from strawberry.utils.operation import get_first_operation, get_operation_type
 from cdp.config import Settings
 from cdp.errors import shorten
 from schema._destinations import DestinationMutation
+from schema._flows import FlowMutation
 from schema._identity import IdentityMutation
 from schema._limits import (
     NUL_MESSAGE,
@@ -83,7 +84,12 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
 @strawberry.type(description="The root of every write.")
 class Mutation(
-    FeedbackMutation, IdentityMutation, DestinationMutation, SegmentMutation, PrivacyMutation
+    FeedbackMutation,
+    IdentityMutation,
+    DestinationMutation,
+    SegmentMutation,
+    PrivacyMutation,
+    FlowMutation,
 ):
     pass
 

@@ -2,12 +2,18 @@
 the refresh began; `capture` runs last and, for the touched profiles, writes the segment
 entries and exits the refresh made (memberships added, exits recorded since the mark) to the
 outbox, for the destinations that want those segments, and publishes them, with a
-`profile.changed` per touched profile, to live subscriptions (`cdp.activation.live`)."""
+`profile.changed` per touched profile, to live subscriptions (`cdp.activation.live`).
+
+Trait changes: when some destination lists traits (`profile_traits` columns, e.g.
+`value_tier`), `mark` snapshots those values of the touched profiles (up to
+`MAX_TRAIT_SNAPSHOT` of them: a full rebuild is not a stream of changes) and `capture` writes a
+`trait.changed` entry (`trait`, `old`, `new`) for each value the refresh changed."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,8 +30,67 @@ _SINCE = "cdp.activation.refresh_started"
 CHUNK = 2_000
 
 
+_TRAITS_BEFORE = "cdp.activation.traits_before"
+MAX_TRAIT_SNAPSHOT = 1_000
+_TRAIT_COLUMNS = tuple(
+    c.name for c in models.ProfileTraits.__table__.columns if c.name not in ("profile_id",)
+)
+
+
 def mark(session: Session, profile_ids: Sequence[str] | None) -> None:
     session.info[_SINCE] = utcnow()
+    names = _listed_traits(session)
+    if names and profile_ids is not None and len(profile_ids) <= MAX_TRAIT_SNAPSHOT:
+        session.info[_TRAITS_BEFORE] = (names, _trait_values(session, names, profile_ids))
+
+
+def _listed_traits(session: Session) -> tuple[str, ...]:
+    """The trait columns some enabled destination lists (`*`: every one)."""
+    listed_names: set[str] = set()
+    for names in session.scalars(
+        select(models.Destination.traits).where(models.Destination.enabled.is_(True))
+    ):
+        listed_names.update(names or ())
+    for definition in session.scalars(
+        select(models.Flow.definition).where(models.Flow.enabled.is_(True))
+    ):
+        if definition.get("trigger", {}).get("trait"):
+            listed_names.add(definition["trigger"]["trait"])
+    if "*" in listed_names:
+        return tuple(c for c in _TRAIT_COLUMNS if c not in ("computed_at", "as_of"))
+    return tuple(c for c in _TRAIT_COLUMNS if c in listed_names)
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _trait_values(
+    session: Session, names: Sequence[str], profile_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    t = models.ProfileTraits
+    columns = [getattr(t, name) for name in names]
+    rows = session.execute(
+        select(t.profile_id, *columns).where(t.profile_id.in_(list(profile_ids)))
+    )
+    return {row[0]: {n: _jsonable(v) for n, v in zip(names, row[1:], strict=True)} for row in rows}
+
+
+def trait_changes(session: Session, profile_ids: Sequence[str]) -> list[Change]:
+    """`trait.changed` for every listed trait whose value the refresh changed."""
+    snapshot = session.info.pop(_TRAITS_BEFORE, None)
+    if snapshot is None:
+        return []
+    names, before = snapshot
+    after = _trait_values(session, names, profile_ids)
+    changes = []
+    for profile_id in profile_ids:
+        old, new = before.get(profile_id, {}), after.get(profile_id, {})
+        for name in names:
+            if old.get(name) != new.get(name):
+                payload = {"trait": name, "old": old.get(name), "new": new.get(name)}
+                changes.append(Change("trait.changed", profile_id, payload))
+    return changes
 
 
 def segment_changes(
@@ -63,13 +128,15 @@ def capture(session: Session, profile_ids: Sequence[str] | None) -> int:
             select(models.Destination.segments).where(models.Destination.enabled.is_(True))
         )
     )
+    traits = trait_changes(session, profile_ids) if profile_ids is not None else []
     written = emit(
         session,
         [
             Change(topic, profile_id, {"segment": name, "at": at.isoformat()})
             for topic, profile_id, name, at in changes
             if any(listed(names, name) for names in wanted)
-        ],
+        ]
+        + traits,
     )
     now = utcnow().isoformat()
     live = [LiveChange(topic, p, at.isoformat(), name) for topic, p, name, at in changes]

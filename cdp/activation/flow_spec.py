@@ -1,7 +1,8 @@
 """Automated marketing flows declared as data, in cdp.toml (or a file it names) or GraphQL:
 
     [flows.welcome]
-    trigger = { event = "Signed Up" }          # or { segment = "vip" }: entering it
+    trigger = { event = "Signed Up" }          # or { segment = "vip" }: entering it, or
+                                               # { trait = "loyalty_points", above = 500 }
     goal = "Order Completed"                   # conversion, measured against the holdout
     goal_days = 14                             # within this many days of entering (default 7)
     holdout = 0.1                              # this share of entrants receives nothing
@@ -105,17 +106,29 @@ def _step(where: str, step: Any, problems: list[str]) -> None:
         )
 
 
+def _valid_trigger(trigger: Any) -> bool:
+    if not isinstance(trigger, dict):
+        return False
+    if set(trigger) == {"trait", "above"}:
+        above = trigger["above"]
+        return (
+            isinstance(trigger["trait"], str)
+            and isinstance(above, int | float)
+            and not isinstance(above, bool)
+        )
+    return len(trigger) == 1 and next(iter(trigger)) in ("event", "segment")
+
+
 def parse_flow(name: str, table: Mapping[str, Any]) -> FlowSpec:
     """Validate a flow; raise `ConfigError` listing every problem."""
     where = f"[flows.{name}]"
     problems = [f"{where}: unknown setting {key!r}" for key in table if key not in _KEYS]
     trigger = table.get("trigger")
-    if (
-        not isinstance(trigger, dict)
-        or len(trigger) != 1
-        or next(iter(trigger)) not in ("event", "segment")
-    ):
-        problems.append(f'{where}: trigger must be {{ event = "NAME" }} or {{ segment = "NAME" }}')
+    if not _valid_trigger(trigger):
+        problems.append(
+            f'{where}: trigger must be {{ event = "NAME" }}, {{ segment = "NAME" }} or '
+            '{ trait = "NAME", above = NUMBER }'
+        )
     steps = table.get("steps")
     if not isinstance(steps, list) or not steps:
         problems.append(f"{where}: steps must be a non-empty list")

@@ -26,7 +26,15 @@ from cdp.activation.outbox import Change, emit
 from cdp.consent import can_contact
 from cdp.types import utcnow
 
-__all__ = ["FlowRunner", "FlowStats", "flow_stats", "sync_flows", "trigger_event_names"]
+__all__ = [
+    "FlowRunner",
+    "FlowStats",
+    "flow_stats",
+    "save_flow",
+    "set_flow_enabled",
+    "sync_flows",
+    "trigger_event_names",
+]
 
 TOML = "cdp.toml"
 ADVANCE_BATCH = 200
@@ -101,6 +109,8 @@ class FlowRunner:
             return bool(trigger.get("event") == entry.payload.get("event", {}).get("name"))
         if entry.topic == "segment.entered":
             return bool(trigger.get("segment") == entry.payload.get("segment"))
+        if entry.topic == "trait.changed" and trigger.get("trait") == entry.payload.get("trait"):
+            return _crossed(entry.payload.get("old"), entry.payload.get("new"), trigger["above"])
         return False
 
     def enter(
@@ -240,6 +250,13 @@ class FlowRunner:
         return {"did": f"sent {message!r} to {name!r}"}
 
 
+def _crossed(old: Any, new: Any, above: float) -> bool:
+    """Whether a trait went from at most `above` (or no value) to more than `above`."""
+    if not isinstance(new, int | float) or isinstance(new, bool) or new <= above:
+        return False
+    return not isinstance(old, int | float) or old <= above
+
+
 def _did(session: Session, run: models.FlowRun, event: str) -> bool:
     e = models.Event
     found = session.scalar(
@@ -356,3 +373,40 @@ def _converted(session: Session, flow: models.Flow, goal: str) -> dict[bool, int
         if any(entered <= at <= entered + window for at in done.get(profile_id, ())):
             counts[bool(is_holdout)] += 1
     return counts
+
+
+def _owned_flow(session: Session, name: str) -> models.Flow:
+    from cdp.errors import ConflictError, NotFoundError
+
+    row = session.scalar(select(models.Flow).where(models.Flow.name == name))
+    if row is None:
+        raise NotFoundError("flow", name)
+    if row.declared_in == TOML:
+        raise ConflictError(f"flow {name!r} is declared in cdp.toml; change it there")
+    return row
+
+
+def save_flow(session: Session, spec: FlowSpec, *, replace: bool) -> models.Flow:
+    """Create (or, with `replace`, replace the definition of) a flow made through GraphQL."""
+    from cdp.errors import ConflictError
+
+    existing = session.scalar(select(models.Flow).where(models.Flow.name == spec.name))
+    if existing is not None and not replace:
+        raise ConflictError(f"a flow named {spec.name!r} exists; pick another name")
+    row = _owned_flow(session, spec.name) if replace else models.Flow(name=spec.name)
+    row.definition, row.enabled, row.declared_in = dict(spec.definition), True, "graphql"
+    session.add(row)
+    session.flush()
+    return row
+
+
+def set_flow_enabled(session: Session, name: str, enabled: bool) -> models.Flow:
+    """Switch a flow off (no one enters; waiting runs exit at their next step) or on."""
+    from cdp.errors import NotFoundError
+
+    row = session.scalar(select(models.Flow).where(models.Flow.name == name))
+    if row is None:
+        raise NotFoundError("flow", name)
+    row.enabled = enabled
+    session.flush()
+    return row

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from cdp import models
 from cdp.errors import InvalidInputError, NotFoundError
 from cdp.types import utcnow
 
-__all__ = ["STATUSES", "DestinationHealth", "health", "list_deliveries", "replay"]
+__all__ = ["STATUSES", "DestinationHealth", "health", "list_deliveries", "prune", "replay"]
 
 STATUSES = ("pending", "sending", "delivered", "dead", "skipped")
 
@@ -158,3 +158,20 @@ def replay(
         ).execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def prune(session: Session, older_than: datetime) -> tuple[int, int]:
+    """Delete delivered and skipped deliveries, and dispatched outbox entries, created before
+    `older_than` (dead and pending ones stay); returns (deliveries, outbox entries) deleted."""
+    d, o = models.Delivery, models.OutboxEntry
+    deliveries = session.execute(
+        delete(d)
+        .where(d.status.in_(("delivered", "skipped")), d.created_at < older_than)
+        .execution_options(synchronize_session=False)
+    )
+    entries = session.execute(
+        delete(o)
+        .where(o.dispatched_at.is_not(None), o.created_at < older_than)
+        .execution_options(synchronize_session=False)
+    )
+    return int(deliveries.rowcount), int(entries.rowcount)  # type: ignore[attr-defined]

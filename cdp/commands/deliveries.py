@@ -100,3 +100,24 @@ def replay_command(
     with unit_of_work(state.sessionmaker) as session:
         count = activation.replay(session, destination=destination, ids=ids, statuses=statuses)
     click.echo(f"replaying {count} deliveries (the worker sends them on its next look)")
+
+
+@deliveries.command("prune")
+@click.option(
+    "--older-than-days",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Delete delivered and skipped deliveries (and dispatched changes) older than this.",
+)
+@pass_state
+def prune_command(state: CliState, older_than_days: int) -> None:
+    """Delete what was delivered long ago; dead and pending deliveries stay."""
+    from datetime import timedelta
+
+    from cdp.activation.health import prune
+    from cdp.types import utcnow
+
+    with unit_of_work(state.sessionmaker) as session:
+        deliveries, entries = prune(session, utcnow() - timedelta(days=older_than_days))
+    click.echo(f"deleted {deliveries} deliveries and {entries} outbox entries")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import func, select
@@ -29,6 +30,9 @@ from cdp.commands._progress import Progress
 from cdp.commands.serve import run_server
 from cdp.config import Settings, mask_url
 from cdp.db import check_database, unit_of_work
+
+if TYPE_CHECKING:
+    from ingest import IngestSummary
 
 STEPS = 5
 
@@ -67,8 +71,10 @@ def demo(
     _write_world(world_dir, people=people, seed=seed)
     stored = _ingest_world(state, world_dir)
     resolved = _resolve(state)
+    _survey(state, world_dir)
     _analyze_feedback(state)
     _recommendations(state, changed=stored or resolved)
+    _erase_one(state)
     if no_serve:
         return
     _step(5, "serving in open mode (no API keys; for local demos only)")
@@ -192,9 +198,12 @@ def _stored_records(state: CliState) -> int:
 
 def _ingest_world(state: CliState, world_dir: Path) -> bool:
     """Ingests the world unless every record is stored already; True when it stored any."""
+    from cdp.commands._demo_story import erased_records
     from ingest import ingest_world
 
-    expected = _world_records(world_dir)
+    with state.sessionmaker() as session:
+        erased = erased_records(session)  # the person who asked to be erased stays erased
+    expected = _world_records(world_dir) - erased
     if expected > 0 and _stored_records(state) == expected:
         _step(3, f"ingest: all {expected:,} records of {world_dir}/ are stored already")
         return False
@@ -205,7 +214,7 @@ def _ingest_world(state: CliState, world_dir: Path) -> bool:
             state.sessionmaker,
             world_dir,
             default_region=state.settings.default_region,
-            on_progress=lambda s: progress.update(f"{s.source}: {s.read:,} records read"),
+            on_progress=lambda s: progress.update(_ingest_detail(s)),
         )
     for summary in summaries:
         click.echo(
@@ -215,6 +224,35 @@ def _ingest_world(state: CliState, world_dir: Path) -> bool:
         )
     click.echo(f"      in {time.perf_counter() - started:.1f}s", err=True)
     return any(summary.stored for summary in summaries)
+
+
+def _survey(state: CliState, world_dir: Path) -> None:
+    """The customers' NPS / CSAT survey answers (written once from who ordered what)."""
+    from cdp.commands._demo_story import ingest_survey, write_survey
+
+    with Progress("survey answers"):
+        path = write_survey(state.sessionmaker, world_dir)
+        if path is None:
+            return
+        stored, _duplicates = ingest_survey(
+            state.sessionmaker, path, default_region=state.settings.default_region
+        )
+    if stored:
+        click.echo(f"      survey: {stored:,} NPS / CSAT answers from {path}", err=True)
+
+
+def _erase_one(state: CliState) -> None:
+    """One person asked to be erased: a receipt, and their identifiers suppressed."""
+    from cdp.commands._demo_story import erase_one
+
+    receipt = erase_one(state.sessionmaker)
+    if receipt is not None:
+        click.echo(f"      privacy: one person erased on request (receipt {receipt})", err=True)
+
+
+def _ingest_detail(summary: IngestSummary) -> str:
+    # The summary lags the batches read by the ones still being written.
+    return f"{summary.source}: {summary.read:,} records" if summary.read else summary.source
 
 
 def _analyze_feedback(state: CliState) -> None:

@@ -330,9 +330,9 @@ def sources(state: CliState, as_json: bool) -> None:
         }
         held = dict(
             session.execute(
-                select(models.Quarantine.source_name, func.count()).group_by(
-                    models.Quarantine.source_name
-                )
+                select(models.Quarantine.source_name, func.count())
+                .where(models.Quarantine.resolved_at.is_(None))
+                .group_by(models.Quarantine.source_name)
             ).all()
         )
     rows = []

@@ -20,6 +20,7 @@ from ingest import (
     MappingAdapter,
     build_adapter,
     count_quarantine,
+    dismiss_quarantine,
     get_adapter,
     list_quarantine,
     load_channels,
@@ -40,17 +41,23 @@ def quarantine(ctx: click.Context) -> None:
 @quarantine.command("list")
 @click.option("--source", "source_name", help="Only this source.")
 @click.option("--limit", type=int, default=50, show_default=True)
+@click.option(
+    "--resolved", is_flag=True, help="The resolved entries (arrived, replayed, dismissed)."
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
-def list_command(state: CliState, source_name: str | None, limit: int, as_json: bool) -> None:
-    """List quarantined records: id, source, position, reason."""
+def list_command(
+    state: CliState, source_name: str | None, limit: int, resolved: bool, as_json: bool
+) -> None:
+    """List open quarantined records: id, source, position, reason."""
     with unit_of_work(state.sessionmaker) as session:
-        items = list_quarantine(session, source=source_name, limit=limit)
+        items = list_quarantine(session, source=source_name, limit=limit, resolved=resolved)
     if as_json:
         click.echo(json.dumps([asdict(i) for i in items], indent=2, default=str))
         return
     for item in items:
-        click.echo(f"#{item.id} {item.source} {item.position}: {item.reason}")
+        done = f" [{item.resolution}: {item.resolution_note}]" if item.resolution else ""
+        click.echo(f"#{item.id} {item.source} {item.position}: {item.reason}{done}")
         click.echo(f"    raw: {item.raw[:160]}")
 
 
@@ -99,6 +106,18 @@ def replay(
         f"replayed {summary.replayed} from {summary.source}: stored {summary.stored}, "
         f"duplicates {summary.duplicates}, still failing {summary.still_failing}"
     )
+
+
+@quarantine.command("dismiss")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--source", "source_name", help="Every open entry of this source.")
+@click.option("--reason", required=True, help="Why nothing is to be done (kept with them).")
+@pass_state
+def dismiss(state: CliState, ids: tuple[int, ...], source_name: str | None, reason: str) -> None:
+    """Resolve entries by hand: IDS..., or all of --source, with a --reason."""
+    with unit_of_work(state.sessionmaker) as session:
+        count = dismiss_quarantine(session, reason=reason, ids=ids, source=source_name)
+    click.echo(f"dismissed {count} quarantined records")
 
 
 def _adapter_for(state: CliState, source_name: str, mapping_path: Path | None) -> Adapter:

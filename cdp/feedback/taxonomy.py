@@ -42,6 +42,10 @@ class Topic:
     label: str
     english: tuple[str, ...]
     chinese: tuple[str, ...]
+    #: context words ("arrived", "checkout", "结算"): they name the topic only when no topic
+    #: has a keyword of its own in the text (an incidental mention is not the subject)
+    english_weak: tuple[str, ...] = ()
+    chinese_weak: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,21 +56,32 @@ class Taxonomy:
     def __post_init__(self) -> None:
         patterns = {t.id: _english_pattern(t.english) for t in self.topics}
         object.__setattr__(self, "_english", patterns)
+        weak = {t.id: _english_pattern(t.english_weak) for t in self.topics}
+        object.__setattr__(self, "_english_weak", weak)
 
     @property
     def ids(self) -> tuple[str, ...]:
         return tuple(topic.id for topic in self.topics)
 
     def match(self, text: str, language: str) -> tuple[str, ...]:
-        """The ids of the topics `text` mentions, in taxonomy order."""
+        """The ids of the topics `text` mentions, in taxonomy order: those with a keyword in
+        the text, or, when none has, those with a weak (context) keyword."""
+        strong = self._matching(text, language, weak=False)
+        return strong or self._matching(text, language, weak=True)
+
+    def _matching(self, text: str, language: str, *, weak: bool) -> tuple[str, ...]:
         if language == "zh":
             folded = text.lower()
             return tuple(
-                t.id for t in self.topics if any(word.lower() in folded for word in t.chinese)
+                t.id
+                for t in self.topics
+                if any(word.lower() in folded for word in (t.chinese_weak if weak else t.chinese))
             )
-        english: dict[str, re.Pattern[str] | None] = self._english  # type: ignore[attr-defined]
+        patterns: dict[str, re.Pattern[str] | None] = (
+            self._english_weak if weak else self._english  # type: ignore[attr-defined]
+        )
         return tuple(
-            t.id for t in self.topics if (p := english[t.id]) is not None and p.search(text)
+            t.id for t in self.topics if (p := patterns[t.id]) is not None and p.search(text)
         )
 
     def canonical(self, name: str | None) -> str | None:
@@ -113,17 +128,20 @@ def _topic(topic_id: str, spec: Any, problems: list[str]) -> Topic:
     if not isinstance(spec, Mapping):
         problems.append(f"topics.{topic_id} must be a table with label, en and zh")
         return Topic(topic_id, topic_id, (), ())
-    unknown = sorted(set(spec) - {"label", "en", "zh"})
+    unknown = sorted(set(spec) - {"label", "en", "zh", "en_weak", "zh_weak"})
     if unknown:
-        problems.append(f"topics.{topic_id} has unknown keys {unknown}; use label, en, zh")
+        problems.append(
+            f"topics.{topic_id} has unknown keys {unknown}; use label, en, zh, en_weak, zh_weak"
+        )
     label = spec.get("label", topic_id)
     if not isinstance(label, str) or not label.strip():
         problems.append(f"topics.{topic_id}.label must be a non-empty string")
         label = topic_id
-    words = {lang: _words(topic_id, lang, spec.get(lang, []), problems) for lang in ("en", "zh")}
+    languages = ("en", "zh", "en_weak", "zh_weak")
+    words = {lang: _words(topic_id, lang, spec.get(lang, []), problems) for lang in languages}
     if not words["en"] and not words["zh"]:
         problems.append(f"topics.{topic_id} has no keywords; give en and/or zh lists")
-    return Topic(topic_id, label, words["en"], words["zh"])
+    return Topic(topic_id, label, words["en"], words["zh"], words["en_weak"], words["zh_weak"])
 
 
 def _words(topic_id: str, lang: str, value: Any, problems: list[str]) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cdp import models
 from cdp.db import fetch_rows
 from cdp.errors import InvalidInputError
+from cdp.merges import MAX_MERGE_HOPS, survivor
 from cdp.models import BUILT_IN_CHANNELS, OTHER_CHANNEL
 from cdp.normalize import IDENTIFIER_KINDS, normalize_identifier
 from cdp.services.paging import Page, decode_cursor, encode_cursor, page_from_rows
@@ -39,8 +40,6 @@ __all__ = [
     "resolve_profiles",
     "search_profiles",
 ]
-
-MAX_MERGE_HOPS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +101,15 @@ async def resolve_profiles(session: AsyncSession, ids: Sequence[str]) -> dict[st
         if not pending:
             break
         found.update(await get_profiles(session, list(pending)))
+
+    def merged_into(profile_id: str) -> str | None:
+        profile = found.get(profile_id)
+        merged = profile is not None and profile.status == models.ProfileStatus.MERGED.value
+        return profile.merged_into_id if merged and profile is not None else None
+
     result: dict[str, ResolvedProfile] = {}
     for requested in ids:
-        profile = found.get(requested)
-        hops = 0
-        while profile is not None and profile.merged_into_id is not None and hops < MAX_MERGE_HOPS:
-            profile = found.get(profile.merged_into_id)
-            hops += 1
+        profile = found.get(survivor(requested, merged_into)) if requested in found else None
         if profile is not None:
             result[requested] = ResolvedProfile(profile=profile, requested_id=requested)
     return result

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, utils
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cdp import models
 from cdp.errors import InvalidInputError
@@ -40,13 +40,19 @@ class SearchHit:
 
 
 async def search_profiles(
-    session: AsyncSession, text: str, *, limit: int, min_score: float = 60.0
+    sessions: async_sessionmaker[AsyncSession],
+    text: str,
+    *,
+    limit: int,
+    min_score: float = 60.0,
 ) -> list[SearchHit]:
     """Active profiles whose name, email or phone resemble `text`, best first.
 
     Candidates come from an indexed-prefix SQL filter (the first three letters of any word,
     or the normalised phone's digits), then rapidfuzz ranks them, so a typo after the third
-    letter still matches while the database does the narrowing.
+    letter still matches while the database does the narrowing. Each read is a short session
+    of its own: none is open while the scoring runs, so a timeout that stops it leaves no
+    connection behind.
     """
     query = text.strip()
     if len(query) < 2:
@@ -72,13 +78,14 @@ async def search_profiles(
         return []  # nothing searchable in the text (only punctuation, say)
     # Only the compared columns of the candidates: building 2,000 whole profiles (attributes
     # and all) on the event loop cost more than scoring them; the hits are loaded at the end.
-    candidates = (
-        await session.execute(
-            select(p.id, p.given_name, p.family_name, p.email, p.phone)
-            .where(p.status == models.ProfileStatus.ACTIVE.value, or_(*conditions))
-            .limit(SEARCH_CANDIDATES)
-        )
-    ).all()
+    async with sessions() as session:
+        candidates = (
+            await session.execute(
+                select(p.id, p.given_name, p.family_name, p.email, p.phone)
+                .where(p.status == models.ProfileStatus.ACTIVE.value, or_(*conditions))
+                .limit(SEARCH_CANDIDATES)
+            )
+        ).all()
     fields = [
         (_name(given, family), email, phone_) for _, given, family, email, phone_ in candidates
     ]
@@ -90,10 +97,11 @@ async def search_profiles(
             if score >= min_score
         )
     )[:limit]
-    loaded = {
-        row.id: row
-        for row in await session.scalars(select(p).where(p.id.in_([id_ for _, id_, _ in best])))
-    }
+    if not best:
+        return []
+    async with sessions() as session:
+        wanted = select(p).where(p.id.in_([id_ for _, id_, _ in best]))
+        loaded = {row.id: row for row in await session.scalars(wanted)}
     return [
         SearchHit(profile=loaded[id_], score=-negated, matched_on=field)
         for negated, id_, field in best

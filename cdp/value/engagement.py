@@ -122,9 +122,12 @@ def engagement_query(dialect: str, as_of: datetime, scope: Scope) -> Select[Any]
         .label("rank"),
         func.sum(hours.c.n).over(partition_by=hours.c.profile_id).label("total"),
     ).subquery("ranked_hours")
+    # grouped (one row per profile anyway) so SQLite materialises it with an index: as a plain
+    # filtered subquery it was scanned whole for every profile (quadratic)
     best_hour = (
-        select(ranked_hours.c.profile_id, ranked_hours.c.hour.label("best_send_hour"))
+        select(ranked_hours.c.profile_id, func.max(ranked_hours.c.hour).label("best_send_hour"))
         .where(ranked_hours.c.rank == 1, ranked_hours.c.total >= MIN_SEND_HOUR_EVENTS)
+        .group_by(ranked_hours.c.profile_id)
         .subquery("best_hour")
     )
     p = models.Profile

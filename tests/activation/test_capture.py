@@ -84,3 +84,22 @@ def test_nothing_is_captured_when_the_refresh_rolls_back(
         raise RuntimeError("the change failed")
 
     assert _outbox(session_factory) == []
+
+
+def test_a_listed_trait_change_reaches_the_outbox_when_a_refresh_recomputes_it(
+    session_factory: sessionmaker[Session], receiver: WebhookReceiver
+) -> None:
+    with unit_of_work(session_factory) as session:
+        make_destination(session, receiver.url, events=[], traits=["order_count"])  # type: ignore[attr-defined]
+        make_profile(session, "p1")
+        stale = models.ProfileTraits(profile_id="p1", as_of=datetime.now(UTC), order_count=5)
+        session.add(stale)
+    with unit_of_work(session_factory) as session:
+        refresh.refresh_profiles(session, ["p1"])
+        refresh.refresh_profiles(session, ["p1"])  # unchanged the second time: nothing more
+
+    with session_factory() as session:
+        entries = session.scalars(select(models.OutboxEntry)).all()
+        assert [(e.topic, e.payload) for e in entries] == [
+            ("trait.changed", {"trait": "order_count", "old": 5, "new": 0}),
+        ]

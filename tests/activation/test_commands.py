@@ -70,3 +70,33 @@ def test_the_worker_names_the_setting_when_cdp_toml_declares_a_bad_destination(
     problems = result.exception.problems  # type: ignore[union-attr]
     assert any("secret_env = 'NOPE', but that variable is not set" in p for p in problems)
     assert any("'ftp://x' is not an http(s) URL" in p for p in problems)
+
+
+def test_prune_deletes_old_delivered_rows_and_keeps_dead_ones_when_run(
+    db_url: str, toml: Path, session_factory: sessionmaker[Session], receiver: WebhookReceiver
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select, update
+
+    from cdp import models
+
+    _cdp(db_url, toml, "worker", "--once")
+    with unit_of_work(session_factory) as session:
+        make_profile(session)
+    emit_changes(session_factory, signed_up(), signed_up())
+    receiver.script = [500]
+    _cdp(db_url, toml, "worker", "--once")  # one delivered, one dead
+    old = datetime(2020, 1, 1, tzinfo=UTC)
+    with unit_of_work(session_factory) as session:
+        session.execute(update(models.Delivery).values(created_at=old))
+        session.execute(update(models.OutboxEntry).values(created_at=old))
+
+    said = _cdp(db_url, toml, "deliveries", "prune", "--older-than-days", "30")
+
+    with session_factory() as session:
+        left = list(session.scalars(select(models.Delivery.status)))
+        entries = session.scalar(select(func.count()).select_from(models.OutboxEntry))
+    assert "deleted 1 deliveries and 2 outbox entries" in said
+    assert left == ["dead"]
+    assert entries == 0

@@ -265,3 +265,95 @@ def test_flows_and_runs_are_visible_in_graphql_when_an_analyst_asks(
     [run] = body["data"]["flowRuns"]
     assert (run["flow"], run["status"], run["step"]) == ("welcome", "waiting", 2)
     assert run["log"][1]["did"] == "sent 'welcome' to 'hook'"
+
+
+def test_an_admin_creates_and_switches_off_a_flow_in_graphql_when_the_definition_is_valid(
+    settings: Any,
+    session_factory: sessionmaker[Session],
+    receiver: WebhookReceiver,
+    make_worker: MakeWorker,
+) -> None:
+    from starlette.testclient import TestClient
+
+    from cdp.app import create_app
+    from cdp.services.keys import create_key
+
+    _setup(session_factory, receiver.url, {})  # type: ignore[attr-defined]
+    with unit_of_work(session_factory) as session:
+        make_profile(session, "p1")
+        keys = {r: create_key(session, role=r, name=r).key for r in ("admin", "app")}
+    create = """mutation($d: JSON!) { createFlow(name: "welcome", definition: $d) {
+        __typename ... on Flow { name declaredIn waiting } ... on Problem { message } } }"""
+    toggle = """mutation { setFlowEnabled(name: "welcome", enabled: false) {
+        ... on Flow { enabled } } }"""
+
+    with TestClient(create_app(settings.replace(embedded_worker=False))) as client:
+
+        def gql(query: str, variables: Any = None, role: str = "admin") -> Any:
+            headers = {"Authorization": f"Bearer {keys[role]}"}
+            body = {"query": query, "variables": variables or {}}
+            return client.post("/graphql", json=body, headers=headers).json()["data"]
+
+        created = gql(create, {"d": WELCOME})["createFlow"]
+        again = gql(create, {"d": WELCOME})["createFlow"]
+        bad = gql(create.replace('"welcome"', '"bad"'), {"d": {"trigger": {}}})["createFlow"]
+        denied = gql(create, {"d": WELCOME}, role="app")["createFlow"]
+        emit_changes(session_factory, _event("Signed Up"))
+        make_worker(session_factory).tick()
+        switched = gql(toggle)["setFlowEnabled"]
+
+    assert created == {"__typename": "Flow", "name": "welcome", "declaredIn": "graphql",
+                       "waiting": 0}  # fmt: skip
+    assert again["__typename"] == "Conflict"
+    assert bad["__typename"] == "InvalidInput"
+    assert "trigger must be" in bad["message"]
+    assert denied["__typename"] == "Forbidden"
+    assert _messages(receiver) == [("p1", "welcome")]
+    assert switched == {"enabled": False}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "enters"),
+    [(400, 600, True), (None, 600, True), (600, 700, False), (600, 400, False), (100, 500, False)],
+    ids=["crosses", "first-value", "already-above", "falls", "reaches-only"],
+)
+def test_a_trait_trigger_starts_a_run_only_when_the_value_crosses_the_threshold(
+    session_factory: sessionmaker[Session],
+    receiver: WebhookReceiver,
+    make_worker: MakeWorker,
+    old: int | None,
+    new: int,
+    enters: bool,
+) -> None:
+    flow = {"trigger": {"trait": "loyalty_points", "above": 500},
+            "steps": [{"send": "hook", "message": "gold"}]}  # fmt: skip
+    _setup(session_factory, receiver.url, {"gold": flow})  # type: ignore[attr-defined]
+    with unit_of_work(session_factory) as session:
+        make_profile(session, "p1")
+    change = {"trait": "loyalty_points", "old": old, "new": new}
+    emit_changes(session_factory, Change("trait.changed", "p1", change))
+
+    make_worker(session_factory).tick()
+
+    assert _messages(receiver) == ([("p1", "gold")] if enters else [])
+
+
+def test_a_flow_trait_trigger_makes_the_refresh_report_that_traits_changes(
+    session_factory: sessionmaker[Session], receiver: WebhookReceiver
+) -> None:
+    from cdp import refresh
+
+    flow = {"trigger": {"trait": "order_count", "above": 10},
+            "steps": [{"send": "hook", "message": "vip"}]}  # fmt: skip
+    _setup(session_factory, receiver.url, {"vip": flow})  # type: ignore[attr-defined]
+    with unit_of_work(session_factory) as session:
+        make_profile(session, "p1")
+        session.add(models.ProfileTraits(profile_id="p1", as_of=datetime.now(UTC), order_count=5))
+    with unit_of_work(session_factory) as session:
+        refresh.refresh_profiles(session, ["p1"])
+
+    with session_factory() as session:
+        [entry] = session.scalars(select(models.OutboxEntry)).all()
+    assert (entry.topic, entry.payload) == (
+        "trait.changed", {"trait": "order_count", "old": 5, "new": 0},
+    )  # fmt: skip

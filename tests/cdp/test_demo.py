@@ -24,6 +24,11 @@ def _count(factory: sessionmaker[Session], entity: type[models.Base], *where: ob
         return int(session.scalar(select(func.count()).select_from(entity).where(*where)) or 0)
 
 
+def _erased_records(factory: sessionmaker[Session]) -> int:
+    with factory() as session:
+        return int(session.scalar(select(func.sum(models.Erasure.records))) or 0)
+
+
 def test_demo_ingests_every_channel_and_resolves_when_run_twice(
     db_url: str, tmp_path: Path, session_factory: sessionmaker[Session]
 ) -> None:
@@ -40,7 +45,11 @@ def test_demo_ingests_every_channel_and_resolves_when_run_twice(
         truth = list(csv.DictReader(handle))
     adapters = {row["adapter"].split(".")[0] for row in truth}
     assert adapters == {"web", "email", "store", "social"}
-    assert _count(session_factory, models.SourceRecord) == len(truth)
+    erased = _erased_records(session_factory)
+    survey = _count(session_factory, models.Feedback, models.Feedback.nps.is_not(None))
+    assert erased > 0  # one person asked to be erased; a re-run does not bring them back
+    assert survey > 0
+    assert _count(session_factory, models.SourceRecord) == len(truth) - erased + survey
     assert (
         _count(session_factory, models.SourceRecord, models.SourceRecord.profile_id.is_(None)) == 0
     )
@@ -48,7 +57,7 @@ def test_demo_ingests_every_channel_and_resolves_when_run_twice(
     profiles = _count(session_factory, models.Profile, models.Profile.status == "active")
     assert people <= profiles <= people * 1.2
     assert "reusing" in second.stderr
-    assert f"all {len(truth):,} records of {world}/ are stored already" in second.stderr
+    assert f"all {len(truth) - erased:,} records of {world}/ are stored already" in second.stderr
     assert "nothing new resolved" in second.stderr
     assert "recommendations: current" in second.stderr
     assert "alembic" not in first.stderr + second.stderr
@@ -69,7 +78,20 @@ def test_demo_feedback_is_analysed_with_mixed_sentiment_languages_and_topics(
         kinds = set(session.scalars(select(models.Feedback.kind)))
         topics = set(session.scalars(select(models.FeedbackTopic.topic)))
     assert labels == {"positive", "neutral", "negative"}
-    assert languages == {"en", "zh"}
+    assert {"en", "zh"} <= languages  # and "und" for a survey answer with no comment
+    scores = list(
+        session_factory().scalars(
+            select(models.Feedback.nps).where(models.Feedback.nps.is_not(None))
+        )
+    )
+    assert min(scores) <= 6  # detractors answered
+    assert max(scores) >= 9  # and promoters
+    with session_factory() as session:
+        receipt = session.scalars(select(models.Erasure)).one()
+        suppressed = int(session.scalar(select(func.count()).select_from(models.Suppression)) or 0)
+    assert receipt.records > 0
+    assert receipt.profiles >= 1
+    assert suppressed > 0
     assert {"complaint", "praise", "question"} <= kinds
     assert len(topics) >= 5
     assert _count(session_factory, models.Feedback, models.Feedback.profile_id.is_(None)) == 0
@@ -90,7 +112,10 @@ def test_demo_ingests_again_when_the_database_lacks_the_world(
     assert "ingesting every channel" in result.stderr
     assert "traits, segments and activation refreshed" in result.stderr
     with (world / "truth.csv").open() as handle:
-        assert _count(session_factory, models.SourceRecord) == len(list(csv.DictReader(handle)))
+        world_records = len(list(csv.DictReader(handle)))
+    survey = _count(session_factory, models.Feedback, models.Feedback.nps.is_not(None))
+    stored = _count(session_factory, models.SourceRecord)
+    assert stored == world_records - _erased_records(session_factory) + survey
 
 
 def _fake_checkout(tmp_path: Path) -> Path:
@@ -146,4 +171,7 @@ def test_demo_module_runs_the_demo_when_started_without_the_cli(
     assert result.returncode == 0, result.stderr
     assert "recommendations:" in result.stderr
     with (world / "truth.csv").open() as handle:
-        assert _count(session_factory, models.SourceRecord) == len(list(csv.DictReader(handle)))
+        world_records = len(list(csv.DictReader(handle)))
+    survey = _count(session_factory, models.Feedback, models.Feedback.nps.is_not(None))
+    stored = _count(session_factory, models.SourceRecord)
+    assert stored == world_records - _erased_records(session_factory) + survey

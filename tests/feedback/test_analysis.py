@@ -239,3 +239,18 @@ def test_topics_setting_names_a_usable_file_or_stops_start_up(tmp_path: Path) ->
     assert settings.feedback_topics_file == good
     assert "CDP_FEEDBACK_TOPICS=" in str(caught.value)
     assert "topics.coffee has no keywords" in str(caught.value)
+
+
+def test_weak_keywords_name_a_topic_only_when_no_topic_has_a_keyword_of_its_own() -> None:
+    from cdp.feedback.taxonomy import Taxonomy
+
+    taxonomy = Taxonomy.from_toml(
+        '[topics.price]\nen = ["price*"]\nzh = ["价格"]\n'
+        '[topics.website]\nen = ["app"]\nen_weak = ["checkout"]\nzh_weak = ["结算"]\n',
+        source="test",
+    )
+
+    assert taxonomy.match("The price went up at checkout", "en") == ("price",)
+    assert taxonomy.match("Checkout keeps spinning", "en") == ("website",)
+    assert taxonomy.match("结算的时候价格变了", "zh") == ("price",)
+    assert taxonomy.match("结算页面打不开", "zh") == ("website",)

@@ -16,7 +16,7 @@ from cdp import models
 from cdp.cli import cli
 from cdp.feedback import workflow
 
-SURVEY_MAPPING = Path(__file__).parents[2] / "examples" / "mappings" / "survey.toml"
+SURVEY_MAPPING = Path(__file__).parents[2] / "ingest" / "mappings" / "survey.toml"
 HEADER = (
     "Response ID,Submitted At,Name,Email,Customer ID,"
     "How likely are you to recommend us to a friend? (0-10),"

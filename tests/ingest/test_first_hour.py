@@ -146,3 +146,34 @@ def test_required_fields_and_rows_with_nobody_in_them_are_quarantined(
     assert "not usable" in reasons["pos", "pos.csv:4"]
     assert "required by the mapping" in reasons["pos-strict", "pos.csv:3"]
     assert "(column email)" in reasons["pos-strict", "pos.csv:3"]
+
+
+def test_an_adapter_next_to_cdp_toml_runs_without_packaging(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db_url: str,
+    tmp_path: Path,
+    session_factory: sessionmaker[Session],
+) -> None:
+    examples = Path(__file__).parents[2] / "examples" / "adapters"
+    for name in ("reviews.py", "reviews.jsonl"):
+        (tmp_path / name).write_text((examples / name).read_text())
+    (tmp_path / "cdp.toml").write_text(
+        '[sources.reviews]\nadapter = "reviews:ReviewsAdapter"\nfiles = ["reviews.jsonl"]\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CDP_SOURCES_FILE", str(tmp_path / "cdp.toml"))
+    monkeypatch.setenv("CDP_DATABASE_URL", db_url)
+
+    main(["ingest", "--adapter", "reviews:ReviewsAdapter", "--source", "adhoc", "reviews.jsonl"])
+    main(["ingest", "reviews"])
+    code, err = _cdp(capsys, monkeypatch, db_url, "ingest", "--adapter", "nope:X", "--source",
+                     "s", "reviews.jsonl")  # fmt: skip
+
+    with session_factory() as session:
+        kinds = set(session.scalars(select(models.SourceRecord.kind)))
+        sources = set(session.scalars(select(models.Source.adapter)))
+    assert kinds == {"feedback"}
+    assert sources == {"store.reviews"}
+    assert code == 1
+    assert "cannot import 'nope'" in err

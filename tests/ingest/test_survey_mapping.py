@@ -1,4 +1,4 @@
-"""The shipped survey mapping (examples/mappings/survey.toml) through `cdp ingest`: NPS,
+"""The shipped survey mapping (ingest/mappings/survey.toml) through `cdp ingest`: NPS,
 CSAT and comments become analysed survey feedback of resolved profiles; bad rows are
 quarantined with the reason."""
 
@@ -15,7 +15,7 @@ from cdp import models
 from cdp.cli import cli
 from tests.ingest.conftest import FIXTURES
 
-SURVEY_MAPPING = Path(__file__).parents[2] / "examples" / "mappings" / "survey.toml"
+SURVEY_MAPPING = Path(__file__).parents[2] / "ingest" / "mappings" / "survey.toml"
 RESPONSES = FIXTURES / "survey" / "responses.csv"
 
 

@@ -107,3 +107,33 @@ def test_aggregate_is_computed_once_when_aliases_repeat_it(
     assert "errors" not in body, body
     assert [body["data"][f"a{n}"]["totals"]["profiles"] for n in range(5)] == [1] * 5
     assert calls == 1
+
+
+def test_aliased_stats_exceed_the_cost_budget_when_many_are_asked_without_a_key(
+    gql: Gql,
+) -> None:
+    aliases = " ".join(f"a{n}: stats {{ profiles sourceRecords }}" for n in range(30))
+
+    body = gql(f"{{ {aliases} }}", role=None)
+
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
+def test_stats_are_counted_once_when_aliases_repeat_them(
+    gql: Gql, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = 0
+    real_counts = aggregates.basic_counts
+
+    async def counted(session: Any) -> aggregates.BasicCounts:
+        nonlocal calls
+        calls += 1
+        return await real_counts(session)
+
+    monkeypatch.setattr(aggregates, "basic_counts", counted)
+    aliases = " ".join(f"a{n}: stats {{ profiles }}" for n in range(5))
+
+    body = gql(f"{{ {aliases} }}", role=None)
+
+    assert "errors" not in body, body
+    assert calls == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -205,3 +206,34 @@ def test_the_graphiql_segment_examples_run_on_data(
     custom = gql(examples["CustomSegment"].query, role="analyst")
     assert "errors" not in custom, custom
     assert custom["data"]["segmentPreview"]["count"] == 0  # nobody in the US here
+
+
+def test_typed_windows_and_amounts_are_stored_as_json(
+    gql: Gql, session_factory: sessionmaker[Session]
+) -> None:
+    setup(session_factory)
+    typed = {
+        "conditions": [
+            {
+                "event": {
+                    "name": "Product Viewed",
+                    "window": {"since": "2020-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"},
+                    "count": {"op": "GTE", "value": 4},
+                }
+            },
+            {"not": {"order": {"metric": "SPEND", "op": "GT", "value": 12.5, "currency": "EUR"}}},
+        ]
+    }
+    created = gql(CREATE, {"input": {"name": "Windowed", "definition": typed}})
+    segment = created["data"]["createSegment"]
+    assert segment["__typename"] == "Segment", created
+    assert segment["size"] == 2  # bob (4 views) and di (5)
+    event, negated = segment["definition"]["conditions"]
+    window = {k: datetime.fromisoformat(v) for k, v in event["event"]["window"].items()}
+    assert window == {
+        "since": datetime(2020, 1, 1, tzinfo=UTC),
+        "until": datetime(2100, 1, 1, tzinfo=UTC),
+    }
+    assert negated == {
+        "not": {"order": {"metric": "spend", "op": "gt", "value": 12.5, "currency": "EUR"}}
+    }

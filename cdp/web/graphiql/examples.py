@@ -312,6 +312,50 @@ query CustomSegment {
 }
 """
 
+CAMPAIGNS = """\
+# Email campaigns (docs/campaigns.md), newest first:
+# sends, open and click rates, orders and revenue
+# attributed to the last click within 7 days, and
+# whether recipients ordered again within 30 days
+# more often than customers not sent the campaign.
+# Try rule: FIRST_CLICK, another window, or a
+# segment id in filter.
+query Campaigns {
+  campaigns(attribution: { rule: LAST_CLICK, windowDays: 7, retentionDays: 30 }) {
+    id firstSentAt
+    email {
+      sent delivered uniqueOpens uniqueClicks unsubscribes
+      openRate clickThroughRate clickToOpenRate unsubscribeRate
+    }
+    conversions {
+      clickers orders conversionRate
+      revenue { amount currency }
+    }
+    retention { recipients rate comparison comparisonRate lift }
+  }
+}
+"""
+
+RECOMMENDATIONS = """\
+# What to recommend to a customer
+# (docs/recommendations.md), each with why: what goes
+# with their purchases and views; best-sellers when
+# they have no history or have not consented to
+# personalisation. Put a profile id in Variables (a
+# repeat buyer's, e.g. from the ValueTiers tab).
+query Recommendations($id: ID!) {
+  profile(id: $id) {
+    id fullName
+    consentStatus { purpose status }
+    orders(first: 5) {
+      nodes { placedAt items { name category } }
+    }
+    recommendedProducts(first: 10) {
+      productId name category basis reason
+    }
+  }
+}
+"""
 
 LIVE_PROFILE = """\
 # Live: this tab keeps running and shows the profile
@@ -345,5 +389,7 @@ EXAMPLES: tuple[Example, ...] = (
     Example("ValueTiers", VALUE_TIERS, {"tiers": ["HIGH"]}),
     Example("RfmSegments", RFM_SEGMENTS),
     Example("CustomSegment", CUSTOM_SEGMENT),
+    Example("Campaigns", CAMPAIGNS),
+    Example("Recommendations", RECOMMENDATIONS, {"id": "PROFILE_ID"}),
     Example("LiveProfile", LIVE_PROFILE, {"id": "PROFILE_ID"}),
 )
