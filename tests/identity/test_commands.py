@@ -155,3 +155,17 @@ def test_a_model_file_with_mistakes_is_refused_with_every_problem_at_once(
     assert "comparisons[0].levels[1].m is 3" in result.output
     assert "'shoe_size'" in result.output
     assert "match threshold: probability 0.9 " in _invoke(db_url, "model", "show")
+
+
+def test_full_rebuild_with_keep_model_uses_the_loaded_model(
+    db_url: str, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    with unit_of_work(session_factory) as session:
+        make_record(session, attributes=person("Ann", "Lee"), identifiers={"customer_id": "c1"})
+    data = json.loads(_invoke(db_url, "model", "show", "--json"))
+    data["match_probability"] = 0.95
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    loaded = _invoke(db_url, "model", "load", str(path)).split()[2]
+    resolved = _invoke(db_url, "resolve", "--full", "--keep-model")
+    assert f"model: {loaded}" in resolved
