@@ -180,6 +180,11 @@ class TimestampSpec:
         )
 
 
+_TIMESTAMP_KEYS = frozenset(
+    ("column", "constant", "source", "format", "formats", "timezone", "utc_offset")
+)
+
+
 def parse_timestamp_spec(stamp: Any, problems: list[str]) -> TimestampSpec:
     """The `[timestamp]` table; problems are added to `problems`."""
     if not isinstance(stamp, Mapping):
@@ -187,6 +192,12 @@ def parse_timestamp_spec(stamp: Any, problems: list[str]) -> TimestampSpec:
             '[timestamp] must be a table: column = "...", constant = "..." or source = "ingest"'
         )
         return TimestampSpec()
+    unknown = sorted(set(stamp) - _TIMESTAMP_KEYS)
+    if unknown:
+        problems.append(
+            f"[timestamp] unknown key {', '.join(map(repr, unknown))}; expected "
+            + ", ".join(sorted(_TIMESTAMP_KEYS))
+        )
     given = [key for key in ("column", "constant", "source") if key in stamp]
     if len(given) != 1:
         problems.append(

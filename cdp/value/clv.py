@@ -219,8 +219,7 @@ def _write_values(session: Session, payload: list[dict[str, Any]]) -> None:
     _values.create(connection, checkfirst=True)
     session.execute(_values.delete())
     driver = connection.connection.driver_connection
-    # COPY through a synchronous psycopg connection; the server's async engine (sessions run
-    # with run_sync) hands out an AsyncConnection, whose cursor is awaited: executemany there.
+    # An async engine's session (the push endpoints) has an AsyncConnection: no sync COPY.
     if connection.dialect.name != "postgresql" or not isinstance(driver, psycopg.Connection):
         session.execute(insert(_values), payload)
         return

@@ -111,9 +111,15 @@ def _mapping(extra: str = "") -> MappingAdapter:
 def test_mapping_settings_are_checked_when_read() -> None:
     with pytest.raises(AdapterConfigError) as bad:
         _mapping('required = ["identifiers.phone"]\nfeilds = 1')
+    import tomllib
+
+    text = _MAPPING.format(extra="").replace('utc_offset = "-05:00"', 'utc_ofset = "-05:00"')
+    with pytest.raises(AdapterConfigError) as zone:
+        parse_mapping(tomllib.loads(text), "m.toml")
 
     assert "required 'identifiers.phone': not a target of [fields]" in str(bad.value)
     assert "unknown setting 'feilds'" in str(bad.value)
+    assert "[timestamp] unknown key 'utc_ofset'" in str(zone.value)
 
 
 def test_required_fields_and_rows_with_nobody_in_them_are_quarantined(
