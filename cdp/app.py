@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -69,6 +71,10 @@ def create_app(settings: Settings) -> Starlette:
             yield
         finally:
             resume.cancel()
+            # Wait for it to end: a statement it left running on aiosqlite's thread would
+            # otherwise report to a closed event loop.
+            with contextlib.suppress(asyncio.CancelledError):
+                await resume
             if background is not None:
                 background.stop()
             await hub.close()

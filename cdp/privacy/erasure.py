@@ -228,7 +228,10 @@ def _scrub(session: Session, needles: list[str], counts: dict[str, int]) -> None
             func.lower(cast(column, Text)).contains(needle, autoescape=True)
             for column in columns
             for needle in needles
+            if len(needle) <= (getattr(column.type, "length", None) or len(needle))
         ]
+        if not matches:
+            continue
         keys = list(table.primary_key.columns)
         rows = session.execute(select(*keys, *columns).where(or_(*matches))).all()
         if not rows:

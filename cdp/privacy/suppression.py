@@ -4,7 +4,9 @@ Ingest calls `held_back` with each batch's normalised identifiers just before it
 batch (pull and push alike) and `held_back_raw` with the raw text of records it would
 quarantine; a record carrying an erased identifier is not stored, it is counted (the batch's
 `suppressed`, and each suppression's `hits` and `last_hit_at`) and logged by count only.
-While the list is empty a batch costs one indexed look-up.
+A batch costs one query (the list's count and highest id): each process keeps the list's
+digests in memory while it is unchanged (up to `MEMORY_LIMIT` entries; past that, one query
+per batch looks the batch's digests up), and hashes each distinct identifier of the batch once.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, any_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -40,9 +44,34 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"\+?[0-9][0-9 ().-]{6,}[0-9]")
 
 
+#: up to this many digests, each process keeps the list in memory (about 100 bytes each)
+MEMORY_LIMIT = 200_000
+_LISTS: WeakKeyDictionary[Any, tuple[tuple[int, int], frozenset[str]]] = WeakKeyDictionary()
+
+
 def is_active(session: Session) -> bool:
-    """Whether anything is suppressed at all (one indexed look-up)."""
+    """Whether anything is suppressed at all."""
     return session.execute(select(models.Suppression.id).limit(1)).first() is not None
+
+
+def _listed(session: Session) -> frozenset[str] | None:
+    """The digests on the list, from this process's copy while the list is unchanged (its
+    count and highest id, one query), or None when it is too long to keep in memory. Entries
+    are never deleted, so a changed list always shows in the count."""
+    s = models.Suppression
+    count, top = session.execute(select(func.count(), func.max(s.id))).one()
+    if not count:
+        return frozenset()
+    if count > MEMORY_LIMIT:
+        return None
+    engine = session.get_bind()
+    version = (int(count), int(top))
+    cached = _LISTS.get(engine)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    digests = frozenset(session.scalars(select(s.digest)))
+    _LISTS[engine] = (version, digests)
+    return digests
 
 
 def suppress(
@@ -81,9 +110,14 @@ def suppress(
 
 
 def _hits(session: Session, digests: set[str]) -> set[str]:
-    found: set[str] = set()
     s = models.Suppression
     ordered = sorted(digests)
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement with the digests as one array parameter: a fixed text that the server
+        # prepares once, where IN lists of hundreds of placeholders are parsed per batch.
+        values = bindparam("digests", ordered, type_=postgresql.ARRAY(String))
+        return set(session.scalars(select(s.digest).where(s.digest == any_(values))))
+    found: set[str] = set()
     for start in range(0, len(ordered), _CHUNK):
         chunk = ordered[start : start + _CHUNK]
         found.update(session.scalars(select(s.digest).where(s.digest.in_(chunk))))
@@ -106,11 +140,21 @@ def held_back(
 ) -> set[int]:
     """The positions of the records (each given as its normalised (kind, value) identifiers)
     that carry a suppressed identifier; their hits are counted."""
-    if not records or not is_active(session):
+    listed = _listed(session) if records else frozenset()
+    if not listed and listed is not None:
         return set()
     key = key_for(session)
-    per_record = [{digest(key, kind, value) for kind, value in ids} for ids in records]
-    found = _hits(session, set().union(*per_record))
+    known: dict[tuple[str, str], str] = {}  # a visitor's ids recur across a batch
+    per_record: list[set[str]] = []
+    for ids in records:
+        digests: set[str] = set()
+        for pair in ids:
+            value = known.get(pair)
+            if value is None:
+                value = known[pair] = digest(key, *pair)
+            digests.add(value)
+        per_record.append(digests)
+    found = _hits(session, set(known.values())) if listed is None else listed & set(known.values())
     if not found:
         return set()
     positions: set[int] = set()

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import psycopg
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -217,12 +218,12 @@ def _write_values(session: Session, payload: list[dict[str, Any]]) -> None:
     connection = session.connection()
     _values.create(connection, checkfirst=True)
     session.execute(_values.delete())
-    if connection.dialect.name != "postgresql":
+    driver = connection.connection.driver_connection
+    # An async engine's session (the push endpoints) has an AsyncConnection: no sync COPY.
+    if connection.dialect.name != "postgresql" or not isinstance(driver, psycopg.Connection):
         session.execute(insert(_values), payload)
         return
     names = [c.name for c in _values.columns]
-    driver = connection.connection.driver_connection
-    assert driver is not None
     with (
         driver.cursor() as cursor,
         cursor.copy(f"COPY _value_clv ({', '.join(names)}) FROM STDIN") as copy,

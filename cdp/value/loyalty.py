@@ -126,16 +126,26 @@ def _entries(dialect: str, settings: ValueSettings, as_of: datetime, scope: Scop
     return union_all(earned, signup, reviews, redeemed).subquery("loyalty_lines")
 
 
+def _held_references(scope: Scope) -> Any:
+    o, r, f, e = models.Order, models.SourceRecord, models.Feedback, models.Event
+    return union_all(
+        select(_ref("order:", o.id)).where(*scope.on(o.profile_id)),
+        select(_ref("signup:", r.id)).where(r.kind == "profile", *scope.on(r.profile_id)),
+        select(_ref("review:", f.id)).where(f.kind == "review", *scope.on(f.profile_id)),
+        select(_ref("redemption:", e.id)).where(e.name == REDEEMED_EVENT, *scope.on(e.profile_id)),
+    )
+
+
 def refresh(session: Session, settings: ValueSettings, as_of: datetime, scope: Scope) -> None:
     dialect = session.get_bind().dialect.name
     ledger = models.LoyaltyEntry
     lines = _entries(dialect, settings, as_of, scope)
     if scope.ids is not None or scope.lo is not None or scope.hi is not None:
         session.execute(delete(ledger).where(*scope.on(ledger.profile_id)))
-        # a fact that moved here from a profile outside the scope takes its line along
-        session.execute(
-            delete(ledger).where(ledger.reference.in_(select(lines.c.reference).scalar_subquery()))
-        )
+        # a fact that moved here from a profile outside the scope takes its line along: the
+        # references of every fact the scope's profiles hold now (a superset of their lines,
+        # read by index instead of deriving the lines a second time)
+        session.execute(delete(ledger).where(ledger.reference.in_(_held_references(scope))))
     else:
         session.execute(delete(ledger))
     expiry = timedelta(days=settings.loyalty.expiry_days)

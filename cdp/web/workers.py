@@ -79,6 +79,10 @@ def run_workers(app: str, *, workers: int, **options: Any) -> None:
     """Serve the app named by the import string `app` (as uvicorn's `--factory` when
     `factory=True` is among `options`) with `workers` processes until stopped; `options` are
     `uvicorn.Config`'s."""
+    # A worker must answer the supervisor's health check within this many seconds, or it is
+    # killed and restarted. uvicorn's 5 s killed workers still importing the app on a busy
+    # machine, in a loop; 30 s still replaces a hung worker.
+    options.setdefault("timeout_worker_healthcheck", 30)
     config = Config(app, workers=workers, **options)
     if config.uds is not None or config.fd is not None or not hasattr(socket, "SO_REUSEPORT"):
         Multiprocess(config, sockets=[config.bind_socket()]).run()

@@ -158,6 +158,21 @@ def test_reingesting_every_file_is_suppressed_and_counted_when_erased(
     assert "email" in listing
 
 
+def test_a_malformed_record_carrying_an_erased_email_is_not_quarantined_when_erased(
+    erased: dict[str, Any], settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    bad = erased["tmp"] / "bad.json"  # no timestamp: SendGrid's adapter quarantines it
+    bad.write_text(json.dumps([{"email": person.EMAIL, "event": "open", "sg_event_id": "zq-x"}]))
+
+    out = _cdp(settings, "ingest", "--adapter", "email.sendgrid", "--source", "mail", "--json",
+               str(bad))  # fmt: skip
+
+    summary = json.loads(out)
+    assert (summary["quarantined"], summary["suppressed"]) == (0, 1)
+    with session_factory() as session:
+        assert session.scalars(select(models.Quarantine.raw)).all() == []
+
+
 def test_pushed_records_are_suppressed_and_counted_when_erased(
     erased: dict[str, Any],
     settings: Settings,
