@@ -33,7 +33,9 @@ async def once(info: Info, compute: Callable[[AsyncSession], Awaitable[T]]) -> T
                 return await compute(session)
 
         future = memo[name] = asyncio.ensure_future(run())
-    result: T = await asyncio.shield(future)
+    # Not shielded: when the request is cancelled (its timeout), the shared task is cancelled
+    # too and closes its session, rather than running on past the request.
+    result: T = await future
     return result
 
 
