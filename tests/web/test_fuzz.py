@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import graphql
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp.db import unit_of_work
@@ -22,6 +24,38 @@ from tests.web.conftest import LiveServer
 MAX_EXAMPLES = 25
 # What a leaked internal error would look like in a response body.
 LEAKS = re.compile(r"Traceback|File \"|sqlalchemy|psycopg|sqlite3|postgresql://|SELECT ", re.I)
+
+
+def _json_node(value: Any) -> graphql.ValueNode:
+    """A JSON value as the GraphQL literal a client would write for the `JSON` scalar."""
+    if isinstance(value, dict):
+        return graphql.ObjectValueNode(
+            fields=tuple(
+                graphql.ObjectFieldNode(name=graphql.NameNode(value=k), value=_json_node(v))
+                for k, v in value.items()
+            )
+        )
+    if isinstance(value, list):
+        return graphql.ListValueNode(values=tuple(_json_node(v) for v in value))
+    if isinstance(value, bool):
+        return graphql.BooleanValueNode(value=value)
+    if isinstance(value, int):
+        return graphql.IntValueNode(value=str(value))
+    if isinstance(value, str):
+        return graphql.StringValueNode(value=value)
+    return graphql.NullValueNode()
+
+
+# Arguments of the `JSON` scalar (segment definitions as JSON): any JSON value, nested.
+_NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,10}", fullmatch=True)
+schemathesis.graphql.scalar(
+    "JSON",
+    st.recursive(
+        st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_NAMES, inner, max_size=4),
+        max_leaves=12,
+    ).map(_json_node),
+)
 
 
 def _check(case: Any, server: LiveServer) -> None:
