@@ -16,6 +16,7 @@ from schema._access import EVERY_ROLE, requires
 from schema._context import Context
 from schema._enums import value_of
 from schema._paging import aware
+from schema._results import stored_id
 from schema._types import Money
 
 __all__ = ["CampaignQuery"]
@@ -55,10 +56,10 @@ class CampaignFilter:
 
 
 def _segment_id(value: strawberry.ID) -> int:
-    text = str(value)
-    if not text.isdigit() or len(text) > 18:
-        raise InvalidInputError("segmentId", f"{text!r} is not a segment id")
-    return int(text)
+    found = stored_id(value)
+    if found is None:
+        raise InvalidInputError("segmentId", f"{str(value)!r} is not a segment id")
+    return found
 
 
 @strawberry.input(description="How conversions and retention are measured.")

@@ -12,7 +12,7 @@ import strawberry
 from cdp.errors import InvalidInputError, NotFoundError
 from cdp.feedback import queries, service, workflow
 from cdp.feedback.taxonomy import taxonomy_for
-from schema._access import EVERY_ROLE, WRITERS, denial, requires
+from schema._access import EVERY_ROLE, WRITERS, requires
 from schema._context import Context
 from schema._enums import value_of
 from schema._feedback_types import (
@@ -24,7 +24,14 @@ from schema._feedback_types import (
     SubmitFeedbackInput,
 )
 from schema._paging import page_size
-from schema._results import Conflict, Forbidden, InvalidInput, NotFound, RoleDeniedError
+from schema._results import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    require_role,
+    stored_id,
+)
 
 __all__ = ["FeedbackQuery", "FeedbackWrites"]
 
@@ -52,17 +59,11 @@ UpdateFeedbackResult = Annotated[
 ]
 
 
-def _check_role(info: Info, allowed: frozenset[str]) -> None:
-    reason = denial(info.context.role, allowed, info.field_name)
-    if reason is not None:
-        raise RoleDeniedError(info.context.role, reason)
-
-
 def _feedback_id(value: strawberry.ID) -> int:
-    text = str(value)
-    if not text.isdigit() or len(text) > 18:
-        raise NotFoundError("feedback", text)
-    return int(text)
+    found = stored_id(value)
+    if found is None:
+        raise NotFoundError("feedback", str(value))
+    return found
 
 
 def _submission(data: SubmitFeedbackInput) -> service.FeedbackSubmission:
@@ -159,7 +160,7 @@ class FeedbackWrites:
         info: Info,
         input: Annotated[SubmitFeedbackInput, strawberry.argument(description="What to store.")],
     ) -> SubmitFeedbackResult:
-        _check_role(info, WRITERS)
+        require_role(info, WRITERS)
         data = _submission(input)
         has_identifiers = bool(input.identifiers)
         if (input.profile_id is None) == (not has_identifiers):
@@ -193,7 +194,7 @@ class FeedbackWrites:
             str | None, strawberry.argument(description="Why; the resolution note when resolving.")
         ] = None,
     ) -> UpdateFeedbackResult:
-        _check_role(info, WRITERS)
+        require_role(info, WRITERS)
         feedback_id = _feedback_id(id)
         async with info.context.sessionmaker.begin() as session:
             await workflow.change_status(
@@ -215,7 +216,7 @@ class FeedbackWrites:
             str | None, strawberry.argument(description="Who works on it; null unassigns.")
         ] = None,
     ) -> UpdateFeedbackResult:
-        _check_role(info, WRITERS)
+        require_role(info, WRITERS)
         feedback_id = _feedback_id(id)
         async with info.context.sessionmaker.begin() as session:
             await workflow.assign_feedback(session, feedback_id, assignee, actor=info.context.actor)

@@ -99,3 +99,20 @@ EXCEPTION_HANDLERS = (
     ConflictHandler(),
     ForbiddenHandler(),
 )
+
+
+def require_role(info: Any, allowed: frozenset[str]) -> None:
+    """Raise `RoleDeniedError` unless the request's key has one of the `allowed` roles."""
+    from schema._access import denial
+
+    reason = denial(info.context.role, allowed, info.field_name)
+    if reason is not None:
+        raise RoleDeniedError(info.context.role, reason)
+
+
+def stored_id(value: Any) -> int | None:
+    """A numeric database id given as a GraphQL ID, or None when it cannot be one."""
+    text = str(value)
+    if not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)

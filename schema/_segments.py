@@ -13,10 +13,17 @@ from strawberry.scalars import JSON
 
 from cdp import segments
 from cdp.errors import InvalidInputError, NotFoundError
-from schema._access import ANALYSTS, EVERY_ROLE, WRITERS, denial, requires
+from schema._access import ANALYSTS, EVERY_ROLE, WRITERS, requires
 from schema._context import Context
 from schema._paging import page_size
-from schema._results import Conflict, Forbidden, InvalidInput, NotFound, RoleDeniedError
+from schema._results import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    require_role,
+    stored_id,
+)
 from schema._segment_inputs import SegmentDefinitionInput, definition_json
 from schema._segment_types import (
     BreakdownGroup,
@@ -48,17 +55,11 @@ ExportResult = Annotated[
 ]
 
 
-def _check_role(info: Info, allowed: frozenset[str]) -> None:
-    reason = denial(info.context.role, allowed, info.field_name)
-    if reason is not None:
-        raise RoleDeniedError(info.context.role, reason)
-
-
 def _segment_id(value: strawberry.ID) -> int:
-    text = str(value)
-    if not text.isdigit() or len(text) > 18:
-        raise NotFoundError("segment", text)
-    return int(text)
+    found = stored_id(value)
+    if found is None:
+        raise NotFoundError("segment", str(value))
+    return found
 
 
 def _raw(definition: SegmentDefinitionInput | None, definition_json_: JSON | None) -> Any:
@@ -202,7 +203,7 @@ class SegmentMutation:
     async def create_segment(
         self, info: Info, input: Annotated[SegmentInput, strawberry.argument(description="It.")]
     ) -> SegmentResult:
-        _check_role(info, ANALYSTS)
+        require_role(info, ANALYSTS)
         spec, actor = input.spec(required=True), info.context.actor
 
         def call(session: Session) -> Segment:
@@ -224,7 +225,7 @@ class SegmentMutation:
         id: SegmentId,
         input: Annotated[SegmentInput, strawberry.argument(description="What changes.")],
     ) -> SegmentResult:
-        _check_role(info, ANALYSTS)
+        require_role(info, ANALYSTS)
         sid, spec, actor = _segment_id(id), input.spec(required=False), info.context.actor
 
         def call(session: Session) -> Segment:
@@ -241,7 +242,7 @@ class SegmentMutation:
         description="Delete a segment with its memberships (roles: admin, analyst)."
     )
     async def delete_segment(self, info: Info, id: SegmentId) -> SegmentResult:
-        _check_role(info, ANALYSTS)
+        require_role(info, ANALYSTS)
         sid, actor = _segment_id(id), info.context.actor
 
         def call(session: Session) -> Segment:
@@ -258,7 +259,7 @@ class SegmentMutation:
         )
     )
     async def refresh_segment(self, info: Info, id: SegmentId) -> SegmentResult:
-        _check_role(info, ANALYSTS)
+        require_role(info, ANALYSTS)
         sid = _segment_id(id)
 
         def call(session: Session) -> Segment:
@@ -284,7 +285,7 @@ class SegmentMutation:
             str | None, strawberry.argument(description="Only consent on this channel.")
         ] = None,
     ) -> ExportResult:
-        _check_role(info, WRITERS)
+        require_role(info, WRITERS)
         sid, actor = _segment_id(id), info.context.actor
 
         def call(session: Session) -> SegmentExport:
