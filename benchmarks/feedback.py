@@ -5,7 +5,9 @@
 
 For English and Chinese: sentiment accuracy and macro-F1 (positive / neutral / negative) and
 topic macro-F1 (over the taxonomy's topics), on the held-out part (30%, ids ending in 2, 5
-or 8, never looked at while tuning), the tuning part and the whole; then the speed of
+or 8, never looked at while tuning), the tuning part and the whole; on the second, fresh
+held-out sample (`feedback_*_fresh.tsv`, written and labelled before any scorer ran on it) and
+on both held-out samples together ("unseen"); then the speed of
 `analyze` (texts/s) against the bare VADER / jieba calls it wraps, measured in the same run.
 """
 
@@ -26,11 +28,14 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "feedback" / "data"
 LANGUAGES = {"en": "English", "zh": "Chinese"}
 
 
-def parts(samples: list[Sample]) -> dict[str, list[Sample]]:
+def parts(samples: list[Sample], fresh: list[Sample]) -> dict[str, list[Sample]]:
+    held_out = [s for s in samples if is_held_out(s)]
     return {
-        "held-out": [s for s in samples if is_held_out(s)],
+        "held-out": held_out,
         "tuning": [s for s in samples if not is_held_out(s)],
         "full": samples,
+        "fresh": fresh,
+        "unseen": held_out + fresh,
     }
 
 
@@ -61,7 +66,7 @@ def speed(samples: list[Sample], language: str) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mistakes", choices=["tuning", "held-out", "full"])
+    parser.add_argument("--mistakes", choices=["tuning", "held-out", "full", "fresh", "unseen"])
     args = parser.parse_args()
     print(f"load average: {os.getloadavg()[0]:.2f} (2 cores shared)")
     print(
@@ -69,7 +74,8 @@ def main() -> None:
     )
     for code, name in LANGUAGES.items():
         samples = load_samples(DATA / f"feedback_{code}.tsv")
-        for part, chosen in parts(samples).items():
+        fresh = load_samples(DATA / f"feedback_{code}_fresh.tsv")
+        for part, chosen in parts(samples, fresh).items():
             scores = evaluate(chosen)
             print(
                 f"{name:<9} {part:<9} {scores.count:>5} {scores.sentiment_accuracy:>9.3f} "

@@ -3,29 +3,13 @@ one unit of work, calls a library function and prints a summary."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from cdp.commands._common import CliState
-from cdp.commands.campaigns import campaigns
-from cdp.commands.db import db
-from cdp.commands.deliveries import deliveries
-from cdp.commands.demo import demo
-from cdp.commands.feedback import feedback_group
-from cdp.commands.identity import identity_group
-from cdp.commands.ingest import ingest, sources
-from cdp.commands.keys import keys
-from cdp.commands.privacy import audit_command, privacy_group
-from cdp.commands.quarantine import quarantine
-from cdp.commands.recommend import recommend_group
-from cdp.commands.retention import retention_group
-from cdp.commands.schema import schema
-from cdp.commands.segments import segments_group
-from cdp.commands.serve import serve
-from cdp.commands.traits import traits_group
-from cdp.commands.worker import worker
 from cdp.config import configure_logging, load_settings
 from cdp.errors import CdpError, ConfigError
 from ingest import IngestError
@@ -33,7 +17,48 @@ from ingest import IngestError
 __all__ = ["cli", "main"]
 
 
-@click.group()
+# Each command's module is imported when that command runs (or when `--help` lists it): the
+# modules of the others are not, so `cdp keys list` does not pay for scipy, jieba or uvicorn.
+COMMANDS: dict[str, str] = {
+    "audit": "cdp.commands.privacy:audit_command",
+    "campaigns": "cdp.commands.campaigns:campaigns",
+    "db": "cdp.commands.db:db",
+    "deliveries": "cdp.commands.deliveries:deliveries",
+    "demo": "cdp.commands.demo:demo",
+    "feedback": "cdp.commands.feedback:feedback_group",
+    "identity": "cdp.commands.identity:identity_group",
+    "ingest": "cdp.commands.ingest:ingest",
+    "keys": "cdp.commands.keys:keys",
+    "privacy": "cdp.commands.privacy:privacy_group",
+    "quarantine": "cdp.commands.quarantine:quarantine",
+    "recommend": "cdp.commands.recommend:recommend_group",
+    "retention": "cdp.commands.retention:retention_group",
+    "schema": "cdp.commands.schema:schema",
+    "segments": "cdp.commands.segments:segments_group",
+    "serve": "cdp.commands.serve:serve",
+    "sources": "cdp.commands.ingest:sources",
+    "traits": "cdp.commands.traits:traits_group",
+    "worker": "cdp.commands.worker:worker",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands (`COMMANDS`) are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module_name, attribute = COMMANDS[cmd_name].split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command) or command.name != cmd_name:
+            raise RuntimeError(f"{COMMANDS[cmd_name]} is not the {cmd_name!r} command")
+        return command
+
+
+@click.group(cls=LazyGroup)
 @click.version_option(package_name="cdp")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -43,28 +68,6 @@ def cli(ctx: click.Context) -> None:
     state = CliState(settings)
     ctx.obj = state
     ctx.call_on_close(state.close)
-
-
-cli.add_command(campaigns)
-cli.add_command(db)
-cli.add_command(demo)
-cli.add_command(feedback_group)
-cli.add_command(ingest)
-cli.add_command(keys)
-cli.add_command(quarantine)
-cli.add_command(recommend_group)
-cli.add_command(identity_group)
-cli.add_command(keys)
-cli.add_command(schema)
-cli.add_command(segments_group)
-cli.add_command(serve)
-cli.add_command(sources)
-cli.add_command(privacy_group)
-cli.add_command(audit_command)
-cli.add_command(retention_group)
-cli.add_command(traits_group)
-cli.add_command(deliveries)
-cli.add_command(worker)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -313,7 +313,7 @@ def _parse_region(raw: str) -> str:
 
 #: loggers kept at WARNING whatever the level: SQLAlchemy's engine logs result rows and aiosqlite
 #: statements with their parameters at DEBUG: personal data (docs/privacy.md, "Logs")
-QUIET_LOGGERS = ("sqlalchemy", "aiosqlite")
+QUIET_LOGGERS = ("sqlalchemy", "aiosqlite", "httpx")  # httpx: a line per request
 
 
 def configure_logging(settings: Settings) -> None:

@@ -78,8 +78,10 @@ def demo(
     if no_serve:
         return
     _step(5, "serving in open mode (no API keys; for local demos only)")
-    state.close()
     settings = _activation(settings, world_dir, host, port or settings.port)
+    if settings.sources_file == world_dir / "activation.toml":  # the demo's flows
+        _signups(state, world_dir, f"http://{host}:{port or settings.port}")
+    state.close()
     run_server(settings.replace(host=host, port=port or settings.port, open_mode=True))
 
 
@@ -144,6 +146,19 @@ def _activation(settings: Settings, world_dir: Path, host: str, port: int) -> Se
         err=True,
     )
     return settings.replace(sources_file=path)
+
+
+def _signups(state: CliState, world_dir: Path, base_url: str) -> None:
+    """Once the server answers, today's sign-ups arrive through the tracking API and enter
+    the welcome flow (`cdp.commands._demo_signups`)."""
+    from cdp.commands._demo_signups import KEY_FILE, start_signups, web_write_key
+
+    key = web_write_key(state.sessionmaker, world_dir)
+    click.echo(
+        f"      web source write key in {world_dir / KEY_FILE} (push with it: docs/ingest.md)",
+        err=True,
+    )
+    start_signups(base_url, key)
 
 
 def _migrate(state: CliState) -> None:

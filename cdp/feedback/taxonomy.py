@@ -2,8 +2,8 @@
 
 The default ships as `data/taxonomy.toml`; `CDP_FEEDBACK_TOPICS` names a file of your own in
 the same format (docs/feedback.md). Loading validates the whole file and reports every
-problem at once (`TaxonomyError`). English keywords match as whole words, case-insensitive,
-a trailing `*` matching any ending; Chinese keywords match as substrings.
+problem at once (`TaxonomyError`). How keywords match (inflections, `*`, phrases with gaps,
+Chinese substrings, the longest match winning across topics) is `cdp.feedback.keywords`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cdp.errors import CdpError
+from cdp.feedback.keywords import chinese_pattern, english_pattern, settle, spans
 
 __all__ = [
     "DEFAULT_TAXONOMY_FILE",
@@ -54,10 +55,13 @@ class Taxonomy:
     source: str = "built-in"
 
     def __post_init__(self) -> None:
-        patterns = {t.id: _english_pattern(t.english) for t in self.topics}
-        object.__setattr__(self, "_english", patterns)
-        weak = {t.id: _english_pattern(t.english_weak) for t in self.topics}
-        object.__setattr__(self, "_english_weak", weak)
+        patterns = {
+            ("en", False): {t.id: english_pattern(t.english) for t in self.topics},
+            ("en", True): {t.id: english_pattern(t.english_weak) for t in self.topics},
+            ("zh", False): {t.id: chinese_pattern(t.chinese) for t in self.topics},
+            ("zh", True): {t.id: chinese_pattern(t.chinese_weak) for t in self.topics},
+        }
+        object.__setattr__(self, "_patterns", patterns)
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -65,24 +69,14 @@ class Taxonomy:
 
     def match(self, text: str, language: str) -> tuple[str, ...]:
         """The ids of the topics `text` mentions, in taxonomy order: those with a keyword in
-        the text, or, when none has, those with a weak (context) keyword."""
-        strong = self._matching(text, language, weak=False)
-        return strong or self._matching(text, language, weak=True)
-
-    def _matching(self, text: str, language: str, *, weak: bool) -> tuple[str, ...]:
-        if language == "zh":
-            folded = text.lower()
-            return tuple(
-                t.id
-                for t in self.topics
-                if any(word.lower() in folded for word in (t.chinese_weak if weak else t.chinese))
-            )
-        patterns: dict[str, re.Pattern[str] | None] = (
-            self._english_weak if weak else self._english  # type: ignore[attr-defined]
-        )
-        return tuple(
-            t.id for t in self.topics if (p := patterns[t.id]) is not None and p.search(text)
-        )
+        the text, or, when none has, those with a weak (context) keyword; a match inside a
+        longer match of another topic does not count (`keywords.settle`)."""
+        patterns = self._patterns  # type: ignore[attr-defined]
+        lang = "zh" if language == "zh" else "en"
+        strong = spans(text, patterns[(lang, False)])
+        weak = spans(text, patterns[(lang, True)])
+        found = settle(strong, weak) or settle(weak, strong)
+        return tuple(t.id for t in self.topics if t.id in found)
 
     def canonical(self, name: str | None) -> str | None:
         """The topic id a source's own topic name stands for (id or label), or None."""
@@ -149,18 +143,6 @@ def _words(topic_id: str, lang: str, value: Any, problems: list[str]) -> tuple[s
         problems.append(f"topics.{topic_id}.{lang} must be a list of non-empty strings")
         return ()
     return tuple(w.strip() for w in value)
-
-
-def _english_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not words:
-        return None
-    parts = []
-    for word in sorted(words, key=len, reverse=True):
-        stem = word.removesuffix("*")
-        body = r"\s+".join(re.escape(piece) for piece in stem.split())
-        parts.append(body + (r"[\w'-]*" if word.endswith("*") else ""))
-    # one pair of word-boundary checks around the alternatives, not one per keyword
-    return re.compile(rf"(?<!\w)(?:{'|'.join(parts)})(?!\w)", re.IGNORECASE)
 
 
 @cache

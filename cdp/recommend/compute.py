@@ -30,8 +30,14 @@ __all__ = ["ComputeReport", "RecommendSettings", "compute"]
 class RecommendSettings:
     view_weight: float = 0.3
     damping: float = 2.0
+    #: similar products kept per product (`product_similarities`)
     top_k: int = 50
     repeat_share: float = 0.15
+    #: a profile's list draws on each of its products' `neighbours` most similar products
+    #: only (item-kNN): the long tail of weak co-occurrences is mostly noise (docs)
+    neighbours: int = 5
+    #: a repeat-purchase item the profile bought gains this much per order it was in
+    repeat_weight: float = 0.3
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def evaluate(
     popular_hits = dict.fromkeys(ks, 0)
     for profile_id, (cutoff, wanted) in sorted(targets.items()):
         history = history_of(session, profile_id, settings, before=cutoff)  # type: ignore[arg-type]
-        ours = [r.product_id for r in recommend_from_history(session, history, deepest)]
+        ours = [r.product_id for r in recommend_from_history(session, history, deepest, settings)]
         popular = _popular(session, history, deepest)
         for k in ks:
             hits[k] += bool(wanted & set(ours[:k]))

@@ -24,9 +24,14 @@ from sqlalchemy.orm import Session
 from cdp import models
 from cdp.types import utcnow
 from cdp.value import clv, lifecycle, loyalty, rfm
-from cdp.value._sql import Scope, at, fill_scope
+from cdp.value._sql import Scope, at, fill_scope, materialise
 from cdp.value.engagement import PREFERENCE_DAYS, engagement_query
-from cdp.value.purchases import categories_query, fill_distinct_orders, purchases_query
+from cdp.value.purchases import (
+    categories_query,
+    fill_distinct_orders,
+    products_query,
+    purchases_query,
+)
 from cdp.value.settings import ValueSettings
 
 __all__ = ["TraitsReport", "compute_traits"]
@@ -93,12 +98,11 @@ def _insert_base(session: Session, settings: ValueSettings, as_of: datetime, sco
     p = models.Profile
     t = models.ProfileTraits
     fill_distinct_orders(session, settings, as_of, scope)
-    purchases = purchases_query(dialect, as_of)
-    categories = categories_query(dialect)
-    engagement = engagement_query(dialect, as_of, scope)
-    b = purchases.subquery("b")
-    c = categories.subquery("c")
-    e = engagement.subquery("e")
+    # each family materialised one row per profile, then joined by primary key
+    b = materialise(session, "_value_purchases", purchases_query(dialect, as_of))
+    c = materialise(session, "_value_categories", categories_query(dialect))
+    d = materialise(session, "_value_products", products_query())
+    e = materialise(session, "_value_engagement", engagement_query(dialect, as_of, scope))
     since_pref = at(as_of - timedelta(days=PREFERENCE_DAYS))
     store_actions = case((b.c.last_order_at >= since_pref, 1), else_=0)
     email_n = func.coalesce(e.c.email_actions, 0)
@@ -136,7 +140,7 @@ def _insert_base(session: Session, settings: ValueSettings, as_of: datetime, sco
         "days_since_last_order": b.c.days_since_last_order,
         "average_days_between_orders": b.c.average_days_between_orders,
         "favourite_category": c.c.favourite_category,
-        "favourite_product": c.c.favourite_product,
+        "favourite_product": d.c.favourite_product,
         "favourite_categories": func.coalesce(c.c.favourite_categories, _empty_json_array(dialect)),
         "historical_value_minor": func.coalesce(b.c.total_spend_minor, 0),
         "email_open_rate": rate(e.c.opened),
@@ -158,6 +162,7 @@ def _insert_base(session: Session, settings: ValueSettings, as_of: datetime, sco
         .select_from(p)
         .outerjoin(b, b.c.profile_id == p.id)
         .outerjoin(c, c.c.profile_id == p.id)
+        .outerjoin(d, d.c.profile_id == p.id)
         .outerjoin(e, e.c.profile_id == p.id)
         .where(p.status == models.ProfileStatus.ACTIVE.value, *scope.on(p.id))
     )

@@ -17,9 +17,23 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, func, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from cdp import models
+from cdp.types import UTCDateTime
 from cdp.value._sql import Scope, at, days_between, hour_of
 
 __all__ = ["MIN_SEND_HOUR_EVENTS", "PREFERENCE_DAYS", "SESSION_GAP", "engagement_query"]
@@ -130,31 +144,74 @@ def engagement_query(dialect: str, as_of: datetime, scope: Scope) -> Select[Any]
         .group_by(ranked_hours.c.profile_id)
         .subquery("best_hour")
     )
-    p = models.Profile
-    people = (
-        select(p.id.label("profile_id"))
-        .where(p.status == models.ProfileStatus.ACTIVE.value, *scope.on(p.id))
-        .subquery("engaged")
-    )
-    return (
-        select(
-            people.c.profile_id,
-            email.c.sent,
-            email.c.opened,
-            email.c.clicked,
-            email.c.last_email_at,
-            func.coalesce(email.c.email_actions, 0).label("email_actions"),
-            func.coalesce(web.c.sessions_30d, 0).label("web_sessions_30d"),
-            func.coalesce(web.c.page_views_30d, 0).label("page_views_30d"),
-            func.coalesce(web.c.web_actions, 0).label("web_actions"),
-            email.c.last_web_at,
-            func.coalesce(social.c.social_interactions, 0).label("social_interactions"),
-            social.c.last_social_at,
-            func.coalesce(social.c.social_actions, 0).label("social_actions"),
-            best_hour.c.best_send_hour,
-        )
-        .outerjoin(email, email.c.profile_id == people.c.profile_id)
-        .outerjoin(web, web.c.profile_id == people.c.profile_id)
-        .outerjoin(social, social.c.profile_id == people.c.profile_id)
-        .outerjoin(best_hour, best_hour.c.profile_id == people.c.profile_id)
-    )
+
+    # One row per profile from every part, the parts UNIONed and grouped once: no join of one
+    # aggregate to another, so no plan can run a part once per profile (module `_sql`'s
+    # `materialise` says why that matters on PostgreSQL).
+    def part(profile_id: Any, **values: Any) -> Select[Any]:
+        """One part's row: its own values, zero or a typed NULL for the other parts' (typed:
+        PostgreSQL resolves UNION columns pairwise, and NULL UNION NULL is text)."""
+        columns = [profile_id.label("profile_id")]
+        for name, kind in _PART_COLUMNS.items():
+            if name in values:
+                columns.append(values[name].label(name))
+            elif kind == "count":
+                columns.append(literal(0, Integer).label(name))
+            else:
+                columns.append(cast(null(), _TYPES[kind]).label(name))
+        return select(*columns)
+
+    parts = [
+        part(
+            email.c.profile_id,
+            sent=email.c.sent,
+            opened=email.c.opened,
+            clicked=email.c.clicked,
+            last_email_at=email.c.last_email_at,
+            email_actions=email.c.email_actions,
+            last_web_at=email.c.last_web_at,
+        ),
+        part(
+            web.c.profile_id,
+            web_sessions_30d=web.c.sessions_30d,
+            page_views_30d=web.c.page_views_30d,
+            web_actions=web.c.web_actions,
+        ),
+        part(
+            social.c.profile_id,
+            social_interactions=social.c.social_interactions,
+            last_social_at=social.c.last_social_at,
+            social_actions=social.c.social_actions,
+        ),
+        part(best_hour.c.profile_id, best_send_hour=best_hour.c.best_send_hour),
+    ]
+    u = union_all(*parts).subquery("engagement_parts")
+    columns: list[Any] = [u.c.profile_id]
+    for name, kind in _PART_COLUMNS.items():
+        if kind == "time":
+            columns.append(type_coerce(func.max(u.c[name]), UTCDateTime()).label(name))
+        elif kind == "count":
+            columns.append(cast(func.sum(u.c[name]), Integer).label(name))
+        else:
+            columns.append(cast(func.max(u.c[name]), Integer).label(name))
+    return select(*columns).group_by(u.c.profile_id)
+
+
+#: the engagement columns and how the parts' rows combine: `count` summed (zero elsewhere),
+#: `int` and `time` the one part's value (NULL elsewhere)
+_PART_COLUMNS = {
+    "sent": "int",
+    "opened": "int",
+    "clicked": "int",
+    "last_email_at": "time",
+    "email_actions": "count",
+    "web_sessions_30d": "count",
+    "page_views_30d": "count",
+    "web_actions": "count",
+    "last_web_at": "time",
+    "social_interactions": "count",
+    "last_social_at": "time",
+    "social_actions": "count",
+    "best_send_hour": "int",
+}
+_TYPES: dict[str, Any] = {"int": Integer, "time": UTCDateTime()}

@@ -32,6 +32,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    type_coerce,
 )
 from sqlalchemy.orm import Session
 
@@ -46,6 +47,7 @@ __all__ = [
     "categories_query",
     "fill_distinct_orders",
     "orders_query",
+    "products_query",
     "purchases_query",
 ]
 
@@ -194,26 +196,29 @@ def purchases_query(dialect: str, as_of: datetime) -> Select[Any]:
         cast(days_between(dialect, at(as_of), agg.c.last_order_at), Integer).label(
             "days_since_last_order"
         ),
-        case(
-            (n > 1, days_between(dialect, agg.c.last_order_at, agg.c.first_order_at) / (n - 1))
+        cast(
+            case(
+                (n > 1, days_between(dialect, agg.c.last_order_at, agg.c.first_order_at) / (n - 1))
+            ),
+            Float,
         ).label("average_days_between_orders"),
     )
 
 
-def categories_query(dialect: str) -> Select[Any]:
-    """Per profile: favourite category (most units bought; ties by name), favourite product,
-    and the top categories as a JSON array."""
+def _counted_items() -> Any:
+    """(profile_id, category, name, quantity) of the items of counted orders.
+
+    A shop's order items may lack the category the web tracker's copy of the same order had:
+    the category of a product is the one any item of it carries."""
     orders = DISTINCT_ORDERS
     item = models.OrderItem
-    # a shop's order items may lack the category the web tracker's copy of the same order
-    # had: the category of a product is the one any item of it carries
     known = (
         select(item.product_id, func.max(item.category).label("category"))
         .where(item.category.is_not(None), item.product_id.is_not(None))
         .group_by(item.product_id)
         .subquery("product_categories")
     )
-    counted = (
+    return (
         select(
             orders.c.profile_id,
             func.coalesce(item.category, known.c.category).label("category"),
@@ -225,6 +230,12 @@ def categories_query(dialect: str) -> Select[Any]:
         .where(orders.c.is_counted == 1)
         .subquery("counted_items")
     )
+
+
+def categories_query(dialect: str) -> Select[Any]:
+    """Per profile with categorised items: the favourite category (most units bought; ties by
+    name) and the top categories as a JSON array (from `DISTINCT_ORDERS`)."""
+    counted = _counted_items()
     by_category = (
         select(
             counted.c.profile_id,
@@ -246,15 +257,21 @@ def categories_query(dialect: str) -> Select[Any]:
         .order_by(by_category.c.profile_id, by_category.c.rank)
         .subquery("top_categories")
     )
-    categories = (
-        select(
-            top.c.profile_id,
-            func.min(case((top.c.rank == 1, top.c.category))).label("favourite_category"),
-            json_array_agg(dialect, top.c.category, top.c.rank).label("favourite_categories"),
-        )
-        .group_by(top.c.profile_id)
-        .subquery("categories")
-    )
+    return select(
+        top.c.profile_id,
+        cast(func.min(case((top.c.rank == 1, top.c.category))), String(100)).label(
+            "favourite_category"
+        ),
+        type_coerce(
+            json_array_agg(dialect, top.c.category, top.c.rank),
+            models.ProfileTraits.favourite_categories.type,
+        ).label("favourite_categories"),
+    ).group_by(top.c.profile_id)
+
+
+def products_query() -> Select[Any]:
+    """Per profile with counted items: the favourite product (most units; ties by name)."""
+    counted = _counted_items()
     by_product = (
         select(
             counted.c.profile_id,
@@ -269,16 +286,11 @@ def categories_query(dialect: str) -> Select[Any]:
         .group_by(counted.c.profile_id, counted.c.name)
         .subquery("by_product")
     )
-    # grouped so SQLite materialises it with an index (see engagement's best hour)
-    products = (
-        select(by_product.c.profile_id, func.max(by_product.c.name).label("favourite_product"))
+    return (
+        select(
+            by_product.c.profile_id,
+            cast(func.max(by_product.c.name), String(300)).label("favourite_product"),
+        )
         .where(by_product.c.rank == 1)
         .group_by(by_product.c.profile_id)
-        .subquery("products")
     )
-    return select(
-        products.c.profile_id,
-        products.c.favourite_product,
-        categories.c.favourite_category,
-        categories.c.favourite_categories,
-    ).outerjoin(categories, categories.c.profile_id == products.c.profile_id)

@@ -81,3 +81,36 @@ def test_db_current_shows_revisions_when_asked(db_url: str) -> None:
     head = migrate.head_revision()
     assert f"current: {head}" in result.output
     assert f"head:    {head}" in result.output
+
+
+def test_every_command_is_listed_and_resolves_to_itself() -> None:
+    from cdp.cli import COMMANDS
+
+    context = cli.make_context("cdp", ["--help"], resilient_parsing=True)
+    names = cli.list_commands(context)
+
+    assert names == sorted(COMMANDS)
+    for name in names:
+        command = cli.get_command(context, name)
+        assert command is not None
+        assert command.name == name
+
+
+def test_a_command_imports_only_its_own_module(tmp_path: Path) -> None:
+    probe = (
+        "import sys\n"
+        "from cdp.cli import main\n"
+        "try:\n"
+        "    main(['keys', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('scipy', 'jieba', 'uvicorn', 'strawberry', 'cdp.commands.demo')\n"
+        "print(sorted(name for name in heavy if name in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "revoke" in result.stdout  # the keys group's help
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -219,8 +219,62 @@ def test_labelled_samples_meet_the_targets(language: str) -> None:
     assert full.sentiment_accuracy >= 0.85
     assert held.sentiment_accuracy >= 0.85
     assert full.topic_macro_f1 >= 0.80
-    # below the 0.80 target on the held-out part (docs/feedback.md): a floor against regressions
+    # English is below the 0.80 target on this held-out part, whose size topic has 2 texts
+    # (docs/feedback.md): a floor against regressions
     assert held.topic_macro_f1 >= 0.75
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_fresh_held_out_sample_meets_the_topic_target(language: str) -> None:
+    # written and labelled before any scorer ran on it (docs/feedback.md); sentiment is
+    # below the 0.85 target there, so only a floor against regressions
+    fresh = load_samples(DATA / f"feedback_{language}_fresh.tsv")
+    scores = evaluate(fresh)
+    print(
+        f"\n{language} fresh: {scores.count} texts: sentiment accuracy "
+        f"{scores.sentiment_accuracy:.3f}, topic macro-F1 {scores.topic_macro_f1:.3f}"
+    )
+
+    assert len(fresh) >= 100
+    assert scores.topic_macro_f1 >= 0.80
+    assert scores.sentiment_accuracy >= 0.65
+
+
+@pytest.mark.parametrize(
+    ("keywords", "text", "matches"),
+    [
+        ('["refund"]', "They refunded me at once", True),
+        ('["break"]', "It broke on day two", True),
+        ('["size"]', "Sizing is odd", True),
+        ('["=charges"]', "It charges slowly", True),
+        ('["=charges"]', "It keeps charging", False),
+        ('["stopped"]', "It stops", False),
+        ('["send ... back"]', "I sent the jacket back", True),
+        ('["send ... back"]', "I sent it to my sister who brought it back", False),
+        ('["deliver*"]', "Deliveries were late", True),
+    ],
+)
+def test_english_keywords_match_their_inflections_and_phrases_with_gaps(
+    keywords: str, text: str, matches: bool
+) -> None:
+    taxonomy = Taxonomy.from_toml(f"[topics.t]\nen = {keywords}\n", source="test")
+
+    assert taxonomy.match(text, "en") == (("t",) if matches else ())
+
+
+def test_a_match_inside_a_longer_match_of_another_topic_does_not_count() -> None:
+    taxonomy = Taxonomy.from_toml(
+        '[topics.price]\nen = ["discount"]\nzh = ["优惠"]\n'
+        '[topics.payment]\nen = ["discount code"]\nzh = ["优惠码"]\n'
+        '[topics.size]\nen = ["small"]\nzh = ["码"]\n'
+        '[topics.website]\nen = ["app"]\nzh = ["密码"]\n',
+        source="test",
+    )
+
+    assert taxonomy.match("The discount code did not work", "en") == ("payment",)
+    assert taxonomy.match("Great discount, small box", "en") == ("price", "size")
+    assert taxonomy.match("优惠码用不了，密码也错了", "zh") == ("payment", "website")
+    assert taxonomy.match("码偏小，有优惠", "zh") == ("price", "size")
 
 
 def test_topics_setting_names_a_usable_file_or_stops_start_up(tmp_path: Path) -> None:

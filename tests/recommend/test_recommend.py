@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cdp import models
 from cdp.db import unit_of_work
-from cdp.recommend import compute, recommend_for_profile
+from cdp.recommend import RecommendSettings, compute, recommend_for_profile
 from tests.recommend import shop
 from tests.schema.factories import make_consent, make_profile
 
@@ -102,3 +102,32 @@ def test_the_fallback_fills_from_the_favourite_category_first(
 
     tail = [(r.product_id, r.basis) for r in found.items if r.basis in ("category", "popular")]
     assert tail[-1] == ("k", "popular")  # camping and pantry first, apparel last
+
+
+def test_a_repeat_item_bought_before_comes_back_saying_so(
+    session_factory: sessionmaker[Session],
+) -> None:
+    zoe = _setup(session_factory)
+    with session_factory() as session:
+        found = recommend_for_profile(session, zoe, 5)
+
+    coffee = next(r for r in found.items if r.product_id == "c")
+    assert (coffee.basis, coffee.because_product_id, coffee.reason) == (
+        "bought",
+        "c",
+        "you bought Coffee before",
+    )
+
+
+def test_only_the_nearest_neighbours_of_each_product_are_candidates(
+    session_factory: sessionmaker[Session],
+) -> None:
+    zoe = _setup(session_factory)
+    with session_factory() as session:
+        wide = recommend_for_profile(session, zoe, 5)
+        narrow = recommend_for_profile(session, zoe, 5, RecommendSettings(neighbours=1))
+
+    # the mug is the tent's second neighbour (after the stove) and no product's first
+    assert {r.product_id: r.basis for r in wide.items}["m"] == "bought"
+    assert {r.product_id: r.basis for r in narrow.items}["m"] == "category"
+    assert narrow.items[0].product_id == "s"

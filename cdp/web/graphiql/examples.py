@@ -357,6 +357,29 @@ query Recommendations($id: ID!) {
 }
 """
 
+FLOWS = """\
+# Automated marketing flows (docs/activation.md):
+# who entered, who converted, the lift over the
+# holdout, and the latest runs of the welcome flow
+# (the demo pushes today's sign-ups when it starts:
+# welcomed, then waiting a day for their
+# recommendations). The deliveries are listed by the
+# demo's webhook receiver (the port after the
+# server's).
+query Flows {
+  flows {
+    name enabled definition waiting done exited holdout
+    conversion {
+      goal treatedConverted holdoutConverted
+      treatedRate holdoutRate lift
+    }
+  }
+  flowRuns(flow: "welcome", first: 10) {
+    profileId status step enteredAt waitUntil exitReason log
+  }
+}
+"""
+
 LIVE_PROFILE = """\
 # Live: this tab keeps running and shows the profile
 # each time a change touches it (an event pushed to
@@ -391,5 +414,6 @@ EXAMPLES: tuple[Example, ...] = (
     Example("CustomSegment", CUSTOM_SEGMENT),
     Example("Campaigns", CAMPAIGNS),
     Example("Recommendations", RECOMMENDATIONS, {"id": "PROFILE_ID"}),
+    Example("Flows", FLOWS),
     Example("LiveProfile", LIVE_PROFILE, {"id": "PROFILE_ID"}),
 )
