@@ -141,6 +141,11 @@ class FeedbackConditionInput:
     )
     topic: str | None = strawberry.field(default=None, description="e.g. delivery.")
     channel: str | None = strawberry.field(default=None, description="The channel.")
+    nps: str | None = strawberry.field(
+        default=None,
+        description="Only NPS answers in this group: detractor (0-6), passive (7-8), "
+        "promoter (9-10).",
+    )
     count: CountInput | None = strawberry.field(default=None, description="How many.")
     window: WindowInput | None = strawberry.field(default=None, description="When.")
 

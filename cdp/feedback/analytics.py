@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Select, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cdp import models
-from cdp.feedback.kinds import CLOSED_STATUSES
+from cdp.feedback.kinds import CLOSED_STATUSES, NPS_BANDS
 from cdp.feedback.queries import FeedbackFilter, check_segment, filter_conditions
 
 __all__ = [
@@ -156,9 +156,9 @@ def _summary_columns() -> list[ColumnElement[Any]]:
         func.avg(f.rating).label("average_rating"),
         func.count(f.rating).label("ratings"),
         func.count(f.nps).label("nps_responses"),
-        _count_if(f.nps >= 9).label("promoters"),
-        _count_if(f.nps.between(7, 8)).label("passives"),
-        _count_if(f.nps <= 6).label("detractors"),
+        _count_if(f.nps.between(*NPS_BANDS["promoter"])).label("promoters"),
+        _count_if(f.nps.between(*NPS_BANDS["passive"])).label("passives"),
+        _count_if(f.nps.between(*NPS_BANDS["detractor"])).label("detractors"),
         func.count(f.csat).label("csat_responses"),
         func.avg(f.csat).label("average_csat"),
         _count_if(f.csat >= 4).label("csat_satisfied"),

@@ -17,6 +17,7 @@ __all__ = [
     "FEEDBACK_KINDS",
     "FEEDBACK_STATUSES",
     "KIND_DESCRIPTIONS",
+    "NPS_BANDS",
     "SENTIMENT_LABELS",
     "STATUS_DESCRIPTIONS",
     "TRANSITIONS",
@@ -61,6 +62,9 @@ TRANSITIONS: Final = MappingProxyType(
 )
 
 SENTIMENT_LABELS: Final[tuple[str, ...]] = ("positive", "neutral", "negative")
+
+#: The NPS answer's groups (Reichheld's): scores from and to, both included.
+NPS_BANDS: Final = MappingProxyType({"detractor": (0, 6), "passive": (7, 8), "promoter": (9, 10)})
 
 
 def can_move(current: str, target: str) -> bool:

@@ -35,6 +35,7 @@ from sqlalchemy import (
 
 from cdp import models
 from cdp.consent import consented_profiles
+from cdp.feedback.kinds import NPS_BANDS
 from cdp.segments._definition import (
     All,
     AnyOf,
@@ -242,6 +243,8 @@ class _Compiler:
         ):
             if wanted is not None:
                 where.append(column == wanted)
+        if node.nps is not None:
+            where.append(f.nps.between(*NPS_BANDS[node.nps]))
         if node.topic is not None:
             t = models.FeedbackTopic
             where.append(exists().where(t.feedback_id == f.id, t.topic == node.topic))

@@ -32,6 +32,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cdp.errors import InvalidInputError
+from cdp.feedback.kinds import NPS_BANDS
 from cdp.segments._fields import (
     ATTRIBUTES,
     COUNT_OPS,
@@ -163,6 +164,7 @@ class FeedbackCondition:
     channel: str | None = None
     count: Count = Count()
     window: Window | None = None
+    nps: str | None = None  # a band of `NPS_BANDS`: the feedback is an NPS answer in it
 
 
 @dataclass(frozen=True)
@@ -507,23 +509,27 @@ def _order(reader: _Reader, body: Mapping[str, Any], path: str) -> Condition | N
 
 
 def _feedback(reader: _Reader, body: Mapping[str, Any], path: str) -> Condition | None:
-    allowed = {"kind", "sentiment", "topic", "channel", "count", "window"}
+    allowed = {"kind", "sentiment", "topic", "channel", "count", "window", "nps"}
     if not reader.keys(body, path, allowed, set()):
         return None
     before = len(reader.problems)
     texts = {
-        key: reader.text(body, key, path, 50) for key in ("kind", "sentiment", "topic", "channel")
+        key: reader.text(body, key, path, 50)
+        for key in ("kind", "sentiment", "topic", "channel", "nps")
     }
     sentiment = texts["sentiment"]
     if sentiment is not None and sentiment not in ("positive", "neutral", "negative"):
         reader.fail(
             f"{path}.sentiment", f"expected positive, neutral or negative, got {_show(sentiment)}"
         )
+    nps = texts["nps"]
+    if nps is not None and nps not in NPS_BANDS:
+        reader.fail(f"{path}.nps", f"expected {', '.join(NPS_BANDS)}, got {_show(nps)}")
     count, window = reader.count(body, path), reader.window(body, path)
     if len(reader.problems) > before:
         return None
     return FeedbackCondition(
-        texts["kind"], sentiment, texts["topic"], texts["channel"], count, window
+        texts["kind"], sentiment, texts["topic"], texts["channel"], count, window, nps
     )
 
 

@@ -168,4 +168,13 @@ def _feedback_matches(f: Any, node: FeedbackCondition, now: datetime) -> bool:
     ):
         if wanted is not None and actual != wanted:
             return False
+    if node.nps is not None and not _in_band(f.nps, node.nps):
+        return False
     return node.topic is None or node.topic in f.topics
+
+
+def _in_band(score: int | None, band: str) -> bool:
+    """Written out here, independently of `NPS_BANDS`: the survey's 0-10 scale."""
+    if score is None:
+        return False
+    return {"detractor": score <= 6, "passive": 7 <= score <= 8, "promoter": score >= 9}[band]

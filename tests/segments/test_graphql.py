@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cdp.db import unit_of_work
 from tests.schema.conftest import Gql
 from tests.segments.test_cli import people
-from tests.segments.world import store
+from tests.segments.world import Feedback, Order, Person, store
 
 CREATE = """
 mutation Create($input: SegmentInput!) {
@@ -237,3 +237,49 @@ def test_typed_windows_and_amounts_are_stored_as_json(
     assert negated == {
         "not": {"order": {"metric": "spend", "op": "gt", "value": 12.5, "currency": "EUR"}}
     }
+
+
+def test_detractors_with_two_orders_in_90_days(
+    gql: Gql, session_factory: sessionmaker[Session]
+) -> None:
+    now = datetime.now(UTC)
+
+    def person(pid: str, nps: int | None, orders: int) -> Person:
+        p = Person(pid, "active", pid.title(), f"{pid}@example.com", 1, None, {})
+        placed = [now - timedelta(days=10 * (i + 1)) for i in range(orders)]
+        p.orders = [Order("completed", "EUR", 5_000, 0, at, []) for at in placed]
+        if nps is not None:
+            p.feedback = [Feedback("survey", None, "email", [], now - timedelta(days=3), nps)]
+        return p
+
+    with unit_of_work(session_factory) as session:
+        answers = [("ann", 3, 2), ("bob", 6, 3), ("cy", 7, 2), ("di", 0, 1), ("ed", None, 4),
+                   ("flo", 10, 5)]  # fmt: skip
+        store(session, [person(*answer) for answer in answers])
+    typed = {
+        "conditions": [
+            {"feedback": {"kind": "survey", "nps": "detractor", "window": {"lastDays": 90}}},
+            {"order": {"metric": "COUNT", "op": "GTE", "value": 2, "window": {"lastDays": 90}}},
+        ]
+    }
+    created = gql(CREATE, {"input": {"name": "Unhappy regulars", "definition": typed}})
+    bad = gql(
+        CREATE,
+        {
+            "input": {
+                "name": "Bad",
+                "definitionJson": {"conditions": [{"feedback": {"nps": "fan"}}]},
+            }
+        },
+    )["data"]["createSegment"]
+
+    segment = created["data"]["createSegment"]
+    assert segment["__typename"] == "Segment", created
+    assert segment["size"] == 2  # ann and bob: detractors (0-6) with 2+ orders in 90 days
+    assert segment["definition"]["conditions"][0]["feedback"]["nps"] == "detractor"
+    assert bad["problems"] == [
+        {
+            "path": "conditions[0].feedback.nps",
+            "message": "expected detractor, passive, promoter, got 'fan'",
+        }
+    ]

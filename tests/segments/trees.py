@@ -115,6 +115,7 @@ feedback = _optional(
     sentiment=st.sampled_from(w.SENTIMENTS),
     topic=st.sampled_from(w.TOPICS),
     channel=st.sampled_from(w.CHANNELS),
+    nps=st.sampled_from(["detractor", "passive", "promoter"]),
     count=counts,
     window=windows,
 )

@@ -86,6 +86,7 @@ class Feedback:
     channel: str
     topics: list[str]
     occurred_at: datetime
+    nps: int | None = None
 
 
 @dataclass
@@ -169,6 +170,7 @@ def persons(draw: st.DrawFn, index: int) -> Person:
         channel=st.sampled_from(CHANNELS),
         topics=st.lists(st.sampled_from(TOPICS), unique=True, max_size=2),
         occurred_at=times(),
+        nps=_maybe(st.sampled_from([0, 6, 7, 8, 9, 10])),  # each band's edges
     )
     traits = st.fixed_dictionaries(
         {
@@ -295,6 +297,7 @@ def _facts(session: Session, source: models.Source, person: Person) -> None:
                 channel=item.channel,
                 kind=item.kind,
                 sentiment_label=item.sentiment,
+                nps=item.nps,
                 occurred_at=item.occurred_at,
                 topics=[models.FeedbackTopic(topic=t) for t in item.topics],
             )
