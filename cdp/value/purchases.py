@@ -1,11 +1,12 @@
 """Per-profile purchase figures, one set-based SELECT for any number of profiles.
 
-An order counts once even when several sources report it: the web tracker's `Order Completed`
-and the shop's own order share the order id, and the shop's version (the system of record,
-with refunds and cancellations) wins. Money is converted to the base currency with the
-configured rates; an order in a currency without a rate is counted in `unconverted_orders`
-and added to nothing. A cancelled or voided order counts in `cancelled_orders` only; refunds
-are netted out, and an order refunded in full is no order.
+An order counts once even when several sources report it, by the one rule of `cdp.orders`
+(also used by loyalty, recommendations and campaign attribution): the web tracker's `Order
+Completed` and the shop's own order share the order id, and the shop's version (the system of
+record, with refunds and cancellations) is the one counted. Money is converted to the base
+currency with the configured rates; an order in a currency without a rate is counted in
+`unconverted_orders` and added to nothing. A cancelled or voided order counts in
+`cancelled_orders` only; refunds are netted out, and an order refunded in full is no order.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from cdp import models
+from cdp.orders import is_counted as counts_once
+from cdp.orders import net_minor
 from cdp.types import UTCDateTime
 from cdp.value._sql import Scope, at, days_between, json_array_agg
 from cdp.value.settings import ValueSettings, currency_exponent
@@ -66,50 +69,31 @@ def _rate_factor(settings: ValueSettings, currency: Any) -> ColumnElement[float]
 
 
 def orders_query(settings: ValueSettings, as_of: datetime, scope: Scope) -> Select[Any]:
-    """One row per distinct order of the profiles placed before `as_of`, with its net value
-    in base minor units (NULL without a rate) and whether it counts as an order."""
+    """One row per counted order of the profiles placed before `as_of` (`cdp.orders`' rule:
+    the web copy of a store order does not count), with its net value in base minor units
+    (NULL without a rate) and whether it counts as an order."""
     o = models.Order
-    ranked = (
+    cancelled = case(
+        (or_(o.status == "cancelled", o.financial_status == "voided"), 1), else_=0
+    ).label("is_cancelled")
+    factor = _rate_factor(settings, o.currency)
+    net = net_minor(o) * factor
+    is_counted = and_(cancelled == 0, factor.is_not(None), net > 0)
+    return (
         select(
             o.id,
             o.profile_id,
             o.placed_at,
-            o.currency,
             o.channel,
-            o.total_minor,
-            o.refunded_minor,
-            case((or_(o.status == "cancelled", o.financial_status == "voided"), 1), else_=0).label(
-                "is_cancelled"
-            ),
-            func.row_number()
-            .over(
-                partition_by=(o.profile_id, o.external_id),
-                order_by=(
-                    case((o.channel == "web", 1), else_=0),
-                    o.updated_at.desc().nulls_last(),
-                    o.id.desc(),
-                ),
-            )
-            .label("rn"),
+            cancelled,
+            (o.refunded_minor * factor).label("refunded"),
+            case((factor.is_(None), 1), else_=0).label("is_unconverted"),
+            case((is_counted, net), else_=null()).label("net"),
+            case((is_counted, 1), else_=0).label("is_counted"),
         )
-        .where(o.profile_id.is_not(None), o.placed_at < at(as_of))
+        .where(o.profile_id.is_not(None), o.placed_at < at(as_of), counts_once(o))
         .where(*scope.on(o.profile_id))
-        .subquery("ranked")
     )
-    factor = _rate_factor(settings, ranked.c.currency)
-    net = (ranked.c.total_minor - ranked.c.refunded_minor) * factor
-    is_counted = and_(ranked.c.is_cancelled == 0, factor.is_not(None), net > 0)
-    return select(
-        ranked.c.id,
-        ranked.c.profile_id,
-        ranked.c.placed_at,
-        ranked.c.channel,
-        ranked.c.is_cancelled,
-        (ranked.c.refunded_minor * factor).label("refunded"),
-        case((factor.is_(None), 1), else_=0).label("is_unconverted"),
-        case((is_counted, net), else_=null()).label("net"),
-        case((is_counted, 1), else_=0).label("is_counted"),
-    ).where(ranked.c.rn == 1)
 
 
 DISTINCT_ORDERS = Table(
