@@ -289,9 +289,11 @@ def engine_run(size: int, seed: int, order: str = "generator") -> dict[str, Any]
     t0, cpu0 = time.perf_counter(), time.process_time()
     table = RecordTable(records)
     base = default_model()
-    cand, report = candidate_pairs(table, base.blocking_rules, base.max_block_size)
+    keys: dict[str, Any] = {}
+    cand, report = candidate_pairs(table, base.blocking_rules, base.max_block_size, keys)
     t1 = time.perf_counter()
-    model, training = train(base, table, cand)
+    model, training = train(base, table, cand, keys=keys)
+    del keys
     t2 = time.perf_counter()
     result = link_records(table, model, candidates=(cand, report), with_evidence=False)
     t3, cpu3 = time.perf_counter(), time.process_time()

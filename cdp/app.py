@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -31,7 +30,8 @@ from cdp.web.graphql import make_graphql_app
 from cdp.web.health import healthz
 from cdp.web.limits import BodyLimit, install_log_filters
 from cdp.web.overview import overview_page
-from cdp.web.push import push_routes, start_resume
+from cdp.web.push import push_routes
+from cdp.web.resolver import BackgroundResolver
 
 __all__ = ["create_app", "create_app_from_environment"]
 
@@ -66,15 +66,13 @@ def create_app(settings: Settings) -> Starlette:
             # them all (about 15% of the CPU of a small query).
             gc.collect()
             gc.freeze()
-        resume = start_resume(app.state.sessionmaker, settings.default_region)
+        # pushes are resolved in the background, starting with what an earlier run left
+        app.state.resolver = resolver = BackgroundResolver(settings)
+        resolver.start()
         try:
             yield
         finally:
-            resume.cancel()
-            # Wait for it to end: a statement it left running on aiosqlite's thread would
-            # otherwise report to a closed event loop.
-            with contextlib.suppress(asyncio.CancelledError):
-                await resume
+            await asyncio.to_thread(resolver.stop)
             if background is not None:
                 background.stop()
             await hub.close()

@@ -2,13 +2,14 @@
 
 Ingest commits a batch, then resolves its records in a transaction of its own. A run killed
 between the two (kill -9, a server stopped during pushes) leaves records with no profile, and
-re-reading the files adds nothing (they are duplicates). `cdp ingest` and `cdp serve` call
-`resolve_left_over` when they start, `cdp identity resolve` resolves every unresolved record,
-so such records are always picked up, and the caller says how many.
+re-reading the files adds nothing (they are duplicates). `cdp ingest` calls
+`resolve_left_over` when it starts (`cdp serve`'s background resolver, `cdp.web.resolver`,
+takes every pending record when it starts), `cdp identity resolve` resolves every unresolved
+record, so such records are always picked up, and the caller says how many.
 
 A record stored less than `SETTLE` ago may belong to a run still resolving it, so it is left to
-that run. On PostgreSQL each chunk locks its rows (`FOR UPDATE SKIP LOCKED`), so server
-workers starting together share the work instead of resolving a record twice.
+that run. Each chunk holds the resolution lock (`cdp.pending.hold_resolution`), so it never
+resolves a record another process is resolving.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
 import identity
 from cdp import models
 from cdp.db import unit_of_work
+from cdp.pending import hold_resolution
 from cdp.refresh import after_resolution
 
-__all__ = ["SETTLE", "resolve_left_over", "resolve_left_over_async"]
+__all__ = ["SETTLE", "resolve_left_over"]
 
 SETTLE = timedelta(seconds=10)
 _CHUNK = 2000
@@ -45,27 +46,11 @@ def resolve_left_over(
         done, last = done + len(ids), ids[-1]
 
 
-async def resolve_left_over_async(
-    factory: async_sessionmaker[AsyncSession],
-    *,
-    default_region: str = "US",
-    settle: timedelta = SETTLE,
-) -> int:
-    """`resolve_left_over` for the server's async sessions."""
-    cutoff = datetime.now(UTC) - settle
-    done = last = 0
-    while True:
-        async with factory.begin() as session:
-            ids = await session.run_sync(_resolve_chunk, last, cutoff, default_region)
-        if not ids:
-            return done
-        done, last = done + len(ids), ids[-1]
-
-
 def _resolve_chunk(
     session: Session, after: int, cutoff: datetime, default_region: str
 ) -> Sequence[int]:
     """One chunk, by increasing id (so a record identity leaves unresolved is tried once)."""
+    hold_resolution(session)
     sr = models.SourceRecord
     query = (
         select(sr.id)

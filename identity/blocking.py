@@ -141,9 +141,13 @@ def _pairs_within_groups(codes: npt.NDArray[np.int64], max_size: int) -> tuple[P
 
 
 def candidate_pairs(
-    table: RecordTable, rules: Iterable[BlockingRule], max_block_size: int
+    table: RecordTable,
+    rules: Iterable[BlockingRule],
+    max_block_size: int,
+    keys_out: dict[str, npt.NDArray[np.object_]] | None = None,
 ) -> tuple[Pairs, BlockingReport]:
-    """Deduplicated candidate pairs (left < right, as row positions) and a per-rule report."""
+    """Deduplicated candidate pairs (left < right, as row positions) and a per-rule report;
+    each rule's keys (`block_keys`) are left in `keys_out` when given (training reads them)."""
     n = max(len(table), 1)
     rules = list(rules)
     encoded_per_rule: list[npt.NDArray[np.int64]] = []
@@ -152,6 +156,8 @@ def candidate_pairs(
     examples: dict[str, list[str]] = {}
     for rule in rules:
         keys = block_keys(table, rule)
+        if keys_out is not None:
+            keys_out[rule.name] = keys
         present = np.flatnonzero(keys != None)  # noqa: E711 (elementwise on an object array)
         encoded = np.empty(0, dtype=np.int64)
         skipped: list[int] = []

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -103,11 +104,13 @@ def _train(
     from: the first file of two duplicate-free sources has none), and the candidate pairs
     (which a run over the same records links with rather than blocking a second time)."""
     table = RecordTable(records)
-    candidates, report = candidate_pairs(table, base.blocking_rules, base.max_block_size)
+    keys: dict[str, Any] = {}
+    candidates, report = candidate_pairs(table, base.blocking_rules, base.max_block_size, keys)
     candidates = without_same_source_pairs(table, candidates, duplicate_free_sources(session))
     if len(candidates[0]) < _MIN_TRAINING_PAIRS:
         return None, (candidates, report)
-    model, _ = train(base, table, candidates)
+    model, _ = train(base, table, candidates, keys=keys)
+    del keys
     save_model(session, model)
     return model, (candidates, report)
 

@@ -13,11 +13,17 @@
   predict if all were one person's records (corruption alone). Far more means families
   (the built-in rule stays: such a pair needs a given name or birth date to agree); no more
   means none (Febrl), and the evidence decides alone.
+- Where families are found, m is estimated again (`em.estimate_m_by_rule`): relatives are a
+  class of their own in EM, so their pairs no longer pass for matches whose given name and
+  birth date differ (which made those disagreements weigh -1.1 bits on a CRM export, against
+  -5 and -4 learned now), and each blocking rule's pairs teach only the comparisons the rule
+  did not block on.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,9 +31,10 @@ import numpy.typing as npt
 
 from identity.clustering import ConstrainedUnionFind
 from identity.comparisons import Comparison, comparison_vectors
+from identity.em import clip, estimate_m_by_em, estimate_m_by_rule, level_frequencies
 from identity.model import MatchModel
 from identity.records import RecordTable
-from identity.scoring import M_U_CLAMP_MAX, M_U_CLAMP_MIN, level_weight
+from identity.scoring import level_weight
 
 __all__ = [
     "TrainingReport",
@@ -40,6 +47,8 @@ __all__ = [
 
 HOUSEHOLD_MIN_PAIRS = 50
 """Fewer household-shaped pairs than this cannot tell: the built-in rule stays."""
+PERSONAL = ("given_name", "birth_date")
+"""What a family does not share: relatives agree on these no more than strangers do."""
 
 Index = npt.NDArray[np.int64]
 
@@ -52,24 +61,6 @@ class TrainingReport:
     iterations: int
     candidate_match_share: float
     prior: float
-
-
-def _level_frequencies(
-    gamma: npt.NDArray[np.int8],
-    comparison: Comparison,
-    k: int,
-    weights: npt.NDArray[np.float64] | None = None,
-) -> list[float]:
-    n_levels = len(comparison.levels)
-    counts = np.bincount(gamma[:, k], weights=weights, minlength=n_levels).astype(float)
-    evidence = ~_neutral(comparison)
-    counts[evidence] += 0.5  # additive smoothing: an unseen level is rare, not impossible
-    counts[~evidence] = 0.0  # missing or implied: no evidence either way
-    return [float(x) for x in counts / counts.sum()]
-
-
-def _neutral(comparison: Comparison) -> npt.NDArray[np.bool_]:
-    return np.array([level.is_neutral for level in comparison.levels], dtype=bool)
 
 
 def estimate_u(
@@ -86,64 +77,15 @@ def estimate_u(
     gamma = comparison_vectors(model.comparisons, (table, table), (left[keep], right[keep]))
     comparisons = []
     for k, comparison in enumerate(model.comparisons):
-        u = _level_frequencies(gamma, comparison, k)
+        u = level_frequencies(gamma, comparison, k)
         levels = tuple(
-            level.with_mu(level.m, None if level.is_neutral else _clip(u[i]))
+            level.with_mu(level.m, None if level.is_neutral else clip(u[i]))
             for i, level in enumerate(comparison.levels)
         )
         comparisons.append(
             Comparison(comparison.field, levels, comparison.description, comparison.name)
         )
     return model.replace(comparisons=tuple(comparisons))
-
-
-def _clip(value: float) -> float:
-    return float(min(max(value, M_U_CLAMP_MIN), M_U_CLAMP_MAX))
-
-
-def estimate_m_by_em(
-    model: MatchModel, gamma: npt.NDArray[np.int8], *, iterations: int = 30, share: float = 0.3
-) -> tuple[MatchModel, float, int, int]:
-    """EM over candidate pairs' comparison vectors with u fixed; returns the model, the share
-    of matches among candidates, the number of distinct patterns and the iterations run."""
-    if len(gamma) == 0:
-        return model, share, 0, 0
-    patterns, counts = np.unique(gamma, axis=0, return_counts=True)
-    counts = counts.astype(float)
-    log_u = [np.log([_clip(lv.u or 0.5) for lv in c.levels]) for c in model.comparisons]
-    neutral = [_neutral(c) for c in model.comparisons]
-    m = [np.array([lv.m or 0.5 for lv in c.levels], dtype=float) for c in model.comparisons]
-    run = 0
-    for _ in range(iterations):
-        run += 1
-        llr = np.zeros(len(patterns))
-        for k in range(len(model.comparisons)):
-            observed = patterns[:, k]
-            contribution = (
-                np.log(np.clip(m[k], M_U_CLAMP_MIN, M_U_CLAMP_MAX))[observed] - log_u[k][observed]
-            )
-            llr += np.where(neutral[k][observed], 0.0, contribution)
-        log_odds = np.log(share / (1 - share)) + llr
-        posterior = 1 / (1 + np.exp(-np.clip(log_odds, -700, 700)))
-        new_share = float(np.clip((posterior * counts).sum() / counts.sum(), 1e-9, 1 - 1e-9))
-        new_m = [
-            np.array(_level_frequencies(patterns, c, k, posterior * counts))
-            for k, c in enumerate(model.comparisons)
-        ]
-        delta = max(float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True))
-        m, share = new_m, new_share
-        if delta < 1e-5:
-            break
-    comparisons = []
-    for k, comparison in enumerate(model.comparisons):
-        levels = tuple(
-            level if level.is_neutral else level.with_mu(_clip(float(m[k][i])), level.u)
-            for i, level in enumerate(comparison.levels)
-        )
-        comparisons.append(
-            Comparison(comparison.field, levels, comparison.description, comparison.name)
-        )
-    return model.replace(comparisons=tuple(comparisons)), share, len(patterns), run
 
 
 def _weights(model: MatchModel, gamma: npt.NDArray[np.int8], name: str) -> npt.NDArray[np.float64]:
@@ -233,8 +175,11 @@ def train(
     *,
     seed: int = 42,
     max_em_pairs: int = 1_000_000,
+    keys: Mapping[str, npt.NDArray[np.object_]] | None = None,
 ) -> tuple[MatchModel, TrainingReport]:
-    """u from random pairs, m and the prior by EM over `candidates`, term frequencies."""
+    """u from random pairs, m and the prior by EM over `candidates`, term frequencies
+    (`keys`: each blocking rule's keys by record, from `candidate_pairs`, to save
+    computing them again)."""
     n = len(table)
     model = estimate_u(model, table, seed=seed)
     sample = candidates
@@ -243,7 +188,17 @@ def train(
         pick = np.random.default_rng(seed).choice(len(candidates[0]), max_em_pairs, replace=False)
         sample = (candidates[0][pick], candidates[1][pick])
     gamma = comparison_vectors(model.comparisons, (table, table), sample)
-    model, share, patterns, iterations = estimate_m_by_em(model, gamma)
+    base = model
+    model, share, patterns, iterations = estimate_m_by_em(base, gamma)
+    households = household_test(model, gamma)
+    suffices = model.household_evidence_suffices
+    if households is not None and households["pairs"] >= HOUSEHOLD_MIN_PAIRS:
+        suffices = suffices or households["observed"] <= households["expected"]
+    if not suffices:
+        # Families are in the data: estimate again with relatives as a class of their own.
+        model, share, patterns, iterations = estimate_m_by_rule(
+            base, table, sample, gamma, personal=PERSONAL, keys=keys
+        )
     all_pairs = max(n * (n - 1) / 2, 1.0)
     labels, known = _identifier_clusters(table, model)
     outside = int(np.count_nonzero(labels[candidates[0]] != labels[candidates[1]]))
@@ -255,13 +210,9 @@ def train(
         "candidate_match_share": round(share, 6),
         "em_iterations": iterations,
     }
-    tf_tables = term_frequencies(model, table)
-    households = household_test(model, gamma)
-    suffices = model.household_evidence_suffices
     if households is not None:
         trained["households"] = households
-        if households["pairs"] >= HOUSEHOLD_MIN_PAIRS:
-            suffices = suffices or households["observed"] <= households["expected"]
+    tf_tables = term_frequencies(model, table)
     return model.replace(
         prior=prior,
         tf_tables=tf_tables,

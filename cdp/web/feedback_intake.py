@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,7 @@ from cdp.feedback.service import (
     check_submission,
 )
 from cdp.feedback.taxonomy import Taxonomy
+from cdp.pending import lock_statement
 from cdp.refresh import after_resolution
 from ingest import ensure_source, ingest_push
 from ingest.adapters.app_feedback import AppFeedbackAdapter
@@ -68,6 +69,10 @@ def make_feedback_intake(
             },
         }
         async with factory.begin() as session:
+            # resolution is serialised across processes (`cdp.pending`); awaited here, so the
+            # event loop serves other requests while another process holds the lock
+            dialect = session.get_bind().dialect.name
+            await session.execute(text(lock_statement(dialect)))
             return await session.run_sync(
                 lambda sync: _store(sync, payload, data.channel, actor, default_region, taxonomy)
             )

@@ -9,8 +9,10 @@
 Each write key belongs to one source (`cdp keys create --role write --source NAME`); the
 source's adapter reads the messages. The answer counts what was accepted (stored, or a
 resent duplicate) and rejected (quarantined, with reasons in `errors`): a bad message is
-rejected alone and the others of its batch are stored. After the request's transaction
-commits, identity resolves the new records (`identity.resolve_records`).
+rejected alone and the others of its batch are stored. The answer comes once the records are
+stored (committed): the process's background resolver (`cdp.web.resolver`), woken by the
+push, then resolves their identities and computes what follows from them (traits, segments,
+outbox entries for destinations and flows, feedback analysis) in batches.
 
 A body may be sent with `Content-Encoding: gzip` (RudderStack's SDK does by default); it may
 inflate to `MAX_BODY_BYTES` at most (413 beyond). Every error answer is
@@ -20,7 +22,6 @@ inflate to `MAX_BODY_BYTES` at most (413 beyond). Every error answer is
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -32,17 +33,11 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-import identity
 from cdp import models
-from cdp.feedback.batch import analyze_pending
-from cdp.feedback.taxonomy import Taxonomy, taxonomy_for
-from cdp.refresh import after_resolution
-from cdp.resume import resolve_left_over_async
 from cdp.services import keys as key_service
 from ingest import (
     REFUSED_BY_DATABASE,
@@ -55,7 +50,7 @@ from ingest import (
     push_refused,
 )
 
-__all__ = ["MAX_BODY_BYTES", "push_routes", "start_resume"]
+__all__ = ["MAX_BODY_BYTES", "push_routes"]
 
 log = logging.getLogger("cdp.push")
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -184,8 +179,7 @@ async def _push(
         ]
         result = _combined(results)
     if result.record_ids:
-        taxonomy = taxonomy_for(request.app.state.settings.feedback_topics_file)
-        await _resolve(factory, result.record_ids, region, taxonomy)
+        request.app.state.resolver.notify()
     return result
 
 
@@ -232,26 +226,6 @@ def _combined(results: Sequence[PushResult]) -> PushResult:
         record_ids=tuple(i for r in results for i in r.record_ids),
         errors=tuple(e for r in results for e in r.errors),
     )
-
-
-async def _resolve(
-    factory: async_sessionmaker[AsyncSession],
-    record_ids: Sequence[int],
-    region: str,
-    taxonomy: Taxonomy,
-) -> None:
-    """Resolve the new records' identities, then analyse their feedback (if any)."""
-    async with factory.begin() as session:
-        await session.run_sync(lambda sync: _resolve_and_refresh(sync, record_ids, region))
-    async with factory.begin() as session:
-        await session.run_sync(
-            lambda sync: analyze_pending(sync, taxonomy=taxonomy, record_ids=record_ids)
-        )
-
-
-def _resolve_and_refresh(session: Session, record_ids: Sequence[int], region: str) -> None:
-    result = identity.resolve_records(session, list(record_ids), default_region=region)
-    after_resolution(session, record_ids, result.merges)
 
 
 def _answer(result: PushResult) -> JSONResponse:
@@ -314,24 +288,6 @@ async def sendgrid_webhook(request: Request) -> JSONResponse:
     except PushError as exc:
         return _error(exc)
     return _answer(result)
-
-
-def start_resume(factory: async_sessionmaker[AsyncSession], region: str) -> asyncio.Task[None]:
-    """At server start, resolve in the background the records an earlier run stored but did
-    not resolve (a server killed during pushes; `cdp.resume`)."""
-    return asyncio.create_task(_resume(factory, region), name="resume-unresolved")
-
-
-async def _resume(factory: async_sessionmaker[AsyncSession], region: str) -> None:
-    try:
-        count = await resolve_left_over_async(factory, default_region=region)
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("resuming unresolved records failed")
-        return
-    if count:
-        log.info("resumed: resolved %d records stored earlier but never resolved", count)
 
 
 def push_routes() -> list[Route]:

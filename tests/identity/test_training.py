@@ -132,3 +132,41 @@ def test_training_lets_evidence_decide_alone_when_the_data_holds_no_families() -
     assert test["pairs"] >= 50
     assert test["observed"] <= test["expected"]
     assert model.household_evidence_suffices is True
+
+
+def _weight(model: MatchModel, comparison: str, label: str) -> float:
+    levels = {level.label: level for level in model.comparison(comparison).levels}
+    return level_weight(levels[label])
+
+
+def test_relatives_do_not_teach_em_that_a_person_s_birth_date_or_given_name_differs() -> None:
+    # Every person has a relative at the same address with the same family name: a pair EM
+    # would count as a match were relatives not a class of their own, and a different birth
+    # date or given name would then weigh little.
+    model = _trained_on(_with_households(300, families=True))
+    assert _weight(model, "birth_date", "different birth dates") < -4
+    assert _weight(model, "given_name", "different given names") < -4
+    # Relatives are about a third of the candidate pairs; matches are not all of them.
+    assert model.trained["candidate_match_share"] < 0.8
+
+
+def test_strangers_blocked_on_one_birth_date_do_not_pass_for_matches() -> None:
+    # Pairs blocked on a shared birth date agree on it by construction: EM must not take
+    # the strangers among them for matches whose names all differ.
+    records = _population(400)
+    rng = random.Random(5)
+    for i in range(400):
+        # A stranger born on someone's birth date, sharing nothing else.
+        twin = records[rng.randrange(len(records))]
+        records.append(
+            PersonRecord(
+                len(records),
+                f"s{i}",
+                given_name=rng.choice(GIVEN) + "q",
+                family_name=rng.choice(FAMILY) + "q",
+                birth_date=twin.birth_date,
+                postcode=f"{rng.randint(20000, 20099)}",
+            )
+        )
+    model = _trained_on(records)
+    assert _weight(model, "family_name", "different family names") < -3

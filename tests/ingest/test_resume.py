@@ -119,10 +119,8 @@ def test_the_server_resolves_left_over_records_when_it_starts(
         session.execute(update(models.SourceRecord).values(received_at=old))
     assert _unresolved(session_factory) == (100, 100)
 
-    with TestClient(create_app(settings)):
-        deadline = time.monotonic() + 60
-        while _unresolved(session_factory)[1] and time.monotonic() < deadline:
-            time.sleep(0.1)
+    with TestClient(create_app(settings)) as client:
+        assert client.app.state.resolver.wait_idle()  # type: ignore[attr-defined]
 
     assert _unresolved(session_factory) == (100, 0)
 
