@@ -473,7 +473,17 @@ class Order(Base):
 
 class OrderItem(Base):
     __tablename__ = "order_items"
-    __table_args__ = (Index("ix_order_items_order_id", "order_id"),)
+    __table_args__ = (
+        Index("ix_order_items_order_id", "order_id"),
+        # a product's category for its items without one (`cdp.value.purchases`): one probe
+        Index(
+            "ix_order_items_product_id_category",
+            "product_id",
+            "category",
+            postgresql_where=text("category IS NOT NULL"),
+            sqlite_where=text("category IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))

@@ -31,6 +31,7 @@ from cdp.value.engagement import PREFERENCE_DAYS, engagement_query
 from cdp.value.purchases import (
     categories_query,
     fill_distinct_orders,
+    fill_product_categories,
     products_query,
     purchases_query,
 )
@@ -103,6 +104,8 @@ def _insert_base(
     p = models.Profile
     t = models.ProfileTraits
     fill_distinct_orders(session, settings, as_of, scope)
+    if scope.ids is not None:  # a full run filled them once for every product
+        fill_product_categories(session, every=False)
     # each family materialised one row per profile, then joined by primary key
     loyal = loyalty.refresh(session, settings, as_of, scope, cleared=cleared)
     b = materialise(session, "_value_purchases", purchases_query(dialect, as_of))
@@ -215,6 +218,7 @@ def compute_traits(
     if profile_ids is None:
         session.execute(delete(t))
         session.execute(delete(models.LoyaltyEntry))
+        fill_product_categories(session, every=True)
         scopes = _id_ranges(session)
     else:
         ids = sorted(set(profile_ids))

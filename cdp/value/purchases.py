@@ -35,13 +35,13 @@ from sqlalchemy import (
     text,
     type_coerce,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from cdp import models
 from cdp.orders import is_counted as counts_once
 from cdp.orders import net_minor
 from cdp.types import UTCDateTime
-from cdp.value._sql import Scope, at, days_between, json_array_agg
+from cdp.value._sql import Scope, at, days_between, json_array_agg, materialise
 from cdp.value.settings import ValueSettings, currency_exponent
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "FAVOURITES",
     "categories_query",
     "fill_distinct_orders",
+    "fill_product_categories",
     "orders_query",
     "products_query",
     "purchases_query",
@@ -108,6 +109,16 @@ DISTINCT_ORDERS = Table(
     Column("is_unconverted", Integer),
     Column("net", Float),
     Column("is_counted", Integer),
+    prefixes=["TEMPORARY"],
+)
+
+
+#: a product's category for items without one (`fill_product_categories`)
+KNOWN_CATEGORIES = Table(
+    "_value_known",
+    MetaData(),
+    Column("product_id", String(100), primary_key=True),
+    Column("category", String(100)),
     prefixes=["TEMPORARY"],
 )
 
@@ -189,19 +200,45 @@ def purchases_query(dialect: str, as_of: datetime) -> Select[Any]:
     )
 
 
-def _counted_items() -> Any:
-    """(profile_id, category, name, quantity) of the items of counted orders.
+def fill_product_categories(session: Session, *, every: bool) -> None:
+    """Materialise the category of each product (`_value_known`) that `_counted_items` lends to
+    items without one: a shop's order items may lack the category the web tracker's copy of
+    the same order had, and the category of a product is the one any item of it carries (the
+    greatest, if several). `every`: of every product, in one scan (a full run, once); else of
+    the products of the scope's uncategorised items, one index probe each (a refresh)."""
+    item = models.OrderItem
+    if every:
+        query = (
+            select(item.product_id, func.max(item.category).label("category"))
+            .where(item.category.is_not(None), item.product_id.is_not(None))
+            .group_by(item.product_id)
+        )
+    else:
+        wanted = (
+            select(item.product_id)
+            .join(DISTINCT_ORDERS, DISTINCT_ORDERS.c.id == item.order_id)
+            .where(item.category.is_(None), item.product_id.is_not(None))
+            .distinct()
+            .subquery("uncategorised")
+        )
+        other = aliased(models.OrderItem, name="categorised")
+        category = (
+            select(other.category)
+            .where(other.product_id == wanted.c.product_id, other.category.is_not(None))
+            .order_by(other.category.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = select(wanted.c.product_id, category.label("category"))
+    materialise(session, KNOWN_CATEGORIES, query)
 
-    A shop's order items may lack the category the web tracker's copy of the same order had:
-    the category of a product is the one any item of it carries."""
+
+def _counted_items() -> Any:
+    """(profile_id, category, name, quantity) of the items of counted orders (from
+    `DISTINCT_ORDERS`, categories lent by `fill_product_categories`)."""
     orders = DISTINCT_ORDERS
     item = models.OrderItem
-    known = (
-        select(item.product_id, func.max(item.category).label("category"))
-        .where(item.category.is_not(None), item.product_id.is_not(None))
-        .group_by(item.product_id)
-        .subquery("product_categories")
-    )
+    known = KNOWN_CATEGORIES
     return (
         select(
             orders.c.profile_id,
