@@ -1,7 +1,7 @@
 """flow actions: loyalty points a flow awards (loyalty_awards)
 
 Revision ID: 20261207_flow_actions
-Revises: 20261207_ingest_qkey
+Revises: 20261207_value_itemcat
 Create Date: 2026-12-07 18:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261207_flow_actions"
-down_revision: str | Sequence[str] | None = "20261207_ingest_qkey"
+down_revision: str | Sequence[str] | None = "20261207_value_itemcat"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
