@@ -67,6 +67,7 @@ __all__ = [
     "IdentityModel",
     "IdentityOverride",
     "Interaction",
+    "LoyaltyAward",
     "LoyaltyEntry",
     "MergeLog",
     "Order",
@@ -472,7 +473,17 @@ class Order(Base):
 
 class OrderItem(Base):
     __tablename__ = "order_items"
-    __table_args__ = (Index("ix_order_items_order_id", "order_id"),)
+    __table_args__ = (
+        Index("ix_order_items_order_id", "order_id"),
+        # a product's category for its items without one (`cdp.value.purchases`): one probe
+        Index(
+            "ix_order_items_product_id_category",
+            "product_id",
+            "category",
+            postgresql_where=text("category IS NOT NULL"),
+            sqlite_where=text("category IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
@@ -752,6 +763,25 @@ class LoyaltyEntry(Base):
     points: Mapped[int] = mapped_column(BIG_ID)
     occurred_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
+
+
+class LoyaltyAward(Base):
+    """Points a flow's `add_points` step gave a profile (`cdp.activation.actions`): a fact the
+    ledger derives an `award` line from. `reference` (flow, step and the profile the run was
+    for) is unique, so a step awards a profile once; `origin_profile_id` is that profile, which
+    gets the award back after a split."""
+
+    __tablename__ = "loyalty_awards"
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    profile_id: Mapped[str] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), index=True
+    )
+    origin_profile_id: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str] = mapped_column(String(255), unique=True)
+    points: Mapped[int] = mapped_column(BIG_ID)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    occurred_at: Mapped[datetime]
 
 
 class Segment(Base):

@@ -83,7 +83,7 @@ class ClvMethod(enum.Enum):
     description=(
         "Computed traits of a profile, as of `asOf`: purchases, RFM, lifetime value, lifecycle, "
         "engagement and loyalty. Money is in the configured base currency. Recomputed after "
-        "every change that touches the profile; `cdp traits compute` recomputes all."
+        "every change that touches the profile; `cdp traits compute --full` recomputes all."
     )
 )
 class ProfileTraits:

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from cdp import models
 from cdp.commands._common import CliState, pass_state
 from cdp.db import unit_of_work
-from cdp.value import compute_traits, load_value_settings
+from cdp.types import utcnow
+from cdp.value import compute_traits, load_value_settings, stale_profiles
 
 __all__ = ["traits_group"]
 
@@ -38,29 +39,45 @@ def traits_group() -> None:
 @click.option(
     "--full",
     is_flag=True,
-    help="Recompute every profile and refit the models (the default; kept for scripts).",
+    help="Recompute every profile and refit every model (RFM cuts, BG/NBD, Gamma-Gamma).",
 )
 @click.option(
     "--as-of",
     "as_of",
     metavar="DATE",
-    help="Compute as of this date (UTC), from what happened before it only.",
+    help="Compute as of this date (UTC), from what happened before it only (implies --full).",
 )
 @pass_state
 def compute(state: CliState, full: bool, as_of: str | None) -> None:
-    """Recompute every profile's traits and refit RFM boundaries and lifetime-value models."""
-    del full  # every run of this command is a full one; refreshes happen after each change
+    """Recompute the traits that are stale, with the stored models; --full: every profile's,
+    refitting the models.
+
+    Stale: a profile with no traits yet, traits describing an earlier day (recency and the
+    windows move with the calendar), or traits of a profile no longer active. The refresh after
+    every batch keeps the rest current, so a second run on the same day recomputes nothing.
+    """
     moment = _parse_as_of(as_of)
     settings = load_value_settings(state.settings.value_config_file)
+    refit = full or moment is not None
     with unit_of_work(state.sessionmaker) as session:
-        total = int(
-            session.scalar(
-                select(func.count())
-                .select_from(models.Profile)
-                .where(models.Profile.status == models.ProfileStatus.ACTIVE.value)
+        ids: list[str] | None = None
+        if refit:
+            total = int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(models.Profile)
+                    .where(models.Profile.status == models.ProfileStatus.ACTIVE.value)
+                )
+                or 0
             )
-            or 0
-        )
+        else:
+            stale, total = stale_profiles(session, utcnow())
+            if not stale:
+                click.echo(f"traits of {total:,} profiles are current: nothing to recompute")
+                return
+            # every profile stale (a new day): one run over id ranges, not a list of them all
+            ids = None if len(stale) >= total else stale
+            total = total if ids is None else len(ids)
         # two passes over the profiles: the base figures, then scores and models
         bar: ProgressBar[int] = click.progressbar(
             length=total * 2,
@@ -76,8 +93,10 @@ def compute(state: CliState, full: bool, as_of: str | None) -> None:
 
         with bar:
             report = compute_traits(
-                session, None, settings=settings, as_of=moment, progress=progress
+                session, ids, settings=settings, as_of=moment, progress=progress, refit=refit
             )
+    what = "every profile, models refitted" if refit else "stale profiles, stored models"
+    click.echo(f"recomputed {what}")
     click.echo(
         f"traits of {report.profiles:,} profiles as of {report.as_of.isoformat(timespec='seconds')}"
         f" ({report.customers:,} customers)"

@@ -31,6 +31,7 @@ __all__ = [
 
 DEFAULT_TAXONOMY_FILE = "data/taxonomy.toml"
 _TOPIC_ID = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+_HANDLE = re.compile(r"@\w+")
 
 
 class TaxonomyError(CdpError):
@@ -70,8 +71,10 @@ class Taxonomy:
     def match(self, text: str, language: str) -> tuple[str, ...]:
         """The ids of the topics `text` mentions, in taxonomy order: those with a keyword in
         the text, or, when none has, those with a weak (context) keyword; a match inside a
-        longer match of another topic does not count (`keywords.settle`)."""
+        longer match of another topic does not count (`keywords.settle`). @handles are not
+        read ("@shop" is no shop, "@happyapp" no app)."""
         patterns = self._patterns  # type: ignore[attr-defined]
+        text = _HANDLE.sub(" ", text)
         lang = "zh" if language == "zh" else "en"
         strong = spans(text, patterns[(lang, False)])
         weak = spans(text, patterns[(lang, True)])

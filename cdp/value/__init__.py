@@ -9,7 +9,13 @@ A domain package: takes a session, never commits, imports no ingest, identity or
 
 from __future__ import annotations
 
-from cdp.value.compute import TraitsReport, compute_traits
+from cdp.value.compute import TraitsReport, compute_traits, stale_profiles
 from cdp.value.settings import ValueSettings, load_value_settings
 
-__all__ = ["TraitsReport", "ValueSettings", "compute_traits", "load_value_settings"]
+__all__ = [
+    "TraitsReport",
+    "ValueSettings",
+    "compute_traits",
+    "load_value_settings",
+    "stale_profiles",
+]

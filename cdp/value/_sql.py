@@ -86,21 +86,23 @@ def fill_scope(session: Any, ids: list[str]) -> None:
 _MATERIALISED: dict[str, Table] = {}
 
 
-def materialise(session: Any, name: str, query: Any) -> Table:
+def materialise(session: Any, name: str | Table, query: Any) -> Table:
     """Fill this connection's temporary table `name` (made on first use with the query's
-    columns and types, `profile_id` its primary key; emptied first) with the rows of `query`,
-    one per profile, and return it.
+    columns and types, the first, `profile_id` or another key, its primary key; emptied first)
+    with the rows of `query`, one per key, and return it.
 
     Why: joined as subqueries, these per-profile aggregates left PostgreSQL with row estimates
     of 1 whenever the fact tables' statistics lagged behind their contents (every ingest into
     a young database), and it chose nested loops that ran each aggregate once per profile
     (18 s for 313 profiles). A temporary table with a primary key and fresh statistics makes
     every join one index probe or one hash, whatever the estimates."""
+    if isinstance(name, Table):  # declared by the caller
+        _MATERIALISED.setdefault(name.name, name)
+        name = name.name
     table = _MATERIALISED.get(name)
     if table is None:
         columns = [
-            Column(c.name, c.type, primary_key=c.name == "profile_id")
-            for c in query.selected_columns
+            Column(c.name, c.type, primary_key=n == 0) for n, c in enumerate(query.selected_columns)
         ]
         table = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
         _MATERIALISED[name] = table

@@ -1,8 +1,10 @@
 """Compute and store every trait of `profile_traits`, for some profiles or for all.
 
-The work is set-based: one INSERT ... SELECT per chunk of profiles writes the purchase and
-engagement figures (`purchases.py`, `engagement.py`), then UPDATEs add RFM scores (`rfm.py`),
-the lifetime-value model's predictions (`clv.py`), the lifecycle stage and loyalty (`loyalty.py`).
+The work is set-based: per chunk of profiles, the loyalty ledger is derived (`loyalty.py`),
+each trait family is materialised one row per profile in a temporary table (purchases,
+favourites, engagement, loyalty totals: `purchases.py`, `engagement.py`) and one INSERT ...
+SELECT joins them into `profile_traits`; then one UPDATE per chunk adds the RFM scores
+(`rfm.py`), the lifetime-value model's predictions (`clv.py`) and the lifecycle stage.
 A full run refits the models (RFM boundaries, BG/NBD, Gamma-Gamma) and stores them; a refresh
 of some profiles scores them with the stored models, so a refresh costs what its profiles cost.
 
@@ -29,12 +31,13 @@ from cdp.value.engagement import PREFERENCE_DAYS, engagement_query
 from cdp.value.purchases import (
     categories_query,
     fill_distinct_orders,
+    fill_product_categories,
     products_query,
     purchases_query,
 )
 from cdp.value.settings import ValueSettings
 
-__all__ = ["TraitsReport", "compute_traits"]
+__all__ = ["TraitsReport", "compute_traits", "stale_profiles"]
 
 #: profiles per range in a full run (ranges of ids, so no id list is sent)
 FULL_RANGE = 50_000
@@ -92,13 +95,19 @@ def _id_ranges(session: Session) -> list[Scope]:
     return [Scope(lo=lo, hi=hi) for lo, hi in itertools.pairwise(bounds)]
 
 
-def _insert_base(session: Session, settings: ValueSettings, as_of: datetime, scope: Scope) -> int:
-    """Write the purchase and engagement columns of the profiles in scope; returns how many."""
+def _insert_base(
+    session: Session, settings: ValueSettings, as_of: datetime, scope: Scope, *, cleared: bool
+) -> int:
+    """Write the purchase, engagement and loyalty columns of the profiles in scope (their
+    ledger lines first); returns how many. `cleared`: the ledger was emptied (a full run)."""
     dialect = session.get_bind().dialect.name
     p = models.Profile
     t = models.ProfileTraits
     fill_distinct_orders(session, settings, as_of, scope)
+    if scope.ids is not None:  # a full run filled them once for every product
+        fill_product_categories(session, every=False)
     # each family materialised one row per profile, then joined by primary key
+    loyal = loyalty.refresh(session, settings, as_of, scope, cleared=cleared)
     b = materialise(session, "_value_purchases", purchases_query(dialect, as_of))
     c = materialise(session, "_value_categories", categories_query(dialect))
     d = materialise(session, "_value_products", products_query())
@@ -154,7 +163,9 @@ def _insert_base(session: Session, settings: ValueSettings, as_of: datetime, sco
         "social_interactions": func.coalesce(e.c.social_interactions, 0),
         "preferred_channel": preferred,
         "best_send_hour": e.c.best_send_hour,
-        "loyalty_points": literal(0),
+        "loyalty_points": func.coalesce(loyal.c.loyalty_points, 0),
+        "loyalty_tier": loyal.c.loyalty_tier,
+        "loyalty_tier_since": loyal.c.loyalty_tier_since,
         "lifecycle_stage": case((func.coalesce(b.c.order_count, 0) == 0, "prospect")),
     }
     source = (
@@ -164,6 +175,7 @@ def _insert_base(session: Session, settings: ValueSettings, as_of: datetime, sco
         .outerjoin(c, c.c.profile_id == p.id)
         .outerjoin(d, d.c.profile_id == p.id)
         .outerjoin(e, e.c.profile_id == p.id)
+        .outerjoin(loyal, loyal.c.profile_id == p.id)
         .where(p.status == models.ProfileStatus.ACTIVE.value, *scope.on(p.id))
     )
     session.execute(insert(t).from_select(list(columns), source))
@@ -185,11 +197,16 @@ def compute_traits(
     settings: ValueSettings,
     as_of: datetime | None = None,
     progress: Progress = _no_progress,
+    refit: bool | None = None,
 ) -> TraitsReport:
-    """(Re)compute the traits of these profiles (None: every profile, refitting the models).
+    """(Re)compute the traits of these profiles (None: every profile). `refit`: fit and store
+    new models (RFM cuts, BG/NBD, Gamma-Gamma) first; by default only for every profile, a
+    refresh of some scoring them with the stored models (fitted when there are none).
 
     Rows of profiles that are no longer active (merged away, erased) are deleted.
     """
+    if refit is None:
+        refit = profile_ids is None
     moment = as_of or utcnow()
     report = TraitsReport(as_of=moment)
     t = models.ProfileTraits
@@ -200,6 +217,8 @@ def compute_traits(
         session.execute(text("SET LOCAL jit = off"))
     if profile_ids is None:
         session.execute(delete(t))
+        session.execute(delete(models.LoyaltyEntry))
+        fill_product_categories(session, every=True)
         scopes = _id_ranges(session)
     else:
         ids = sorted(set(profile_ids))
@@ -211,13 +230,15 @@ def compute_traits(
     for scope in scopes:
         if scope.ids is not None:
             session.execute(delete(t).where(*scope.on(t.profile_id)))
-        report.profiles += _insert_base(session, settings, moment, scope)
-        progress("purchases and engagement", report.profiles)
-    clock("purchases and engagement")
-    boundaries = rfm.boundaries(session, moment, refit=profile_ids is None)
+        report.profiles += _insert_base(
+            session, settings, moment, scope, cleared=profile_ids is None
+        )
+        progress("purchases, engagement and loyalty", report.profiles)
+    clock("purchases, engagement and loyalty")
+    boundaries = rfm.boundaries(session, moment, refit=refit)
     report.models["rfm"] = boundaries.describe()
     clock("rfm cuts")
-    fitted = clv.model(session, settings, moment, refit=profile_ids is None)
+    fitted = clv.model(session, settings, moment, refit=refit)
     report.models["clv"] = fitted.describe()
     clock("clv fit")
     scores = rfm.score_values(boundaries, settings)
@@ -229,13 +250,32 @@ def compute_traits(
     for scope in scopes:
         clv.predict(session, fitted, settings, moment, scope, also=customer_columns)
         clock("scores, predictions, lifecycle")
-        loyalty.refresh(session, settings, moment, scope)
-        clock("loyalty")
         done += len(scope.ids) if scope.ids is not None else FULL_RANGE
-        progress("scores, lifetime value, lifecycle, loyalty", min(done, report.profiles))
+        progress("scores, lifetime value, lifecycle", min(done, report.profiles))
     if profile_ids is None:
         report.customers = int(
             session.scalar(select(func.count()).select_from(t).where(t.order_count > 0)) or 0
         )
         report.unconverted_orders = int(session.scalar(select(func.sum(t.unconverted_orders))) or 0)
     return report
+
+
+def stale_profiles(session: Session, as_of: datetime) -> tuple[list[str], int]:
+    """The active profiles whose traits are stale on `as_of`'s day, and how many are active.
+
+    Stale: no row yet, or a row describing an earlier day (days since the last order, the
+    30-day windows, recency and expiry move with the calendar), or a row of a profile that is
+    no longer active (the refresh deletes it: merged away, erased). Rows the refresh after each
+    batch keeps current are not stale."""
+    p, t = models.Profile, models.ProfileTraits
+    day = as_of.replace(hour=0, minute=0, second=0, microsecond=0)
+    active = p.status == models.ProfileStatus.ACTIVE.value
+    total = int(session.scalar(select(func.count()).select_from(p).where(active)) or 0)
+    stale = (
+        select(p.id)
+        .outerjoin(t, t.profile_id == p.id)
+        .where(active, (t.profile_id.is_(None)) | (t.as_of < at(day)))
+    )
+    gone = select(t.profile_id).join(p, p.id == t.profile_id).where(~active)
+    ids = sorted(set(session.scalars(stale)) | set(session.scalars(gone)))
+    return ids, total

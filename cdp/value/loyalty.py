@@ -7,6 +7,8 @@ Every ledger line names the fact it comes from (`kind`, `reference`, unique toge
 - `signup`: `signup_bonus` once per profile, for its earliest account record (kind `profile`);
 - `review`: `review_bonus` per review (feedback of kind `review`);
 - `redemption`: minus the `points` of a `Points Redeemed` event (`properties.points`);
+- `award`: the points a flow's `add_points` step gave (`loyalty_awards`, unique per profile,
+  flow and step: `cdp.activation.actions`), expiring as earned points do;
 - `expiry`: minus the points of an earning line once it expired before `as_of`.
 
 A refresh deletes the lines of the profiles in scope (and any line of a fact now theirs) and
@@ -27,21 +29,24 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     String,
+    Table,
     case,
     cast,
     delete,
     func,
     insert,
     literal,
+    null,
     select,
+    type_coerce,
     union_all,
-    update,
 )
 from sqlalchemy.orm import Session
 
 from cdp import models
-from cdp.value._sql import Scope, at
-from cdp.value.purchases import orders_query
+from cdp.types import UTCDateTime
+from cdp.value._sql import Scope, at, materialise
+from cdp.value.purchases import DISTINCT_ORDERS
 from cdp.value.settings import ValueSettings, currency_exponent
 
 __all__ = ["REDEEMED_EVENT", "refresh"]
@@ -62,7 +67,8 @@ def _entries(dialect: str, settings: ValueSettings, as_of: datetime, scope: Scop
     """Every ledger line the facts of the profiles in scope give, before `as_of`."""
     rules = settings.loyalty
     per_minor = rules.points_per_unit / 10 ** currency_exponent(settings.base_currency)
-    orders = orders_query(settings, as_of, scope).subquery("loyalty_orders")
+    # the scope's distinct orders, materialised by `purchases.fill_distinct_orders`
+    orders = DISTINCT_ORDERS
     raw_points = orders.c.net * per_minor
     # whole points, rounded down (SQLite's CAST truncates, which is the floor for these
     # positive values; SQLAlchemy's SQLite floor() is a Python function)
@@ -123,12 +129,18 @@ def _entries(dialect: str, settings: ValueSettings, as_of: datetime, scope: Scop
         .where(e.name == REDEEMED_EVENT, e.profile_id.is_not(None), e.occurred_at < at(as_of))
         .where(*scope.on(e.profile_id))
     )
-    return union_all(earned, signup, reviews, redeemed).subquery("loyalty_lines")
+    a = models.LoyaltyAward
+    awards = select(
+        a.profile_id, literal("award"), _ref("award:", a.id), a.points, a.occurred_at, a.occurred_at
+    ).where(a.occurred_at < at(as_of), *scope.on(a.profile_id))
+    return union_all(earned, signup, reviews, redeemed, awards).subquery("loyalty_lines")
 
 
 def _held_references(scope: Scope) -> Any:
     o, r, f, e = models.Order, models.SourceRecord, models.Feedback, models.Event
+    a = models.LoyaltyAward
     return union_all(
+        select(_ref("award:", a.id)).where(*scope.on(a.profile_id)),
         select(_ref("order:", o.id)).where(*scope.on(o.profile_id)),
         select(_ref("signup:", r.id)).where(r.kind == "profile", *scope.on(r.profile_id)),
         select(_ref("review:", f.id)).where(f.kind == "review", *scope.on(f.profile_id)),
@@ -136,21 +148,30 @@ def _held_references(scope: Scope) -> Any:
     )
 
 
-def refresh(session: Session, settings: ValueSettings, as_of: datetime, scope: Scope) -> None:
+def refresh(
+    session: Session,
+    settings: ValueSettings,
+    as_of: datetime,
+    scope: Scope,
+    *,
+    cleared: bool = False,
+) -> Table:
+    """Derive the ledger lines of the profiles in scope (the scope's distinct orders must be in
+    `purchases.DISTINCT_ORDERS`) and return a temporary table of their totals (`profile_id`,
+    `loyalty_points`, `loyalty_tier`, `loyalty_tier_since`), one row per profile with lines.
+    `cleared`: the caller emptied the ledger (a full run), so no line needs deleting."""
     dialect = session.get_bind().dialect.name
     ledger = models.LoyaltyEntry
     lines = _entries(dialect, settings, as_of, scope)
-    if scope.ids is not None or scope.lo is not None or scope.hi is not None:
+    if not cleared:
         session.execute(delete(ledger).where(*scope.on(ledger.profile_id)))
         # a fact that moved here from a profile outside the scope takes its line along: the
         # references of every fact the scope's profiles hold now (a superset of their lines,
         # read by index instead of deriving the lines a second time)
         session.execute(delete(ledger).where(ledger.reference.in_(_held_references(scope))))
-    else:
-        session.execute(delete(ledger))
     expiry = timedelta(days=settings.loyalty.expiry_days)
     expires = case(
-        (lines.c.kind.in_(("order", "signup", "review")), lines.c.occurred_at),
+        (lines.c.kind.in_(("order", "signup", "review", "award")), lines.c.occurred_at),
     )
     session.execute(
         insert(ledger).from_select(
@@ -166,7 +187,7 @@ def refresh(session: Session, settings: ValueSettings, as_of: datetime, scope: S
         )
     )
     _expire(session, dialect, as_of, scope)
-    _totals(session, settings, as_of, scope)
+    return materialise(session, "_value_loyalty", _totals(settings, as_of, scope))
 
 
 def _plus(dialect: str, moment: Any, delta: timedelta) -> Any:
@@ -198,61 +219,57 @@ def _expire(session: Session, dialect: str, as_of: datetime, scope: Scope) -> No
     )
 
 
-def _totals(session: Session, settings: ValueSettings, as_of: datetime, scope: Scope) -> None:
+def _totals(settings: ValueSettings, as_of: datetime, scope: Scope) -> Any:
+    """Per profile with lines: the balance (never below zero), the tier of the points earned
+    and when the running total of earned points first reached it; one pass over the lines."""
     ledger = models.LoyaltyEntry
-    t = models.ProfileTraits
     tiers = sorted(settings.loyalty.tiers.items(), key=lambda item: item[1])
+    gained = case((ledger.points > 0, ledger.points), else_=0)
     running = (
         select(
             ledger.profile_id,
             ledger.occurred_at,
-            func.sum(ledger.points)
+            ledger.points,
+            func.sum(gained)
             .over(
                 partition_by=ledger.profile_id,
                 order_by=(ledger.occurred_at, ledger.id),
             )
             .label("earned"),
         )
-        .where(ledger.points > 0, *scope.on(ledger.profile_id))
+        .where(*scope.on(ledger.profile_id))
         .subquery("earned_running")
     )
-    reached = {
-        name: func.min(case((running.c.earned >= threshold, running.c.occurred_at)))
-        for name, threshold in tiers
-    }
-    by_profile = (
-        select(
-            running.c.profile_id, *[v.label(f"reached_{i}") for i, v in enumerate(reached.values())]
+    reached = [
+        func.min(
+            case(
+                (
+                    (running.c.points > 0) & (running.c.earned >= threshold),
+                    running.c.occurred_at,
+                )
+            )
         )
-        .group_by(running.c.profile_id)
-        .subquery("tiers_reached")
-    )
-    columns = [by_profile.c[f"reached_{i}"] for i in range(len(tiers))]
-    tier = case(
-        *[
-            (columns[i].is_not(None), literal(name))
-            for i, (name, _) in reversed(list(enumerate(tiers)))
-        ]
-    )
-    since = case(
-        *[(columns[i].is_not(None), columns[i]) for i, _ in reversed(list(enumerate(tiers)))]
-    )
-    balance = (
-        select(ledger.profile_id, func.sum(ledger.points).label("points"))
-        .where(ledger.occurred_at < at(as_of), *scope.on(ledger.profile_id))
-        .group_by(ledger.profile_id)
-        .subquery("balances")
-    )
-    session.execute(
-        update(t)
-        .where(t.profile_id == balance.c.profile_id)
-        .values(loyalty_points=case((balance.c.points > 0, balance.c.points), else_=0))
-        .execution_options(synchronize_session=False)
-    )
-    if tiers:
-        session.execute(
-            update(t)
-            .where(t.profile_id == by_profile.c.profile_id)
-            .values(loyalty_tier=tier, loyalty_tier_since=since)
-            .execution_options(synchronize_session=False)
+        for _, threshold in tiers
+    ]
+    tier: Any = (
+        case(
+            *[
+                (reached[i].is_not(None), literal(name))
+                for i, (name, _) in reversed(list(enumerate(tiers)))
+            ]
         )
+        if tiers
+        else null()
+    )
+    since: Any = (
+        case(*[(reached[i].is_not(None), reached[i]) for i, _ in reversed(list(enumerate(tiers)))])
+        if tiers
+        else null()
+    )
+    balance = func.sum(case((running.c.occurred_at < at(as_of), running.c.points), else_=0))
+    return select(
+        running.c.profile_id,
+        cast(case((balance > 0, balance), else_=0), BigInteger).label("loyalty_points"),
+        cast(tier, String(30)).label("loyalty_tier"),
+        type_coerce(since, UTCDateTime()).label("loyalty_tier_since"),
+    ).group_by(running.c.profile_id)

@@ -1,11 +1,12 @@
 """Per-profile purchase figures, one set-based SELECT for any number of profiles.
 
-An order counts once even when several sources report it: the web tracker's `Order Completed`
-and the shop's own order share the order id, and the shop's version (the system of record,
-with refunds and cancellations) wins. Money is converted to the base currency with the
-configured rates; an order in a currency without a rate is counted in `unconverted_orders`
-and added to nothing. A cancelled or voided order counts in `cancelled_orders` only; refunds
-are netted out, and an order refunded in full is no order.
+An order counts once even when several sources report it, by the one rule of `cdp.orders`
+(also used by loyalty, recommendations and campaign attribution): the web tracker's `Order
+Completed` and the shop's own order share the order id, and the shop's version (the system of
+record, with refunds and cancellations) is the one counted. Money is converted to the base
+currency with the configured rates; an order in a currency without a rate is counted in
+`unconverted_orders` and added to nothing. A cancelled or voided order counts in
+`cancelled_orders` only; refunds are netted out, and an order refunded in full is no order.
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ from sqlalchemy import (
     text,
     type_coerce,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from cdp import models
+from cdp.orders import is_counted as counts_once
+from cdp.orders import net_minor
 from cdp.types import UTCDateTime
-from cdp.value._sql import Scope, at, days_between, json_array_agg
+from cdp.value._sql import Scope, at, days_between, json_array_agg, materialise
 from cdp.value.settings import ValueSettings, currency_exponent
 
 __all__ = [
@@ -46,6 +49,7 @@ __all__ = [
     "FAVOURITES",
     "categories_query",
     "fill_distinct_orders",
+    "fill_product_categories",
     "orders_query",
     "products_query",
     "purchases_query",
@@ -66,50 +70,31 @@ def _rate_factor(settings: ValueSettings, currency: Any) -> ColumnElement[float]
 
 
 def orders_query(settings: ValueSettings, as_of: datetime, scope: Scope) -> Select[Any]:
-    """One row per distinct order of the profiles placed before `as_of`, with its net value
-    in base minor units (NULL without a rate) and whether it counts as an order."""
+    """One row per counted order of the profiles placed before `as_of` (`cdp.orders`' rule:
+    the web copy of a store order does not count), with its net value in base minor units
+    (NULL without a rate) and whether it counts as an order."""
     o = models.Order
-    ranked = (
+    cancelled = case(
+        (or_(o.status == "cancelled", o.financial_status == "voided"), 1), else_=0
+    ).label("is_cancelled")
+    factor = _rate_factor(settings, o.currency)
+    net = net_minor(o) * factor
+    is_counted = and_(cancelled == 0, factor.is_not(None), net > 0)
+    return (
         select(
             o.id,
             o.profile_id,
             o.placed_at,
-            o.currency,
             o.channel,
-            o.total_minor,
-            o.refunded_minor,
-            case((or_(o.status == "cancelled", o.financial_status == "voided"), 1), else_=0).label(
-                "is_cancelled"
-            ),
-            func.row_number()
-            .over(
-                partition_by=(o.profile_id, o.external_id),
-                order_by=(
-                    case((o.channel == "web", 1), else_=0),
-                    o.updated_at.desc().nulls_last(),
-                    o.id.desc(),
-                ),
-            )
-            .label("rn"),
+            cancelled,
+            (o.refunded_minor * factor).label("refunded"),
+            case((factor.is_(None), 1), else_=0).label("is_unconverted"),
+            case((is_counted, net), else_=null()).label("net"),
+            case((is_counted, 1), else_=0).label("is_counted"),
         )
-        .where(o.profile_id.is_not(None), o.placed_at < at(as_of))
+        .where(o.profile_id.is_not(None), o.placed_at < at(as_of), counts_once(o))
         .where(*scope.on(o.profile_id))
-        .subquery("ranked")
     )
-    factor = _rate_factor(settings, ranked.c.currency)
-    net = (ranked.c.total_minor - ranked.c.refunded_minor) * factor
-    is_counted = and_(ranked.c.is_cancelled == 0, factor.is_not(None), net > 0)
-    return select(
-        ranked.c.id,
-        ranked.c.profile_id,
-        ranked.c.placed_at,
-        ranked.c.channel,
-        ranked.c.is_cancelled,
-        (ranked.c.refunded_minor * factor).label("refunded"),
-        case((factor.is_(None), 1), else_=0).label("is_unconverted"),
-        case((is_counted, net), else_=null()).label("net"),
-        case((is_counted, 1), else_=0).label("is_counted"),
-    ).where(ranked.c.rn == 1)
 
 
 DISTINCT_ORDERS = Table(
@@ -124,6 +109,16 @@ DISTINCT_ORDERS = Table(
     Column("is_unconverted", Integer),
     Column("net", Float),
     Column("is_counted", Integer),
+    prefixes=["TEMPORARY"],
+)
+
+
+#: a product's category for items without one (`fill_product_categories`)
+KNOWN_CATEGORIES = Table(
+    "_value_known",
+    MetaData(),
+    Column("product_id", String(100), primary_key=True),
+    Column("category", String(100)),
     prefixes=["TEMPORARY"],
 )
 
@@ -205,19 +200,45 @@ def purchases_query(dialect: str, as_of: datetime) -> Select[Any]:
     )
 
 
-def _counted_items() -> Any:
-    """(profile_id, category, name, quantity) of the items of counted orders.
+def fill_product_categories(session: Session, *, every: bool) -> None:
+    """Materialise the category of each product (`_value_known`) that `_counted_items` lends to
+    items without one: a shop's order items may lack the category the web tracker's copy of
+    the same order had, and the category of a product is the one any item of it carries (the
+    greatest, if several). `every`: of every product, in one scan (a full run, once); else of
+    the products of the scope's uncategorised items, one index probe each (a refresh)."""
+    item = models.OrderItem
+    if every:
+        query = (
+            select(item.product_id, func.max(item.category).label("category"))
+            .where(item.category.is_not(None), item.product_id.is_not(None))
+            .group_by(item.product_id)
+        )
+    else:
+        wanted = (
+            select(item.product_id)
+            .join(DISTINCT_ORDERS, DISTINCT_ORDERS.c.id == item.order_id)
+            .where(item.category.is_(None), item.product_id.is_not(None))
+            .distinct()
+            .subquery("uncategorised")
+        )
+        other = aliased(models.OrderItem, name="categorised")
+        category = (
+            select(other.category)
+            .where(other.product_id == wanted.c.product_id, other.category.is_not(None))
+            .order_by(other.category.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = select(wanted.c.product_id, category.label("category"))
+    materialise(session, KNOWN_CATEGORIES, query)
 
-    A shop's order items may lack the category the web tracker's copy of the same order had:
-    the category of a product is the one any item of it carries."""
+
+def _counted_items() -> Any:
+    """(profile_id, category, name, quantity) of the items of counted orders (from
+    `DISTINCT_ORDERS`, categories lent by `fill_product_categories`)."""
     orders = DISTINCT_ORDERS
     item = models.OrderItem
-    known = (
-        select(item.product_id, func.max(item.category).label("category"))
-        .where(item.category.is_not(None), item.product_id.is_not(None))
-        .group_by(item.product_id)
-        .subquery("product_categories")
-    )
+    known = KNOWN_CATEGORIES
     return (
         select(
             orders.c.profile_id,

@@ -115,6 +115,8 @@ def test_score_signal_maps_each_scale_to_minus_one_to_one() -> None:
         ("退款一直没到账，付款的时候还扣了两次", ("returns", "payment")),
         ("尺码偏小，建议买大一码", ("size",)),
         ("Thank you!", ()),
+        ("@shop love the new mugs!", ()),
+        ("@happyapp 物流很快", ("delivery",)),
     ],
     ids=[
         "en-delivery",
@@ -124,6 +126,8 @@ def test_score_signal_maps_each_scale_to_minus_one_to_one() -> None:
         "zh-returns-payment",
         "zh-size",
         "none",
+        "en-handle",
+        "zh-handle",
     ],
 )
 def test_topics_come_from_the_taxonomy_in_both_languages(

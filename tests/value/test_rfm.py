@@ -133,3 +133,40 @@ def test_cli_refuses_a_date_it_cannot_read(db_url: str) -> None:
     )
     assert result.exit_code != 0
     assert "'June' is not a date" in result.output
+
+
+def test_cli_recomputes_only_stale_traits_and_full_refits(
+    db_url: str, session_factory: sessionmaker[Session], customers: None
+) -> None:
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(
+            cli, ["traits", "compute", *args], env={"CDP_DATABASE_URL": db_url}
+        )
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def fits() -> int:
+        with session_factory() as session:
+            return len(session.scalars(select(models.ValueModel)).all())
+
+    fitted = fits()
+    # the fixture computed as of 1 June: every row describes an earlier day, so is stale
+    first = run()
+    assert "recomputed stale profiles, stored models" in first
+    assert "traits of 10 profiles" in first
+    assert fits() == fitted  # scored with the stored models
+    assert "nothing to recompute" in run()
+    with unit_of_work(session_factory) as session:
+        session.delete(session.get(models.ProfileTraits, "c03"))
+        newcomer = make_profile(session, id="c12")
+        make_order(session, newcomer, at=day(5, 2), total_minor=3_000)
+    partial = run()
+    assert "traits of 2 profiles" in partial
+    assert fits() == fitted
+    with session_factory() as session:
+        assert session.get(models.ProfileTraits, "c03") is not None
+        assert session.get(models.ProfileTraits, "c12") is not None
+    full = run("--full")
+    assert "recomputed every profile, models refitted" in full
+    assert "traits of 11 profiles" in full
+    assert fits() > fitted
