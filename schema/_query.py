@@ -22,6 +22,7 @@ from schema._paging import Edge, PageInfo, aware, page_size
 from schema._privacy import PrivacyQuery
 from schema._profile import Profile
 from schema._segments import SegmentQuery
+from schema._social_campaigns import SocialCampaignQuery
 from schema._traits import TraitFilter
 
 Info = strawberry.Info[Context, None]
@@ -103,6 +104,7 @@ class Query(
     IdentityQuery,
     FeedbackQuery,
     CampaignQuery,
+    SocialCampaignQuery,
     DestinationQuery,
     SegmentQuery,
     PrivacyQuery,

@@ -15,6 +15,7 @@ from cdp.campaigns import (
     CampaignReport,
     campaign_reports,
 )
+from cdp.campaigns.social import SocialCampaign, social_campaigns
 from cdp.commands._common import CliState, pass_state
 
 __all__ = ["campaigns"]
@@ -91,6 +92,9 @@ def _day(value: datetime | None) -> datetime | None:
 @click.option("--segment", "segment_id", type=int, help="Only this segment's current members.")
 @click.option("--campaign", "campaign_ids", multiple=True, help="Only this campaign (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per campaign, per line.")
+@click.option(
+    "--social", is_flag=True, help="Social campaigns instead: X hashtags, Meta lead ad campaigns."
+)
 @pass_state
 def campaigns(
     state: CliState,
@@ -102,8 +106,15 @@ def campaigns(
     segment_id: int | None,
     campaign_ids: tuple[str, ...],
     as_json: bool,
+    social: bool,
 ) -> None:
-    """Email campaign figures: sends, rates, attributed orders and revenue, retention."""
+    """Email campaign figures: sends, rates, attributed orders and revenue, retention
+    (`--social`: X hashtags and Meta lead ad campaigns: posts, leads, interaction rates)."""
+    if social:
+        if segment_id is not None or campaign_ids:
+            raise click.UsageError("--segment and --campaign apply to email campaigns only")
+        _social(state, _day(since), _day(until), as_json)
+        return
     settings = AttributionSettings(attribution.replace("-", "_"), window_days, retention_days)
     where = CampaignFilter(campaign_ids, _day(since), _day(until), segment_id)
     with state.sessionmaker() as session:
@@ -112,13 +123,63 @@ def campaigns(
         for report in reports:
             click.echo(json.dumps(_as_json(report), sort_keys=True))
         return
-    click.echo("  ".join(name.rjust(width) for name, width in _COLUMNS))
-    for report in reports:
-        cells = _row(report)
-        click.echo(
-            "  ".join(cell.rjust(width) for cell, (_, width) in zip(cells, _COLUMNS, strict=True))
-        )
+    _table(_COLUMNS, [_row(report) for report in reports])
     click.echo(
         f"{len(reports)} campaigns; {attribution} attribution within {window_days} days; "
         f"retention over {retention_days} days (recipients vs customers not sent it)"
     )
+
+
+def _table(columns: tuple[tuple[str, int], ...], rows: list[list[str]]) -> None:
+    click.echo("  ".join(name.rjust(width) for name, width in columns))
+    for cells in rows:
+        click.echo(
+            "  ".join(cell.rjust(width) for cell, (_, width) in zip(cells, columns, strict=True))
+        )
+
+
+_SOCIAL_COLUMNS = (
+    ("network", 7), ("campaign", 28), ("posts", 6), ("leads", 6), ("people", 6),
+    ("impressions", 11), ("interactions", 12), ("per post", 8), ("rate", 6),
+)  # fmt: skip
+
+
+def _social(state: CliState, since: datetime | None, until: datetime | None, as_json: bool) -> None:
+    with state.sessionmaker() as session:
+        found = social_campaigns(session, since=since, until=until)
+    if as_json:
+        for c in found:
+            click.echo(json.dumps(_social_json(c), sort_keys=True))
+        return
+    _table(
+        _SOCIAL_COLUMNS,
+        [
+            [
+                c.network,
+                c.campaign,
+                f"{c.posts:,}",
+                f"{c.leads:,}",
+                f"{c.people:,}",
+                f"{c.impressions:,}",
+                f"{c.interactions:,}",
+                "-" if c.interactions_per_post is None else f"{c.interactions_per_post:.1f}",
+                _percent(c.interaction_rate),
+            ]
+            for c in found
+        ],
+    )
+    click.echo(
+        f"{len(found)} social campaigns; interactions = likes + replies + reposts + quotes; "
+        "rate = interactions / impressions"
+    )
+
+
+def _social_json(c: SocialCampaign) -> dict[str, Any]:
+    return {
+        **{k: v for k, v in vars(c).items() if not k.endswith("_at")},
+        "first_at": c.first_at.isoformat() if c.first_at else None,
+        "last_at": c.last_at.isoformat() if c.last_at else None,
+        "interactions": c.interactions,
+        "interactions_per_post": c.interactions_per_post,
+        "interaction_rate": c.interaction_rate,
+    }

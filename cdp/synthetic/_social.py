@@ -8,19 +8,71 @@ may be a full name, a nickname, or only a given name. Some mentions are complain
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import hashlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cdp.synthetic._context import Context, Pair, dedupe_identifiers
+from cdp.synthetic._context import Campaign, Context, Pair, dedupe_identifiers
 from cdp.synthetic._feedback import mention_text
 from cdp.synthetic._model import Person, SyntheticRecord
 from cdp.synthetic._population import scramble
 from cdp.synthetic._reference import COMPLAINTS, LEAD_FORMS, PRAISE, QUESTIONS
 
-__all__ = ["BRAND_HANDLE", "lead_records", "mention_records"]
+__all__ = [
+    "BRAND_HANDLE",
+    "LEAD_CAMPAIGNS",
+    "hashtag",
+    "lead_records",
+    "mention_records",
+    "public_metrics",
+]
 
 BRAND_HANDLE = "exampleshop"
 _X_EPOCH_MS = 1_288_834_974_657
+# Each lead form runs under one ad campaign (Meta's campaign and ad ids).
+LEAD_CAMPAIGNS = {
+    form_id: (str(120_210_000_000_000 + n), str(120_215_000_000_000 + n))
+    for n, (form_id, _title) in enumerate(LEAD_FORMS, start=1)
+}
+HASHTAG_DAYS = 7  # a mention in the week after a campaign may carry its hashtag
+
+
+def _draw(key: str, what: str) -> float:
+    """A number in [0, 1) from the record's key: drawn apart from the world's random
+    stream, so adding these fields moved nothing else in the world."""
+    digest = hashlib.blake2b(f"{what}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def hashtag(campaign: Campaign) -> str:
+    """The campaign's hashtag on X: `summer-sale` -> `ExampleShopSummerSale`."""
+    return "ExampleShop" + "".join(part.title() for part in campaign.topic.split("-"))
+
+
+def _campaign_at(ctx: Context, when: datetime) -> Campaign | None:
+    running = [
+        c for c in ctx.campaigns if c.sent_at <= when < c.sent_at + timedelta(days=HASHTAG_DAYS)
+    ]
+    return running[-1] if running else None
+
+
+def public_metrics(tweet_id: str, complaint: bool) -> dict[str, int]:
+    """What X counts on a post (`tweet.fields=public_metrics`): a long-tailed reach, and
+    engagement that is a few percent of it (complaints get more replies and reposts)."""
+    impressions = int(40 * (1 / (1 - 0.98 * _draw(tweet_id, "reach"))) ** 1.2)
+    rate = 0.01 + 0.05 * _draw(tweet_id, "engagement")
+    engaged = impressions * rate
+    replies = int(engaged * (0.3 if complaint else 0.1))
+    reposts = int(engaged * (0.25 if complaint else 0.15))
+    quotes = int(engaged * 0.03)
+    likes = max(0, int(engaged) - replies - reposts - quotes)
+    return {
+        "retweet_count": reposts,
+        "reply_count": replies,
+        "like_count": likes,
+        "quote_count": quotes,
+        "impression_count": impressions,
+    }
 
 
 def _lead(ctx: Context, person: Person, full_name: str) -> Pair:
@@ -57,10 +109,13 @@ def _lead(ctx: Context, person: Person, full_name: str) -> Pair:
         birth = person.birth_date.strftime("%m/%d/%Y")
         fields.append(("date_of_birth", birth))
         attributes["birth_date"] = birth
+    campaign_id, ad_id = LEAD_CAMPAIGNS[form_id]
     payload = {
         "id": lead_id,
         "created_time": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
         "form_id": form_id,
+        "campaign_id": campaign_id,
+        "ad_id": ad_id,
         "field_data": [{"name": name, "values": [value]} for name, value in fields],
     }
     record = SyntheticRecord(
@@ -125,14 +180,24 @@ def mention_records(ctx: Context, person: Person) -> list[Pair]:
     for _ in range(ctx.rng.choice((1, 1, 2, 2, 3, 4))):
         when = ctx.time()
         tweet_id = str(_snowflake(when, ctx.next_id("tweet"), ctx.salt))
-        text, _ = _text(ctx, person, tweet_id)
+        text, complaint = _text(ctx, person, tweet_id)
+        campaign = _campaign_at(ctx, when)
+        entities: dict[str, Any] = {}
+        if campaign is not None and _draw(tweet_id, "hashtag") < 0.6:
+            tag = hashtag(campaign)
+            entities["hashtags"] = [{"start": len(text) + 1, "end": len(text) + 2 + len(tag),
+                                     "tag": tag}]  # fmt: skip
+            text = f"{text} #{tag}"
         payload: dict[str, Any] = {
             "id": tweet_id,
             "text": text,
             "author_id": person.x_id,
             "created_at": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "public_metrics": public_metrics(tweet_id, complaint),
             "_user": {"id": person.x_id, "username": person.x_handle, "name": name},
         }
+        if entities:
+            payload["entities"] = entities
         identifiers = (("social_handle", f"x:{person.x_handle}"), ("social_id", f"x:{person.x_id}"))
         record = SyntheticRecord(
             "social.x_mentions",

@@ -95,10 +95,23 @@ class MetaLeadsAdapter(HttpAdapter):
             facts=(
                 InteractionFact(
                     type="lead_form",
-                    properties={"form_id": record.get("form_id"), "fields": fields},
+                    properties={
+                        "form_id": record.get("form_id"),
+                        "campaign_id": _optional_id(record, "campaign_id"),
+                        "ad_id": _optional_id(record, "ad_id"),
+                        "fields": fields,
+                    },
                 ),
             ),
         )
+
+
+def _optional_id(record: Mapping[str, Any], key: str) -> str | None:
+    """A Graph API id (a string of digits; some exports write a number)."""
+    value = record.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def _field_data(record: Mapping[str, Any]) -> dict[str, str]:

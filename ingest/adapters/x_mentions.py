@@ -12,6 +12,7 @@ topics, and refines the kind to complaint, question, suggestion or praise as the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -54,7 +55,7 @@ class XMentionsAdapter(HttpAdapter):
         headers = {"Authorization": f"Bearer {self.config['bearer_token']}"}
         params: dict[str, Any] = {
             "max_results": self.config.get("page_size", 100),
-            "tweet.fields": "created_at,author_id,referenced_tweets",
+            "tweet.fields": "created_at,author_id,referenced_tweets,public_metrics,entities",
             "expansions": "author_id",
             "user.fields": "username,name",
         }
@@ -83,7 +84,7 @@ class XMentionsAdapter(HttpAdapter):
         url = f"https://x.com/{username or 'i'}/status/{tweet_id}"
         kind = "reply" if _is_reply(record) else "mention"
         facts: list[Fact] = [
-            InteractionFact(type=kind, text=text, url=url),
+            InteractionFact(type=kind, text=text, url=url, properties=_properties(record, text)),
             FeedbackFact(kind="comment", text=text),
         ]
         return Observation(
@@ -94,6 +95,41 @@ class XMentionsAdapter(HttpAdapter):
             person=Person(full_name=optional_str(author, "name")),
             facts=tuple(facts),
         )
+
+
+# `public_metrics` keys as X names them -> the interaction's property (docs/campaigns.md).
+_METRICS = {
+    "like_count": "likes",
+    "reply_count": "replies",
+    "retweet_count": "reposts",
+    "quote_count": "quotes",
+    "impression_count": "impressions",
+}
+# X's rule: after `#` or the full-width number sign (U+FF03), letters, digits and `_`, at
+# least one of them a letter (`#49987`, an order number, is no hashtag).
+_HASHTAG = re.compile(r"(?<![\w&])[#\uff03](\w*[^\W\d_]\w*)")
+
+
+def _properties(record: Mapping[str, Any], text: str) -> dict[str, Any]:
+    """The post's engagement counts and hashtags (lower case, without `#`: a social
+    campaign's key). Counts that are not whole numbers >= 0 are left out."""
+    found: dict[str, Any] = {}
+    metrics = record.get("public_metrics")
+    if isinstance(metrics, Mapping):
+        for key, name in _METRICS.items():
+            value = metrics.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                found[name] = value
+    entities = record.get("entities")
+    tags = entities.get("hashtags") if isinstance(entities, Mapping) else None
+    if isinstance(tags, list):
+        names = [t.get("tag") for t in tags if isinstance(t, Mapping)]
+    else:  # no entities requested: read them from the text, as X does
+        names = _HASHTAG.findall(text)
+    hashtags = sorted({n.casefold() for n in names if isinstance(n, str) and n.strip()})
+    if hashtags:
+        found["hashtags"] = hashtags
+    return found
 
 
 def _is_reply(record: Mapping[str, Any]) -> bool:

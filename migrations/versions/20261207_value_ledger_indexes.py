@@ -3,7 +3,7 @@ profile (`cdp.value.loyalty`: a refresh of 10k profiles probed every event of ea
 a redemption, 0.5 s at 1M profiles)
 
 Revision ID: 20261207_value_ledger
-Revises: 20261207_value_itemcat
+Revises: 20261207_flow_actions
 Create Date: 2026-12-07 18:20:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261207_value_ledger"
-down_revision: str | Sequence[str] | None = "20261207_value_itemcat"
+down_revision: str | Sequence[str] | None = "20261207_flow_actions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

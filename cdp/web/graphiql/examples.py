@@ -319,7 +319,9 @@ CAMPAIGNS = """\
 # whether recipients ordered again within 30 days
 # more often than customers not sent the campaign.
 # Try rule: FIRST_CLICK, another window, or a
-# segment id in filter.
+# segment id in filter. socialCampaigns: X hashtags
+# (posts, likes, replies, reposts per impression)
+# and Meta lead ad campaigns (leads).
 query Campaigns {
   campaigns(attribution: { rule: LAST_CLICK, windowDays: 7, retentionDays: 30 }) {
     id firstSentAt
@@ -332,6 +334,10 @@ query Campaigns {
       revenue { amount currency }
     }
     retention { recipients rate comparison comparisonRate lift }
+  }
+  socialCampaigns {
+    network campaign posts leads people impressions
+    interactions interactionsPerPost interactionRate
   }
 }
 """
