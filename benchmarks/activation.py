@@ -1,7 +1,8 @@
 """Activation benchmark: latency from a push's acknowledgement to its webhook delivery.
 
     .venv/bin/python benchmarks/activation.py [--url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
-        [--rate 200] [--seconds 30] [--workers 1] [--kill-at 10] [--no-kill]
+        [--rate 200] [--seconds 30] [--workers 1] [--kill-at 10] [--kill worker|server]
+        [--no-kill]
 
 Creates a throwaway PostgreSQL database and a cdp.toml declaring one webhook destination for
 the event `Bench Event`, starts a signed-webhook receiver on 127.0.0.1 (in this process: it
@@ -9,7 +10,10 @@ verifies each signature and dedupes by webhook-id), `cdp serve --workers N` (emb
 off) and one `cdp worker`, then pushes one `track` call per event through the Segment
 tracking API (`POST /v1/track`, a write key) at a steady `--rate` for `--seconds` (open loop:
 each send is scheduled at its time, whatever earlier ones did). At `--kill-at` seconds it
-kills the worker with SIGKILL and starts a new one a second later.
+kills the worker (`--kill worker`, the default) or the server (`--kill server`: acknowledged
+pushes it had not resolved yet are pending records, which the new server's background
+resolver takes when it starts) with SIGKILL and starts a new one a second later. Pushes sent
+while the server is down fail (they were never acknowledged: a client retries them).
 
 Prints: the push acknowledgement latency (the baseline: what the tracking API costs), the
 latency from each push's acknowledgement to its first delivery at the receiver (p50, p90,
@@ -85,7 +89,18 @@ def _drop(admin: Any, name: str) -> None:
 
 
 def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([CDP, "worker"], env=env, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [CDP, "worker"], env=env, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+
+
+def _start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [CDP, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: a kill takes its workers too
+    )
 
 
 def main() -> None:
@@ -95,6 +110,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--kill-at", type=float, default=10.0)
+    parser.add_argument("--kill", choices=("worker", "server"), default="worker")
     parser.add_argument("--no-kill", action="store_true")
     args = parser.parse_args()
     load_before = os.getloadavg()
@@ -120,18 +136,16 @@ def main() -> None:
             env = {**os.environ, "CDP_DATABASE_URL": url, "CDP_SOURCES_FILE": str(toml),
                    "BENCH_HOOK_SECRET": SECRET, "CDP_EMBEDDED_WORKER": "false",
                    "CDP_LOG_LEVEL": "WARNING"}  # fmt: skip
-            processes.append(
-                subprocess.Popen(
-                    [CDP, "serve", "--port", str(port), "--workers", str(args.workers)],
-                    env=env,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
+            processes.append(_start_server(env, port, args.workers))
             worker = _start_worker(env)
             processes.append(worker)
             base = f"http://127.0.0.1:{port}"
             _wait_up(base)
-            result = _run(args, base, key, receiver, env, processes)
+            restart = {
+                "worker": lambda: _start_worker(env),
+                "server": lambda: _start_server(env, port, args.workers),
+            }
+            result = _run(args, base, key, receiver, restart, processes)
     finally:
         for process in processes:
             if process.poll() is None:
@@ -165,7 +179,7 @@ def _run(
     base: str,
     key: str,
     receiver: WebhookReceiver,
-    env: dict[str, str],
+    restart: dict[str, Any],
     processes: list[subprocess.Popen[bytes]],
 ) -> dict[str, Any]:
     total = int(args.rate * args.seconds)
@@ -207,16 +221,17 @@ def _run(
         futures = [pool.submit(push, seq, start + seq / args.rate) for seq in range(total)]
         if not args.no_kill:
             time.sleep(max(0.0, start + args.kill_at - time.monotonic()))
-            processes[1].kill()
-            processes[1].wait()
+            which = 1 if args.kill == "worker" else 0
+            os.killpg(processes[which].pid, signal.SIGKILL)
+            processes[which].wait()
             killed = time.time()
             time.sleep(1.0)
-            processes[1] = _start_worker(env)
+            processes[which] = restart[args.kill]()
             kill_window = (killed - wall_start, time.time() - wall_start + 1.0)
         for future in futures:
             future.result()
     push_seconds = time.monotonic() - start
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         with receiver.lock:
             seen = {b["data"]["event"]["properties"]["seq"] for b in receiver.received.values()}
@@ -263,7 +278,8 @@ def _run(
         "p99_ratio_delivery_to_push_ack": round(
             _percentile(latencies, 0.99) / max(1e-9, _percentile(ack_latency, 0.99)), 2
         ),
-        "worker_killed": None if kill_window is None else [round(x, 1) for x in kill_window],
+        "killed": None if kill_window is None else args.kill,
+        "kill_window_s": None if kill_window is None else [round(x, 1) for x in kill_window],
         "delivered_once": len(arrivals),
         "lost": len(set(acked) - set(arrivals)),
         "sent_twice_dropped_by_key": duplicates,

@@ -67,6 +67,7 @@ __all__ = [
     "IdentityModel",
     "IdentityOverride",
     "Interaction",
+    "LoyaltyAward",
     "LoyaltyEntry",
     "MergeLog",
     "Order",
@@ -762,6 +763,25 @@ class LoyaltyEntry(Base):
     points: Mapped[int] = mapped_column(BIG_ID)
     occurred_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
+
+
+class LoyaltyAward(Base):
+    """Points a flow's `add_points` step gave a profile (`cdp.activation.actions`): a fact the
+    ledger derives an `award` line from. `reference` (flow, step and the profile the run was
+    for) is unique, so a step awards a profile once; `origin_profile_id` is that profile, which
+    gets the award back after a split."""
+
+    __tablename__ = "loyalty_awards"
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    profile_id: Mapped[str] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), index=True
+    )
+    origin_profile_id: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str] = mapped_column(String(255), unique=True)
+    points: Mapped[int] = mapped_column(BIG_ID)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    occurred_at: Mapped[datetime]
 
 
 class Segment(Base):

@@ -32,6 +32,7 @@ Step = Callable[[Session, Sequence[str] | None], object]
 def steps() -> list[tuple[str, Step]]:
     """The refresh steps, in the order they run. Each domain adds its own entry here, imported
     lazily so that importing this module stays cheap and free of cycles."""
+    from cdp.activation.actions import follow_profiles  # flows' awards follow merges
     from cdp.activation.capture import capture, mark  # first and last: what changed between
     from cdp.consent import follow_origin  # consent set through the API follows its profile
     from cdp.value.step import refresh_traits
@@ -39,6 +40,7 @@ def steps() -> list[tuple[str, Step]]:
     found: list[tuple[str, Step]] = [
         ("activation.mark", mark),
         ("consent", follow_origin),
+        ("activation.follow", follow_profiles),
         ("traits", refresh_traits),
     ]
     from cdp.segments import refresh_touched  # after traits: conditions read them

@@ -15,6 +15,7 @@ with a Python loop per pair.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -41,6 +42,7 @@ __all__ = [
     "initial_level",
     "jaro_winkler_level",
     "levenshtein_level",
+    "made_of_level",
     "nickname_level",
     "null_level",
     "same_formal_name_level",
@@ -57,6 +59,7 @@ LEVEL_KINDS = (
     "swapped_one_name",
     "date_transposed",
     "implied",
+    "made_of",
     "initial",
     "nickname",
     "same_formal_name",
@@ -134,7 +137,7 @@ class ComparisonLevel:
         """Whether the level is no evidence either way (weight 0, never estimated): data
         missing on either side (`null`), or a likeness another comparison counts (`implied`,
         or a level marked `neutral`)."""
-        return self.neutral or self.kind in ("null", "implied")
+        return self.neutral or self.kind in ("null", "implied", "made_of")
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None and v is not False}
@@ -223,6 +226,28 @@ def implied_level(
     return ComparisonLevel(
         label=label, kind="implied", other=by, transform=transform, threshold=threshold
     )
+
+
+def made_of_level(label: str, *, of: str, transform: str | None = None) -> ComparisonLevel:
+    """Equal values made of nothing but the words of either record's `of` column (after
+    `transform`, ignoring separators; digits make a value its own): two people named
+    Christopher Ramos are often both given `christopher.ramos@`, so such an address shared is
+    no more evidence than the names, which their own comparisons count. Weight 0, not
+    estimated. Put it before the exact level."""
+    return ComparisonLevel(label=label, kind="made_of", other=of, transform=transform)
+
+
+def _made_of(value: str, words: str | None) -> bool:
+    if not words or any(ch.isdigit() for ch in value):
+        return False
+    letters = "".join(ch for ch in value if ch.isalpha())
+    parts = words.split()
+    if len(parts) > 3:
+        return False
+    for order in itertools.permutations(parts):
+        if letters in ("".join(order), order[0][:1] + "".join(order[1:])):
+            return True
+    return False
 
 
 def swapped_one_name_level(other: str, label: str) -> ComparisonLevel:
@@ -331,6 +356,16 @@ def _level_mask(
         rows = np.flatnonzero(out)
         a, b = left[rows], right[rows]
         out[rows] = _equal(a, b, level.transform) | _jaro_winkler(a, b, level.threshold or 1.0)
+        return out
+    if level.kind == "made_of":
+        out = _equal(left, right)
+        rows = np.flatnonzero(out)
+        transform = TRANSFORMS[level.transform] if level.transform else str
+        left_by, right_by = _other_values(level, field_name, tables, idx)
+        out[rows] = [
+            _made_of(transform(left[i]), left_by[i]) or _made_of(transform(left[i]), right_by[i])
+            for i in rows.tolist()
+        ]
         return out
     if level.kind == "swapped_one_name":
         left_other, right_other = _other_values(level, field_name, tables, idx)

@@ -16,6 +16,7 @@ from identity.comparisons import (
     initial_level,
     jaro_winkler_level,
     levenshtein_level,
+    made_of_level,
     nickname_level,
     null_level,
     osa_level,
@@ -115,6 +116,11 @@ def default_model() -> MatchModel:
         "email",
         (
             null_level(),
+            made_of_level(
+                "same email, made of the names (no evidence beyond the names)",
+                of="name_tokens",
+                transform="local_part",
+            ),
             _mu(exact_level("exact email", tf=True), 0.7, 0.0001),
             implied_level(
                 "emails alike, names the same (no evidence beyond the names)",

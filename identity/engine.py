@@ -285,6 +285,11 @@ def _apply_identifier_edges(
         scored = score_pairs(model, (state.table, state.table), (left, right))
         apart = scored.kept_apart
         keep = ~apart
+        if scored.contradicted is not None:
+            # A shared email or phone links what nothing else contradicts; where something
+            # does (a birth date, another phone), the whole evidence decides, as for a fuzzy
+            # link: namesakes are given one name-made address, relatives share one.
+            keep &= ~scored.contradicted | (scored.total >= model.match_weight)
         # Two people sharing this value (a family email) must not be bridged by a third
         # record that carries it without a name.
         state.uf.add_cannot(zip(left[apart].tolist(), right[apart].tolist(), strict=True))

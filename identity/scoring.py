@@ -106,6 +106,8 @@ class ScoredPairs:
     """True where what only one person has disagrees (given name or birth date) and none of
     it agrees: the evidence of two people (a household's, sharing an email or a phone), which
     keeps a third record from joining them."""
+    contradicted: npt.NDArray[np.bool_] | None = None
+    """True where some comparison weighs against the match (a negative level)."""
 
     @property
     def kept_apart(self) -> npt.NDArray[np.bool_]:
@@ -135,9 +137,11 @@ def score_pairs(
     corroborated = np.zeros(len(idx[0]), dtype=bool)
     personal = np.zeros(len(idx[0]), dtype=bool)
     disagree = np.zeros(len(idx[0]), dtype=bool)
+    contradicted = np.zeros(len(idx[0]), dtype=bool)
     for k, comparison in enumerate(model.comparisons):
         weights = _weight_table(comparison)
         total += weights[gamma[:, k]]
+        contradicted |= weights[gamma[:, k]] < 0
         total += _tf_adjustments(model, comparison, gamma[:, k], tables[0], idx[0])
         vetoed |= _veto_mask(model, comparison, gamma[:, k])
         if comparison.field not in NAME_FIELDS:
@@ -147,7 +151,9 @@ def score_pairs(
             disagree |= weights[gamma[:, k]] < 0
     # Evidence of two people only where households exist (training tells, `training.py`).
     apart = disagree & ~personal & (not model.household_evidence_suffices)
-    return ScoredPairs(idx[0], idx[1], gamma, total, vetoed, corroborated, personal, apart)
+    return ScoredPairs(
+        idx[0], idx[1], gamma, total, vetoed, corroborated, personal, apart, contradicted
+    )
 
 
 def _tf_adjustments(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from cdp import models
+from cdp.activation.actions import custom_traits
 from cdp.services import profile_facts as facts
 from cdp.services import profiles as profile_service
 from cdp.services.paging import Page
@@ -89,6 +90,13 @@ class Loaders:
     @cached_property
     def traits(self) -> DataLoader[str, models.ProfileTraits | None]:
         return _keyed(self.sessions, value_queries.traits_by_profile)
+
+    @cached_property
+    def custom_traits(self) -> DataLoader[str, dict[str, Any] | None]:
+        async def fetch(session: AsyncSession, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+            return await session.run_sync(lambda sync: custom_traits(sync, list(set(ids))))
+
+        return _keyed(self.sessions, fetch)
 
     @cached_property
     def merge_history(self) -> DataLoader[str, list[models.MergeLog] | None]:

@@ -290,6 +290,16 @@ class Profile:
 
     @strawberry.field(
         description=(
+            "Traits flows set (`set_trait` steps, docs/activation.md), by name: this "
+            "profile's and those of profiles merged into it. {} when none."
+        )
+    )
+    async def custom_traits(self, info: Info) -> JSON:
+        found = await info.context.loaders.custom_traits.load(self.id)
+        return JSON(found or {})
+
+    @strawberry.field(
+        description=(
             'Products to recommend, best first, each with why ("because you bought X"): what '
             "goes with their purchases and views, leaving out what they bought unless people "
             "buy it again; best-sellers of their favourite categories fill the list. Without "

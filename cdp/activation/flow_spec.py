@@ -23,6 +23,13 @@
       { send = "mail_hook", message = "browse_abandonment", include = ["trigger", "traits"] },
     ]
 
+    [flows.first_order_bonus]
+    trigger = { event = "Order Completed" }
+    steps = [
+      { add_points = 100, reason = "first order bonus" },   # once per profile and step
+      { set_trait = "first_order_bonus", value = true },
+    ]
+
     [activation]
     max_messages_per_day = 2                   # across flows, per profile (frequency cap)
     flows_file = "flows.toml"                  # more [flows.*] tables in another file
@@ -31,7 +38,10 @@ Steps: `send` (to a destination, with a `message` name, and `include` of `trigge
 `traits` and `recommendations` (4 products, `cdp.recommend`, personalised only with the
 profile's consent); the profile itself is in every delivery), `wait` ("30 minutes", "4 hours",
 "2 days"), `unless_event` (exit when the profile did this event since entering),
-`in_segment` (exit unless the profile is in the segment).
+`in_segment` (exit unless the profile is in the segment), `add_points` (whole loyalty points
+above 0, with an optional `reason`: a fact of the loyalty ledger, awarded once per profile and
+step, `cdp.activation.actions`), `set_trait` (a name of lower-case letters, digits and `_`,
+and a `value`: text, a number or true/false).
 Every problem is reported at once with the flow and step it is in.
 """
 
@@ -53,6 +63,15 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(second|minute|hour|day|week)s?\s
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
 _INCLUDES = ("trigger", "traits", "recommendations")
 _KEYS = ("trigger", "steps", "goal", "goal_days", "holdout", "reenter", "exit")
+_TRAIT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_STEP_KEYS = {
+    "send": {"send", "message", "include"},
+    "wait": {"wait"},
+    "unless_event": {"unless_event"},
+    "in_segment": {"in_segment"},
+    "add_points": {"add_points", "reason"},
+    "set_trait": {"set_trait", "value"},
+}
 
 
 def parse_duration(raw: str) -> timedelta:
@@ -86,6 +105,9 @@ def _step(where: str, step: Any, problems: list[str]) -> None:
         problems.append(f'{where}: a step is a table, e.g. {{ wait = "1 hour" }}')
         return
     kind = next(iter(step))
+    extra = sorted(set(step) - _STEP_KEYS.get(kind, set(step)))
+    if extra:
+        problems.append(f"{where}: unknown setting {', '.join(map(repr, extra))} of a {kind} step")
     if kind == "send":
         if not isinstance(step.get("send"), str) or not isinstance(step.get("message"), str):
             problems.append(f"{where}: send needs a destination name and a message name")
@@ -100,9 +122,32 @@ def _step(where: str, step: Any, problems: list[str]) -> None:
     elif kind in ("unless_event", "in_segment"):
         if not isinstance(step[kind], str) or not step[kind]:
             problems.append(f"{where}: {kind} needs a name")
+    elif kind in ("add_points", "set_trait"):
+        _action(where, kind, step, problems)
     else:
+        problems.append(f"{where}: unknown step {kind!r}; expected one of {', '.join(_STEP_KEYS)}")
+
+
+def _action(where: str, kind: str, step: dict[str, Any], problems: list[str]) -> None:
+    if kind == "add_points":
+        points = step["add_points"]
+        if isinstance(points, bool) or not isinstance(points, int) or points < 1:
+            problems.append(f"{where}: add_points = {points!r}; expected whole points above 0")
+        reason = step.get("reason", "points")
+        if not isinstance(reason, str) or not reason or len(reason) > 200:
+            problems.append(f"{where}: reason = {reason!r}; expected text of 1 to 200 characters")
+        return
+    name = step["set_trait"]
+    if not isinstance(name, str) or not _TRAIT_NAME.match(name):
         problems.append(
-            f"{where}: unknown step {kind!r}; expected send, wait, unless_event or in_segment"
+            f"{where}: set_trait = {name!r}; expected a name of lower-case letters, digits "
+            "and _ (e.g. welcome_sent)"
+        )
+    if "value" not in step:
+        problems.append(f"{where}: set_trait needs a value")
+    elif not isinstance(step["value"], str | int | float | bool):
+        problems.append(
+            f"{where}: value = {step['value']!r}; expected text, a number or true/false"
         )
 
 

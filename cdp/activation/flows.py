@@ -21,7 +21,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cdp import models
+from cdp.activation.actions import add_points, set_trait
 from cdp.activation.flow_spec import ActivationSettings, FlowSpec, parse_duration
+from cdp.activation.flow_stats import FlowStats, flow_stats
 from cdp.activation.outbox import Change, emit
 from cdp.consent import can_contact
 from cdp.types import utcnow
@@ -142,7 +144,9 @@ class FlowRunner:
         return run
 
     def advance(self, session: Session, now: datetime | None = None) -> int:
-        """Take the next steps of every run whose wait is over; returns how many it moved."""
+        """Take the next steps of every run whose wait is over; returns how many it moved.
+        Profiles given points are refreshed (`cdp.refresh`) in the same transaction: their
+        `loyalty_points` trait, the segments reading it, what destinations receive of it."""
         now = now or utcnow()
         r = models.FlowRun
         query = (
@@ -155,13 +159,23 @@ class FlowRunner:
             query = query.with_for_update(skip_locked=True)
         runs = list(session.scalars(query))
         flows = {f.id: f for f in session.scalars(select(models.Flow))}
+        awarded: set[str] = set()
         for run in runs:
-            self._advance_one(session, flows[run.flow_id], run, now)
+            self._advance_one(session, flows[run.flow_id], run, now, awarded)
         session.flush()
+        if awarded:
+            from cdp.refresh import refresh_profiles
+
+            refresh_profiles(session, awarded)
         return len(runs)
 
     def _advance_one(
-        self, session: Session, flow: models.Flow, run: models.FlowRun, now: datetime
+        self,
+        session: Session,
+        flow: models.Flow,
+        run: models.FlowRun,
+        now: datetime,
+        awarded: set[str],
     ) -> None:
         definition = flow.definition
         log = list(run.log)
@@ -186,6 +200,14 @@ class FlowRunner:
                     return self._finish(run, log, now, "exited", reason)
                 if "send" in step:
                     log.append({"at": now.isoformat(), **self._send(session, flow, run, step, now)})
+                if "add_points" in step:
+                    index = run.step - 1
+                    did = add_points(session, flow.name, index, run.profile_id, step, now)
+                    log.append({"at": now.isoformat(), "did": did})
+                    awarded.add(run.profile_id)
+                if "set_trait" in step:
+                    did = set_trait(session, run.profile_id, step, now)
+                    log.append({"at": now.isoformat(), "did": did})
             return self._finish(run, log, now, "done", None)
         finally:
             run.log = log
@@ -289,90 +311,6 @@ def _recommendations(session: Session, profile_id: str) -> dict[str, Any]:
 def _traits(session: Session, profile_id: str) -> dict[str, Any]:
     row = session.get(models.ProfileTraits, profile_id)
     return {} if row is None else {name: getattr(row, name) for name in _TRAITS}
-
-
-@dataclass(frozen=True)
-class FlowStats:
-    name: str
-    enabled: bool
-    declared_in: str
-    waiting: int
-    done: int
-    exited: int
-    holdout: int
-    goal: str | None
-    treated_converted: int
-    holdout_converted: int
-
-    @property
-    def treated(self) -> int:
-        return self.waiting + self.done + self.exited
-
-    @property
-    def treated_rate(self) -> float | None:
-        return self.treated_converted / self.treated if self.treated else None
-
-    @property
-    def holdout_rate(self) -> float | None:
-        return self.holdout_converted / self.holdout if self.holdout else None
-
-    @property
-    def lift(self) -> float | None:
-        """Conversion rate of the treated minus the holdout's (None without both)."""
-        if self.treated_rate is None or self.holdout_rate is None:
-            return None
-        return self.treated_rate - self.holdout_rate
-
-
-def flow_stats(session: Session) -> list[FlowStats]:
-    r = models.FlowRun
-    found = []
-    for flow in session.scalars(select(models.Flow).order_by(models.Flow.name)):
-        counts = dict(
-            session.execute(
-                select(r.status, func.count()).where(r.flow_id == flow.id).group_by(r.status)
-            ).all()
-        )
-        goal = flow.definition.get("goal")
-        converted = _converted(session, flow, goal) if goal else {True: 0, False: 0}
-        found.append(
-            FlowStats(
-                name=flow.name,
-                enabled=flow.enabled,
-                declared_in=flow.declared_in,
-                waiting=counts.get("waiting", 0),
-                done=counts.get("done", 0),
-                exited=counts.get("exited", 0),
-                holdout=counts.get("holdout", 0),
-                goal=goal,
-                treated_converted=converted[False],
-                holdout_converted=converted[True],
-            )
-        )
-    return found
-
-
-def _converted(session: Session, flow: models.Flow, goal: str) -> dict[bool, int]:
-    """Runs whose profile did the goal within `goal_days` of entering, holdout or not."""
-    r, e = models.FlowRun, models.Event
-    window = timedelta(days=flow.definition.get("goal_days", 7))
-    runs = session.execute(
-        select(r.profile_id, r.entered_at, r.status == "holdout").where(r.flow_id == flow.id)
-    ).all()
-    done: dict[str, list[datetime]] = {}
-    ids = sorted({row[0] for row in runs})
-    for start in range(0, len(ids), 2000):
-        for profile_id, at in session.execute(
-            select(e.profile_id, e.occurred_at).where(
-                e.profile_id.in_(ids[start : start + 2000]), e.name == goal
-            )
-        ):
-            done.setdefault(str(profile_id), []).append(at)
-    counts = {True: 0, False: 0}
-    for profile_id, entered, is_holdout in runs:
-        if any(entered <= at <= entered + window for at in done.get(profile_id, ())):
-            counts[bool(is_holdout)] += 1
-    return counts
 
 
 def _owned_flow(session: Session, name: str) -> models.Flow:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from cdp.campaigns._sql import dialect_of
 from cdp.campaigns.email import ratio
+from cdp.errors import InvalidInputError
 from cdp.types import UTCDateTime
 
 __all__ = ["METRICS", "SocialCampaign", "social_campaigns"]
@@ -122,6 +123,10 @@ def social_campaigns(
     session: Session, *, since: datetime | None = None, until: datetime | None = None
 ) -> list[SocialCampaign]:
     """Every social campaign with posts or leads in [since, until), newest first."""
+    if since is not None and until is not None and since >= until:
+        raise InvalidInputError(
+            "until", f"{until.isoformat()} is not after since {since.isoformat()}"
+        )
     dialect = "postgresql" if dialect_of(session) == "postgresql" else "sqlite"
     number = _number_pg if dialect == "postgresql" else _number_sqlite
     window = ""

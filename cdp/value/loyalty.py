@@ -7,6 +7,8 @@ Every ledger line names the fact it comes from (`kind`, `reference`, unique toge
 - `signup`: `signup_bonus` once per profile, for its earliest account record (kind `profile`);
 - `review`: `review_bonus` per review (feedback of kind `review`);
 - `redemption`: minus the `points` of a `Points Redeemed` event (`properties.points`);
+- `award`: the points a flow's `add_points` step gave (`loyalty_awards`, unique per profile,
+  flow and step: `cdp.activation.actions`), expiring as earned points do;
 - `expiry`: minus the points of an earning line once it expired before `as_of`.
 
 A refresh deletes the lines of the profiles in scope (and any line of a fact now theirs) and
@@ -127,12 +129,18 @@ def _entries(dialect: str, settings: ValueSettings, as_of: datetime, scope: Scop
         .where(e.name == REDEEMED_EVENT, e.profile_id.is_not(None), e.occurred_at < at(as_of))
         .where(*scope.on(e.profile_id))
     )
-    return union_all(earned, signup, reviews, redeemed).subquery("loyalty_lines")
+    a = models.LoyaltyAward
+    awards = select(
+        a.profile_id, literal("award"), _ref("award:", a.id), a.points, a.occurred_at, a.occurred_at
+    ).where(a.occurred_at < at(as_of), *scope.on(a.profile_id))
+    return union_all(earned, signup, reviews, redeemed, awards).subquery("loyalty_lines")
 
 
 def _held_references(scope: Scope) -> Any:
     o, r, f, e = models.Order, models.SourceRecord, models.Feedback, models.Event
+    a = models.LoyaltyAward
     return union_all(
+        select(_ref("award:", a.id)).where(*scope.on(a.profile_id)),
         select(_ref("order:", o.id)).where(*scope.on(o.profile_id)),
         select(_ref("signup:", r.id)).where(r.kind == "profile", *scope.on(r.profile_id)),
         select(_ref("review:", f.id)).where(f.kind == "review", *scope.on(f.profile_id)),
@@ -163,7 +171,7 @@ def refresh(
         session.execute(delete(ledger).where(ledger.reference.in_(_held_references(scope))))
     expiry = timedelta(days=settings.loyalty.expiry_days)
     expires = case(
-        (lines.c.kind.in_(("order", "signup", "review")), lines.c.occurred_at),
+        (lines.c.kind.in_(("order", "signup", "review", "award")), lines.c.occurred_at),
     )
     session.execute(
         insert(ledger).from_select(

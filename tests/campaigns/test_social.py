@@ -138,3 +138,13 @@ def test_the_command_prints_the_same_figures(
     assert rows["springsale"]["interaction_rate"] == 29 / 810
     assert refused.exit_code == 2
     assert "--segment and --campaign apply to email campaigns only" in refused.output
+
+
+def test_a_bad_period_is_an_error_naming_it(gql: Gql) -> None:
+    backwards = gql(SOCIAL, {"since": "2026-03-20T00:00:00Z", "until": "2026-03-01T00:00:00Z"})
+    naive = gql(SOCIAL, {"since": "2026-03-20T00:00:00"})
+
+    assert backwards["data"] is None
+    assert "2026-03-01T00:00:00+00:00 is not after since 2026-03-20" in str(backwards["errors"])
+    assert naive["data"] is None
+    assert "has no time zone" in str(naive["errors"])

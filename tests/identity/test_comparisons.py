@@ -171,7 +171,7 @@ IMPLIED = "emails alike, names the same (no evidence beyond the names)"
             "email",
             {"given_name": "jane", "family_name": "doe", "email": "jane.doe@x.com"},
             {"given_name": "jane", "family_name": "doe", "email": "jane.doe@x.com"},
-            "exact email",
+            "same email, made of the names (no evidence beyond the names)",
         ),
         (
             "email",
@@ -274,3 +274,35 @@ def test_levels_are_evaluated_for_many_pairs_at_once() -> None:
         "exact given name",
         "missing on either side",
     ]
+
+
+MADE_OF = "same email, made of the names (no evidence beyond the names)"
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "expected"),
+    [
+        # A mailbox made of the names (either order, or an initial and a name): no evidence.
+        (
+            ("christopher", "ramos", "christopher.ramos@yahoo.com"),
+            ("christophur", "ramos", None),
+            MADE_OF,
+        ),
+        (("jane", "ramos", "ramos_jane@x.com"), (None, None, None), MADE_OF),
+        (("jane", "ramos", "jramos@x.com"), ("jane", "ramos", None), MADE_OF),
+        # Digits, or letters that are not the names, make a mailbox its own.
+        (("jane", "ramos", "jramos42@x.com"), ("jane", "ramos", None), "exact email"),
+        (("jane", "ramos", "sunflower@x.com"), ("jane", "ramos", None), "exact email"),
+        # No names on either record: nothing explains the address.
+        ((None, None, "jane.ramos@x.com"), (None, None, None), "exact email"),
+    ],
+)
+def test_an_email_made_of_the_names_counts_nothing_beyond_them(
+    left: tuple[str | None, str | None, str],
+    right: tuple[str | None, str | None, str | None],
+    expected: str,
+) -> None:
+    email = left[2]
+    a = {"given_name": left[0], "family_name": left[1], "email": email}
+    b = {"given_name": right[0], "family_name": right[1], "email": right[2] or email}
+    assert _label("email", a, b) == expected

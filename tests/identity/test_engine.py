@@ -91,6 +91,49 @@ def test_nameless_record_with_a_family_email_cannot_bridge_two_people() -> None:
     assert not any(0 in c and 1 in c for c in clusters)
 
 
+def test_namesakes_given_one_name_made_email_are_not_linked_by_it() -> None:
+    # Two Christopher Ramoses born 25 years apart, at two addresses with two phones, both
+    # written down with `christopher.ramos@yahoo.com`: the address says no more than the
+    # names, and everything else says two people.
+    email = "christopher.ramos@yahoo.com"
+    ids = (("email", email),)
+    records = [
+        _rec(
+            0,
+            given_name="christopher",
+            family_name="ramos",
+            birth_date="1965-12-07",
+            email=email,
+            phone="+12456235069",
+            address="3569 christian estate",
+            identifiers=ids,
+        ),
+        _rec(
+            1,
+            given_name="christophur",
+            family_name="ramos",
+            birth_date="1990-03-22",
+            email=email,
+            phone="+10201850251",
+            address="6312 kyle hwy",
+            identifiers=ids,
+        ),
+    ]
+    assert _clusters(records) == [[0], [1]]
+
+
+def test_a_shared_email_still_links_what_nothing_contradicts() -> None:
+    # A nameless campaign record and a customer sharing a name-made address: nothing says two
+    # people, so the email links them, as before.
+    email = "anna.whitney@yahoo.com"
+    ids = (("email", email),)
+    records = [
+        _rec(0, given_name="anna", family_name="whitney", email=email, identifiers=ids),
+        _rec(1, email=email, identifiers=ids),
+    ]
+    assert _clusters(records) == [[0, 1]]
+
+
 def test_never_link_override_keeps_records_apart_whatever_they_share() -> None:
     ids = (("customer_id", "c1"),)
     records = [_rec(0, identifiers=ids), _rec(1, identifiers=ids)]

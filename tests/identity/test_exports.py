@@ -11,6 +11,7 @@ def test_public_api_is_exactly_what_all_lists() -> None:
         "clustering",
         "comparisons",
         "defaults",
+        "em",
         "engine",
         "explain",
         "model",
