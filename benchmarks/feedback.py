@@ -2,6 +2,7 @@
 
     python benchmarks/feedback.py                # the table
     python benchmarks/feedback.py --mistakes tuning   # also list the tuning part's mistakes
+    python benchmarks/feedback.py --confusion         # also the sentiment confusion matrices
 
 For English and Chinese: sentiment accuracy and macro-F1 (positive / neutral / negative) and
 topic macro-F1 (over the taxonomy's topics), on the held-out part (30%, ids ending in 2, 5
@@ -39,6 +40,19 @@ def parts(samples: list[Sample], fresh: list[Sample]) -> dict[str, list[Sample]]
     }
 
 
+def confusion(samples: list[Sample]) -> str:
+    """Counts of (labelled -> found) sentiment, e.g. `neg->neu 9`; mistakes only."""
+    counts: dict[tuple[str, str], int] = {}
+    for sample in samples:
+        found = analyze(sample.text).label
+        if found != sample.sentiment:
+            key = (sample.sentiment[:3], found[:3])
+            counts[key] = counts.get(key, 0) + 1
+    return "mistakes: " + (
+        ", ".join(f"{g}->{f} {n}" for (g, f), n in sorted(counts.items())) or "none"
+    )
+
+
 def speed(samples: list[Sample], language: str) -> tuple[float, float]:
     texts = [s.text for s in samples] * 5
     for text in texts[:20]:
@@ -67,6 +81,9 @@ def speed(samples: list[Sample], language: str) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mistakes", choices=["tuning", "held-out", "full", "fresh", "unseen"])
+    parser.add_argument(
+        "--confusion", action="store_true", help="print each part's sentiment confusion matrix"
+    )
     args = parser.parse_args()
     print(f"load average: {os.getloadavg()[0]:.2f} (2 cores shared)")
     print(
@@ -81,6 +98,8 @@ def main() -> None:
                 f"{name:<9} {part:<9} {scores.count:>5} {scores.sentiment_accuracy:>9.3f} "
                 f"{scores.sentiment_macro_f1:>9.3f} {scores.topic_macro_f1:>9.3f}"
             )
+            if args.confusion:
+                print(f"{'':<9} {confusion(chosen)}")
             if args.mistakes == part:
                 for sample, found in scores.mistakes:
                     print(
@@ -88,6 +107,16 @@ def main() -> None:
                         f"{sorted(sample.topics)}->{list(found.topics)} {found.sentiment:+.2f} "
                         f"{sample.text}"
                     )
+        dev = DATA / f"sentiment_{code}_dev.tsv"
+        if dev.exists():  # sentiment only; tuned on (tests/feedback/data/README.md)
+            chosen = load_samples(dev)
+            scores = evaluate(chosen)
+            print(
+                f"{name:<9} {'sent-tune':<9} {scores.count:>5} {scores.sentiment_accuracy:>9.3f} "
+                f"{scores.sentiment_macro_f1:>9.3f} {'-':>9}"
+            )
+            if args.confusion:
+                print(f"{'':<9} {confusion(chosen)}")
         full = evaluate(samples)
         per_topic = ", ".join(f"{t} {f:.2f}" for t, f in full.topic_f1.items())
         print(f"{'':<9} topic F1 (full): {per_topic}")

@@ -192,6 +192,14 @@ class SourceRecord(Base):
             postgresql_where=text("resolved_at IS NULL"),
             sqlite_where=text("resolved_at IS NULL"),
         ),
+        # account records, for the loyalty sign-up bonus (`cdp.value.loyalty`)
+        Index(
+            "ix_source_records_accounts",
+            "profile_id",
+            "occurred_at",
+            postgresql_where=text("kind = 'profile'"),
+            sqlite_where=text("kind = 'profile'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
@@ -418,6 +426,13 @@ class Event(Base):
             sqlite_where=_HAS_PROFILE,
         ),
         Index("ix_events_record_id", "record_id", unique=True),
+        # loyalty redemptions of the profiles a refresh touches (`cdp.value.loyalty`)
+        Index(
+            "ix_events_redeemed",
+            "profile_id",
+            postgresql_where=text("name = 'Points Redeemed'"),
+            sqlite_where=text("name = 'Points Redeemed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)

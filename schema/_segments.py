@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from strawberry.scalars import JSON
 
 from cdp import segments
+from cdp.activation.capture import segment_refresh
 from cdp.errors import InvalidInputError, NotFoundError
 from schema._access import ANALYSTS, EVERY_ROLE, WRITERS, requires
 from schema._context import Context
@@ -208,7 +209,8 @@ class SegmentMutation:
 
         def call(session: Session) -> Segment:
             found = segments.create_segment(session, spec, actor=actor)
-            segments.refresh_segment(session, found)
+            with segment_refresh(session) as at:  # entries and exits reach activation
+                segments.refresh_segment(session, found, now=at)
             return Segment.from_model(found)
 
         try:
@@ -230,7 +232,8 @@ class SegmentMutation:
 
         def call(session: Session) -> Segment:
             found = segments.update_segment(session, sid, spec, actor=actor)
-            segments.refresh_segment(session, found)
+            with segment_refresh(session) as at:  # entries and exits reach activation
+                segments.refresh_segment(session, found, now=at)
             return Segment.from_model(found)
 
         try:
@@ -264,7 +267,8 @@ class SegmentMutation:
 
         def call(session: Session) -> Segment:
             found = segments.find_segment(session, sid)
-            segments.refresh_segment(session, found)
+            with segment_refresh(session) as at:  # entries and exits reach activation
+                segments.refresh_segment(session, found, now=at)
             return Segment.from_model(found)
 
         return await _write(info, call)

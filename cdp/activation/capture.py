@@ -7,11 +7,20 @@ outbox, for the destinations that want those segments, and publishes them, with 
 Trait changes: when some destination lists traits (`profile_traits` columns, e.g.
 `value_tier`), `mark` snapshots those values of the touched profiles (up to
 `MAX_TRAIT_SNAPSHOT` of them: a full rebuild is not a stream of changes) and `capture` writes a
-`trait.changed` entry (`trait`, `old`, `new`) for each value the refresh changed."""
+`trait.changed` entry (`trait`, `old`, `new`) for each value the refresh changed.
+
+A segment refresh outside `refresh_profiles` (`cdp segments refresh` for time windows, a
+segment created or changed, GraphQL's `refreshSegment`) runs inside `segment_refresh`, which
+gives it the moment to refresh at and then writes the entries and exits made at that moment
+the same way.
+
+Segment entries and exits are written for the segments some enabled destination lists or
+some enabled flow is triggered by (`{ segment = "vip" }`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +33,7 @@ from cdp.activation.live import LiveChange, publish
 from cdp.activation.outbox import Change, emit
 from cdp.types import utcnow
 
-__all__ = ["capture", "mark", "segment_changes"]
+__all__ = ["capture", "mark", "segment_changes", "segment_refresh"]
 
 _SINCE = "cdp.activation.refresh_started"
 CHUNK = 2_000
@@ -94,9 +103,14 @@ def trait_changes(session: Session, profile_ids: Sequence[str]) -> list[Change]:
 
 
 def segment_changes(
-    session: Session, since: datetime, profile_ids: Sequence[str] | None
+    session: Session,
+    since: datetime,
+    profile_ids: Sequence[str] | None,
+    *,
+    exactly: bool = False,
 ) -> list[tuple[str, str, str, datetime]]:
-    """(topic, profile id, segment name, when) for entries and exits since `since`."""
+    """(topic, profile id, segment name, when) for entries and exits since `since` (with
+    `exactly`: made at that moment, by one refresh, and not by others committed meanwhile)."""
     m, x, s = models.SegmentMembership, models.SegmentExit, models.Segment
     chunks: list[Sequence[str] | None] = (
         [None]
@@ -106,9 +120,9 @@ def segment_changes(
     found: list[tuple[str, str, str, datetime]] = []
     for chunk in chunks:
         entered = select(m.profile_id, s.name, m.added_at).join(s, s.id == m.segment_id)
-        entered = entered.where(m.added_at >= since)
+        entered = entered.where(m.added_at == since if exactly else m.added_at >= since)
         exited = select(x.profile_id, s.name, x.exited_at).join(s, s.id == x.segment_id)
-        exited = exited.where(x.exited_at >= since)
+        exited = exited.where(x.exited_at == since if exactly else x.exited_at >= since)
         if chunk is not None:
             entered = entered.where(m.profile_id.in_(list(chunk)))
             exited = exited.where(x.profile_id.in_(list(chunk)))
@@ -123,12 +137,39 @@ def capture(session: Session, profile_ids: Sequence[str] | None) -> int:
     if since is None:
         return 0
     changes = segment_changes(session, since, profile_ids)
+    traits = trait_changes(session, profile_ids) if profile_ids is not None else []
+    return _write(session, changes, traits, profile_ids)
+
+
+@contextmanager
+def segment_refresh(session: Session) -> Iterator[datetime]:
+    """Around a segment refresh outside `refresh_profiles`: yields the moment to refresh at
+    (pass it as the refresh's `now`), then writes the entries and exits made at that moment to
+    the outbox and live subscriptions, as `capture` does for a profile refresh."""
+    at = utcnow()
+    yield at
+    _write(session, segment_changes(session, at, None, exactly=True), [], None)
+
+
+def _wanted_segments(session: Session) -> list[list[str]]:
+    """The segment lists of enabled destinations, and the segments enabled flows start on."""
+    from cdp.activation.flows import trigger_segment_names
+
     wanted = list(
         session.scalars(
             select(models.Destination.segments).where(models.Destination.enabled.is_(True))
         )
     )
-    traits = trait_changes(session, profile_ids) if profile_ids is not None else []
+    return [*wanted, sorted(trigger_segment_names(session))]
+
+
+def _write(
+    session: Session,
+    changes: list[tuple[str, str, str, datetime]],
+    traits: list[Change],
+    profile_ids: Sequence[str] | None,
+) -> int:
+    wanted = _wanted_segments(session) if changes else []
     written = emit(
         session,
         [

@@ -36,6 +36,7 @@ __all__ = [
     "set_flow_enabled",
     "sync_flows",
     "trigger_event_names",
+    "trigger_segment_names",
 ]
 
 TOML = "cdp.toml"
@@ -74,12 +75,22 @@ def sync_flows(session: Session, specs: Mapping[str, FlowSpec]) -> list[str]:
 
 
 def trigger_event_names(session: Session) -> set[str]:
+    """The events enabled flows start on."""
+    return _trigger_names(session, "event")
+
+
+def trigger_segment_names(session: Session) -> set[str]:
+    """The segments whose entries start enabled flows."""
+    return _trigger_names(session, "segment")
+
+
+def _trigger_names(session: Session, kind: str) -> set[str]:
     names = set()
     for definition in session.scalars(
         select(models.Flow.definition).where(models.Flow.enabled.is_(True))
     ):
-        if definition.get("trigger", {}).get("event"):
-            names.add(definition["trigger"]["event"])
+        if definition.get("trigger", {}).get(kind):
+            names.add(definition["trigger"][kind])
     return names
 
 

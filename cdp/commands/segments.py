@@ -14,6 +14,7 @@ import click
 from sqlalchemy import func, select
 
 from cdp import models, segments
+from cdp.activation.capture import segment_refresh
 from cdp.commands._common import CliState, pass_state
 from cdp.db import unit_of_work
 from cdp.errors import InvalidInputError
@@ -98,7 +99,8 @@ def create(
         found = segments.create_segment(
             session, segments.SegmentSpec(name, description, raw), actor=ACTOR
         )
-        result = segments.refresh_segment(session, found)
+        with segment_refresh(session) as at:  # entries and exits reach destinations and flows
+            result = segments.refresh_segment(session, found, now=at)
     click.echo(f"created segment #{result.segment_id} {result.name}: {result.size:,} members")
 
 
@@ -121,7 +123,8 @@ def update(
         found = segments.update_segment(
             session, segment, segments.SegmentSpec(name, description, raw), actor=ACTOR
         )
-        result = segments.refresh_segment(session, found)
+        with segment_refresh(session) as at:
+            result = segments.refresh_segment(session, found, now=at)
     click.echo(
         f"updated segment #{result.segment_id} {result.name}: {result.size:,} members "
         f"(+{result.entered:,} -{result.exited:,})"
@@ -163,7 +166,8 @@ def refresh(state: CliState, names: tuple[str, ...]) -> None:
     for time-window conditions (`lastDays`), which change membership with time alone."""
     with unit_of_work(state.sessionmaker) as session:
         only = [segments.find_segment(session, name).id for name in names] or None
-        results = segments.refresh_all(session, only=only)
+        with segment_refresh(session) as at:  # entries and exits reach destinations and flows
+            results = segments.refresh_all(session, only=only, now=at)
     for r in results:
         click.echo(f"#{r.segment_id} {r.name}: {r.size:,} members (+{r.entered:,} -{r.exited:,})")
     click.echo(f"refreshed {len(results)} segments")

@@ -11,8 +11,9 @@ Every ledger line names the fact it comes from (`kind`, `reference`, unique toge
   flow and step: `cdp.activation.actions`), expiring as earned points do;
 - `expiry`: minus the points of an earning line once it expired before `as_of`.
 
-A refresh deletes the lines of the profiles in scope (and any line of a fact now theirs) and
-derives them again from the facts the profiles hold now. So re-ingesting a fact changes
+A refresh deletes the lines of the profiles in scope and derives them again from the facts the
+profiles hold now; a line of a fact now theirs that another profile still holds is taken over
+(an upsert on the fact's kind and reference). So re-ingesting a fact changes
 nothing, a merge hands the merged-away profile's facts (and so their points) to the survivor
 without counting a sign-up twice, and a split gives each side the lines of its own facts back.
 The balance is the sum of the lines before `as_of`, never below zero; the tier comes from the
@@ -30,17 +31,19 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    bindparam,
     case,
     cast,
     delete,
     func,
-    insert,
     literal,
     null,
     select,
     type_coerce,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cdp import models
@@ -53,6 +56,12 @@ __all__ = ["REDEEMED_EVENT", "refresh"]
 
 #: the tracked event that spends points (`properties.points`)
 REDEEMED_EVENT = "Points Redeemed"
+
+
+def _inline(value: str) -> Any:
+    """A constant written into the SQL, so the planners match the partial indexes on it
+    (`ix_events_redeemed`, `ix_source_records_accounts`: migration 20261207_value_ledger)."""
+    return bindparam(None, value, String(), literal_execute=True)
 
 
 def _points_of_event() -> Any:
@@ -91,7 +100,7 @@ def _entries(dialect: str, settings: ValueSettings, as_of: datetime, scope: Scop
             .over(partition_by=r.profile_id, order_by=(r.occurred_at, r.id))
             .label("rn"),
         )
-        .where(r.kind == "profile", r.profile_id.is_not(None), r.occurred_at < at(as_of))
+        .where(r.kind == _inline("profile"), r.profile_id.is_not(None), r.occurred_at < at(as_of))
         .where(*scope.on(r.profile_id))
         .subquery("first_account")
     )
@@ -126,7 +135,9 @@ def _entries(dialect: str, settings: ValueSettings, as_of: datetime, scope: Scop
             e.occurred_at,
             literal(None).label("earned_at"),
         )
-        .where(e.name == REDEEMED_EVENT, e.profile_id.is_not(None), e.occurred_at < at(as_of))
+        .where(
+            e.name == _inline(REDEEMED_EVENT), e.profile_id.is_not(None), e.occurred_at < at(as_of)
+        )
         .where(*scope.on(e.profile_id))
     )
     a = models.LoyaltyAward
@@ -136,15 +147,16 @@ def _entries(dialect: str, settings: ValueSettings, as_of: datetime, scope: Scop
     return union_all(earned, signup, reviews, redeemed, awards).subquery("loyalty_lines")
 
 
-def _held_references(scope: Scope) -> Any:
-    o, r, f, e = models.Order, models.SourceRecord, models.Feedback, models.Event
-    a = models.LoyaltyAward
-    return union_all(
-        select(_ref("award:", a.id)).where(*scope.on(a.profile_id)),
-        select(_ref("order:", o.id)).where(*scope.on(o.profile_id)),
-        select(_ref("signup:", r.id)).where(r.kind == "profile", *scope.on(r.profile_id)),
-        select(_ref("review:", f.id)).where(f.kind == "review", *scope.on(f.profile_id)),
-        select(_ref("redemption:", e.id)).where(e.name == REDEEMED_EVENT, *scope.on(e.profile_id)),
+def _upsert(dialect: str, lines: Any) -> Any:
+    """INSERT these ledger lines; a line whose fact already has one (unique kind and
+    reference) takes its place. That is how a fact that moved here from a profile outside the
+    scope takes its line (and its expiry line) along, without a search for such lines."""
+    columns = ["profile_id", "kind", "reference", "points", "occurred_at", "expires_at"]
+    make = sqlite_insert if dialect == "sqlite" else pg_insert
+    statement = make(models.LoyaltyEntry).from_select(columns, lines)
+    return statement.on_conflict_do_update(
+        index_elements=["kind", "reference"],
+        set_={name: statement.excluded[name] for name in columns if name != "kind"},
     )
 
 
@@ -164,18 +176,18 @@ def refresh(
     ledger = models.LoyaltyEntry
     lines = _entries(dialect, settings, as_of, scope)
     if not cleared:
-        session.execute(delete(ledger).where(*scope.on(ledger.profile_id)))
-        # a fact that moved here from a profile outside the scope takes its line along: the
-        # references of every fact the scope's profiles hold now (a superset of their lines,
-        # read by index instead of deriving the lines a second time)
-        session.execute(delete(ledger).where(ledger.reference.in_(_held_references(scope))))
+        session.execute(
+            delete(ledger)
+            .where(*scope.on(ledger.profile_id))
+            .execution_options(synchronize_session=False)
+        )
     expiry = timedelta(days=settings.loyalty.expiry_days)
     expires = case(
         (lines.c.kind.in_(("order", "signup", "review", "award")), lines.c.occurred_at),
     )
     session.execute(
-        insert(ledger).from_select(
-            ["profile_id", "kind", "reference", "points", "occurred_at", "expires_at"],
+        _upsert(
+            dialect,
             select(
                 lines.c.profile_id,
                 lines.c.kind,
@@ -212,11 +224,7 @@ def _expire(session: Session, dialect: str, as_of: datetime, scope: Scope) -> No
         .where(ledger.expires_at.is_not(None), ledger.expires_at <= at(as_of), ledger.points > 0)
         .where(*scope.on(ledger.profile_id))
     )
-    session.execute(
-        insert(ledger).from_select(
-            ["profile_id", "kind", "reference", "points", "occurred_at", "expires_at"], expired
-        )
-    )
+    session.execute(_upsert(dialect, expired))
 
 
 def _totals(settings: ValueSettings, as_of: datetime, scope: Scope) -> Any:
