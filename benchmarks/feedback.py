@@ -2,12 +2,14 @@
 
     python benchmarks/feedback.py                # the table
     python benchmarks/feedback.py --mistakes tuning   # also list the tuning part's mistakes
+    python benchmarks/feedback.py --confusion         # also the sentiment confusion matrices
 
 For English and Chinese: sentiment accuracy and macro-F1 (positive / neutral / negative) and
 topic macro-F1 (over the taxonomy's topics), on the held-out part (30%, ids ending in 2, 5
 or 8, never looked at while tuning), the tuning part and the whole; on the second, fresh
 held-out sample (`feedback_*_fresh.tsv`, written and labelled before any scorer ran on it) and
-on both held-out samples together ("unseen"); then the speed of
+on both held-out samples together ("unseen"); sentiment alone on the sentiment tuning sample
+(`sent-tune`) and on the third sample written to check it (`sent-check`); then the speed of
 `analyze` (texts/s) against the bare VADER / jieba calls it wraps, measured in the same run.
 """
 
@@ -39,6 +41,19 @@ def parts(samples: list[Sample], fresh: list[Sample]) -> dict[str, list[Sample]]
     }
 
 
+def confusion(samples: list[Sample]) -> str:
+    """Counts of (labelled -> found) sentiment, e.g. `neg->neu 9`; mistakes only."""
+    counts: dict[tuple[str, str], int] = {}
+    for sample in samples:
+        found = analyze(sample.text).label
+        if found != sample.sentiment:
+            key = (sample.sentiment[:3], found[:3])
+            counts[key] = counts.get(key, 0) + 1
+    return "mistakes: " + (
+        ", ".join(f"{g}->{f} {n}" for (g, f), n in sorted(counts.items())) or "none"
+    )
+
+
 def speed(samples: list[Sample], language: str) -> tuple[float, float]:
     texts = [s.text for s in samples] * 5
     for text in texts[:20]:
@@ -67,6 +82,9 @@ def speed(samples: list[Sample], language: str) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mistakes", choices=["tuning", "held-out", "full", "fresh", "unseen"])
+    parser.add_argument(
+        "--confusion", action="store_true", help="print each part's sentiment confusion matrix"
+    )
     args = parser.parse_args()
     print(f"load average: {os.getloadavg()[0]:.2f} (2 cores shared)")
     print(
@@ -81,6 +99,8 @@ def main() -> None:
                 f"{name:<9} {part:<9} {scores.count:>5} {scores.sentiment_accuracy:>9.3f} "
                 f"{scores.sentiment_macro_f1:>9.3f} {scores.topic_macro_f1:>9.3f}"
             )
+            if args.confusion:
+                print(f"{'':<9} {confusion(chosen)}")
             if args.mistakes == part:
                 for sample, found in scores.mistakes:
                     print(
@@ -88,6 +108,17 @@ def main() -> None:
                         f"{sorted(sample.topics)}->{list(found.topics)} {found.sentiment:+.2f} "
                         f"{sample.text}"
                     )
+        for part, file in (("sent-tune", "dev"), ("sent-check", "check")):
+            # sentiment labels only: the tuning sample and the third sample, its check
+            # (tests/feedback/data/README.md)
+            chosen = load_samples(DATA / f"sentiment_{code}_{file}.tsv")
+            scores = evaluate(chosen)
+            print(
+                f"{name:<9} {part:<10}{scores.count:>5} {scores.sentiment_accuracy:>9.3f} "
+                f"{scores.sentiment_macro_f1:>9.3f} {'-':>9}"
+            )
+            if args.confusion:
+                print(f"{'':<9} {confusion(chosen)}")
         full = evaluate(samples)
         per_topic = ", ".join(f"{t} {f:.2f}" for t, f in full.topic_f1.items())
         print(f"{'':<9} topic F1 (full): {per_topic}")

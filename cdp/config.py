@@ -313,7 +313,10 @@ def _parse_region(raw: str) -> str:
 
 #: loggers kept at WARNING whatever the level: SQLAlchemy's engine logs result rows and aiosqlite
 #: statements with their parameters at DEBUG: personal data (docs/privacy.md, "Logs")
-QUIET_LOGGERS = ("sqlalchemy", "aiosqlite", "httpx")  # httpx: a line per request
+QUIET_LOGGERS = ("sqlalchemy", "aiosqlite")
+# A line per HTTP request the platform makes (webhook deliveries, the demo's pushes): shown
+# at DEBUG only.
+CHATTY_LOGGERS = ("httpx",)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -323,3 +326,6 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger().setLevel(settings.log_level)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in CHATTY_LOGGERS:
+        level = logging.NOTSET if settings.log_level.upper() == "DEBUG" else logging.WARNING
+        logging.getLogger(name).setLevel(level)

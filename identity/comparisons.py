@@ -34,6 +34,7 @@ __all__ = [
     "ComparisonLevel",
     "comparison_vectors",
     "date_transposed_level",
+    "differ_level",
     "else_level",
     "email_typo_level",
     "evaluate_comparison",
@@ -65,6 +66,7 @@ LEVEL_KINDS = (
     "same_formal_name",
     "osa",
     "email_typo",
+    "differ",
     "else",
 )
 
@@ -228,6 +230,13 @@ def implied_level(
     )
 
 
+def differ_level(label: str, *, column: str) -> ComparisonLevel:
+    """Both records have `column` and its values differ: names in Chinese characters that are
+    written differently but read alike in pinyin (王 and 汪, both Wang) are two names, whatever
+    the pinyin levels after this one would say. Put it right after the null level."""
+    return ComparisonLevel(label=label, kind="differ", column=column)
+
+
 def made_of_level(label: str, *, of: str, transform: str | None = None) -> ComparisonLevel:
     """Equal values made of nothing but the words of either record's `of` column (after
     `transform`, ignoring separators; digits make a value its own): two people named
@@ -357,6 +366,9 @@ def _level_mask(
         a, b = left[rows], right[rows]
         out[rows] = _equal(a, b, level.transform) | _jaro_winkler(a, b, level.threshold or 1.0)
         return out
+    if level.kind == "differ":
+        present = np.asarray((left != None) & (right != None), dtype=bool)  # noqa: E711
+        return present & ~_equal(left, right)
     if level.kind == "made_of":
         out = _equal(left, right)
         rows = np.flatnonzero(out)

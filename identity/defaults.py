@@ -9,6 +9,7 @@ from identity.comparisons import (
     Comparison,
     ComparisonLevel,
     date_transposed_level,
+    differ_level,
     else_level,
     email_typo_level,
     exact_level,
@@ -39,6 +40,11 @@ def default_model() -> MatchModel:
         "given_name",
         (
             null_level(),
+            _mu(
+                differ_level("given names in other characters", column="given_han"),
+                0.005,
+                0.05,
+            ),
             _mu(exact_level("exact given name", tf=True), 0.85, 0.01),
             _mu(nickname_level(), 0.04, 0.001),
             _mu(same_formal_name_level(), 0.01, 0.001),
@@ -82,6 +88,14 @@ def default_model() -> MatchModel:
         "family_name",
         (
             null_level(),
+            _mu(
+                differ_level(
+                    "family names in other characters (王, 汪)",
+                    column="family_han",
+                ),
+                0.005,
+                0.05,
+            ),
             _mu(exact_level("exact family name", tf=True), 0.88, 0.005),
             _mu(jaro_winkler_level(0.88, "family names JW >= 0.88 (typo)"), 0.07, 0.005),
             # A swap is one piece of evidence, counted by the given name's comparison.

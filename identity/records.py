@@ -22,6 +22,7 @@ from cdp.normalize import (
     normalize_postcode,
     split_full_name,
 )
+from identity.han import han_names, pinyin
 
 __all__ = [
     "ATTRIBUTE_PATHS",
@@ -49,6 +50,8 @@ FEATURES = (
     "address",
     "postcode",
     "city",
+    "given_han",
+    "family_han",
 )
 
 # Nicknames come from `nicknames` (carltonnorthern/nicknames, Apache-2.0: a hand-curated
@@ -221,6 +224,10 @@ class PersonRecord:
     (empty when the record states none; `raw_values` splits them): survivorship shows these,
     the features above are for matching only. One string rather than a tuple of strings: a
     third of the memory, with a million records held at once."""
+    given_han: str | None = None
+    family_han: str | None = None
+    """The names in Chinese characters where written so (`given_name` and `family_name` then
+    hold their pinyin, `identity/han.py`)."""
 
     def raw_values(self) -> list[str]:
         """The values at `RAW_PATHS` as written (an empty string where absent)."""
@@ -327,6 +334,11 @@ def from_values(
     family = _name(family_raw) if family_raw is not None else None
     if given is None and family is None:
         given, family = _full_name(full_raw) if full_raw is not None else (None, None)
+    given_han, family_han = han_names(given_raw, family_raw, full_raw)
+    if given_han is not None or family_han is not None:
+        # Read in pinyin, as the person writes the name on a Latin-alphabet channel.
+        given = pinyin(given_han) if given_han else given
+        family = pinyin(family_han) if family_han else family
     # Ingest already normalised identifiers; parsing a phone again costs more than the rest
     # of the record, so the attribute is only read when no identifier carries one.
     email = _first(ids, "email") or (_email(email_raw) if email_raw is not None else None)
@@ -346,6 +358,8 @@ def from_values(
         city=_name(city) if city is not None else None,
         identifiers=ids,
         raw=_raw(values),
+        given_han=given_han,
+        family_han=family_han,
         **extra,
     )
 

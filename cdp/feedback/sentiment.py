@@ -11,6 +11,10 @@ lexicon's words are added so they stay whole) and scored VADER's way with
 (不满意, 没有想象中那么差), a degree word scales it (很, 非常, 太; 有点, 稍微 soften), a negator
 before a degree word softens instead of flipping hard (不太好), clauses after 但是/不过/就是
 count 1.5 times and those before half, and the sum is squashed into -1..1 as VADER does.
+
+Both add the complaint and praise cues of `cdp.feedback.cues` ("still waiting", 怎么还没) to
+the raw sum of the words, per contrast segment; in English each side of a "but" is scored
+alone, since VADER's negation reaches across it ("Not cheap, but worth every penny").
 Nothing is downloaded at run time: both lexicons and jieba's dictionary are files in packages.
 """
 
@@ -23,7 +27,11 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-__all__ = ["chinese_score", "english_score", "is_question", "load_lexicon"]
+from cdp.feedback.cues import cue_valence
+
+__all__ = [
+    "chinese_score", "english_score", "is_question", "load_lexicon", "raw_valence", "squash",
+]  # fmt: skip
 
 _NORMALIZE_ALPHA = 15.0  # VADER's: sum / sqrt(sum^2 + alpha)
 
@@ -71,7 +79,44 @@ class _English:
         def token(match: re.Match[str]) -> str:
             return self.phrases[" ".join(match.group(0).lower().split())]
 
-        return float(self.vader.polarity_scores(self.pattern.sub(token, text))["compound"])
+        text = _UNEXPECTED.sub(_affirmed, self.pattern.sub(token, text))
+        # VADER weighs the words around "but" itself, but its negation reaches across it
+        # ("Not cheap, but worth every penny" came out negative): each side is scored alone,
+        # with its cues, the side after the last contrast counting 1.5 times, before it half
+        parts = [p for p in _CONTRAST_EN.split(text) if p.strip()] or [text]
+        total = 0.0
+        for part in parts:
+            compound = self.vader.polarity_scores(part)["compound"]
+            total = total * 0.5 + raw_valence(compound) + cue_valence(part, "en")
+        return squash(total * 1.5 if len(parts) > 1 else total)
+
+
+#: "didn't expect it to be this good": the surprise affirms what follows (VADER negated it)
+_UNEXPECTED = re.compile(
+    r"\b(?:didn'?t|did not|never|wasn'?t|was not) (expect|think|imagine|believe)(?:ing)?\b",
+    re.IGNORECASE,
+)
+_AFFIRMED = {"expect": "expected", "think": "thought", "imagine": "imagined", "believe": "believed"}
+
+
+def _affirmed(match: re.Match[str]) -> str:
+    return _AFFIRMED[match.group(1).lower()]
+
+
+_CONTRAST_EN = re.compile(r"(?:[,;.]\s*|\s)(?:but|however|though)\b\s*,?", re.IGNORECASE)
+
+
+def squash(total: float) -> float:
+    """VADER's normalisation of a raw valence sum into -1..1."""
+    if total == 0.0:
+        return 0.0
+    return max(-1.0, min(1.0, total / math.sqrt(total * total + _NORMALIZE_ALPHA)))
+
+
+def raw_valence(score: float) -> float:
+    """The raw valence sum that `squash` turns into `score` (its inverse)."""
+    score = max(-0.999, min(0.999, score))
+    return score * math.sqrt(_NORMALIZE_ALPHA / (1.0 - score * score))
 
 
 @cache
@@ -127,16 +172,21 @@ class _Chinese:
         clauses = [c for c in _CLAUSE.split(text.lower()) if c.strip()]
         total = 0.0
         seen_contrast = False
+        segment: list[str] = []  # the clauses since the last contrast, for the cues
         for clause in clauses:
-            value = self._clause(self.tokenizer.lcut(clause))
+            # the words of a yes/no question are asked about, not said: 这件外套偏大吗
+            asked = clause.rstrip(" " + _PARTICLES.replace("吗", "")).endswith("吗")
+            value = 0.0 if asked else self._clause(self.tokenizer.lcut(clause))
             if clause.startswith(_CONTRASTS):
+                total += cue_valence("，".join(segment), "zh") * (1.5 if seen_contrast else 1.0)
+                segment = []
                 total *= 0.5
                 seen_contrast = True
+            segment.append(clause)
             total += value * (1.5 if seen_contrast else 1.0)
+        total += cue_valence("，".join(segment), "zh") * (1.5 if seen_contrast else 1.0)
         total += 0.292 * min(text.count("!") + text.count("！"), 3) * (1 if total > 0 else -1)
-        if total == 0.0:
-            return 0.0
-        return max(-1.0, min(1.0, total / math.sqrt(total * total + _NORMALIZE_ALPHA)))
+        return squash(total)
 
     def _clause(self, tokens: list[str]) -> float:
         total = 0.0

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
 
 import identity
 from cdp import models, refresh
@@ -16,8 +17,11 @@ from cdp.activation import Change, Worker
 from cdp.activation.actions import custom_traits
 from cdp.activation.flow_spec import parse_flow
 from cdp.activation.flows import sync_flows
+from cdp.app import create_app
+from cdp.config import Settings
 from cdp.db import unit_of_work
 from cdp.errors import ConfigError
+from cdp.services.keys import create_key
 from tests.activation.conftest import emit_changes, make_profile
 
 MakeWorker = Callable[..., Worker]
@@ -75,6 +79,26 @@ def test_points_are_awarded_once_per_profile_and_step_even_when_the_flow_is_ente
     assert second[1] == "skipped 50 points: awarded by this step before"
     with session_factory() as session:
         assert custom_traits(session, ["p1"]) == {"p1": {"welcome_bonus": "given"}}
+
+
+def test_set_traits_and_points_are_read_in_graphql(
+    settings: Settings, session_factory: sessionmaker[Session], make_worker: MakeWorker
+) -> None:
+    _setup(session_factory, "p1")
+    with unit_of_work(session_factory) as session:
+        key = create_key(session, role="analyst", name="a").key
+    emit_changes(session_factory, _signed_up())
+    make_worker(session_factory).tick()
+    query = '{ profile(id: "p1") { customTraits traits { loyaltyPoints } } }'
+
+    with TestClient(create_app(settings.replace(embedded_worker=False))) as client:
+        body = client.post(
+            "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {key}"}
+        ).json()
+
+    assert body["data"]["profile"] == {
+        "customTraits": {"welcome_bonus": "given"}, "traits": {"loyaltyPoints": 50}
+    }  # fmt: skip
 
 
 def test_a_step_taken_again_after_a_restart_and_every_refresh_leave_the_points_counted_once(

@@ -12,6 +12,7 @@ def test_public_api_is_exactly_what_all_lists() -> None:
         "comparisons",
         "defaults",
         "em",
+        "han",
         "engine",
         "explain",
         "model",
