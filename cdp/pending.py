@@ -13,7 +13,8 @@ advisory lock on PostgreSQL (so two server processes never resolve the same reco
 batches that would each create a profile for the same new person), the database's write lock
 taken up front on SQLite. The background resolver takes it before it picks a batch, as do the
 ingest command's per-batch resolution (`cdp.commands._identity_hook`), left-over records
-(`cdp.resume`) and the feedback intake.
+(`cdp.resume`), the feedback intake, and the bulk resolutions of `cdp identity resolve`,
+`cdp ingest --workers N` and `cdp demo`.
 """
 
 from __future__ import annotations
