@@ -100,7 +100,7 @@ def _is_plain_statement(text: str, language: str) -> bool:
     lowered = text.lower()
     if language == "zh":
         words = sum(1 for char in text if "\u4e00" <= char <= "\u9fff")
-        cues = (*_REQUESTS_ZH, *_SUGGESTION_CUES_ZH)
+        cues: tuple[str, ...] = (*_REQUESTS_ZH, *_SUGGESTION_CUES_ZH)
         return words >= 5 and not any(cue in lowered for cue in cues)
     cues = (*_REQUESTS_EN, *_SUGGESTION_CUES_EN)
     return len(lowered.split()) >= 3 and not any(cue in lowered for cue in cues)
