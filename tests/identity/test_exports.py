@@ -10,6 +10,7 @@ def test_public_api_is_exactly_what_all_lists() -> None:
         "bulk",
         "clustering",
         "comparisons",
+        "consistency",
         "defaults",
         "em",
         "han",
