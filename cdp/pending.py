@@ -7,12 +7,14 @@ the profiles it touched and writes the outbox entries and live changes
 (`cdp.refresh.after_resolution`), and analyses its feedback, all in the caller's transaction,
 so a batch is wholly done or not at all and a record killed mid-batch is still pending.
 
-Resolution is serialised across processes by `hold_resolution`: a transaction-scoped
+Resolution is serialised across processes by `hold_resolution` (`identity.locking`, which
+`identity.resolve` and `identity.resolve_records` take themselves): a transaction-scoped
 advisory lock on PostgreSQL (so two server processes never resolve the same records, nor two
 batches that would each create a profile for the same new person), the database's write lock
-taken up front on SQLite. Every writer of resolutions takes it: the background resolver, the
+taken up front on SQLite. The background resolver takes it before it picks a batch, as do the
 ingest command's per-batch resolution (`cdp.commands._identity_hook`), left-over records
-(`cdp.resume`) and the feedback intake.
+(`cdp.resume`), the feedback intake, and the bulk resolutions of `cdp identity resolve`,
+`cdp ingest --workers N` and `cdp demo`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import identity
@@ -28,6 +30,7 @@ from cdp import models
 from cdp.feedback.batch import analyze_pending
 from cdp.feedback.taxonomy import Taxonomy
 from cdp.refresh import after_resolution
+from identity.locking import LOCK_KEY, hold_resolution, lock_statement
 
 __all__ = [
     "BATCH",
@@ -43,29 +46,6 @@ __all__ = [
 
 #: the most records one batch resolves
 BATCH = 1_000
-#: the advisory lock of resolution (PostgreSQL): "cdpresol" as a 64-bit integer
-LOCK_KEY = int.from_bytes(b"cdpresol", "big")
-
-
-def lock_statement(dialect: str, *, wait: bool = True) -> str:
-    """The statement that takes the resolution lock until the transaction ends; on
-    PostgreSQL without `wait` it answers whether it got the lock."""
-    if dialect == "postgresql":
-        name = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
-        return f"SELECT {name}({LOCK_KEY})"
-    # SQLite: a write (of nothing) takes the database's write lock now, waiting for another
-    # writer up to the busy timeout, instead of at the first real write of the transaction.
-    return "UPDATE source_records SET id = id WHERE 0"
-
-
-def hold_resolution(session: Session, *, wait: bool = True) -> bool:
-    """Take the resolution lock for the rest of the session's transaction; without `wait`,
-    return False at once when another transaction holds it (PostgreSQL)."""
-    dialect = session.get_bind().dialect.name
-    result = session.execute(text(lock_statement(dialect, wait=wait)))
-    if dialect == "postgresql" and not wait:
-        return bool(result.scalar())
-    return True
 
 
 def still_unresolved(session: Session, record_ids: Sequence[int]) -> list[int]:

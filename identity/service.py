@@ -21,6 +21,7 @@ from identity.blocking import BlockingReport, candidate_pairs
 from identity.bulk import clear_automatic, large_page_cache, write_full
 from identity.defaults import default_model
 from identity.engine import Index, SharedIdentifier, link_records, without_same_source_pairs
+from identity.locking import hold_resolution
 from identity.model import MatchModel
 from identity.records import PersonRecord, RecordTable
 from identity.store import (
@@ -148,7 +149,9 @@ def resolve(
     actor: str = "identity",
 ) -> ResolveSummary:
     """Resolve unresolved records in batches (or, with `full`, rebuild every profile while
-    keeping ids); a model is trained from the data (no labels) when none is active."""
+    keeping ids); a model is trained from the data (no labels) when none is active. Holds
+    the resolution lock (`identity.locking`) for the rest of the transaction."""
+    hold_resolution(session)
     started = datetime.now(UTC)
     has_resolved = session.scalar(
         select(models.SourceRecord.id).where(models.SourceRecord.profile_id.is_not(None)).limit(1)
@@ -335,7 +338,10 @@ def resolve_records(
     """Resolve these (newly ingested) records against stored profiles; a record that links two
     profiles merges them. A record that already has a profile but was re-ingested
     (`resolved_at` cleared) keeps its profile; its blocking keys and golden record are
-    refreshed."""
+    refreshed. Holds the resolution lock (`identity.locking`) for the rest of the
+    transaction, taken before the records are read: one resolved meanwhile by another
+    process is read with its profile."""
+    hold_resolution(session)
     arrivals = load_arrivals(session, sorted(set(record_ids)), default_region=default_region)
     loaded, version = arrivals.records, arrivals.model_version
     new = [r for r in loaded if r.profile_id is None]

@@ -305,10 +305,12 @@ def _resolve(state: CliState) -> bool:
     """Resolves what is new, then refreshes every profile's traits and segments; True when
     anything was resolved (or the traits were missing)."""
     import identity
+    from cdp.pending import hold_resolution
     from cdp.refresh import refresh_profiles
 
     _step(4, "resolving identities")
     with unit_of_work(state.sessionmaker) as session:
+        hold_resolution(session)  # a running server's background resolver waits
         with Progress("resolving") as progress:
             summary = identity.resolve(
                 session,

@@ -65,6 +65,9 @@ def resolve_command(state: CliState, full: bool, keep_model: bool, batch_size: i
     progress = _Progress()
     try:
         with unit_of_work(state.sessionmaker) as session:
+            from cdp.pending import hold_resolution
+
+            hold_resolution(session)  # a running server's background resolver waits
             summary = identity.resolve(
                 session,
                 full=full,

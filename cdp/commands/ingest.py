@@ -19,6 +19,7 @@ from cdp.commands._feedback_hook import analyze_all_pending, chain, feedback_ana
 from cdp.commands._identity_hook import identity_resolver
 from cdp.commands._mapping_report import unmatched_note
 from cdp.db import unit_of_work
+from cdp.pending import hold_resolution
 from cdp.resume import resolve_left_over
 from ingest import (
     Adapter,
@@ -167,6 +168,7 @@ def _run(
 
 def _resolve_all(state: CliState) -> None:
     with unit_of_work(state.sessionmaker) as session:
+        hold_resolution(session)  # a running server's background resolver waits
         resolved = identity.resolve(session, default_region=state.settings.default_region)
     click.echo(
         f"resolved {resolved.records:,} records into {resolved.active_profiles:,} profiles",

@@ -82,15 +82,23 @@ def text_sentiment(text: str, language: str) -> tuple[float, bool]:
     asking = is_question(text, language)
     # a lone question with no strong words is neutral ("Is the return shipping free?"); a
     # question after a statement ("...cancelled. Now what?") keeps the statement's sentiment
-    if asking and _is_single_sentence(text, language) and abs(score) <= _QUESTION_NEUTRAL_WITHIN:
+    if asking and _only_asks(text, language) and abs(score) <= _QUESTION_NEUTRAL_WITHIN:
         score = 0.0
     return score, asking
 
 
-def _is_single_sentence(text: str, language: str) -> bool:
+def _only_asks(text: str, language: str) -> bool:
+    """One sentence, or only questions ("Do you price match? Online too?")."""
     # Chinese strings statements together with commas: "退款退到了注销的卡上，现在怎么办？"
     ends = _CLAUSE_END_ZH if language == "zh" else _SENTENCE_END
-    return len([s for s in ends.split(text.strip()) if s.strip()]) <= 1
+    if len([s for s in ends.split(text.strip()) if s.strip()]) <= 1:
+        return True
+    pieces = (_CLAUSES_ZH if language == "zh" else _SENTENCES).findall(text)
+    return all(p.strip().endswith(("?", "？")) for p in pieces if p.strip())
+
+
+_SENTENCES = re.compile(r"[^.!?。！？]+[.!?。！？]*")
+_CLAUSES_ZH = re.compile(r"[^，,；;。！？!?]+[，,；;。！？!?]*")
 
 
 def analyze(

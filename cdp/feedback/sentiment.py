@@ -174,7 +174,9 @@ class _Chinese:
         seen_contrast = False
         segment: list[str] = []  # the clauses since the last contrast, for the cues
         for clause in clauses:
-            value = self._clause(self.tokenizer.lcut(clause))
+            # the words of a yes/no question are asked about, not said: 这件外套偏大吗
+            asked = clause.rstrip(" " + _PARTICLES.replace("吗", "")).endswith("吗")
+            value = 0.0 if asked else self._clause(self.tokenizer.lcut(clause))
             if clause.startswith(_CONTRASTS):
                 total += cue_valence("，".join(segment), "zh") * (1.5 if seen_contrast else 1.0)
                 segment = []

@@ -147,13 +147,17 @@ def _entries(dialect: str, settings: ValueSettings, as_of: datetime, scope: Scop
     return union_all(earned, signup, reviews, redeemed, awards).subquery("loyalty_lines")
 
 
-def _upsert(dialect: str, lines: Any) -> Any:
+def _upsert(dialect: str, lines: Any, *, cleared: bool = False) -> Any:
     """INSERT these ledger lines; a line whose fact already has one (unique kind and
     reference) takes its place. That is how a fact that moved here from a profile outside the
-    scope takes its line (and its expiry line) along, without a search for such lines."""
+    scope takes its line (and its expiry line) along, without a search for such lines.
+    `cleared` (a full run, the ledger emptied): a plain INSERT (nothing can conflict, and the
+    upsert's speculative insertion costs more per line)."""
     columns = ["profile_id", "kind", "reference", "points", "occurred_at", "expires_at"]
     make = sqlite_insert if dialect == "sqlite" else pg_insert
     statement = make(models.LoyaltyEntry).from_select(columns, lines)
+    if cleared:
+        return statement
     return statement.on_conflict_do_update(
         index_elements=["kind", "reference"],
         set_={name: statement.excluded[name] for name in columns if name != "kind"},
@@ -196,9 +200,10 @@ def refresh(
                 lines.c.occurred_at,
                 _plus(dialect, expires, expiry),
             ).where(lines.c.points != 0),
+            cleared=cleared,
         )
     )
-    _expire(session, dialect, as_of, scope)
+    _expire(session, dialect, as_of, scope, cleared=cleared)
     return materialise(session, "_value_loyalty", _totals(settings, as_of, scope))
 
 
@@ -210,7 +215,9 @@ def _plus(dialect: str, moment: Any, delta: timedelta) -> Any:
     return moment + literal(delta)
 
 
-def _expire(session: Session, dialect: str, as_of: datetime, scope: Scope) -> None:
+def _expire(
+    session: Session, dialect: str, as_of: datetime, scope: Scope, *, cleared: bool
+) -> None:
     ledger = models.LoyaltyEntry
     expired = (
         select(
@@ -224,7 +231,7 @@ def _expire(session: Session, dialect: str, as_of: datetime, scope: Scope) -> No
         .where(ledger.expires_at.is_not(None), ledger.expires_at <= at(as_of), ledger.points > 0)
         .where(*scope.on(ledger.profile_id))
     )
-    session.execute(_upsert(dialect, expired))
+    session.execute(_upsert(dialect, expired, cleared=cleared))
 
 
 def _totals(settings: ValueSettings, as_of: datetime, scope: Scope) -> Any:

@@ -83,3 +83,14 @@ def test_the_sentiment_tuning_sample_stays_above_its_floor(language: str) -> Non
 
     assert scores.count >= 100
     assert scores.sentiment_accuracy >= 0.95
+
+
+@pytest.mark.parametrize(("language", "floor"), [("en", 0.70), ("zh", 0.60)])
+def test_the_third_sample_stays_above_its_floor(language: str, floor: float) -> None:
+    # the check once the fresh sample was learnt from: never tuned on; far below the 0.85
+    # target (docs/feedback.md), so only a floor against regressions
+    scores = evaluate(load_samples(DATA / f"sentiment_{language}_check.tsv"))
+    print(f"\n{language} third sample: sentiment accuracy {scores.sentiment_accuracy:.3f}")
+
+    assert scores.count >= 100
+    assert scores.sentiment_accuracy >= floor
