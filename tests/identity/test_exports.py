@@ -14,6 +14,7 @@ def test_public_api_is_exactly_what_all_lists() -> None:
         "defaults",
         "em",
         "han",
+        "locking",
         "engine",
         "explain",
         "model",
