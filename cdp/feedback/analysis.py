@@ -163,12 +163,14 @@ _SUGGESTION_CUES_ZH = ("建议", "希望", "能不能增加", "最好能", "要�
 def refine_kind(kind: str, text: str | None, analysis: Analysis) -> str:
     """The kind of a `comment` (free text of unknown kind) as its text shows it: a complaint
     when negative, a suggestion when it suggests, a question when it asks, praise when
-    positive; any other kind is kept as the source stated it."""
+    positive; any other kind is kept as the source stated it. A plain statement that is
+    negative only by the lean of `text_sentiment` ("The parcel came today.") is no
+    complaint: a complaint goes to someone's work list, so it needs words that complain."""
     if kind != COMMENT or not text:
         return kind
     lowered = text.lower()
     cues = _SUGGESTION_CUES_ZH if analysis.language == "zh" else _SUGGESTION_CUES_EN
-    if analysis.label == "negative":
+    if analysis.label == "negative" and analysis.sentiment < _PLAIN_STATEMENT:
         return "complaint"
     if any(cue in lowered for cue in cues):
         return "suggestion"
