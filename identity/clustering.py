@@ -36,6 +36,7 @@ class ConstrainedUnionFind:
     _never: dict[int, set[int]] = field(init=False, default_factory=dict)
     _cannot: dict[int, set[int]] = field(init=False, default_factory=dict)
     _constrained: dict[int, list[int]] = field(init=False, default_factory=dict)
+    _why: dict[tuple[int, int], str] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.parent = list(range(self.n))
@@ -45,8 +46,16 @@ class ConstrainedUnionFind:
     def add_never(self, pairs: Iterable[tuple[int, int]]) -> None:
         self._add(self._never, pairs)
 
-    def add_cannot(self, pairs: Iterable[tuple[int, int]]) -> None:
+    def add_cannot(self, pairs: Iterable[tuple[int, int]], reason: str | None = None) -> None:
+        """Cannot-links (binding strict unions); `reason` says why, where not a vetoed pair."""
+        pairs = list(pairs)
         self._add(self._cannot, pairs)
+        if reason is not None:
+            for a, b in pairs:
+                self._why[(min(a, b), max(a, b))] = reason
+
+    def cannot_pairs(self) -> list[tuple[int, int]]:
+        return [(a, b) for a, partners in self._cannot.items() for b in partners if a < b]
 
     def _add(self, table: dict[int, set[int]], pairs: Iterable[tuple[int, int]]) -> None:
         for a, b in pairs:
@@ -91,9 +100,10 @@ class ConstrainedUnionFind:
             if strict:
                 for partner in self._cannot.get(member, ()):
                     if self.find(partner) == big:
+                        why = self._why.get((min(member, partner), max(member, partner)))
                         return UnionRefused(
                             f"records {self._name(member)} and {self._name(partner)} would share "
-                            "the cluster, but their own comparison is vetoed"
+                            f"the cluster, but {why or 'their own comparison is vetoed'}"
                         )
         return None
 

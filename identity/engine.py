@@ -8,7 +8,7 @@ with its evidence. No database: the store module feeds it and writes its result.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from identity.blocking import BlockingReport, candidate_pairs
 from identity.clustering import ConstrainedUnionFind
+from identity.consistency import TWO_BIRTH_DATES, conflicting_dates
 from identity.model import IdentifierRule, MatchModel
 from identity.records import RecordTable, canonical_given_name
 from identity.scoring import ScoredPairs, eligible, level_weight, probability, score_pairs
@@ -178,6 +179,7 @@ def link_records(
     and stay together; pairs of two stored records are not re-decided. Records of a
     `duplicate_free` source (link-only mode) are never compared with, nor clustered with,
     another record of that source."""
+    never, must = list(never), list(must)
     exclusive = one_per_person_values(table, model)
     for pos, values in (extra_exclusive or {}).items():
         exclusive.setdefault(pos, {}).update(values)
@@ -205,7 +207,45 @@ def link_records(
     uf.add_cannot(zip(scored.left[risky].tolist(), scored.right[risky].tolist(), strict=True))
     shared = _identifier_links(state, exclusive)
     _fuzzy_links(state, scored, _known_across_profiles(state, left[~fresh], right[~fresh]))
-    return LinkResult(uf.clusters(), state.links, report, shared, scored)
+    _keep_birth_dates_apart(state, exclusive, never, must)
+    return LinkResult(state.uf.clusters(), state.links, report, shared, scored)
+
+
+def _keep_birth_dates_apart(
+    state: _State,
+    exclusive: dict[int, dict[str, str]],
+    never: list[tuple[int, int]],
+    must: list[tuple[int, int]],
+) -> None:
+    """Clusters holding two people by their birth dates (`consistency.py`): their records are
+    kept apart and the accepted links applied again in order; a link that would now join
+    them is set aside (the weakest bridge, since links were accepted strongest first)."""
+    profile = state.stored_profile
+
+    def known(a: int, b: int) -> bool:
+        return profile[a] is not None and profile[a] == profile[b]
+
+    conflicts = conflicting_dates(state.table, state.model, state.uf, known)
+    if not conflicts:
+        return
+    uf = ConstrainedUnionFind(len(state.table), exclusive, state.table.record_ids.tolist())
+    uf.add_never(never)
+    uf.add_cannot(state.uf.cannot_pairs())
+    uf.add_cannot(conflicts, TWO_BIRTH_DATES)
+    state.uf = uf
+    _join_stored(state)
+    for a, b in must:
+        uf.union(a, b, strict=False)
+    guarded = {rule.kind for rule in state.model.identifier_rules if rule.guarded}
+    links = []
+    for link in state.links:
+        if link.decision == "accepted":
+            strict = link.method != "identifier" or link.rule in guarded
+            refused = uf.union(link.left, link.right, strict=strict)
+            if refused is not None:
+                link = replace(link, decision="set_aside", reason=refused.reason)
+        links.append(link)
+    state.links = links
 
 
 def without_same_source_pairs(

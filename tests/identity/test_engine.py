@@ -291,3 +291,40 @@ def test_link_only_records_of_one_duplicate_free_source_never_share_a_cluster() 
     clusters = sorted(sorted(c) for c in result.clusters)
     assert clusters in ([[0, 2], [1]], [[0], [1, 2]])
     assert not any({link.left, link.right} == {0, 1} for link in result.links)
+
+
+def test_a_chain_through_a_record_without_birth_date_does_not_join_father_and_son() -> None:
+    # Richard Gonzalez senior and junior at one address with one landline, two records each
+    # with their own birth date, and a record with no birth date that matches both.
+    common = {
+        "given_name": "richard",
+        "family_name": "gonzalez",
+        "address": "73492 robert meadow",
+        "postcode": "90210",
+        "phone": "+16279652578",
+    }
+    records = [
+        _rec(0, birth_date="1950-12-17", email="rgonzalez19@gmail.com", **common),
+        _rec(1, birth_date="1950-12-17", email="rgonzalez19@gmail.com", **common),
+        _rec(2, birth_date="2013-12-20", email="rgonzalez42@hotmail.com", **common),
+        _rec(3, birth_date="2013-12-20", email="rgonzalez42@hotmail.com", **common),
+        _rec(4, **common),
+    ]
+    result = link_records(RecordTable(records), default_model())
+    clusters = sorted(sorted(c) for c in result.clusters)
+    assert not any({0, 2} <= set(c) for c in clusters)
+    assert [0, 1] in clusters or [0, 1, 4] in clusters
+    assert [2, 3] in clusters or [2, 3, 4] in clusters
+    apart = [link for link in result.links if link.decision == "set_aside"]
+    assert any("two birth dates" in (link.reason or "") for link in apart)
+
+
+def test_one_person_with_one_mistyped_birth_date_stays_one_profile() -> None:
+    # A wrong date on one record is a corruption, not a second person.
+    common = {"given_name": "ann", "family_name": "lee", "phone": "+16279650000"}
+    records = [
+        _rec(0, birth_date="1980-01-01", **common),
+        _rec(1, birth_date="1980-01-01", **common),
+        _rec(2, birth_date="1975-06-30", **common),
+    ]
+    assert _clusters(records) == [[0, 1, 2]]
