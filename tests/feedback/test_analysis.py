@@ -151,6 +151,8 @@ def test_a_stated_topic_naming_a_taxonomy_topic_is_kept() -> None:
         ("Order 4411", "comment"),
         ("建议增加更多颜色", "suggestion"),
         ("请问周末发货吗？", "question"),
+        ("The parcel came today.", "comment"),
+        ("包裹今天到了，放在门口", "comment"),
     ],
     ids=[
         "complaint",
@@ -160,6 +162,8 @@ def test_a_stated_topic_naming_a_taxonomy_topic_is_kept() -> None:
         "nothing-to-say",
         "zh-suggestion",
         "zh-question",
+        "plain-statement",
+        "zh-plain-statement",
     ],
 )
 def test_a_comment_is_refined_to_the_kind_its_text_shows(text: str, kind: str) -> None:

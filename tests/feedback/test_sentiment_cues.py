@@ -85,12 +85,28 @@ def test_the_sentiment_tuning_sample_stays_above_its_floor(language: str) -> Non
     assert scores.sentiment_accuracy >= 0.95
 
 
-@pytest.mark.parametrize(("language", "floor"), [("en", 0.70), ("zh", 0.60)])
-def test_the_third_sample_stays_above_its_floor(language: str, floor: float) -> None:
-    # the check once the fresh sample was learnt from: never tuned on; far below the 0.85
-    # target (docs/feedback.md), so only a floor against regressions
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_third_sample_meets_the_target(language: str) -> None:
+    # the check once the fresh sample was learnt from, never tuned on (docs/feedback.md)
     scores = evaluate(load_samples(DATA / f"sentiment_{language}_check.tsv"))
     print(f"\n{language} third sample: sentiment accuracy {scores.sentiment_accuracy:.3f}")
 
     assert scores.count >= 100
-    assert scores.sentiment_accuracy >= floor
+    assert scores.sentiment_accuracy >= 0.85
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("The lid goes on from the left side.", "negative"),  # no opinion word: leans negative
+        ("外卖盒子的盖子是从左边盖上的。", "negative"),
+        ("Could you send the invoice for order 4411 to my work email.", "neutral"),  # a request
+        ("麻烦把订单4411的发票发给我。", "neutral"),
+        ("Where is my parcel? Order 4411.", "neutral"),  # asks
+        ("Suggest adding a size chart to the product page.", "neutral"),  # suggests
+        ("ok thanks", "positive"),
+        ("Order 4411", "neutral"),  # too short to say anything
+    ],
+)
+def test_a_statement_with_no_signal_leans_negative(text: str, label: str) -> None:
+    assert analyze(text).label == label, analyze(text)
