@@ -239,11 +239,17 @@ def differ_level(label: str, *, column: str) -> ComparisonLevel:
 
 def made_of_level(label: str, *, of: str, transform: str | None = None) -> ComparisonLevel:
     """Equal values made of nothing but the words of either record's `of` column (after
-    `transform`, ignoring separators; digits make a value its own): two people named
+    `transform`, ignoring separators; digits make a value its own), on two records whose `of`
+    columns are alike (Jaro-Winkler >= 0.9): two people named
     Christopher Ramos are often both given `christopher.ramos@`, so such an address shared is
     no more evidence than the names, which their own comparisons count. Weight 0, not
     estimated. Put it before the exact level."""
     return ComparisonLevel(label=label, kind="made_of", other=of, transform=transform)
+
+
+def _alike(a: str | None, b: str | None) -> bool:
+    """Both records carry names, and alike ones (the namesakes a name-made address fits)."""
+    return bool(a and b and JaroWinkler.similarity(a, b) >= 0.9)
 
 
 def _made_of(value: str, words: str | None) -> bool:
@@ -354,8 +360,12 @@ def _level_mask(
         if level.threshold is None:
             return present & (left == right_other) & (left_other == right)  # type: ignore[no-any-return]
         crossed = [
-            _jaro_winkler(left, right_other, level.threshold) | _nicknames(left, right_other),
-            _jaro_winkler(left_other, right, level.threshold) | _nicknames(left_other, right),
+            _jaro_winkler(left, right_other, level.threshold)
+            | _nicknames(left, right_other)
+            | _initial_of(left, right_other),
+            _jaro_winkler(left_other, right, level.threshold)
+            | _nicknames(left_other, right)
+            | _initial_of(left_other, right),
         ]
         return present & crossed[0] & crossed[1]
     if level.kind == "implied":
@@ -375,7 +385,8 @@ def _level_mask(
         transform = TRANSFORMS[level.transform] if level.transform else str
         left_by, right_by = _other_values(level, field_name, tables, idx)
         out[rows] = [
-            _made_of(transform(left[i]), left_by[i]) or _made_of(transform(left[i]), right_by[i])
+            (_made_of(transform(left[i]), left_by[i]) or _made_of(transform(left[i]), right_by[i]))
+            and _alike(left_by[i], right_by[i])
             for i in rows.tolist()
         ]
         return out
@@ -434,6 +445,18 @@ def _jaro_winkler(
     )
     present = np.asarray((left != None) & (right != None), dtype=bool)  # noqa: E711
     return np.asarray(scores >= threshold, dtype=bool) & present  # type: ignore[no-any-return]
+
+
+def _initial_of(left: npt.NDArray[np.object_], right: npt.NDArray[np.object_]) -> Mask:
+    """Pairs where one value is a single letter, the other's first (`e` and `edward`)."""
+    return np.fromiter(
+        (
+            bool(a and b and a != b and (len(a) == 1 or len(b) == 1) and a[0] == b[0])
+            for a, b in zip(left, right, strict=True)
+        ),
+        bool,
+        len(left),
+    )
 
 
 def _nicknames(left: npt.NDArray[np.object_], right: npt.NDArray[np.object_]) -> Mask:

@@ -205,6 +205,12 @@ IMPLIED = "emails alike, names the same (no evidence beyond the names)"
             {"address": "1 main st apt 2"},
             "street addresses JW >= 0.9",
         ),
+        (
+            GIVEN,
+            {"given_name": "massey", "family_name": "edward"},
+            {"given_name": "e", "family_name": "massey"},
+            "given and family name swapped, with a typo or a nickname",
+        ),
     ],
     ids=[
         "given-null",
@@ -249,6 +255,7 @@ IMPLIED = "emails alike, names the same (no evidence beyond the names)"
         "phone-digit",
         "postcode-area",
         "address-jw",
+        "given-swapped-with-an-initial",
     ],
 )
 def test_comparison_level_when_values_differ_like_this(
@@ -288,7 +295,10 @@ MADE_OF = "same email, made of the names (no evidence beyond the names)"
             ("christophur", "ramos", None),
             MADE_OF,
         ),
-        (("jane", "ramos", "ramos_jane@x.com"), (None, None, None), MADE_OF),
+        (("jane", "ramos", "ramos_jane@x.com"), ("jane", "ramos", None), MADE_OF),
+        # Names that differ, or none on one record: the shared address is the evidence.
+        (("jane", "ramos", "jane.ramos@x.com"), (None, None, None), "exact email"),
+        (("jane", "ramos", "jane.ramos@x.com"), ("ramos", "j", None), "exact email"),
         (("jane", "ramos", "jramos@x.com"), ("jane", "ramos", None), MADE_OF),
         # Digits, or letters that are not the names, make a mailbox its own.
         (("jane", "ramos", "jramos42@x.com"), ("jane", "ramos", None), "exact email"),

@@ -356,3 +356,44 @@ def test_link_only_sources_link_across_and_never_within(
     assert owner[b1] in (owner[a1], owner[a2])
     # A source not declared duplicate-free is deduplicated as usual: it joins one of them.
     assert owner[other] in (owner[a1], owner[a2])
+
+
+def _gonzalez(session: Session, birth_date: str | None, email: str) -> models.SourceRecord:
+    return make_record(
+        session,
+        attributes=person(
+            "Richard",
+            "Gonzalez",
+            email=email,
+            phone="+16279652578",
+            birth_date=birth_date,
+            line1="73492 Robert Meadow",
+            postcode="90210",
+        ),
+        identifiers={"phone": "+16279652578"},
+    )
+
+
+def test_a_new_record_does_not_chain_father_and_son_incrementally_or_in_bulk(
+    session_factory: sessionmaker[Session],
+) -> None:
+    # Richard Gonzalez senior and junior, two records each with their own birth date, at one
+    # address with one landline; then a record with no birth date that matches both.
+    with unit_of_work(session_factory) as session:
+        senior = [_gonzalez(session, "1950-12-17", "rgonzalez19@gmail.com") for _ in range(2)]
+        junior = [_gonzalez(session, "2013-12-20", "rgonzalez42@hotmail.com") for _ in range(2)]
+    with unit_of_work(session_factory) as session:
+        resolve(session)
+    with unit_of_work(session_factory) as session:
+        bridge = _gonzalez(session, None, "richard@example.com")
+    with unit_of_work(session_factory) as session:
+        resolve(session)
+    for full in (False, True):
+        with unit_of_work(session_factory) as session:
+            if full:
+                resolve(session, full=True)
+            owners = _profiles(session)
+            assert owners[senior[0].id] == owners[senior[1].id]
+            assert owners[junior[0].id] == owners[junior[1].id]
+            assert owners[senior[0].id] != owners[junior[0].id]
+            assert owners[bridge.id] is not None
