@@ -15,14 +15,14 @@ probability of being active is left empty.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import psycopg
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, func, insert, select, update
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from cdp import models
@@ -71,9 +71,10 @@ class Fitted:
         )
 
 
-def _histories(session: Session, as_of: datetime, scope: Scope) -> Any:
-    """(profile_id, x, t_x days, T days, average order) of customers, from profile_traits."""
-    t = models.ProfileTraits
+def _histories(session: Session, as_of: datetime, scope: Scope, source: Any) -> Any:
+    """(profile_id, x, t_x days, T days, average order) of customers, from `source` (a table
+    with `profile_traits`' columns)."""
+    t = source.c
     dialect = session.get_bind().dialect.name
     return select(
         t.profile_id,
@@ -84,8 +85,8 @@ def _histories(session: Session, as_of: datetime, scope: Scope) -> Any:
     ).where(t.order_count > 0, *scope.on(t.profile_id))
 
 
-def _fit(session: Session, settings: ValueSettings, as_of: datetime) -> Fitted:
-    h = _histories(session, as_of, Scope()).subquery()
+def _fit(session: Session, settings: ValueSettings, as_of: datetime, source: Any) -> Fitted:
+    h = _histories(session, as_of, Scope(), source).subquery()
     # histories grouped by week (in days): a fit then costs at most a few tens of thousands
     # of distinct histories however many customers there are
     x_d = h.c.x
@@ -134,7 +135,9 @@ def _fit(session: Session, settings: ValueSettings, as_of: datetime) -> Fitted:
     return Fitted(bgnbd, gg, rate, size)
 
 
-def model(session: Session, settings: ValueSettings, as_of: datetime, *, refit: bool) -> Fitted:
+def model(
+    session: Session, settings: ValueSettings, as_of: datetime, *, refit: bool, source: Any = None
+) -> Fitted:
     """Fit and store (`refit`), or the latest stored fit (fitting when there is none)."""
     if not refit:
         row = latest(session, "bgnbd")
@@ -147,7 +150,9 @@ def model(session: Session, settings: ValueSettings, as_of: datetime, *, refit: 
                 float(p.get("repeat_rate_per_day", 0.0)),
                 row.data_size,
             )
-    return _fit(session, settings, as_of)
+    return _fit(
+        session, settings, as_of, models.ProfileTraits.__table__ if source is None else source
+    )
 
 
 def predict(
@@ -156,13 +161,17 @@ def predict(
     settings: ValueSettings,
     as_of: datetime,
     scope: Scope,
-    also: Callable[[Any], dict[str, Any]] = lambda _alive: {},
-) -> int:
-    """Write predicted orders and value over the horizon, P(alive) and the method used, and
-    the columns `also(alive column)` gives, in one UPDATE of the customers in scope."""
-    rows = session.execute(_histories(session, as_of, scope)).all()
+    source: Any,
+) -> Table:
+    """Fill and return the temporary table `_value_clv` with the predicted orders and value over
+    the horizon, P(alive) and the method used, for the customers in scope (their histories read
+    from `source`, a table with `profile_traits`' columns); the caller joins it."""
+    connection = session.connection()
+    _values.create(connection, checkfirst=True)
+    session.execute(_values.delete())
+    rows = session.execute(_histories(session, as_of, scope, source)).all()
     if not rows:
-        return 0
+        return _values
     ids: Sequence[str] = [row[0] for row in rows]
     data = np.array([[float(v or 0.0) for v in row[1:]] for row in rows])
     x, t_x, age, m = (data[:, i] for i in range(4))
@@ -196,28 +205,14 @@ def predict(
         )
     ]
     _write_values(session, payload)
-    t = models.ProfileTraits
-    session.execute(
-        update(t)
-        .where(t.profile_id == _values.c.profile_id)
-        .values(
-            predicted_orders=_values.c.predicted_orders,
-            predicted_value_minor=_values.c.predicted_value_minor,
-            probability_alive=_values.c.probability_alive,
-            clv_method=_values.c.clv_method,
-            **also(_values.c.probability_alive),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(_values.delete())
-    return len(payload)
+    if connection.dialect.name == "postgresql":
+        session.execute(text("ANALYZE _value_clv"))
+    return _values
 
 
 def _write_values(session: Session, payload: list[dict[str, Any]]) -> None:
     """Fill the temporary table: COPY on PostgreSQL, executemany on SQLite."""
     connection = session.connection()
-    _values.create(connection, checkfirst=True)
-    session.execute(_values.delete())
     driver = connection.connection.driver_connection
     # An async engine's session (the push endpoints) has an AsyncConnection: no sync COPY.
     if connection.dialect.name != "postgresql" or not isinstance(driver, psycopg.Connection):

@@ -14,10 +14,10 @@ __all__ = ["STAGES", "stage_value"]
 STAGES = ("prospect", "new", "active", "at_risk", "lapsed")
 
 
-def stage_value(settings: ValueSettings, alive: Any) -> Any:
-    """A customer's stage as SQL over its row and its P(alive) (`alive`: a column of the
-    predictions written in the same UPDATE); prospects get `prospect` when inserted."""
-    t = models.ProfileTraits
+def stage_value(settings: ValueSettings, alive: Any, source: Any = None) -> Any:
+    """A customer's stage as SQL over its row in `source` (default `profile_traits`) and its
+    P(alive) (`alive`: a column of the predictions); prospects get `prospect` when inserted."""
+    t = (models.ProfileTraits.__table__ if source is None else source).c
     rule = settings.lifecycle
     days = t.days_since_last_order
     return case(

@@ -119,8 +119,8 @@ def _cuts(values: tuple[float, ...]) -> str:
     return "/".join(f"{v:g}" for v in values)
 
 
-def _fit(session: Session, as_of: datetime) -> Boundaries:
-    t = models.ProfileTraits
+def _fit(session: Session, as_of: datetime, source: Any) -> Boundaries:
+    t = source.c
     customers = t.order_count > 0
     measures = {
         "recency": t.days_since_last_order,
@@ -128,7 +128,7 @@ def _fit(session: Session, as_of: datetime) -> Boundaries:
         "monetary": t.total_spend_minor,
     }
     cuts: dict[str, tuple[float, ...]] = {}
-    size = int(session.scalar(select(func.count()).select_from(t).where(customers)) or 0)
+    size = int(session.scalar(select(func.count()).select_from(source).where(customers)) or 0)
     for name, column in measures.items():
         tiles = (
             select(column.label("v"), func.ntile(5).over(order_by=column).label("q"))
@@ -155,7 +155,7 @@ def _fit(session: Session, as_of: datetime) -> Boundaries:
     return fitted
 
 
-def boundaries(session: Session, as_of: datetime, *, refit: bool) -> Boundaries:
+def boundaries(session: Session, as_of: datetime, *, refit: bool, source: Any = None) -> Boundaries:
     """Fit and store new boundaries (`refit`), or load the latest stored (fitting when none)."""
     if not refit:
         row = latest(session, KIND)
@@ -168,7 +168,7 @@ def boundaries(session: Session, as_of: datetime, *, refit: bool) -> Boundaries:
                 row.fitted_at,
                 row.data_size,
             )
-    return _fit(session, as_of)
+    return _fit(session, as_of, models.ProfileTraits.__table__ if source is None else source)
 
 
 def latest(session: Session, kind: str) -> models.ValueModel | None:
@@ -189,12 +189,12 @@ def _in(value: Any, bounds: tuple[int, int]) -> ColumnElement[bool]:
     return and_(value >= bounds[0], value <= bounds[1])
 
 
-def score_values(cuts: Boundaries, settings: ValueSettings) -> dict[str, Any]:
+def score_values(cuts: Boundaries, settings: ValueSettings, source: Any = None) -> dict[str, Any]:
     """The RFM columns of a customer's row as SQL over its own columns (empty without cuts);
-    `clv.predict` writes them in the same UPDATE as the predictions."""
+    `compute` writes them in the same INSERT as the predictions."""
     if not cuts.recency:
         return {}
-    t = models.ProfileTraits
+    t = (models.ProfileTraits.__table__ if source is None else source).c
     r = _score(t.days_since_last_order, cuts.recency, lower_is_better=True)
     f = _score(t.order_count, cuts.frequency, lower_is_better=False)
     m = _score(t.total_spend_minor, cuts.monetary, lower_is_better=False)
