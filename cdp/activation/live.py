@@ -2,8 +2,10 @@
 segment.
 
 Publishing happens in the transaction that made the change and reaches subscribers only if
-it commits: on PostgreSQL as `NOTIFY cdp_live` (PostgreSQL delivers it at commit, to every
-process listening: each `cdp serve` worker, whichever process made the change); on SQLite,
+it commits: on PostgreSQL as `NOTIFY cdp_live`, each notification a JSON array of changes
+under PostgreSQL's 8,000-byte limit, all sent by one statement (PostgreSQL delivers them at
+commit, to every process listening: each `cdp serve` worker, whichever process made the
+change); on SQLite,
 where everything runs in one server process, by handing the changes to this process's hubs
 once the session commits. A `Hub` (one per server process) fans them out to the
 subscriptions of that process.
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from cdp.config import Settings
 
-__all__ = ["CHANNEL", "Hub", "LiveChange", "listen_conninfo", "publish"]
+__all__ = ["CHANNEL", "MAX_PAYLOAD", "Hub", "LiveChange", "listen_conninfo", "payloads", "publish"]
 
 log = logging.getLogger("cdp.activation.live")
 CHANNEL = "cdp_live"
@@ -53,6 +55,35 @@ class LiveChange:
         data = json.loads(raw)
         return cls(data["topic"], data["profile_id"], data["at"], data.get("segment"))
 
+    @classmethod
+    def from_payload(cls, raw: str) -> list[LiveChange]:
+        """The changes of one notification: a JSON array of them (`payloads`), or one."""
+        data = json.loads(raw)
+        items = data if isinstance(data, list) else [data]
+        return [cls(d["topic"], d["profile_id"], d["at"], d.get("segment")) for d in items]
+
+
+#: PostgreSQL refuses a notification payload of 8,000 bytes or more
+MAX_PAYLOAD = 7_900
+
+
+def payloads(changes: Iterable[LiveChange]) -> list[str]:
+    """The changes as JSON arrays of at most `MAX_PAYLOAD` bytes each, in order: one
+    notification carries many changes (a refresh of 10k profiles made 10k notifications)."""
+    found: list[str] = []
+    part: list[str] = []
+    size = 2
+    for change in changes:
+        item = change.to_json()  # ASCII (json.dumps escapes the rest): bytes == characters
+        if part and size + len(item) + 1 > MAX_PAYLOAD:
+            found.append("[" + ",".join(part) + "]")
+            part, size = [], 2
+        part.append(item)
+        size += len(item) + 1
+    if part:
+        found.append("[" + ",".join(part) + "]")
+    return found
+
 
 def publish(session: Session, changes: Iterable[LiveChange]) -> None:
     """Publish when (and if) this session's transaction commits."""
@@ -60,11 +91,10 @@ def publish(session: Session, changes: Iterable[LiveChange]) -> None:
     if not found:
         return
     if session.get_bind().dialect.name == "postgresql":
-        for change in found:
-            session.execute(
-                text("SELECT pg_notify(:channel, :payload)"),
-                {"channel": CHANNEL, "payload": change.to_json()},
-            )
+        session.execute(
+            text("SELECT pg_notify(:channel, p) FROM unnest(CAST(:payloads AS text[])) AS p"),
+            {"channel": CHANNEL, "payloads": payloads(found)},
+        )
         return
     pending: list[LiveChange] | None = session.info.get(_PENDING)
     if pending is None:
@@ -143,7 +173,7 @@ class Hub:
                     await connection.execute(f"LISTEN {CHANNEL}")
                     self.listening.set()
                     async for notice in connection.notifies():
-                        self.publish([LiveChange.from_json(notice.payload)])
+                        self.publish(LiveChange.from_payload(notice.payload))
             except asyncio.CancelledError:
                 raise
             except (psycopg.Error, OSError, ValueError, KeyError) as exc:
