@@ -2,11 +2,8 @@
 memberships (entered and exited times) and size history. See docs/segments.md."""
 
 from cdp.segments._compile import members_query, predicate
-from cdp.segments._definition import (
-    Definition,
-    DefinitionError,
-    parse_definition,
-)
+from cdp.segments._conditions import Definition, DefinitionError
+from cdp.segments._definition import parse_definition
 from cdp.segments._export import COLUMNS, ExportResult, export_members, export_rows, export_text
 from cdp.segments._fields import ATTRIBUTES, TRAITS, Field
 from cdp.segments._membership import (

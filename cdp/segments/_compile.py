@@ -36,7 +36,7 @@ from sqlalchemy import (
 from cdp import models
 from cdp.consent import consented_profiles
 from cdp.feedback.kinds import NPS_BANDS
-from cdp.segments._definition import (
+from cdp.segments._conditions import (
     All,
     AnyOf,
     AttributeCondition,

@@ -61,26 +61,7 @@ from cdp.segments._fields import (
     minor_units,
 )
 
-__all__ = [
-    "All",
-    "AnyOf",
-    "AttributeCondition",
-    "Condition",
-    "ConsentCondition",
-    "Count",
-    "Definition",
-    "DefinitionError",
-    "EventCondition",
-    "FeedbackCondition",
-    "IdentifierCondition",
-    "Not",
-    "OrderCondition",
-    "PropertyFilter",
-    "SegmentCondition",
-    "TraitCondition",
-    "Window",
-    "parse_definition",
-]
+__all__ = ["parse_definition"]
 
 MAX_DEPTH = 12
 MAX_NODES = 200

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from cdp import models
 from cdp.segments._compile import members_query
-from cdp.segments._definition import Definition
+from cdp.segments._conditions import Definition
 from cdp.segments._store import load_definitions
 from cdp.types import BIG_ID, UTCDateTime, utcnow
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from cdp import models
 from cdp.errors import ConflictError, InvalidInputError, NotFoundError
-from cdp.segments._definition import Definition, DefinitionError, parse_definition
+from cdp.segments._conditions import Definition, DefinitionError
+from cdp.segments._definition import parse_definition
 
 __all__ = [
     "SegmentSpec",

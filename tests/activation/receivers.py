@@ -23,12 +23,13 @@ from cdp.activation.signing import SignatureError, verify
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run `app` with uvicorn in a thread on a free port; yields its base URL."""
+def serve(app: Any, *, lifespan: str = "off") -> Iterator[str]:
+    """Run `app` with uvicorn in a thread on a free port; yields its base URL (`lifespan="on"`
+    for the platform's own app: its startup starts the resolver and the worker)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -3,8 +3,6 @@ worker embedded in it, a webhook receiver on 127.0.0.1 (both databases)."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp.app import create_app
@@ -21,7 +18,7 @@ from cdp.db import unit_of_work
 from cdp.services import keys
 from ingest import ensure_source
 from tests.activation.conftest import SECRET
-from tests.activation.receivers import WebhookReceiver
+from tests.activation.receivers import WebhookReceiver, serve
 
 
 @pytest.fixture
@@ -38,20 +35,8 @@ def server_url(
         'events = ["Signed Up"]\n'
     )
     app = create_app(settings.replace(sources_file=toml, embedded_worker=True))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+    with serve(app, lifespan="on") as url:
+        yield url
 
 
 def test_a_pushed_event_reaches_the_webhook_when_the_worker_runs_in_the_server(

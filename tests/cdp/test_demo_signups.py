@@ -5,9 +5,7 @@ first message and wait for the next one (both databases)."""
 from __future__ import annotations
 
 import os
-import socket
 import stat
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 
 from cdp.app import create_app
@@ -47,20 +44,8 @@ def demo_server(
     url = receiver.url  # type: ignore[attr-defined]
     toml.write_text(DEMO_ACTIVATION.format(url=url, secret_env="CDP_DEMO_TEST_SECRET"))
     app = create_app(settings.replace(sources_file=toml, embedded_worker=True, open_mode=True))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+    with serve(app, lifespan="on") as base_url:
+        yield base_url
 
 
 def _settled(runs: list[dict[str, Any]]) -> bool:

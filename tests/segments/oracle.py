@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from cdp.segments._definition import (
+from cdp.segments._conditions import (
     All,
     AnyOf,
     AttributeCondition,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cdp.segments import DefinitionError, parse_definition
-from cdp.segments._definition import EventCondition, OrderCondition, Window
+from cdp.segments._conditions import EventCondition, OrderCondition, Window
 
 
 def problems(raw: object) -> list[str]:
