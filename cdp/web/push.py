@@ -50,7 +50,7 @@ from ingest import (
     push_refused,
 )
 
-__all__ = ["MAX_BODY_BYTES", "push_routes"]
+__all__ = ["MAX_BODY_BYTES", "PushError", "push_routes", "source_of_write_key", "write_key_of"]
 
 log = logging.getLogger("cdp.push")
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -63,6 +63,7 @@ _SHORT_CALLS = {
     "s": "screen",
     "a": "alias",
     "g": "group",
+    "b": "batch",  # analytics.js with `deliveryStrategy: {strategy: "batching"}`
 }
 
 
@@ -84,7 +85,8 @@ class PushError(Exception):
         self.code = code or _CODES.get(status, "error")
 
 
-def _write_key(request: Request, body: Any = None) -> str:
+def write_key_of(request: Request, body: Any = None) -> str:
+    """The write key: the Basic user, a Bearer token, or `writeKey` in `body`; else PushError."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "basic":
@@ -104,8 +106,15 @@ def _write_key(request: Request, body: Any = None) -> str:
 async def _source(
     session: AsyncSession, request: Request, adapter_name: str, body: Any
 ) -> SourceRef:
+    return await source_of_write_key(session, write_key_of(request, body), adapter_name)
+
+
+async def source_of_write_key(
+    session: AsyncSession, write_key: str, adapter_name: str
+) -> SourceRef:
+    """The source a write key pushes to, if its adapter is `adapter_name`; else PushError."""
     try:
-        key = await key_service.authenticate_async(session, _write_key(request, body))
+        key = await key_service.authenticate_async(session, write_key)
     except key_service.InvalidKeyError as exc:
         raise PushError(401, f"invalid write key: {exc}") from None
     if key.role != "write" or key.source_id is None:
@@ -275,8 +284,12 @@ def _segment_messages(call: str, body: Any) -> list[Any]:
     if not isinstance(batch, list):
         raise PushError(400, "a batch call needs a 'batch' list of messages")
     # A batch's `context` and `sentAt` apply to each message that has none of its own.
+    # analytics.js puts the write key in each message of its batch too: it is not data.
     shared = {k: body[k] for k in ("context", "sentAt") if body.get(k)}
-    return [{**shared, **m} if isinstance(m, dict) and shared else m for m in batch]
+    return [
+        {**shared, **{k: v for k, v in m.items() if k != "writeKey"}} if isinstance(m, dict) else m
+        for m in batch
+    ]
 
 
 async def sendgrid_webhook(request: Request) -> JSONResponse:
