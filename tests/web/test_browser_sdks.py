@@ -170,6 +170,9 @@ async def test_browser_sdk_on_another_origin_sends_here_unchanged(
     assert posts, page.requests
     assert all(u.startswith(("http://127.0.0.1:", "data:", "blob:")) for u in page.requests)
     assert _stored(session_factory) == (["event", "event", "profile"], ["ada@example.com"])
+    with session_factory() as session:
+        payloads = list(session.scalars(select(models.SourceRecord.payload)))
+    assert all("writeKey" not in payload for payload in payloads)  # the key is not data
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
