@@ -172,8 +172,8 @@ def _social(state: CliState, where: CampaignFilter, by_day: bool, as_json: bool)
         ],
     )
     click.echo(
-        f"{len(found)} social campaign{' days' if by_day else 's'}; interactions = likes + replies + reposts + quotes; "
-        "rate = interactions / impressions"
+        f"{len(found)} social campaign{' days' if by_day else 's'}; "
+        "interactions = likes + replies + reposts + quotes; rate = interactions / impressions"
     )
 
 
