@@ -8,7 +8,8 @@ For English and Chinese: sentiment accuracy and macro-F1 (positive / neutral / n
 topic macro-F1 (over the taxonomy's topics), on the held-out part (30%, ids ending in 2, 5
 or 8, never looked at while tuning), the tuning part and the whole; on the second, fresh
 held-out sample (`feedback_*_fresh.tsv`, written and labelled before any scorer ran on it) and
-on both held-out samples together ("unseen"); sentiment alone on the sentiment tuning sample
+on both held-out samples together ("unseen"); for English, the topic checks `check` and
+`check2` (`topics_en_check*.tsv`, issue 17); sentiment alone on the sentiment tuning sample
 (`sent-tune`) and on the third sample written to check it (`sent-check`); then the speed of
 `analyze` (texts/s) against the bare VADER / jieba calls it wraps, measured in the same run.
 """
@@ -108,6 +109,15 @@ def main() -> None:
                         f"{sorted(sample.topics)}->{list(found.topics)} {found.sentiment:+.2f} "
                         f"{sample.text}"
                     )
+        for part, file in (("check", "check"), ("check2", "check2")):
+            # the topic checks of issue 17 (English only; tests/feedback/data/README.md)
+            path = DATA / f"topics_{code}_{file}.tsv"
+            if path.exists():
+                scores = evaluate(load_samples(path))
+                print(
+                    f"{name:<9} {part:<9} {scores.count:>5} {scores.sentiment_accuracy:>9.3f} "
+                    f"{scores.sentiment_macro_f1:>9.3f} {scores.topic_macro_f1:>9.3f}"
+                )
         for part, file in (("sent-tune", "dev"), ("sent-check", "check")):
             # sentiment labels only: the tuning sample and the third sample, its check
             # (tests/feedback/data/README.md)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -185,9 +186,12 @@ def _write_world(world_dir: Path, *, people: int, seed: int) -> None:
     if (world_dir / "truth.csv").exists():
         _step(2, f"demo world: reusing {world_dir}/ (delete it to generate a new one)")
         return
-    _step(2, f"demo world: {people:,} people, seed {seed}, into {world_dir}/")
+    # The world's period ends today, so that recency, lifecycle and "the last 30 days" read
+    # as they would on a live shop (the same world of the seed, moved by whole days).
+    today = datetime.now(UTC).date()
+    _step(2, f"demo world: {people:,} people, seed {seed}, up to {today}, into {world_dir}/")
     with Progress("writing every channel's files"):
-        summary = write_world(world_dir, people=people, seed=seed)
+        summary = write_world(world_dir, people=people, seed=seed, ends=today)
     by_adapter = ", ".join(f"{n:,} {a}" for a, n in sorted(summary.records_by_adapter.items()))
     click.echo(f"      {summary.records:,} records ({by_adapter})", err=True)
 

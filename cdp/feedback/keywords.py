@@ -10,8 +10,11 @@ English keyword syntax (docs/feedback.md, "Topics"):
 - a trailing `*` matches any ending ("deliver*": delivery, delivered);
 - a leading `=` matches the word only as written ("=charges", not charge or charging);
 - a phrase matches its words with any spacing, each word inflected ("send back": sent back,
-  sending back); `...` between two words lets up to three other words stand between them
-  ("send ... back": "sent the jacket back", "sent it back").
+  sending back), and with up to two **degree words** between them ("run small": "runs very
+  small", "runs a bit small"; `DEGREE_WORDS`); `...` between two words lets up to three other
+  words stand between them ("send ... back": "sent the jacket back", "sent it back");
+- `#` stands for a **number**, in digits or words ("size #": size 10, size 8.5; "# years":
+  two years, 3 years).
 
 Chinese keywords match as substrings (Chinese has no spaces), case-insensitive ("APP").
 
@@ -31,6 +34,18 @@ __all__ = ["Span", "chinese_pattern", "english_pattern", "inflections", "settle"
 #: how many other words `...` lets stand between two words of a phrase
 GAP_WORDS = 3
 _GAP = rf"(?:\s+[\w'-]+){{0,{GAP_WORDS}}}\s+"
+#: words of degree that may stand inside a phrase without breaking it ("runs very small")
+DEGREE_WORDS = (
+    "very", "really", "quite", "rather", "slightly", "somewhat", "extremely", "super", "way",
+    "so", "too", "pretty", "fairly", "a bit", "a little", "a tad", "a lot", "much", "far",
+)  # fmt: skip
+_DEGREE = "(?:" + "|".join(w.replace(" ", r"\s+") for w in DEGREE_WORDS) + ")"
+_JOIN = rf"\s+(?:{_DEGREE}\s+){{0,2}}"
+_NUMBER_WORDS = (
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "fifteen", "twenty", "thirty", "forty", "fifty", "a few", "a couple of", "several",
+)  # fmt: skip
+_NUMBER = r"(?:\d+(?:[.,]\d+)?½?|" + "|".join(w.replace(" ", r"\s+") for w in _NUMBER_WORDS) + ")"
 
 Span = tuple[int, int, str]
 """(start, end, topic id) of one match."""
@@ -50,6 +65,8 @@ def inflections(word: str) -> tuple[str, ...]:
 
 
 def _word(word: str) -> str:
+    if word == "#":
+        return _NUMBER
     if word.endswith("*"):
         return re.escape(word[:-1]) + r"[\w'-]*"
     if word.startswith("="):
@@ -64,7 +81,7 @@ def _english_keyword(keyword: str) -> str:
         if piece == "...":
             continue
         if index:
-            body += _GAP if parts[index - 1] == "..." else r"\s+"
+            body += _GAP if parts[index - 1] == "..." else _JOIN
         body += _word(piece)
     return body
 

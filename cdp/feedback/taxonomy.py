@@ -54,8 +54,15 @@ class Topic:
 class Taxonomy:
     topics: tuple[Topic, ...]
     source: str = "built-in"
+    #: phrases that name no topic although a keyword stands inside them ("no complaints",
+    #: "can't complain", "no problem"): a match inside one does not count (`[ignore]`)
+    ignore_english: tuple[str, ...] = ()
+    ignore_chinese: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        ignore = {"en": english_pattern(self.ignore_english),
+                  "zh": chinese_pattern(self.ignore_chinese)}  # fmt: skip
+        object.__setattr__(self, "_ignore", ignore)
         patterns = {
             ("en", False): {t.id: english_pattern(t.english) for t in self.topics},
             ("en", True): {t.id: english_pattern(t.english_weak) for t in self.topics},
@@ -78,7 +85,8 @@ class Taxonomy:
         lang = "zh" if language == "zh" else "en"
         strong = spans(text, patterns[(lang, False)])
         weak = spans(text, patterns[(lang, True)])
-        found = settle(strong, weak) or settle(weak, strong)
+        ignored = spans(text, {"": self._ignore[lang]})  # type: ignore[attr-defined]
+        found = settle(strong, [*weak, *ignored]) or settle(weak, [*strong, *ignored])
         return tuple(t.id for t in self.topics if t.id in found)
 
     def canonical(self, name: str | None) -> str | None:
@@ -106,9 +114,16 @@ class Taxonomy:
             raise TaxonomyError(f"{source}: expected a [topics.ID] table per topic; found none")
         problems: list[str] = []
         topics = [_topic(topic_id, spec, problems) for topic_id, spec in raw.items()]
+        ignore = data.get("ignore", {})
+        if not isinstance(ignore, Mapping) or set(ignore) - {"en", "zh"}:
+            problems.append("ignore must be a table with en and/or zh lists")
+            ignore = {}
+        ignored = {lang: _words("ignore", lang, ignore.get(lang, []), problems)
+                   for lang in ("en", "zh")}  # fmt: skip
         if problems:
             raise TaxonomyError(f"{source}: " + "; ".join(problems))
-        return cls(tuple(topics), source=source)
+        return cls(tuple(topics), source=source, ignore_english=ignored["en"],
+                   ignore_chinese=ignored["zh"])  # fmt: skip
 
     @classmethod
     def from_file(cls, path: Path) -> Taxonomy:
@@ -143,7 +158,8 @@ def _topic(topic_id: str, spec: Any, problems: list[str]) -> Topic:
 
 def _words(topic_id: str, lang: str, value: Any, problems: list[str]) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(w, str) and w.strip() for w in value):
-        problems.append(f"topics.{topic_id}.{lang} must be a list of non-empty strings")
+        where = "ignore" if topic_id == "ignore" else f"topics.{topic_id}"
+        problems.append(f"{where}.{lang} must be a list of non-empty strings")
         return ()
     return tuple(w.strip() for w in value)
 

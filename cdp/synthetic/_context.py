@@ -30,6 +30,7 @@ SHOP_HOURS = tuple(
 
 __all__ = [
     "ACTIVITY_END",
+    "ACTIVITY_START",
     "ONLINE_HOURS",
     "SHOP_HOURS",
     "Campaign",
@@ -79,6 +80,9 @@ class Context:
     """The current person's product taste (`_tastes.py`); None draws uniformly."""
     web_devices: list[Any] = field(default_factory=list)
     """The current person's web devices (`_web._Device`), for orders placed later."""
+    activity_start: datetime = ACTIVITY_START
+    activity_end: datetime = ACTIVITY_END
+    """The span of activity: `ACTIVITY_START`/`_END`, moved with the period (`World(ends=...)`)."""
 
     def next_id(self, kind: str) -> int:
         value = self.counters.get(kind, 0) + 1
@@ -87,12 +91,15 @@ class Context:
 
     def time(
         self,
-        start: datetime = ACTIVITY_START,
-        end: datetime = ACTIVITY_END,
+        start: datetime | None = None,
+        end: datetime | None = None,
         hours: tuple[int, ...] = ONLINE_HOURS,
     ) -> datetime:
-        """A random second of a random day in [start, end), at a local hour drawn from `hours`
-        (cumulative weights of the 24 local hours, US Eastern-ish, UTC-5)."""
+        """A random second of a random day in [start, end) (default: the span of activity), at
+        a local hour drawn from `hours` (cumulative weights of the 24 local hours, US
+        Eastern-ish, UTC-5)."""
+        start = self.activity_start if start is None else start
+        end = self.activity_end if end is None else end
         rng = self.rng
         midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
         day = int(rng.random() * max((end - midnight).days, 1))

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cdp.synthetic._context import (
-    ACTIVITY_START,
     Campaign,
     Context,
     Pair,
@@ -36,8 +35,9 @@ _KINDS = {
 }
 
 
-def make_campaigns(seed: int) -> tuple[Campaign, ...]:
-    """Two campaigns a month over the period, the same for every world of a seed."""
+def make_campaigns(seed: int, shift: timedelta = timedelta(0)) -> tuple[Campaign, ...]:
+    """Two campaigns a month over the period (the 3rd and 17th, moved by `shift` with the
+    period), the same for every world of a seed; a campaign is named by the day it was sent."""
     rng = random.Random(seed ^ 0x5E17D)
     campaigns = []
     for month in range(21):
@@ -45,9 +45,10 @@ def make_campaigns(seed: int) -> tuple[Campaign, ...]:
         for half in (0, 1):
             topic = rng.choice(CAMPAIGN_TOPICS)
             sent = datetime(year, month_of_year, 3 + 14 * half, rng.randint(13, 17), tzinfo=UTC)
+            sent += shift
             campaigns.append(
                 Campaign(
-                    f"cmp-{year}-{month_of_year:02d}-{'ab'[half]}",
+                    f"cmp-{sent:%Y-%m-%d}",
                     topic,
                     sent,
                     101 if topic in ("journal-digest", "new-arrivals") else 102,
@@ -163,7 +164,7 @@ def sendgrid_records(ctx: Context, person: Person, plan: PersonPlan | None) -> l
     typed = noise.email(email, "list", allow_junk=False)  # the sign-up form checks the shape
     ctx.on_the_list.add(typed)
     is_typo = typed != email
-    subscribed = ctx.time(ACTIVITY_START, ACTIVITY_START + timedelta(days=400))
+    subscribed = ctx.time(ctx.activity_start, ctx.activity_start + timedelta(days=400))
     eligible = [c for c in ctx.campaigns if c.sent_at > subscribed]
     chosen = sorted(
         rng.sample(eligible, min(len(eligible), rng.randint(1, 4))), key=lambda c: c.sent_at

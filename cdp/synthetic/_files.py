@@ -17,7 +17,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -233,6 +233,7 @@ def write_world(
     noise: NoiseRates | None = None,
     overwrite: bool = False,
     chinese_share: float = DEFAULT_CHINESE_SHARE,
+    ends: date | None = None,
 ) -> WorldSummary:
     """Generate a world of `people` and write every channel's files and `truth.csv`.
 
@@ -241,10 +242,11 @@ def write_world(
         summary.records_by_adapter["web.segment"]
 
     Raises `FileExistsError` if `out_dir` holds anything and `overwrite` is false, and
-    `ValueError` for a bad `people`, `seed` or noise rate.
+    `ValueError` for a bad `people`, `seed`, noise rate or `ends` (`World`: the period's last
+    day, which moves every time of the world by whole days).
     """
     started = time.perf_counter()
-    world = World(people=people, seed=seed, noise=noise, chinese_share=chinese_share)
+    world = World(people=people, seed=seed, noise=noise, chinese_share=chinese_share, ends=ends)
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = _prepare(out_dir, overwrite)

@@ -259,7 +259,10 @@ class _Home:
 
 
 def _addresses(
-    rng: random.Random, noise: Noise, city: tuple[str, str, str, tuple[str, ...], int]
+    rng: random.Random,
+    noise: Noise,
+    city: tuple[str, str, str, tuple[str, ...], int],
+    shift: timedelta,
 ) -> tuple[tuple[Address, ...], datetime | None]:
     """The household's address, or its old and new ones and when it moved."""
     current = _address(rng, city)
@@ -267,7 +270,7 @@ def _addresses(
         return (current,), None
     old_city = city if rng.random() < 0.5 else rng.choices(CITIES, cum_weights=_CITY_CUM)[0]
     span = (PERIOD_END - PERIOD_START).total_seconds()
-    moved_at = PERIOD_START + timedelta(seconds=int(span * rng.uniform(0.15, 0.85)))
+    moved_at = PERIOD_START + shift + timedelta(seconds=int(span * rng.uniform(0.15, 0.85)))
     return (_address(rng, old_city), current), moved_at
 
 
@@ -282,7 +285,7 @@ def _culture(rng: random.Random, chinese_share: float) -> str:
 
 
 def _chinese_home(
-    rng: random.Random, noise: Noise, household: int
+    rng: random.Random, noise: Noise, household: int, shift: timedelta
 ) -> tuple[_Home, tuple[Address, ...]]:
     def address() -> Address:
         line1, line2, city, province, postcode = chinese_address(rng)
@@ -292,7 +295,7 @@ def _chinese_home(
     moved_at = None
     if noise.chance("moved", noise.rates.moved):
         span = (PERIOD_END - PERIOD_START).total_seconds()
-        moved_at = PERIOD_START + timedelta(seconds=int(span * rng.uniform(0.15, 0.85)))
+        moved_at = PERIOD_START + shift + timedelta(seconds=int(span * rng.uniform(0.15, 0.85)))
         addresses = (address(), addresses[0])
     home = _Home(f"H{household:07d}", CHINESE, (), addresses, moved_at, None, None)
     return home, addresses
@@ -306,19 +309,21 @@ def make_household(
     noise: Noise,
     registry: Registry,
     chinese_share: float = 0.0,
+    shift: timedelta = timedelta(0),
 ) -> list[Person]:
-    """The people of household number `household`, numbered from `first_index`."""
+    """The people of household number `household`, numbered from `first_index`; `shift` moves
+    the household's dated facts (a move of house) with the world's period (`World(ends=...)`)."""
     culture = _culture(rng, chinese_share)
     size = min(max_size, rng.choices(_SIZES, cum_weights=_SIZE_CUM)[0])
     if culture == CHINESE:
-        home, _ = _chinese_home(rng, noise, household)
+        home, _ = _chinese_home(rng, noise, household, shift)
         return [
             _person(rng, noise, registry, member, first_index + offset, home)
             for offset, member in enumerate(_chinese_members(rng, size))
         ]
     members = _members(rng, noise, culture, size)
     city = rng.choices(CITIES, cum_weights=_CITY_CUM)[0]
-    addresses, moved_at = _addresses(rng, noise, city)
+    addresses, moved_at = _addresses(rng, noise, city, shift)
     landline = None
     if size > 1:
         if noise.chance("shared_landline", noise.rates.shared_landline):

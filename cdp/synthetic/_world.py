@@ -13,15 +13,21 @@ import math
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from cdp.synthetic._context import Context, Pair, PersonPlan
+from cdp.synthetic._context import ACTIVITY_END, ACTIVITY_START, Context, Pair, PersonPlan
 from cdp.synthetic._conversions import conversion_records
 from cdp.synthetic._email import make_campaigns, sendgrid_records
 from cdp.synthetic._model import NoiseCount, NoiseRates, Person, SyntheticRecord
 from cdp.synthetic._noise import Noise
-from cdp.synthetic._population import DEFAULT_CHINESE_SHARE, Registry, make_household
+from cdp.synthetic._population import (
+    DEFAULT_CHINESE_SHARE,
+    PERIOD_END,
+    Registry,
+    make_household,
+)
 from cdp.synthetic._social import lead_records, mention_records
 from cdp.synthetic._store import plan_orders, pos_records, shopify_records
 from cdp.synthetic._tastes import taste_for
@@ -123,7 +129,10 @@ class World:
             ...
         world.noise_report()             # what noise the last pass applied
 
-    Each iteration starts afresh and yields the same data for the same arguments.
+    Each iteration starts afresh and yields the same data for the same arguments. `ends`, the
+    last day of the period (default `PERIOD_END`, 2026-10-31), moves every time in the world by
+    whole days and changes nothing else: the demo ends its world on the day it runs, so that
+    "the last 90 days" holds recent customers.
     """
 
     def __init__(
@@ -133,6 +142,7 @@ class World:
         seed: int = 7,
         noise: NoiseRates | None = None,
         chinese_share: float = DEFAULT_CHINESE_SHARE,
+        ends: date | None = None,
     ) -> None:
         if isinstance(people, bool) or not isinstance(people, int) or people < 1:
             raise ValueError(f"people must be a positive integer; got {people!r}")
@@ -140,7 +150,10 @@ class World:
             raise ValueError(f"seed must be an integer in [0, 2**32); got {seed!r}")
         if not isinstance(chinese_share, int | float) or not 0.0 <= chinese_share < 1.0:
             raise ValueError(f"chinese_share must be in [0, 1); got {chinese_share!r}")
+        if ends is not None and not isinstance(ends, date):
+            raise ValueError(f"ends must be a date; got {ends!r}")
         self.people_count = people
+        self.shift = timedelta(0) if ends is None else _as_day(ends) - _as_day(PERIOD_END)
         self.seed = seed
         self.rates = noise or NoiseRates()
         self.chinese_share = float(chinese_share)
@@ -149,7 +162,13 @@ class World:
     def _pairs(self, *, with_records: bool = True) -> Iterator[tuple[list[Person], list[Pair]]]:
         noise = Noise(self.rates)
         self._last_noise = noise
-        ctx = Context(noise=noise, campaigns=make_campaigns(self.seed), salt=self.seed)
+        ctx = Context(
+            noise=noise,
+            campaigns=make_campaigns(self.seed, self.shift),
+            salt=self.seed,
+            activity_start=ACTIVITY_START + self.shift,
+            activity_end=ACTIVITY_END + self.shift,
+        )
         registry = Registry(salt=self.seed)
         index, household = 1, 1
         while index <= self.people_count:
@@ -164,6 +183,7 @@ class World:
                 noise,
                 registry,
                 self.chinese_share,
+                self.shift,
             )
             pairs: list[Pair] = []
             if with_records:
@@ -199,6 +219,10 @@ class World:
     def noise_report(self) -> Mapping[str, NoiseCount]:
         """Opportunities, expected and applied counts of each noise kind in the last pass."""
         return self._last_noise.report() if self._last_noise else {}
+
+
+def _as_day(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def iter_records(

@@ -227,9 +227,21 @@ def test_labelled_samples_meet_the_targets(language: str) -> None:
     assert full.sentiment_accuracy >= 0.85
     assert held.sentiment_accuracy >= 0.85
     assert full.topic_macro_f1 >= 0.80
-    # English is below the 0.80 target on this held-out part, whose size topic has 2 texts
-    # (docs/feedback.md): a floor against regressions
-    assert held.topic_macro_f1 >= 0.75
+    # the English held-out part's topic mistakes were read in the topic round of issue 17
+    # (docs/feedback.md), so for topics it is no longer held out; the checks are below
+    assert held.topic_macro_f1 >= 0.80
+
+
+@pytest.mark.parametrize("name", ["topics_en_check", "topics_en_check2"])
+def test_the_english_topic_checks_meet_the_topic_target(name: str) -> None:
+    # written and labelled before any scorer ran on them (tests/feedback/data/README.md);
+    # the second one's mistakes were not read while the taxonomy changed
+    samples = load_samples(DATA / f"{name}.tsv")
+    scores = evaluate(samples)
+    print(f"\n{name}: {scores.count} texts: topic macro-F1 {scores.topic_macro_f1:.3f}")
+
+    assert len(samples) >= 120
+    assert scores.topic_macro_f1 >= 0.80
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
@@ -260,6 +272,11 @@ def test_the_fresh_held_out_sample_meets_the_topic_target(language: str) -> None
         ('["send ... back"]', "I sent the jacket back", True),
         ('["send ... back"]', "I sent it to my sister who brought it back", False),
         ('["deliver*"]', "Deliveries were late", True),
+        ('["run small"]', "These run a bit small", True),
+        ('["run small"]', "It runs very, very small", False),
+        ('["size #"]', "I ordered a size 10", True),
+        ('["after # years"]', "Still fine after two years", True),
+        ('["size #"]', "What size is it", False),
     ],
 )
 def test_english_keywords_match_their_inflections_and_phrases_with_gaps(
@@ -316,3 +333,15 @@ def test_weak_keywords_name_a_topic_only_when_no_topic_has_a_keyword_of_its_own(
     assert taxonomy.match("Checkout keeps spinning", "en") == ("website",)
     assert taxonomy.match("结算的时候价格变了", "zh") == ("price",)
     assert taxonomy.match("结算页面打不开", "zh") == ("website",)
+
+
+def test_an_ignored_phrase_hides_the_keywords_inside_it() -> None:
+    taxonomy = Taxonomy.from_toml(
+        '[topics.service]\nen = ["complaint"]\n[topics.delivery]\nen = ["parcel"]\n'
+        '[ignore]\nen = ["no complaint*"]\n',
+        source="test",
+    )
+
+    assert taxonomy.match("Five stars, no complaints", "en") == ()
+    assert taxonomy.match("No complaints, the parcel came fast", "en") == ("delivery",)
+    assert taxonomy.match("I made a complaint", "en") == ("service",)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC
+from datetime import UTC, timedelta
 from itertools import islice
 
 import pytest
@@ -67,12 +67,42 @@ def test_records_grow_linearly_with_people() -> None:
         ({"people": 0}, "people must be a positive integer; got 0"),
         ({"people": 10, "seed": -1}, "seed must be an integer in [0, 2**32); got -1"),
         ({"people": "10"}, "people must be a positive integer; got '10'"),
+        ({"people": 10, "ends": "2026-12-07"}, "ends must be a date; got '2026-12-07'"),
     ],
-    ids=["zero-people", "negative-seed", "people-as-text"],
+    ids=["zero-people", "negative-seed", "people-as-text", "ends-as-text"],
 )
 def test_bad_arguments_are_refused_with_the_value(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         World(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_later_end_moves_every_time_by_whole_days_and_nothing_else() -> None:
+    """`ends` (the demo ends its world on the day it runs) moves the world, people included."""
+    days = 37
+    ends = (PERIOD_END + timedelta(days=days)).date()
+    base = World(people=150, seed=3)
+    moved = World(people=150, seed=3, ends=ends)
+    pairs = list(zip(base.records(), moved.records(), strict=True))
+    assert pairs
+    for before, after in pairs:
+        assert after.occurred_at - before.occurred_at == timedelta(days=days)
+        assert (after.adapter, after.kind, after.attributes, after.identifiers) == (
+            before.adapter,
+            before.kind,
+            before.attributes,
+            before.identifiers,
+        )
+    assert max(r.occurred_at for _, r in pairs) <= PERIOD_END + timedelta(days=days)
+    for before, after in zip(base.people(), moved.people(), strict=True):
+        assert before.given_name == after.given_name
+        if before.moved_at is not None:
+            assert after.moved_at - before.moved_at == timedelta(days=days)
+    emails = [p for r, p in moved.records_with_payloads() if r.adapter == "email.sendgrid"]
+    campaigns = {p["campaign_id"] for p in emails}
+    assert campaigns
+    for c in campaigns:  # named by the day sent, within the moved period
+        assert re.fullmatch(r"cmp-\d{4}-\d\d-\d\d", c)
+        assert c[4:] <= f"{ends:%Y-%m-%d}"
 
 
 def test_noise_rates_must_be_probabilities() -> None:
