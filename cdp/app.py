@@ -32,6 +32,7 @@ from cdp.web.health import healthz
 from cdp.web.limits import BodyLimit, install_log_filters
 from cdp.web.overview import overview_page
 from cdp.web.push import push_routes
+from cdp.web.push_groups import PushGroups
 from cdp.web.resolver import BackgroundResolver
 
 __all__ = ["create_app", "create_app_from_environment"]
@@ -49,6 +50,9 @@ def create_app(settings: Settings) -> Starlette:
         app.state.sessionmaker = make_async_sessionmaker(engine)
         app.state.readers = make_async_sessionmaker(read_engine)
         app.state.key_cache = KeyCache()
+        app.state.push_groups = PushGroups(
+            app.state.sessionmaker, default_region=settings.default_region
+        )
         app.state.feedback_intake = make_feedback_intake(
             app.state.sessionmaker,
             default_region=settings.default_region,

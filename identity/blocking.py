@@ -53,6 +53,13 @@ def _transform(name: str | None) -> Callable[[str], str]:
     return TRANSFORMS[name]
 
 
+def _key_part(transform: Callable[[str], str]) -> Callable[[str], str | None]:
+    def part(value: str) -> str | None:
+        return transform(value) or None
+
+    return part
+
+
 def _column(record: PersonRecord, column: str) -> str | None:
     derive = DERIVED_COLUMNS.get(column)
     return derive(record) if derive is not None else record.feature(column)
@@ -77,33 +84,32 @@ def record_block_keys(record: PersonRecord, rules: Iterable[BlockingRule]) -> li
 
 def block_keys(table: RecordTable, rule: BlockingRule) -> npt.NDArray[np.object_]:
     """The key of every record under `rule` (None where the record has none), computed per
-    distinct value rather than per record."""
-    parts: list[npt.NDArray[np.object_]] = []
+    distinct value (and, for a key of several columns, per distinct combination)."""
+    columns: list[str] = []
     for position, column in enumerate(rule.columns):
-        transform = _transform(
-            rule.transforms[position] if position < len(rule.transforms) else None
-        )
-        values = table.column(column)
-        cache: dict[str, str | None] = {}
-        out = np.empty(len(values), dtype=object)
-        for i, value in enumerate(values):
-            if value is None:
-                continue
-            key = cache.get(value)
-            if key is None and value not in cache:
-                key = cache[value] = transform(value) or None
-            out[i] = key
-        parts.append(out)
-    if len(parts) == 1:
-        return parts[0]
+        name = rule.transforms[position] if position < len(rule.transforms) else None
+        table.mapped(column, f"block_{name}", _key_part(_transform(name)))
+        columns.append(f"{column}:block_{name}")
+    if len(columns) == 1:
+        return table.column(columns[0])
     present = np.ones(len(table), dtype=bool)
-    for part in parts:
-        present &= part != None  # noqa: E711 (elementwise on an object array)
-    keys = np.empty(len(table), dtype=object)
+    for column in columns:
+        present &= table.codes(column) >= 0
     rows = np.flatnonzero(present)
-    keys[rows] = [
-        "|".join(values)[:200] for values in zip(*(part[rows] for part in parts), strict=True)
-    ]
+    keys = np.empty(len(table), dtype=object)
+    if not rows.size:
+        return keys
+    combined = np.zeros(len(rows), dtype=np.int64)
+    for column in columns:
+        codes = table.codes(column)[rows]
+        # Compacted after each column, so the product of the sizes never overflows.
+        _, combined = np.unique(combined * (int(codes.max()) + 1) + codes, return_inverse=True)
+        combined = combined.reshape(-1)
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    parts = [table.column(column)[rows[first]] for column in columns]
+    joined = np.empty(len(first), dtype=object)
+    joined[:] = ["|".join(values)[:200] for values in zip(*parts, strict=True)]
+    keys[rows] = joined[inverse.reshape(-1)]
     return keys
 
 
@@ -161,16 +167,22 @@ def candidate_pairs(
         present = np.flatnonzero(keys != None)  # noqa: E711 (elementwise on an object array)
         encoded = np.empty(0, dtype=np.int64)
         skipped: list[int] = []
-        uniques = np.empty(0, dtype=str)
+        uniques: list[str] = []
         if present.size:
-            uniques, codes = np.unique(keys[present].astype(str), return_inverse=True)
-            (left, right), skipped = _pairs_within_groups(codes.astype(np.int64), max_block_size)
+            index: dict[str, int] = {}
+            codes = np.fromiter(
+                (index.setdefault(key, len(index)) for key in keys[present].tolist()),
+                np.int64,
+                present.size,
+            )
+            uniques = list(index)
+            (left, right), skipped = _pairs_within_groups(codes, max_block_size)
             left, right = present[left], present[right]
             encoded = np.unique(np.minimum(left, right) * n + np.maximum(left, right))
         encoded_per_rule.append(encoded)
         pairs[rule.name] = int(encoded.size)
         skipped_blocks[rule.name] = len(skipped)
-        examples[rule.name] = [str(uniques[code]) for code in skipped[:5]]
+        examples[rule.name] = sorted(str(uniques[code]) for code in skipped)[:5]
     everything = np.concatenate([*encoded_per_rule, np.empty(0, dtype=np.int64)])
     found_by = np.repeat(np.arange(len(rules)), [e.size for e in encoded_per_rule])
     # Each pair is credited to the first rule that found it (a stable sort keeps rule order).

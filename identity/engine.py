@@ -86,16 +86,32 @@ class LinkResult:
     scored: ScoredPairs
 
 
-def fuzzy_evidence(model: MatchModel, scored: ScoredPairs, i: int) -> dict[str, Any]:
-    levels = {}
-    for k, comparison in enumerate(model.comparisons):
-        level = comparison.levels[int(scored.gamma[i, k])]
-        levels[comparison.output_name] = {
-            "label": level.label,
-            "weight": round(level_weight(level), 3),
-        }
+EvidenceLevels = list[tuple[str, list[dict[str, Any]]]]
+
+
+def evidence_levels(model: MatchModel) -> EvidenceLevels:
+    """Each comparison's name and, per level, what a link's evidence says of it."""
+    return [
+        (
+            comparison.output_name,
+            [
+                {"label": level.label, "weight": round(level_weight(level), 3)}
+                for level in comparison.levels
+            ],
+        )
+        for comparison in model.comparisons
+    ]
+
+
+def fuzzy_evidence(
+    model: MatchModel, scored: ScoredPairs, i: int, levels: EvidenceLevels | None = None
+) -> dict[str, Any]:
+    """The evidence of pair `i` (`levels`: `evidence_levels(model)`, computed once for many
+    pairs)."""
+    levels = levels if levels is not None else evidence_levels(model)
+    row = scored.gamma[i].tolist()
     return {
-        "levels": levels,
+        "levels": {name: dict(options[g]) for (name, options), g in zip(levels, row, strict=True)},
         "total": round(float(scored.total[i]), 3),
         "model_version": model.version,
     }
@@ -157,6 +173,7 @@ class _State:
     stored_profile: list[str | None]
     with_evidence: bool
     links: list[Link] = field(default_factory=list)
+    evidence_levels: EvidenceLevels = field(default_factory=list)
 
     def is_known(self, a: int, b: int) -> bool:
         # Two stored records were decided when they arrived; re-deciding them here would undo
@@ -174,11 +191,13 @@ def link_records(
     candidates: tuple[tuple[Index, Index], BlockingReport] | None = None,
     with_evidence: bool = True,
     duplicate_free: frozenset[str] = frozenset(),
+    vectors: npt.NDArray[np.int8] | None = None,
 ) -> LinkResult:
     """Cluster the records of `table` (positions); records with a `profile_id` are stored ones
     and stay together; pairs of two stored records are not re-decided. Records of a
     `duplicate_free` source (link-only mode) are never compared with, nor clustered with,
-    another record of that source."""
+    another record of that source. `vectors`: the comparison vectors of `candidates`
+    (computed for training), used where every candidate pair is scored."""
     never, must = list(never), list(must)
     exclusive = one_per_person_values(table, model)
     for pos, values in (extra_exclusive or {}).items():
@@ -196,11 +215,14 @@ def link_records(
     (left, right), report = candidates or candidate_pairs(
         table, model.blocking_rules, model.max_block_size
     )
+    given = len(left)
     left, right = without_same_source_pairs(table, (left, right), duplicate_free)
     fresh = np.fromiter(
         (not state.is_known(a, b) for a, b in zip(left, right, strict=True)), bool, len(left)
     )
-    scored = score_pairs(model, (table, table), (left[fresh], right[fresh]))
+    if vectors is not None and (len(left) != given or not fresh.all()):
+        vectors = None  # not the pairs scored here
+    scored = score_pairs(model, (table, table), (left[fresh], right[fresh]), vectors)
     # Two people whose records look alike (a household) must not be joined by a third record
     # that matches both.
     risky = scored.kept_apart & (scored.total >= model.review_weight)
@@ -451,7 +473,11 @@ def _fuzzy_link(
     state: _State, scored: ScoredPairs, i: int, decision: str, reason: str | None
 ) -> Link:
     total = float(scored.total[i])
-    evidence = fuzzy_evidence(state.model, scored, i) if state.with_evidence else {}
+    evidence = {}
+    if state.with_evidence:
+        if not state.evidence_levels:
+            state.evidence_levels = evidence_levels(state.model)
+        evidence = fuzzy_evidence(state.model, scored, i, state.evidence_levels)
     return Link(
         int(scored.left[i]),
         int(scored.right[i]),

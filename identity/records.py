@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -392,6 +392,7 @@ def _first(identifiers: Sequence[tuple[str, str]], kind: str) -> str | None:
 
 
 ObjectArray = npt.NDArray[np.object_]
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -400,6 +401,9 @@ class RecordTable:
 
     records: Sequence[PersonRecord]
     _columns: dict[str, ObjectArray] = field(default_factory=dict)
+    _codes: dict[str, npt.NDArray[np.int64]] = field(default_factory=dict)
+    _distinct: dict[str, list[Any]] = field(default_factory=dict)
+    _memo: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -416,6 +420,47 @@ class RecordTable:
             cached[:] = values
             self._columns[name] = cached
         return cached
+
+    def codes(self, name: str) -> npt.NDArray[np.int64]:
+        """Each record's value of `name` as an integer (-1 where missing): equal values, equal
+        codes, so comparisons and keys work per distinct value, and pairs compare integers."""
+        cached = self._codes.get(name)
+        if cached is None:
+            index: dict[Any, int] = {}
+            cached = np.fromiter(
+                (-1 if v is None else index.setdefault(v, len(index)) for v in self.column(name)),
+                np.int64,
+                len(self.records),
+            )
+            self._codes[name] = cached
+            self._distinct[name] = list(index)
+        return cached
+
+    def distinct(self, name: str) -> list[Any]:
+        """The distinct values of `name`, in the order of their codes (`codes`)."""
+        self.codes(name)
+        return self._distinct[name]
+
+    def mapped(self, name: str, how: str, fn: Callable[[Any], Any]) -> ObjectArray:
+        """`fn` of each record's value of `name` (None where missing or empty), computed once
+        per distinct value and cached as the column `name:how` (`how` names `fn`), whose
+        `codes` are then at hand too."""
+        key = f"{name}:{how}"
+        cached = self._columns.get(key)
+        if cached is None:
+            values = self.distinct(name)
+            per_value = np.fromiter(
+                (*(fn(v) if v else None for v in values), None), object, len(values) + 1
+            )
+            cached = per_value[self.codes(name)]  # code -1 takes the last entry, None
+            self._columns[key] = cached
+        return cached
+
+    def memo(self, key: str, build: Callable[[], _T]) -> _T:
+        """`build()`, computed once per table and kept under `key` (a derived array)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]  # type: ignore[no-any-return]
 
     @property
     def record_ids(self) -> npt.NDArray[np.int64]:

@@ -128,10 +128,14 @@ def _weight_table(comparison: Comparison) -> npt.NDArray[np.float64]:
 
 
 def score_pairs(
-    model: MatchModel, tables: tuple[RecordTable, RecordTable], idx: tuple[Index, Index]
+    model: MatchModel,
+    tables: tuple[RecordTable, RecordTable],
+    idx: tuple[Index, Index],
+    vectors: npt.NDArray[np.int8] | None = None,
 ) -> ScoredPairs:
-    """Score every candidate pair at once (vectorised per comparison level)."""
-    gamma = comparison_vectors(model.comparisons, tables, idx)
+    """Score every candidate pair at once (vectorised per comparison level); `vectors`, the
+    pairs' comparison vectors if already computed."""
+    gamma = comparison_vectors(model.comparisons, tables, idx) if vectors is None else vectors
     total = np.full(len(idx[0]), prior_weight(model))
     vetoed = np.zeros(len(idx[0]), dtype=bool)
     corroborated = np.zeros(len(idx[0]), dtype=bool)

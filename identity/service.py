@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from cdp import models
 from identity.blocking import BlockingReport, candidate_pairs
 from identity.bulk import clear_automatic, large_page_cache, write_full
+from identity.comparisons import Vectors, comparison_vectors
 from identity.defaults import default_model
 from identity.engine import Index, SharedIdentifier, link_records, without_same_source_pairs
 from identity.locking import hold_resolution
@@ -99,21 +100,31 @@ def current_model(
 
 
 def _train(
-    session: Session, records: list[PersonRecord], base: MatchModel
-) -> tuple[MatchModel | None, tuple[tuple[Index, Index], BlockingReport]]:
+    session: Session,
+    records: list[PersonRecord],
+    base: MatchModel,
+    table: RecordTable | None = None,
+    *,
+    link_after: bool = False,
+) -> tuple[MatchModel | None, tuple[tuple[Index, Index], BlockingReport], Vectors | None]:
     """A model trained on `records` (None when they hold too few candidate pairs to learn
     from: the first file of two duplicate-free sources has none), and the candidate pairs
-    (which a run over the same records links with rather than blocking a second time)."""
-    table = RecordTable(records)
+    (which a run over the same records links with rather than blocking a second time); with
+    `link_after`, also the comparison vectors of every candidate pair (training samples
+    them, and linking scores them: the levels do not change with the weights)."""
+    table = RecordTable(records) if table is None else table
     keys: dict[str, Any] = {}
     candidates, report = candidate_pairs(table, base.blocking_rules, base.max_block_size, keys)
     candidates = without_same_source_pairs(table, candidates, duplicate_free_sources(session))
     if len(candidates[0]) < _MIN_TRAINING_PAIRS:
-        return None, (candidates, report)
-    model, _ = train(base, table, candidates, keys=keys)
+        return None, (candidates, report), None
+    vectors = None
+    if link_after:
+        vectors = comparison_vectors(base.comparisons, (table, table), candidates)
+    model, _ = train(base, table, candidates, keys=keys, vectors=vectors)
     del keys
     save_model(session, model)
-    return model, (candidates, report)
+    return model, (candidates, report), vectors
 
 
 def _train_on_stored(session: Session, new: list[PersonRecord], region: str) -> MatchModel | None:
@@ -248,9 +259,13 @@ def _resolve_full(
         progress(0, len(records))
     candidates = None
     trained = None
+    vectors = None
+    table = RecordTable(records)
     if model is None:
         if len(records) >= _MIN_TRAINING_RECORDS:
-            trained, candidates = _train(session, records, default_model())
+            trained, candidates, vectors = _train(
+                session, records, default_model(), table, link_after=True
+            )
         model = trained or current_model(session, default_model(), stored=len(records))
     else:
         save_model(session, model)
@@ -258,20 +273,20 @@ def _resolve_full(
     clear_automatic(session)
     never, must = load_overrides(session)
     stages.done("clear")
-    table = RecordTable(records)
     result = link_records(
         table,
         model,
         never=_positions(records, never),
         must=_positions(records, must),
         candidates=candidates,
+        vectors=vectors if trained is not None else None,
         duplicate_free=duplicate_free_sources(session),
     )
     stages.done("link")
     blocking, shared = result.blocking, tuple(result.shared_identifiers)
     clusters, links = result.clusters, result.links
     # What linking needed and writing does not (pairs, scores) is let go before writing.
-    del result, candidates
+    del result, candidates, vectors
     # The summary reads every profile just written: still through the large cache.
     with large_page_cache(session):
         written = write_full(

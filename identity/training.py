@@ -176,18 +176,24 @@ def train(
     seed: int = 42,
     max_em_pairs: int = 1_000_000,
     keys: Mapping[str, npt.NDArray[np.object_]] | None = None,
+    vectors: npt.NDArray[np.int8] | None = None,
 ) -> tuple[MatchModel, TrainingReport]:
     """u from random pairs, m and the prior by EM over `candidates`, term frequencies
-    (`keys`: each blocking rule's keys by record, from `candidate_pairs`, to save
-    computing them again)."""
+    (`keys`: each blocking rule's keys by record, from `candidate_pairs`, and `vectors`:
+    the candidates' comparison vectors, to save computing them again)."""
     n = len(table)
     model = estimate_u(model, table, seed=seed)
     sample = candidates
+    pick = None
     if len(candidates[0]) > max_em_pairs:
         # EM only needs the pattern frequencies; a uniform sample estimates them well.
         pick = np.random.default_rng(seed).choice(len(candidates[0]), max_em_pairs, replace=False)
         sample = (candidates[0][pick], candidates[1][pick])
-    gamma = comparison_vectors(model.comparisons, (table, table), sample)
+    if vectors is None:
+        gamma = comparison_vectors(model.comparisons, (table, table), sample)
+    else:
+        # Levels do not depend on m and u: the candidates' vectors, computed once.
+        gamma = vectors if pick is None else vectors[pick]
     base = model
     model, share, patterns, iterations = estimate_m_by_em(base, gamma)
     households = household_test(model, gamma)

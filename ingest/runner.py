@@ -43,8 +43,11 @@ __all__ = [
     "IngestSummary",
     "OnBatch",
     "OnProgress",
+    "PushPart",
     "PushResult",
+    "SplitGroup",
     "ingest_push",
+    "ingest_pushes",
     "push_refused",
     "run_ingest",
     "transform",
@@ -146,6 +149,74 @@ def ingest_push(
         errors=tuple(f"{entry.position}: {entry.reason}" for entry in rejected),
         suppressed=suppressed,
     )
+
+
+@dataclass(frozen=True)
+class PushPart:
+    """One push request's messages, for `ingest_pushes`."""
+
+    payloads: Sequence[Any]
+    position: str
+    received_at: datetime
+
+
+class SplitGroup(Exception):
+    """A group's outcome cannot be told per request (a record was held back): roll back and
+    write the requests one by one."""
+
+
+def ingest_pushes(
+    session: Session,
+    adapter: Adapter,
+    source: SourceRef,
+    parts: Sequence[PushPart],
+    *,
+    default_region: str = "US",
+) -> list[PushResult]:
+    """Write several push requests of one source in the caller's transaction with one write
+    (a group commit: the statements of a write cost about the same for 1 or 50 messages), and
+    give each request the result `ingest_push` would have given it alone, in order.
+
+    Each request's messages are checked and quarantined with its own positions. A record whose
+    key is stored already, or that an earlier request of the group carries too, is a duplicate
+    (the first request carrying a key stores it). When a record is held back (an erased
+    identifier) the per-request split is not known: raises `SplitGroup`, and the caller rolls
+    back and writes the requests one by one; `REFUSED_BY_DATABASE` likewise."""
+    prepared: list[list[Any]] = []
+    rejected: list[list[QuarantineEntry]] = []
+    for part in parts:
+        raws = [
+            _push_record(adapter, f"{part.position}#{i}", p, part.received_at)
+            for i, p in enumerate(part.payloads)
+        ]
+        good, bad = transform(adapter, raws, default_region)
+        prepared.append(list(good))
+        rejected.append(list(bad))
+    every = [record for records in prepared for record in records]
+    outcome = write_records(session, source, every, replace=False)
+    held = write_quarantine(session, source, [entry for bad in rejected for entry in bad])
+    if outcome.suppressed or held:
+        raise SplitGroup(f"{outcome.suppressed + held} records held back")
+    resolve_arrived(session, source, every)
+    stored = dict(outcome.keys)
+    results: list[PushResult] = []
+    for good, bad in zip(prepared, rejected, strict=True):
+        ids = []
+        for record in good:
+            record_id = stored.pop(record.observation.external_id, None)
+            if record_id is not None:
+                ids.append(record_id)
+        results.append(
+            PushResult(
+                accepted=len(good),
+                rejected=len(bad),
+                stored=len(ids),
+                duplicates=len(good) - len(ids),
+                record_ids=tuple(ids),
+                errors=tuple(f"{entry.position}: {entry.reason}" for entry in bad),
+            )
+        )
+    return results
 
 
 def push_refused(

@@ -68,6 +68,8 @@ class BatchOutcome:
     suppressed: int = 0
     #: of the batch's rejected records, those held back rather than quarantined (same reason)
     held_from_quarantine: int = 0
+    #: the record id written for each key (new or replaced)
+    keys: dict[str, int] = field(default_factory=dict)
 
     @property
     def record_ids(self) -> list[int]:
@@ -258,6 +260,7 @@ def write_records(
     reattach(session, workflow)  # a changed record's feedback keeps its id and workflow
     outcome.new_ids = [record_id for record_id, _, _ in writes[: len(writes) - len(changed)]]
     outcome.replaced_ids = [record_id for record_id, _, _ in changed]
+    outcome.keys = {r.observation.external_id: record_id for record_id, _, r in writes}
     outcome.junk_identifiers = sum(r.junk_identifiers for _, _, r in writes)
     return outcome
 

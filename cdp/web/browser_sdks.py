@@ -35,7 +35,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from cdp.web.push import PushError, source_of_write_key, write_key_of
+from cdp import models
+from cdp.web.push import PushError, write_grant, write_key_of
 
 __all__ = ["cross_origin", "sdk_settings_routes"]
 
@@ -57,9 +58,15 @@ def cross_origin(route: Route) -> Route:
 
 
 async def _source_name(request: Request, write_key: str) -> str:
+    """The name of the source `write_key` pushes to, if it reads Segment messages; else
+    PushError (as a push with that key would be refused)."""
+    grant = await write_grant(request, write_key)
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with factory() as session:
-        source = await source_of_write_key(session, write_key, ADAPTER)
+        source = await session.get(models.Source, grant.source_id)
+    if source is None or source.adapter != ADAPTER:
+        found = source.adapter if source else None
+        raise PushError(403, f"this key's source reads with {found!r}, not {ADAPTER!r}")
     return source.name
 
 

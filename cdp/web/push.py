@@ -10,9 +10,11 @@ Each write key belongs to one source (`cdp keys create --role write --source NAM
 source's adapter reads the messages. The answer counts what was accepted (stored, or a
 resent duplicate) and rejected (quarantined, with reasons in `errors`): a bad message is
 rejected alone and the others of its batch are stored. The answer comes once the records are
-stored (committed): the process's background resolver (`cdp.web.resolver`), woken by the
-push, then resolves their identities and computes what follows from them (traits, segments,
-outbox entries for destinations and flows, feedback analysis) in batches.
+stored (committed; the requests that arrive during a write are written together, each
+answered once its group commits: `cdp.web.push_groups`): the process's background resolver
+(`cdp.web.resolver`), woken by the push, then resolves their identities and computes what
+follows from them (traits, segments, outbox entries for destinations and flows, feedback
+analysis) in batches.
 
 A body may be sent with `Content-Encoding: gzip` (RudderStack's SDK does by default); it may
 inflate to `MAX_BODY_BYTES` at most (413 beyond). Every error answer is
@@ -31,26 +33,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cdp import models
 from cdp.services import keys as key_service
-from ingest import (
-    REFUSED_BY_DATABASE,
-    AdapterConfigError,
-    PushResult,
-    SourceRef,
-    get_adapter,
-    ingest_push,
-    loads,
-    push_refused,
-)
+from cdp.web.push_groups import PushGroups, WrongSource
+from ingest import AdapterConfigError, PushResult, loads
 
-__all__ = ["MAX_BODY_BYTES", "PushError", "push_routes", "source_of_write_key", "write_key_of"]
+__all__ = ["MAX_BODY_BYTES", "PushError", "push_routes", "write_grant", "write_key_of"]
 
 log = logging.getLogger("cdp.push")
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -103,29 +94,22 @@ def write_key_of(request: Request, body: Any = None) -> str:
     raise PushError(401, "missing write key: send it as the HTTP Basic user name")
 
 
-async def _source(
-    session: AsyncSession, request: Request, adapter_name: str, body: Any
-) -> SourceRef:
-    return await source_of_write_key(session, write_key_of(request, body), adapter_name)
+async def _grant(request: Request, body: Any) -> key_service.Grant:
+    return await write_grant(request, write_key_of(request, body))
 
 
-async def source_of_write_key(
-    session: AsyncSession, write_key: str, adapter_name: str
-) -> SourceRef:
-    """The source a write key pushes to, if its adapter is `adapter_name`; else PushError."""
+async def write_grant(request: Request, write_key: str) -> key_service.Grant:
+    """The write key's grant (`KeyCache`: a key in use is checked against the database at
+    most every few seconds, and a revoked one is refused within that time); else PushError."""
+    state = request.app.state
+    cache: key_service.KeyCache = state.key_cache
     try:
-        key = await key_service.authenticate_async(session, write_key)
+        grant = await cache.authenticate(state.sessionmaker, write_key)
     except key_service.InvalidKeyError as exc:
         raise PushError(401, f"invalid write key: {exc}") from None
-    if key.role != "write" or key.source_id is None:
-        raise PushError(403, f"a {key.role!r} key cannot push; use a write key of the source")
-    source = await session.scalar(select(models.Source).where(models.Source.id == key.source_id))
-    if source is None or source.adapter != adapter_name:
-        found = source.adapter if source else None
-        raise PushError(
-            403, f"this key's source reads with {found!r}; this endpoint takes {adapter_name!r}"
-        )
-    return SourceRef(id=source.id, name=source.name, channel=source.channel, adapter=source.adapter)
+    if grant.role != "write" or grant.source_id is None:
+        raise PushError(403, f"a {grant.role!r} key cannot push; use a write key of the source")
+    return grant
 
 
 async def _body(request: Request) -> Any:
@@ -162,79 +146,18 @@ def _decoded(body: bytes, encoding: str) -> bytes:
 async def _push(
     request: Request, adapter_name: str, body: Any, messages: Sequence[Any], where: str
 ) -> PushResult:
-    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    region = request.app.state.settings.default_region
     received = datetime.now(UTC)
-    adapter = get_adapter(adapter_name)()
+    grant = await _grant(request, body)
+    groups: PushGroups = request.app.state.push_groups
     try:
-        async with factory.begin() as session:
-            source = await _source(session, request, adapter_name, body)
-            result = await session.run_sync(
-                lambda sync: ingest_push(
-                    sync,
-                    adapter,
-                    source,
-                    messages,
-                    position=where,
-                    default_region=region,
-                    received_at=received,
-                )
-            )
-    except REFUSED_BY_DATABASE:
-        # One message the database refuses must not lose the others: one per transaction.
-        results = [
-            await _push_one(factory, adapter, source, m, (where, i), region, received)
-            for i, m in enumerate(messages)
-        ]
-        result = _combined(results)
+        result = await groups.push(grant.source_id or 0, adapter_name, messages, where, received)
+    except WrongSource as exc:
+        raise PushError(
+            403, f"this key's source reads with {exc.found!r}; this endpoint takes {adapter_name!r}"
+        ) from None
     if result.record_ids:
         request.app.state.resolver.notify()
     return result
-
-
-async def _push_one(
-    factory: async_sessionmaker[AsyncSession],
-    adapter: Any,
-    source: SourceRef,
-    message: Any,
-    at: tuple[str, int],
-    region: str,
-    received: datetime,
-) -> PushResult:
-    where, index = at
-    try:
-        async with factory.begin() as session:
-            return await session.run_sync(
-                lambda sync: ingest_push(
-                    sync,
-                    adapter,
-                    source,
-                    [message],
-                    position=where,
-                    default_region=region,
-                    received_at=received,
-                    offset=index,
-                )
-            )
-    except REFUSED_BY_DATABASE as exc:
-        refusal: BaseException = exc
-    position = f"{where}#{index}"
-    log.warning("push: the database refused %s: %s", position, type(refusal).__name__)
-    async with factory.begin() as session:
-        return await session.run_sync(
-            lambda sync: push_refused(sync, source, message, position, refusal)
-        )
-
-
-def _combined(results: Sequence[PushResult]) -> PushResult:
-    return PushResult(
-        accepted=sum(r.accepted for r in results),
-        rejected=sum(r.rejected for r in results),
-        stored=sum(r.stored for r in results),
-        duplicates=sum(r.duplicates for r in results),
-        record_ids=tuple(i for r in results for i in r.record_ids),
-        errors=tuple(e for r in results for e in r.errors),
-    )
 
 
 def _answer(result: PushResult) -> JSONResponse:
