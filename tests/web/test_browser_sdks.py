@@ -185,6 +185,8 @@ def test_sdk_settings_refuse_an_unknown_key_and_only_the_tracking_api_is_cross_o
 
     known = httpx.get(f"{base}/v1/projects/{key}/settings", timeout=10)
     unknown = httpx.get(f"{base}/v1/projects/cdp_nothere_x/settings", timeout=10)
+    email_key = _write_key(session_factory, "esp", "email.sendgrid", "email")
+    not_segment = httpx.get(f"{base}/v1/projects/{email_key}/settings", timeout=10)
     rudder = httpx.get(f"{base}/sourceConfig/", params={"writeKey": key}, timeout=10)
     preflight = httpx.options(f"{base}/v1/t", headers=origin, timeout=10)
     graphql = httpx.options(f"{base}/graphql", headers=origin, timeout=10)
@@ -197,6 +199,8 @@ def test_sdk_settings_refuse_an_unknown_key_and_only_the_tracking_api_is_cross_o
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "not_found"
     assert "invalid write key" in unknown.json()["message"]
+    assert not_segment.status_code == 404
+    assert "'email.sendgrid'" in not_segment.json()["message"]
     assert rudder.json()["source"]["writeKey"] == key
     assert rudder.json()["source"]["enabled"] is True
     assert preflight.status_code == 200
