@@ -9,7 +9,9 @@ import strawberry
 from sqlalchemy.orm import Session
 
 from cdp.campaigns import social as service
+from cdp.campaigns.email import CampaignFilter as Where
 from schema._access import EVERY_ROLE, requires
+from schema._campaigns import CampaignFilter, FilterArg
 from schema._context import Context
 from schema._paging import aware
 
@@ -42,9 +44,30 @@ class SocialCampaign:
     )
     first_at: datetime | None = strawberry.field(description="Its first post or lead.")
     last_at: datetime | None = strawberry.field(description="Its latest post or lead.")
+    day: str | None = strawberry.field(
+        description="The UTC day (YYYY-MM-DD) of a row of `days`; null for the whole period."
+    )
+    where: strawberry.Private[Where]
+
+    @strawberry.field(
+        description=(
+            "The campaign per UTC day, oldest first: each post or lead on the day it was made "
+            "(its likes and reach are the latest counts X reported for it)."
+        )
+    )
+    async def days(self, info: Info) -> list[SocialCampaign]:
+        base = self.where
+        where = Where((self.campaign,), base.since, base.until, base.segment_id)
+
+        def call(session: Session) -> list[service.SocialCampaign]:
+            return service.social_campaigns(session, where=where, by_day=True)
+
+        async with info.context.readers() as session:
+            found = await session.run_sync(call)
+        return [SocialCampaign.of(c, where) for c in found if c.network == self.network]
 
     @classmethod
-    def of(cls, c: service.SocialCampaign) -> SocialCampaign:
+    def of(cls, c: service.SocialCampaign, where: Where) -> SocialCampaign:
         return cls(
             network=c.network,
             campaign=c.campaign,
@@ -61,6 +84,8 @@ class SocialCampaign:
             interaction_rate=c.interaction_rate,
             first_at=c.first_at,
             last_at=c.last_at,
+            day=c.day,
+            where=where,
         )
 
 
@@ -70,7 +95,8 @@ class SocialCampaignQuery:
         description=(
             "Social campaigns with posts or leads in the period, the most recent first: posts, "
             "people, likes, replies, reposts, quotes, impressions, interactions per post and "
-            "per impression."
+            "per impression; `filter` narrows them to some campaigns (hashtags or lead "
+            "campaign ids), a period and a segment's current members."
         ),
         permission_classes=requires(EVERY_ROLE),
     )
@@ -83,12 +109,20 @@ class SocialCampaignQuery:
         until: Annotated[
             datetime | None, strawberry.argument(description="Posts and leads before.")
         ] = None,
+        filter: FilterArg = None,
     ) -> list[SocialCampaign]:
+        base = (filter or CampaignFilter()).to_service()
         start, end = aware("since", since), aware("until", until)
+        where = Where(
+            base.campaign_ids,
+            base.since if start is None else start,
+            base.until if end is None else end,
+            base.segment_id,
+        )
 
         def call(session: Session) -> list[service.SocialCampaign]:
-            return service.social_campaigns(session, since=start, until=end)
+            return service.social_campaigns(session, where=where)
 
         async with info.context.readers() as session:
             found = await session.run_sync(call)
-        return [SocialCampaign.of(c) for c in found]
+        return [SocialCampaign.of(c, where) for c in found]

@@ -11,7 +11,11 @@ profiles), likes, replies, reposts, quotes and impressions summed over the posts
 = likes + replies + reposts + quotes; **interactions per post**; and the **interaction rate**,
 interactions per impression (reach), None when X reported no impressions. A post counts on
 every campaign whose hashtag it carries. Counts missing from a post count as 0 (and its
-impressions as none). Functions take the caller's session and never commit.
+impressions as none). As for email campaigns (`cdp.campaigns.email`), the figures can be
+narrowed to some campaigns and to the posts and leads of a segment's current members, and
+split per UTC day (each post or lead on the day it was made; its likes and reach are the
+latest counts X reported for it, not that day's). Functions take the caller's session and
+never commit.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from cdp.campaigns._sql import dialect_of
-from cdp.campaigns.email import ratio
+from cdp.campaigns.email import CampaignFilter, ratio
 from cdp.errors import InvalidInputError
 from cdp.types import UTCDateTime
 
@@ -47,6 +51,8 @@ class SocialCampaign:
     impressions: int
     first_at: datetime | None
     last_at: datetime | None
+    #: the UTC day, 'YYYY-MM-DD', when the figures are per day (`by_day`); else None
+    day: str | None = None
 
     @property
     def interactions(self) -> int:
@@ -107,22 +113,35 @@ _ROWS = {
 }
 
 _FIGURES = """
-    SELECT network, campaign,
+    SELECT network, campaign, {day} AS day,
            SUM(CASE WHEN network = 'x' THEN 1 ELSE 0 END) AS posts,
            SUM(CASE WHEN network = 'meta' THEN 1 ELSE 0 END) AS leads,
            COUNT(DISTINCT profile_id) AS people,
            {sums},
            MIN(occurred_at) AS first_at, MAX(occurred_at) AS last_at
       FROM ({rows}) AS found
-     GROUP BY network, campaign
-     ORDER BY MAX(occurred_at) DESC, network, campaign
+     {campaigns}
+     GROUP BY network, campaign{group}
+     ORDER BY {order} MAX(occurred_at) DESC, network, campaign
 """
+_DAY = {"postgresql": "to_char(timezone('UTC', occurred_at), 'YYYY-MM-DD')",
+        "sqlite": "date(occurred_at)"}  # fmt: skip
 
 
 def social_campaigns(
-    session: Session, *, since: datetime | None = None, until: datetime | None = None
+    session: Session,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    where: CampaignFilter | None = None,
+    by_day: bool = False,
 ) -> list[SocialCampaign]:
-    """Every social campaign with posts or leads in [since, until), newest first."""
+    """Every social campaign with posts or leads in [since, until), newest first; `where`
+    (its campaigns, period and segment) narrows them further; with `by_day`, one row per
+    campaign and UTC day, days in order."""
+    where = where or CampaignFilter()
+    since = where.since if since is None else since
+    until = where.until if until is None else until
     if since is not None and until is not None and since >= until:
         raise InvalidInputError(
             "until", f"{until.isoformat()} is not after since {since.isoformat()}"
@@ -137,6 +156,14 @@ def social_campaigns(
     if until is not None:
         window += " AND i.occurred_at < :until"
         params["until"] = until
+    if where.segment_id is not None:
+        window += (
+            " AND i.profile_id IN (SELECT m.profile_id FROM segment_memberships m"
+            " WHERE m.segment_id = :segment_id)"
+        )
+    campaigns = ""
+    if where.campaign_ids:
+        campaigns = "WHERE lower(campaign) IN :campaign_ids"
     rows = _ROWS[dialect].format(
         metrics=", ".join(f"{number(m)} AS {m}" for m in METRICS),
         nothing=", ".join(f"NULL AS {m}" for m in METRICS),
@@ -144,10 +171,24 @@ def social_campaigns(
     )
     sums = ", ".join(f"COALESCE(SUM({m}), 0) AS {m}" for m in METRICS)
     statement = (
-        text(_FIGURES.format(rows=rows, sums=sums))
+        text(
+            _FIGURES.format(
+                rows=rows,
+                sums=sums,
+                campaigns=campaigns,
+                day=_DAY[dialect] if by_day else "NULL",
+                group=f", {_DAY[dialect]}" if by_day else "",
+                order=f"{_DAY[dialect]}," if by_day else "",
+            )
+        )
         .bindparams(*[bindparam(name, type_=UTCDateTime()) for name in params])
         .columns(first_at=UTCDateTime(), last_at=UTCDateTime())
     )
+    if where.segment_id is not None:
+        params["segment_id"] = where.segment_id
+    if where.campaign_ids:
+        statement = statement.bindparams(bindparam("campaign_ids", expanding=True))
+        params["campaign_ids"] = [c.lower() for c in where.campaign_ids]
     result = session.execute(statement, params)
     return [
         SocialCampaign(
@@ -159,6 +200,7 @@ def social_campaigns(
             **{m: int(getattr(row, m)) for m in METRICS},
             first_at=row.first_at,
             last_at=row.last_at,
+            day=None if row.day is None else str(row.day),
         )
         for row in result
     ]

@@ -95,6 +95,7 @@ def _day(value: datetime | None) -> datetime | None:
 @click.option(
     "--social", is_flag=True, help="Social campaigns instead: X hashtags, Meta lead ad campaigns."
 )
+@click.option("--by-day", is_flag=True, help="With --social: one row per campaign and UTC day.")
 @pass_state
 def campaigns(
     state: CliState,
@@ -107,16 +108,17 @@ def campaigns(
     campaign_ids: tuple[str, ...],
     as_json: bool,
     social: bool,
+    by_day: bool,
 ) -> None:
     """Email campaign figures: sends, rates, attributed orders and revenue, retention
     (`--social`: X hashtags and Meta lead ad campaigns: posts, leads, interaction rates)."""
-    if social:
-        if segment_id is not None or campaign_ids:
-            raise click.UsageError("--segment and --campaign apply to email campaigns only")
-        _social(state, _day(since), _day(until), as_json)
-        return
-    settings = AttributionSettings(attribution.replace("-", "_"), window_days, retention_days)
     where = CampaignFilter(campaign_ids, _day(since), _day(until), segment_id)
+    if social:
+        _social(state, where, by_day, as_json)
+        return
+    if by_day:
+        raise click.UsageError("--by-day applies to --social only (email per day: GraphQL)")
+    settings = AttributionSettings(attribution.replace("-", "_"), window_days, retention_days)
     with state.sessionmaker() as session:
         reports = campaign_reports(session, where, settings)
     if as_json:
@@ -139,14 +141,14 @@ def _table(columns: tuple[tuple[str, int], ...], rows: list[list[str]]) -> None:
 
 
 _SOCIAL_COLUMNS = (
-    ("network", 7), ("campaign", 28), ("posts", 6), ("leads", 6), ("people", 6),
+    ("day", 10), ("network", 7), ("campaign", 28), ("posts", 6), ("leads", 6), ("people", 6),
     ("impressions", 11), ("interactions", 12), ("per post", 8), ("rate", 6),
 )  # fmt: skip
 
 
-def _social(state: CliState, since: datetime | None, until: datetime | None, as_json: bool) -> None:
+def _social(state: CliState, where: CampaignFilter, by_day: bool, as_json: bool) -> None:
     with state.sessionmaker() as session:
-        found = social_campaigns(session, since=since, until=until)
+        found = social_campaigns(session, where=where, by_day=by_day)
     if as_json:
         for c in found:
             click.echo(json.dumps(_social_json(c), sort_keys=True))
@@ -155,6 +157,7 @@ def _social(state: CliState, since: datetime | None, until: datetime | None, as_
         _SOCIAL_COLUMNS,
         [
             [
+                c.day or "-",
                 c.network,
                 c.campaign,
                 f"{c.posts:,}",
@@ -169,8 +172,8 @@ def _social(state: CliState, since: datetime | None, until: datetime | None, as_
         ],
     )
     click.echo(
-        f"{len(found)} social campaigns; interactions = likes + replies + reposts + quotes; "
-        "rate = interactions / impressions"
+        f"{len(found)} social campaign{' days' if by_day else 's'}; "
+        "interactions = likes + replies + reposts + quotes; rate = interactions / impressions"
     )
 
 

@@ -128,7 +128,7 @@ def test_the_command_prints_the_same_figures(
 
     table = runner.invoke(cli, ["campaigns", "--social", "--until", "2026-03-20"], env=env)
     lines = runner.invoke(cli, ["campaigns", "--social", "--json"], env=env)
-    refused = runner.invoke(cli, ["campaigns", "--social", "--segment", "1"], env=env)
+    refused = runner.invoke(cli, ["campaigns", "--by-day"], env=env)
 
     assert table.exit_code == 0, table.output
     assert "springsale" in table.output
@@ -137,7 +137,7 @@ def test_the_command_prints_the_same_figures(
     assert rows["springsale"]["posts"] == 4  # no window: the post of the 28th counts too
     assert rows["springsale"]["interaction_rate"] == 29 / 810
     assert refused.exit_code == 2
-    assert "--segment and --campaign apply to email campaigns only" in refused.output
+    assert "--by-day applies to --social only" in refused.output
 
 
 def test_a_bad_period_is_an_error_naming_it(gql: Gql) -> None:
@@ -148,3 +148,63 @@ def test_a_bad_period_is_an_error_naming_it(gql: Gql) -> None:
     assert "2026-03-01T00:00:00+00:00 is not after since 2026-03-20" in str(backwards["errors"])
     assert naive["data"] is None
     assert "has no time zone" in str(naive["errors"])
+
+
+DAYS = """query($filter: CampaignFilter) {
+  socialCampaigns(filter: $filter) {
+    network campaign posts people day
+    days { day posts likes impressions interactionRate }
+  }
+}"""
+
+
+def _segment_of_janes_posts(session_factory: sessionmaker[Session]) -> int:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from cdp import models
+
+    with unit_of_work(session_factory) as session:
+        jane = session.scalar(
+            select(models.Interaction.profile_id).where(
+                models.Interaction.occurred_at == datetime(2026, 3, 2, 12, tzinfo=UTC)
+            )
+        )
+        segment = models.Segment(name="jane only")
+        session.add(segment)
+        session.flush()
+        session.add(models.SegmentMembership(segment_id=segment.id, profile_id=jane))
+        return segment.id
+
+
+def test_social_figures_per_day_and_per_segment(
+    gql: Gql, db_url: str, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    _ingest(session_factory, tmp_path)
+    segment_id = _segment_of_janes_posts(session_factory)
+    spring = {"campaignIds": ["SpringSale"], "until": "2026-03-20T00:00:00Z"}
+
+    every = gql(DAYS, {"filter": spring}, role="analyst")["data"]["socialCampaigns"]
+    janes = gql(DAYS, {"filter": {**spring, "segmentId": str(segment_id)}}, role="analyst")
+    lines = CliRunner().invoke(
+        cli,
+        ["campaigns", "--social", "--by-day", "--json", "--segment", str(segment_id)],
+        env={"CDP_DATABASE_URL": db_url},
+    )
+
+    assert [(c["network"], c["campaign"], c["posts"], c["day"]) for c in every] == [
+        ("x", "springsale", 3, None)
+    ]
+    assert [(d["day"], d["posts"], d["likes"], d["impressions"]) for d in every[0]["days"]] == [
+        ("2026-03-02", 1, 10, 400), ("2026-03-03", 1, 4, 100), ("2026-03-04", 1, 0, 300)
+    ]  # fmt: skip
+    assert every[0]["days"][0]["interactionRate"] == 16 / 400
+    (jane,) = janes["data"]["socialCampaigns"]
+    assert (jane["posts"], jane["people"]) == (2, 1)  # her posts of the 2nd and the 4th
+    assert [d["day"] for d in jane["days"]] == ["2026-03-02", "2026-03-04"]
+    assert lines.exit_code == 0, lines.output
+    rows = [json.loads(line) for line in lines.output.splitlines()]
+    assert [(r["campaign"], r["day"], r["posts"]) for r in rows] == [
+        ("springsale", "2026-03-02", 1), ("springsale", "2026-03-04", 1)
+    ]  # fmt: skip
