@@ -63,9 +63,7 @@ def test_cdnow_through_ingest_and_traits_recovers_the_published_parameters(
             row.kind: row
             for row in session.scalars(select(models.ValueModel).order_by(models.ValueModel.id))
         }
-        customers = session.scalar(
-            select(func.count()).where(models.ProfileTraits.order_count > 0)
-        )
+        customers = session.scalar(select(func.count()).where(models.ProfileTraits.order_count > 0))
     bgnbd, gamma_gamma = fits["bgnbd"].params, fits["gamma_gamma"].params
     assert bgnbd["unit"] == "days"
     fitted = {**bgnbd, "alpha": bgnbd["alpha"] / 7}  # per week, as published
