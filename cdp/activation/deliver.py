@@ -2,9 +2,13 @@
 
 A claim leases deliveries to one worker (`status = 'sending'` until `lease_until`) in one
 statement (`UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)` on PostgreSQL), and
-counts the attempt. A worker that dies while sending leaves its lease to expire; the next
-claim takes the delivery again, with the same idempotency key, so a receiver that dedupes
-sees it once. Retries wait `backoff(attempts)`: exponential from `BACKOFF_BASE`, capped at
+counts the attempt. The lease is short (`LEASE`): while the worker sends, it extends the lease
+of what it is sending every `HEARTBEAT` seconds (`extend_leases`), so a long send keeps its
+deliveries and a worker that dies leaves them to be taken again within `LEASE`, by the next
+claim, with the same idempotency key, so a receiver that dedupes sees each once. (A heartbeat
+delayed past the lease can only make a delivery sent twice, never lost.)
+
+Retries wait `backoff(attempts)`: exponential from `BACKOFF_BASE`, capped at
 `BACKOFF_CAP`, with "equal jitter" (half fixed, half random), and at least what a
 `Retry-After` header asked. After the destination's `max_attempts` the delivery is dead
 until someone replays it (`cdp deliveries replay`).
@@ -28,16 +32,20 @@ from cdp.consent import consented_profiles
 __all__ = [
     "BACKOFF_BASE",
     "BACKOFF_CAP",
+    "HEARTBEAT",
     "LEASE",
     "Claimed",
     "backoff",
     "claim",
+    "extend_leases",
     "record_outcomes",
 ]
 
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 3600.0
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=5)
+#: seconds between two extensions of the leases of the deliveries being sent
+HEARTBEAT = 1.0
 _PROFILE_FIELDS = ("email", "phone", "given_name", "family_name")
 
 
@@ -56,7 +64,13 @@ class Claimed:
     skipped_for_consent: int
 
 
-def claim(session: Session, destination: models.Destination, limit: int, now: datetime) -> Claimed:
+def claim(
+    session: Session,
+    destination: models.Destination,
+    limit: int,
+    now: datetime,
+    lease: timedelta = LEASE,
+) -> Claimed:
     """Lease up to `limit` due deliveries of this destination and build what to send."""
     if limit < 1:
         return Claimed([], 0)
@@ -76,7 +90,7 @@ def claim(session: Session, destination: models.Destination, limit: int, now: da
     leased = session.execute(
         update(d)
         .where(d.id.in_(ids.scalar_subquery()))
-        .values(status="sending", lease_until=now + LEASE, attempts=d.attempts + 1)
+        .values(status="sending", lease_until=now + lease, attempts=d.attempts + 1)
         .returning(
             d.id, d.idempotency_key, d.topic, d.payload, d.profile_id, d.changed_at, d.attempts
         )
@@ -114,6 +128,21 @@ def claim(session: Session, destination: models.Destination, limit: int, now: da
             .execution_options(synchronize_session=False)
         )
     return Claimed(outgoing, len(refused))
+
+
+def extend_leases(
+    session: Session, delivery_ids: Sequence[int], now: datetime, lease: timedelta = LEASE
+) -> int:
+    """Keep leasing these deliveries (still being sent) for `lease` from now; returns how many
+    were still leased."""
+    d = models.Delivery
+    result = session.execute(
+        update(d)
+        .where(d.id.in_(list(delivery_ids)), d.status == "sending")
+        .values(lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _current_profiles(session: Session, ids: set[str]) -> dict[str, dict[str, Any]]:

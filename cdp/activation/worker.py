@@ -16,8 +16,10 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -26,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cdp import models
 from cdp.activation._sender import Sender
-from cdp.activation.deliver import claim, record_outcomes
+from cdp.activation.deliver import HEARTBEAT, LEASE, claim, extend_leases, record_outcomes
 from cdp.activation.dispatch import OutboxHook, dispatch
 from cdp.activation.flow_spec import ActivationSettings
 from cdp.activation.flows import FlowRunner
@@ -81,8 +83,12 @@ class Worker:
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
         flows: FlowRunner | None = None,
+        lease: timedelta = LEASE,
+        heartbeat: float = HEARTBEAT,
     ) -> None:
         self.sessions = sessions
+        self.lease = lease
+        self.heartbeat = heartbeat
         self.environ = environ
         self.client_factory = client_factory
         self.flows = flows or FlowRunner(ActivationSettings())
@@ -151,12 +157,13 @@ class Worker:
             )
         limit = min(SEND_BATCH, bucket.available(self.clock()))
         with unit_of_work(self.sessions) as session:
-            claimed = claim(session, destination, limit, utcnow())
+            claimed = claim(session, destination, limit, utcnow(), self.lease)
         counts = {"skipped": claimed.skipped_for_consent} if claimed.skipped_for_consent else {}
         if not claimed.outgoing:
             return counts
         bucket.tokens -= len(claimed.outgoing)
-        outcomes = sender.send(claimed.outgoing)
+        with self._leased([item.delivery_id for item in claimed.outgoing]):
+            outcomes = sender.send(claimed.outgoing)
         with unit_of_work(self.sessions) as session:
             recorded = record_outcomes(
                 session, destination, claimed.outgoing, outcomes, utcnow(), self.rng
@@ -164,6 +171,27 @@ class Worker:
         for status, count in recorded.items():
             counts[status] = counts.get(status, 0) + count
         return counts
+
+    @contextmanager
+    def _leased(self, delivery_ids: list[int]) -> Iterator[None]:
+        """Extend these deliveries' leases every `heartbeat` seconds until the block ends."""
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(self.heartbeat):
+                try:
+                    with unit_of_work(self.sessions) as session:
+                        extend_leases(session, delivery_ids, utcnow(), self.lease)
+                except Exception:  # noqa: BLE001 (the next beat tries again; the lease is a bound)
+                    log.warning("extending the leases of %d deliveries failed", len(delivery_ids))
+
+        thread = threading.Thread(target=beat, name="cdp-lease-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
 
     def run(self, stop: threading.Event, poll: float) -> None:
         """Tick until `stop` is set; sleep `poll` seconds (or until notified) when idle."""

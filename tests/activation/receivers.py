@@ -4,6 +4,7 @@ checks what the real one checks (tests/activation/fake_mailchimp.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -60,9 +61,13 @@ class WebhookReceiver:
     requests: int = 0
     headers: list[dict[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: seconds each request waits before it is answered (a slow tool)
+    delay: float = 0.0
 
     async def endpoint(self, request: Request) -> Response:
         body = await request.body()
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self.lock:
             self.requests += 1
             self.headers.append(dict(request.headers))

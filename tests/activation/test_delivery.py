@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -209,6 +211,33 @@ def test_a_lease_left_by_a_dead_worker_is_taken_again_with_the_same_key(
     assert report.sent == {"delivered": 1}
     assert len(receiver.received) == 1
     assert receiver.duplicates == 2  # the receiver saw one change three times and kept one
+
+
+def test_a_worker_keeps_its_leases_while_a_slow_send_outlasts_them(
+    session_factory: sessionmaker[Session],
+    receiver: WebhookReceiver,
+    make_worker: MakeWorker,
+) -> None:
+    with unit_of_work(session_factory) as session:
+        make_destination(session, receiver.url)  # type: ignore[attr-defined]
+        make_profile(session)
+    emit_changes(session_factory, signed_up(), signed_up())
+    receiver.delay = 1.0  # two sends: 2 s, longer than the lease
+    lease = timedelta(seconds=1.2)
+    slow = make_worker(session_factory, lease=lease, heartbeat=0.1)
+    other = make_worker(session_factory, lease=lease, heartbeat=0.1)
+    reports: list[object] = []
+    sending = threading.Thread(target=lambda: reports.append(slow.tick()))
+    sending.start()
+    taken_by_other = 0
+    while sending.is_alive():
+        time.sleep(0.2)
+        taken_by_other += sum(other.tick().sent.values())
+    sending.join()
+
+    assert taken_by_other == 0
+    assert [getattr(r, "sent", None) for r in reports] == [{"delivered": 2}]
+    assert (len(receiver.received), receiver.duplicates) == (2, 0)
 
 
 def test_the_rate_limit_holds_deliveries_back_when_the_bucket_is_empty(
