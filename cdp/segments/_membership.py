@@ -89,10 +89,12 @@ _ROWS = (
 _SCRATCH = (_TOUCHED, _NEW, _CHANGES, *_ROWS)
 
 
-def _analyze(session: Session, *names: str) -> None:
+def _analyze(session: Session, *tables: Table) -> None:
+    """Statistics for these tables, of their key columns only (PostgreSQL)."""
     if session.get_bind().dialect.name == "postgresql":
-        for name in names:
-            session.execute(text(f"ANALYZE {name}"))
+        for table in tables:
+            keys = ", ".join(table.primary_key.columns.keys())
+            session.execute(text(f"ANALYZE {table.name} ({keys})"))
 
 
 @contextmanager
@@ -122,7 +124,7 @@ def _scratch(session: Session, ids: Sequence[str] | None) -> Iterator[Select[Any
             names = [c.name for c in copy.columns]
             rows = select(*[cast("Table", source).c[n] for n in names]).where(key.in_(touched))
             session.execute(insert(copy).from_select(names, rows))
-        _analyze(session, *(t.name for t in (_TOUCHED, *_ROWS)))
+        _analyze(session, _TOUCHED, *_ROWS)
         yield touched
     finally:
         for scratch in _SCRATCH:
@@ -148,7 +150,7 @@ def _apply(
             literal(segment.id, BIG_ID).label("segment_id"), members.selected_columns[0]
         )
         session.execute(insert(_NEW).from_select(["segment_id", "profile_id"], found))
-    _analyze(session, _NEW.name)
+    _analyze(session, _NEW)
     ids = [segment.id for segment in chosen]
     # NOT EXISTS, not NOT IN: PostgreSQL cannot turn NOT IN (subquery) into an anti-join, and
     # once the members outgrow work_mem it re-scanned them for every row (45 s for one
@@ -282,7 +284,7 @@ def refresh_all(
         results = _refresh(session, chosen, known, now or utcnow(), touched)
     # fresh statistics after every profile was re-tested (PostgreSQL): the memberships may
     # have changed wholesale, and the next refresh of a few profiles plans with them
-    _analyze(session, _M.name)
+    _analyze(session, _M)
     return results
 
 
@@ -298,5 +300,5 @@ def refresh_touched(session: Session, profile_ids: Sequence[str] | None) -> list
     with _scratch(session, profile_ids) as touched:
         results = _refresh(session, rows, known, utcnow(), touched)
     if profile_ids is None:
-        _analyze(session, _M.name)
+        _analyze(session, _M)
     return results

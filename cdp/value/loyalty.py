@@ -43,7 +43,6 @@ from sqlalchemy import (
     literal,
     null,
     select,
-    text,
     type_coerce,
     union_all,
 )
@@ -53,7 +52,7 @@ from sqlalchemy.orm import Session
 
 from cdp import models
 from cdp.types import UTCDateTime
-from cdp.value._sql import Scope, at, materialise
+from cdp.value._sql import Scope, analyze, at, materialise
 from cdp.value.purchases import DISTINCT_ORDERS
 from cdp.value.settings import ValueSettings, currency_exponent
 
@@ -221,8 +220,7 @@ def refresh(
         session.execute(LINES.delete())
         session.execute(insert(LINES).from_select(_COLUMNS, facts))
         session.execute(insert(LINES).from_select(_COLUMNS, _expired(LINES, as_of, Scope())))
-        if dialect == "postgresql":
-            session.execute(text("ANALYZE _value_lines"))
+        analyze(session, LINES.name, "kind", "reference", "profile_id")
         _write_difference(session, dialect, scope)
     return materialise(session, "_value_loyalty", _totals(settings, as_of, scope))
 
