@@ -24,6 +24,7 @@ from cdp.db import (
 from cdp.feedback.taxonomy import taxonomy_for
 from cdp.services.keys import KeyCache
 from cdp.web import overview
+from cdp.web.browser_sdks import cross_origin, sdk_settings_routes
 from cdp.web.feedback_intake import make_feedback_intake
 from cdp.web.graphiql import STATIC_ROUTE_NAME, graphiql_page, static_files
 from cdp.web.graphql import make_graphql_app
@@ -101,7 +102,8 @@ def create_app(settings: Settings) -> Starlette:
             GZipMiddleware(overview.static_files()),
             name=overview.STATIC_ROUTE_NAME,
         ),
-        *push_routes(),
+        *(cross_origin(r) if r.path.startswith("/v1/") else r for r in push_routes()),
+        *sdk_settings_routes(),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

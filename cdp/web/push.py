@@ -41,7 +41,7 @@ from cdp.services import keys as key_service
 from cdp.web.push_groups import PushGroups, WrongSource
 from ingest import AdapterConfigError, PushResult, loads
 
-__all__ = ["MAX_BODY_BYTES", "push_routes"]
+__all__ = ["MAX_BODY_BYTES", "PushError", "push_routes", "write_grant", "write_key_of"]
 
 log = logging.getLogger("cdp.push")
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -54,6 +54,7 @@ _SHORT_CALLS = {
     "s": "screen",
     "a": "alias",
     "g": "group",
+    "b": "batch",  # analytics.js with `deliveryStrategy: {strategy: "batching"}`
 }
 
 
@@ -75,7 +76,8 @@ class PushError(Exception):
         self.code = code or _CODES.get(status, "error")
 
 
-def _write_key(request: Request, body: Any = None) -> str:
+def write_key_of(request: Request, body: Any = None) -> str:
+    """The write key: the Basic user, a Bearer token, or `writeKey` in `body`; else PushError."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "basic":
@@ -93,12 +95,16 @@ def _write_key(request: Request, body: Any = None) -> str:
 
 
 async def _grant(request: Request, body: Any) -> key_service.Grant:
+    return await write_grant(request, write_key_of(request, body))
+
+
+async def write_grant(request: Request, write_key: str) -> key_service.Grant:
     """The write key's grant (`KeyCache`: a key in use is checked against the database at
-    most every few seconds, and a revoked one is refused within that time)."""
+    most every few seconds, and a revoked one is refused within that time); else PushError."""
     state = request.app.state
     cache: key_service.KeyCache = state.key_cache
     try:
-        grant = await cache.authenticate(state.sessionmaker, _write_key(request, body))
+        grant = await cache.authenticate(state.sessionmaker, write_key)
     except key_service.InvalidKeyError as exc:
         raise PushError(401, f"invalid write key: {exc}") from None
     if grant.role != "write" or grant.source_id is None:
@@ -201,8 +207,12 @@ def _segment_messages(call: str, body: Any) -> list[Any]:
     if not isinstance(batch, list):
         raise PushError(400, "a batch call needs a 'batch' list of messages")
     # A batch's `context` and `sentAt` apply to each message that has none of its own.
+    # analytics.js puts the write key in each message of its batch too: it is not data.
     shared = {k: body[k] for k in ("context", "sentAt") if body.get(k)}
-    return [{**shared, **m} if isinstance(m, dict) and shared else m for m in batch]
+    return [
+        {**shared, **{k: v for k, v in m.items() if k != "writeKey"}} if isinstance(m, dict) else m
+        for m in batch
+    ]
 
 
 async def sendgrid_webhook(request: Request) -> JSONResponse:
