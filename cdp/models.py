@@ -709,6 +709,11 @@ class ProfileTraits(Base):
     unconverted_orders: Mapped[int] = mapped_column(Integer, default=0)
     days_since_last_order: Mapped[int | None] = mapped_column(Integer)
     average_days_between_orders: Mapped[float | None] = mapped_column(Float)
+    #: days with a counted order: the purchases of the lifetime-value models (two orders on
+    #: one day are one purchase, as in the CDNOW data the models were published on)
+    purchase_days: Mapped[int] = mapped_column(Integer, default=0)
+    #: the average spend of the purchase days after the first (Gamma-Gamma's monetary value)
+    repeat_day_average_minor: Mapped[int | None] = mapped_column(BIG_ID)
     favourite_category: Mapped[str | None] = mapped_column(String(100))
     favourite_product: Mapped[str | None] = mapped_column(String(300))
     favourite_categories: Mapped[list[str]] = mapped_column(PORTABLE_JSON, default=list)

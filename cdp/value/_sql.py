@@ -48,6 +48,20 @@ def days_between(dialect: str, later: Any, earlier: Any) -> ColumnElement[Any]:
     return cast(func.extract("epoch", later - earlier), Float) / 86400.0
 
 
+def day_of(dialect: str, moment: Any) -> ColumnElement[Any]:
+    """The UTC calendar day (a date on PostgreSQL, `YYYY-MM-DD` text on SQLite)."""
+    if dialect == "sqlite":
+        return func.date(moment)
+    return func.date(func.timezone("UTC", moment))
+
+
+def days_from(dialect: str, later_day: Any, earlier_day: Any) -> ColumnElement[Any]:
+    """Whole days between two `day_of` values."""
+    if dialect == "sqlite":
+        return func.julianday(later_day) - func.julianday(earlier_day)
+    return cast(later_day - earlier_day, Float)
+
+
 def hour_of(dialect: str, moment: Any) -> ColumnElement[int]:
     """The UTC hour of day, 0-23."""
     if dialect == "sqlite":

@@ -3,8 +3,14 @@
 A full run fits both on every customer's history as of the run's date and stores the
 parameters (`value_models` rows of kind `bgnbd` and `gamma_gamma`, with the date described,
 the fit time and the number of customers); a refresh predicts with the latest stored fit.
-Customers with identical (repeat orders, weeks to last order, age in weeks) are grouped in
-SQL and weighted, so a fit costs the distinct histories, not the customers.
+Purchases are counted by day and valued as the models were published (Fader, Hardie and Lee
+2005, on CDNOW): x is the number of days with an order after the first, m the average spend
+of those repeat days (`profile_traits.purchase_days`, `repeat_day_average_minor`); fed
+CDNOW's transaction log through a mapping file, the stored fit is the published one
+(`tests/value/test_cdnow_pipeline.py`). For BG/NBD, customers with the same (x, week to
+last purchase, age in weeks) are grouped in SQL, weighted and fitted at their mean t_x and
+T, so a fit costs the distinct histories, not the customers; Gamma-Gamma is fitted on each
+repeat customer's own (x, m).
 
 Fallback (`clv_method = "fallback_average"`): when no model could be fitted (fewer repeat
 customers than `min_repeat_customers`, or the optimiser failed) or the customer's first order
@@ -17,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -27,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from cdp import models
 from cdp.types import utcnow
-from cdp.value._sql import Scope, at, days_between
+from cdp.value._sql import Scope, at, day_of, days_from
 from cdp.value.btyd import BgNbd, FitError, GammaGamma, fit_bgnbd, fit_gamma_gamma
 from cdp.value.rfm import latest
 from cdp.value.settings import ValueSettings
@@ -72,31 +78,43 @@ class Fitted:
 
 
 def _histories(session: Session, as_of: datetime, scope: Scope, source: Any) -> Any:
-    """(profile_id, x, t_x days, T days, average order) of customers, from `source` (a table
-    with `profile_traits`' columns)."""
+    """(profile_id, x, t_x days, T days, m, average order) of customers, from `source` (a
+    table with `profile_traits`' columns): x the repeat purchases, counted by day, and m the
+    average spend of those repeat purchase days, as the models define them (`purchase_days`)."""
     t = source.c
     dialect = session.get_bind().dialect.name
+    first = day_of(dialect, t.first_order_at)
+    # in whole days, to the last day before `as_of` (a calibration period ending on a day)
+    last_day = day_of(dialect, at(as_of - timedelta(microseconds=1)))
     return select(
         t.profile_id,
-        (t.order_count - 1).label("x"),
-        days_between(dialect, t.last_order_at, t.first_order_at).label("t_x"),
-        days_between(dialect, at(as_of), t.first_order_at).label("age"),
-        t.average_order_minor.label("m"),
+        (t.purchase_days - 1).label("x"),
+        days_from(dialect, day_of(dialect, t.last_order_at), first).label("t_x"),
+        days_from(dialect, last_day, first).label("age"),
+        t.repeat_day_average_minor.label("m"),
+        t.average_order_minor.label("average_order"),
     ).where(t.order_count > 0, *scope.on(t.profile_id))
 
 
 def _fit(session: Session, settings: ValueSettings, as_of: datetime, source: Any) -> Fitted:
     h = _histories(session, as_of, Scope(), source).subquery()
-    # histories grouped by week (in days): a fit then costs at most a few tens of thousands
-    # of distinct histories however many customers there are
+    # histories grouped by week: a fit then costs at most a few tens of thousands of distinct
+    # histories however many customers there are; each group is fitted at its members' mean
+    # t_x and T (not the week's middle, which moved CDNOW's a and b by 2%: now within 0.1%)
     x_d = h.c.x
-    tx_d = func.round(h.c.t_x / 7.0) * 7
-    age_d = func.round(h.c.age / 7.0) * 7
+    tx_d = func.round(h.c.t_x / 7.0)
+    age_d = func.round(h.c.age / 7.0)
     grouped = session.execute(
-        select(x_d, tx_d, age_d, func.count(), func.avg(h.c.m)).group_by(x_d, tx_d, age_d)
+        select(x_d, func.avg(h.c.t_x), func.avg(h.c.age), func.count()).group_by(x_d, tx_d, age_d)
     ).all()
-    data = np.array([[float(v) for v in row] for row in grouped]) if grouped else np.zeros((0, 5))
-    x, t_x, age, w, m = (data[:, i] for i in range(5))
+    data = np.array([[float(v) for v in row] for row in grouped]) if grouped else np.zeros((0, 4))
+    x, t_x, age, w = (data[:, i] for i in range(4))
+    # Gamma-Gamma on each repeat customer's own (x, m), grouped only where they are equal
+    # (m in minor units): averaging m over customers would hide its spread, which it fits
+    spends = session.execute(
+        select(h.c.x, h.c.m, func.count()).where(h.c.x > 0, h.c.m > 0).group_by(h.c.x, h.c.m)
+    ).all()
+    money = np.array([[float(v) for v in row] for row in spends]) if spends else np.zeros((0, 3))
     size = int(w.sum())
     repeat_days = float(np.sum(w * np.maximum(age, 1.0)))
     rate = float(np.sum(w * x)) / repeat_days if repeat_days else 0.0
@@ -112,8 +130,7 @@ def _fit(session: Session, settings: ValueSettings, as_of: datetime, source: Any
         )
     try:
         bgnbd = fit_bgnbd(x, t_x, np.maximum(age, t_x), w)
-        k = (x > 0) & (m > 0)
-        gg = fit_gamma_gamma(x[k], m[k], w[k])
+        gg = fit_gamma_gamma(money[:, 0], money[:, 1], money[:, 2])
         if gg.q <= 1 or bgnbd.a <= 1e-9:
             raise FitError(f"degenerate parameters (q={gg.q:.3g}, a={bgnbd.a:.3g})")
     except FitError as exc:
@@ -174,12 +191,12 @@ def predict(
         return _values
     ids: Sequence[str] = [row[0] for row in rows]
     data = np.array([[float(v or 0.0) for v in row[1:]] for row in rows])
-    x, t_x, age, m = (data[:, i] for i in range(4))
+    x, t_x, age, m, average_order = (data[:, i] for i in range(5))
     age = np.maximum(age, t_x)
     horizon = float(settings.horizon_days)
     fallback_orders = fitted.repeat_rate_per_day * horizon
     orders = np.full(len(ids), fallback_orders)
-    value = orders * m
+    value = orders * average_order
     alive = np.full(len(ids), np.nan)
     modelled = np.zeros(len(ids), dtype=bool)
     if fitted.bgnbd is not None and fitted.gamma_gamma is not None:

@@ -174,6 +174,8 @@ def _insert_base(
         "unconverted_orders": func.coalesce(b.c.unconverted_orders, 0),
         "days_since_last_order": b.c.days_since_last_order,
         "average_days_between_orders": b.c.average_days_between_orders,
+        "purchase_days": func.coalesce(b.c.purchase_days, 0),
+        "repeat_day_average_minor": b.c.repeat_day_average_minor,
         "favourite_category": c.c.favourite_category,
         "favourite_product": d.c.favourite_product,
         "favourite_categories": func.coalesce(c.c.favourite_categories, _empty_json_array(dialect)),

@@ -41,7 +41,7 @@ from cdp import models
 from cdp.orders import is_counted as counts_once
 from cdp.orders import net_minor
 from cdp.types import UTCDateTime
-from cdp.value._sql import Scope, at, days_between, json_array_agg, materialise
+from cdp.value._sql import Scope, at, day_of, days_between, json_array_agg, materialise
 from cdp.value.settings import ValueSettings, currency_exponent
 
 __all__ = [
@@ -180,9 +180,17 @@ def purchases_query(dialect: str, as_of: datetime) -> Select[Any]:
         .group_by(orders.c.profile_id)
         .subquery("purchase_totals")
     )
+    days = _purchase_days(dialect)
     n = agg.c.order_count
     return select(
         agg,
+        days.c.purchase_days,
+        case(
+            (
+                days.c.purchase_days > 1,
+                cast(func.round(days.c.repeat_spend / (days.c.purchase_days - 1)), Integer),
+            )
+        ).label("repeat_day_average_minor"),
         case((n > 0, cast(func.round(agg.c.total_spend_minor * 1.0 / n), Integer))).label(
             "average_order_minor"
         ),
@@ -197,6 +205,41 @@ def purchases_query(dialect: str, as_of: datetime) -> Select[Any]:
             ),
             Float,
         ).label("average_days_between_orders"),
+    ).outerjoin(days, days.c.profile_id == agg.c.profile_id)
+
+
+def _purchase_days(dialect: str) -> Any:
+    """Per profile: the days with a counted order (`purchase_days`) and the spend of those
+    after the first (`repeat_spend`): BG/NBD counts purchases by day and Gamma-Gamma values
+    the repeat ones, as in the data they were published on (`cdp.value.clv`)."""
+    orders = DISTINCT_ORDERS
+    dated = (
+        select(
+            orders.c.profile_id,
+            day_of(dialect, orders.c.placed_at).label("day"),
+            orders.c.net,
+        )
+        .where(orders.c.is_counted == 1)
+        .subquery("purchase_dated")
+    )
+    by_day = (
+        select(dated.c.profile_id, dated.c.day, func.sum(dated.c.net).label("spend"))
+        .group_by(dated.c.profile_id, dated.c.day)
+        .subquery("purchase_day")
+    )
+    first = func.min(by_day.c.day).over(partition_by=by_day.c.profile_id)
+    ranked = select(by_day, first.label("first_day")).subquery("purchase_day_ranked")
+    return (
+        select(
+            ranked.c.profile_id,
+            func.count().label("purchase_days"),
+            func.coalesce(
+                func.sum(case((ranked.c.day > ranked.c.first_day, ranked.c.spend), else_=0.0)),
+                0.0,
+            ).label("repeat_spend"),
+        )
+        .group_by(ranked.c.profile_id)
+        .subquery("purchase_days")
     )
 
 
