@@ -104,17 +104,28 @@ def evidence_levels(model: MatchModel) -> EvidenceLevels:
 
 
 def fuzzy_evidence(
-    model: MatchModel, scored: ScoredPairs, i: int, levels: EvidenceLevels | None = None
+    model: MatchModel,
+    scored: ScoredPairs,
+    i: int,
+    levels: EvidenceLevels | None = None,
+    shared: dict[bytes, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The evidence of pair `i` (`levels`: `evidence_levels(model)`, computed once for many
-    pairs)."""
+    pairs; `shared`: the levels part of the evidence by comparison vector, one dict for all
+    pairs with that vector, which a million links otherwise held a copy each of: read it,
+    never change it)."""
     levels = levels if levels is not None else evidence_levels(model)
-    row = scored.gamma[i].tolist()
-    return {
-        "levels": {name: dict(options[g]) for (name, options), g in zip(levels, row, strict=True)},
-        "total": round(float(scored.total[i]), 3),
-        "model_version": model.version,
-    }
+    row = scored.gamma[i]
+    key = row.tobytes()
+    found = shared.get(key) if shared is not None else None
+    if found is None:
+        found = {
+            name: dict(options[g]) for (name, options), g in zip(levels, row.tolist(), strict=True)
+        }
+        if shared is not None:
+            shared[key] = found
+    total = round(float(scored.total[i]), 3)
+    return {"levels": found, "total": total, "model_version": model.version}
 
 
 def one_per_person_values(table: RecordTable, model: MatchModel) -> dict[int, dict[str, str]]:
@@ -174,6 +185,7 @@ class _State:
     with_evidence: bool
     links: list[Link] = field(default_factory=list)
     evidence_levels: EvidenceLevels = field(default_factory=list)
+    evidence_shared: dict[bytes, dict[str, Any]] = field(default_factory=dict)
 
     def is_known(self, a: int, b: int) -> bool:
         # Two stored records were decided when they arrived; re-deciding them here would undo
@@ -477,7 +489,9 @@ def _fuzzy_link(
     if state.with_evidence:
         if not state.evidence_levels:
             state.evidence_levels = evidence_levels(state.model)
-        evidence = fuzzy_evidence(state.model, scored, i, state.evidence_levels)
+        evidence = fuzzy_evidence(
+            state.model, scored, i, state.evidence_levels, state.evidence_shared
+        )
     return Link(
         int(scored.left[i]),
         int(scored.right[i]),

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from itertools import count
 from typing import Any, TypeVar
 
 import numpy as np
@@ -392,6 +393,23 @@ def _first(identifiers: Sequence[tuple[str, str]], kind: str) -> str | None:
 
 
 ObjectArray = npt.NDArray[np.object_]
+
+
+def _factorize(values: ObjectArray) -> tuple[npt.NDArray[np.int64], list[Any]]:
+    """Codes of `values` (-1 for None; the others numbered in order of first appearance) and
+    the distinct values in code order. The dictionary is filled by `map` (no Python frame per
+    value): each value gets the position where it first appears, renumbered after."""
+    index: dict[Any, int] = {}
+    first = np.fromiter(map(index.setdefault, values.tolist(), count()), np.int64, len(values))
+    first[np.asarray(values == None, dtype=bool)] = -1  # noqa: E711 (elementwise)
+    positions, codes = np.unique(first, return_inverse=True)
+    codes = codes.reshape(-1)
+    if positions.size and positions[0] == -1:
+        positions = positions[1:]
+        codes -= 1
+    return codes.astype(np.int64), values[positions].tolist()
+
+
 _T = TypeVar("_T")
 
 
@@ -423,17 +441,12 @@ class RecordTable:
 
     def codes(self, name: str) -> npt.NDArray[np.int64]:
         """Each record's value of `name` as an integer (-1 where missing): equal values, equal
-        codes, so comparisons and keys work per distinct value, and pairs compare integers."""
+        codes (numbered in order of first appearance), so comparisons and keys work per
+        distinct value, and pairs compare integers."""
         cached = self._codes.get(name)
         if cached is None:
-            index: dict[Any, int] = {}
-            cached = np.fromiter(
-                (-1 if v is None else index.setdefault(v, len(index)) for v in self.column(name)),
-                np.int64,
-                len(self.records),
-            )
+            cached, self._distinct[name] = _factorize(self.column(name))
             self._codes[name] = cached
-            self._distinct[name] = list(index)
         return cached
 
     def distinct(self, name: str) -> list[Any]:
@@ -443,8 +456,8 @@ class RecordTable:
 
     def mapped(self, name: str, how: str, fn: Callable[[Any], Any]) -> ObjectArray:
         """`fn` of each record's value of `name` (None where missing or empty), computed once
-        per distinct value and cached as the column `name:how` (`how` names `fn`), whose
-        `codes` are then at hand too."""
+        per distinct value and kept as the column `name:how` (`how` names `fn`), with its
+        `codes`, which follow from those of `name` per distinct value too."""
         key = f"{name}:{how}"
         cached = self._columns.get(key)
         if cached is None:
@@ -452,8 +465,13 @@ class RecordTable:
             per_value = np.fromiter(
                 (*(fn(v) if v else None for v in values), None), object, len(values) + 1
             )
-            cached = per_value[self.codes(name)]  # code -1 takes the last entry, None
+            codes = self.codes(name)
+            cached = per_value[codes]  # code -1 takes the last entry, None
             self._columns[key] = cached
+            # The parent's distinct values are in order of first appearance, so these codes
+            # are numbered as `_factorize` of the column would number them.
+            value_codes, self._distinct[key] = _factorize(per_value)
+            self._codes[key] = value_codes[codes]
         return cached
 
     def memo(self, key: str, build: Callable[[], _T]) -> _T:

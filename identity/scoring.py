@@ -175,12 +175,24 @@ def _tf_adjustments(
         at_level = np.flatnonzero(gamma == position)
         if at_level.size == 0:
             continue
-        freqs = model.tf_tables[column]
-        values = table.column(column)[idx[at_level]]
-        frequency = np.fromiter((freqs.get(v, 0.0) for v in values), float, len(values))
-        frequency = np.maximum(frequency, model.tf_minimum)
+        per_value = _frequencies(table, column, model.tf_tables[column])
+        frequency = np.maximum(per_value[table.codes(column)[idx[at_level]]], model.tf_minimum)
         out[at_level] = np.log2(_clamp(level.u) / frequency)
     return out
+
+
+def _frequencies(
+    table: RecordTable, column: str, frequencies: dict[str, float]
+) -> npt.NDArray[np.float64]:
+    """Each distinct value's term frequency, by code (0 for the last entry, code -1), looked
+    up once per table and table of frequencies."""
+
+    def build() -> tuple[dict[str, float], npt.NDArray[np.float64]]:
+        found = [frequencies.get(value, 0.0) for value in table.distinct(column)]
+        return frequencies, np.array([*found, 0.0], dtype=float)
+
+    held, per_value = table.memo(f"tf:{column}:{id(frequencies)}", build)
+    return per_value if held is frequencies else build()[1]
 
 
 def _veto_mask(
