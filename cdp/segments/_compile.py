@@ -82,19 +82,24 @@ def members_query(
     now: datetime,
     segments: Mapping[int, Definition],
     profile_ids: Sequence[str] | Select[Any] | None = None,
+    rows: tuple[Table, Table] | None = None,
 ) -> Select[tuple[str]]:
     """The ids of the active profiles the definition selects, as of `now` (for `lastDays`
     windows); `segments` holds the definitions a segment condition may name (transitively);
-    `profile_ids` (a list, or a select of ids) limits the test to those profiles."""
+    `profile_ids` (a list, or a select of ids) limits the test to those profiles. `rows`:
+    tables to read the `profiles` and `profile_traits` rows from instead (copies of the
+    touched profiles' rows, `_membership`), with the same columns."""
     ids: list[str] | Select[Any] | None = (
         profile_ids if profile_ids is None or isinstance(profile_ids, Select) else list(profile_ids)
     )
-    query = select(_PROFILE.c.id).where(
-        _PROFILE.c.status == models.ProfileStatus.ACTIVE.value,
-        _Compiler(now, segments, ids).node(definition.root, frozenset()),
+    compiler = _Compiler(now, segments, ids, rows)
+    profiles = compiler.profiles
+    query = select(profiles.c.id).where(
+        profiles.c.status == models.ProfileStatus.ACTIVE.value,
+        compiler.node(definition.root, frozenset()),
     )
     if ids is not None:
-        query = query.where(_PROFILE.c.id.in_(ids))
+        query = query.where(profiles.c.id.in_(ids))
     return query
 
 
@@ -115,10 +120,12 @@ class _Compiler:
         now: datetime,
         segments: Mapping[int, Definition],
         ids: list[str] | Select[Any] | None = None,
+        rows: tuple[Table, Table] | None = None,
     ) -> None:
         self.now = now
         self.segments = segments
         self.ids = ids
+        self.profiles, self.traits = rows or (_PROFILE, _TRAITS)
 
     def among(self, column: Any, query: Select[Any]) -> Select[Any]:
         return query if self.ids is None else query.where(column.in_(self.ids))
@@ -139,11 +146,11 @@ class _Compiler:
         if isinstance(node, IdentifierCondition):
             i = models.Identifier
             query = select(i.profile_id).where(i.kind == node.kind, i.profile_id.is_not(None))
-            return _PROFILE.c.id.in_(self.among(i.profile_id, query))
+            return self.profiles.c.id.in_(self.among(i.profile_id, query))
         if isinstance(node, ConsentCondition):
             granted = consented_profiles(node.purpose, node.channel).subquery("granted")
             query = select(granted.c.profile_id)
-            return _PROFILE.c.id.in_(self.among(granted.c.profile_id, query))
+            return self.profiles.c.id.in_(self.among(granted.c.profile_id, query))
         if isinstance(node, EventCondition):
             return self.event(node)
         if isinstance(node, OrderCondition):
@@ -157,23 +164,24 @@ class _Compiler:
         return self.node(other.root, seen | {node.segment_id})
 
     def attribute(self, node: AttributeCondition) -> ColumnElement[bool]:
-        f = node.field
+        f, profiles = node.field, self.profiles
         if f.json_path and node.op in ("eq", "neq", "in", "notIn"):
             values = [node.value] if node.op in ("eq", "neq") else list(node.value)
-            found = json_text_in(_PROFILE.c.attributes, f.json_path, values)
+            found = json_text_in(profiles.c.attributes, f.json_path, values)
             return found if node.op in ("eq", "in") else not_(found)
         value = (
-            json_text(_PROFILE.c.attributes, *f.json_path)
+            json_text(profiles.c.attributes, *f.json_path)
             if f.json_path
-            else _PROFILE.c[f.column or ""]
+            else profiles.c[f.column or ""]
         )
         return value_test(value, node.op, node.value)
 
     def trait(self, node: TraitCondition) -> ColumnElement[bool]:
-        column = _TRAITS.c[node.field.column or ""]
+        traits = self.traits
+        column = traits.c[node.field.column or ""]
         op = _NEGATIVE.get(node.op, node.op)
-        query = select(_TRAITS.c.profile_id).where(value_test(column, op, node.value))
-        positive = _PROFILE.c.id.in_(self.among(_TRAITS.c.profile_id, query))
+        query = select(traits.c.profile_id).where(value_test(column, op, node.value))
+        positive = self.profiles.c.id.in_(self.among(traits.c.profile_id, query))
         return not_(positive) if op != node.op else positive
 
     def window(self, column: Any, window: Window | None) -> list[ColumnElement[bool]]:
@@ -190,7 +198,7 @@ class _Compiler:
         return found
 
     def counted(self, profile_id: Any, *args: Any, **kwargs: Any) -> ColumnElement[bool]:
-        return _counted(self.ids, profile_id, *args, **kwargs)
+        return _counted(self.profiles, self.ids, profile_id, *args, **kwargs)
 
     def event(self, node: EventCondition) -> ColumnElement[bool]:
         e = models.Event
@@ -269,6 +277,7 @@ def value_test(value: ColumnElement[Any], op: str, wanted: Any) -> ColumnElement
 
 
 def _counted(
+    profiles: Table,
     ids: list[str] | Select[Any] | None,
     profile_id: Any,
     where: list[ColumnElement[bool]],
@@ -286,9 +295,9 @@ def _counted(
     holds_for_zero = bool(compare(count.op, 0, count.value))
     any_row = (count.op, count.value) in (("gte", 1), ("gt", 0))
     if any_row and aggregate.name == "count":  # no grouping needed
-        return _PROFILE.c.id.in_(query)
+        return profiles.c.id.in_(query)
     test = compare(count.op, aggregate, count.value)
     grouped = query.group_by(profile_id)
     if holds_for_zero:
-        return _PROFILE.c.id.not_in(grouped.having(not_(test)))
-    return _PROFILE.c.id.in_(grouped.having(test))
+        return profiles.c.id.not_in(grouped.having(not_(test)))
+    return profiles.c.id.in_(grouped.having(test))

@@ -1,10 +1,12 @@
 """Keeping memberships current: who entered, who left, and the size after each refresh.
 
-A refresh runs the segment's statement in the database and applies the difference with three
-statements: the profiles that left move from `segment_memberships` to `segment_exits` (with
-the times they entered and exited), the new ones are inserted, and the size is recorded in
-`segment_sizes`. Nothing is read into Python but the counts. Given touched profile ids, only
-those are re-tested (in chunks, so the statements stay small); given none, every profile is.
+A refresh runs each segment's statement in the database into one table of members found,
+then applies the difference for all its segments at once: who leaves and who enters are
+listed (two anti-joins), the leavers move from `segment_memberships` to `segment_exits` (with
+the times they entered and exited), the new members are inserted, and each segment's size is
+recorded in `segment_sizes`. Nothing is read into Python but the counts. Given touched
+profile ids, only those are re-tested, their `profiles` and `profile_traits` rows copied once
+for every definition to read; given none, every profile is.
 """
 
 from __future__ import annotations
@@ -16,17 +18,17 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    CursorResult,
+    Column,
+    Integer,
+    MetaData,
     Select,
     String,
     Table,
-    column,
     delete,
     func,
     insert,
     literal,
     select,
-    table,
     text,
     update,
 )
@@ -53,22 +55,59 @@ class RefreshResult:
     exited: int
 
 
-_TOUCHED = table("segment_touched", column("profile_id", String()))
-_NEW = table("segment_new_members", column("profile_id", String()))
+def _scratch_table(name: str, *columns: Column[Any]) -> Table:
+    return Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
+
+
+def _copy_of(source: Table, name: str) -> Table:
+    """A temporary table with `source`'s columns and primary key (no constraints else)."""
+    return _scratch_table(
+        name, *[Column(c.name, c.type, primary_key=c.primary_key) for c in source.columns]
+    )
+
+
+_TOUCHED = _scratch_table("segment_touched", Column("profile_id", String(40), primary_key=True))
+#: the members found, every refreshed segment's (the definitions run once each)
+_NEW = _scratch_table(
+    "segment_new_members",
+    Column("segment_id", BIG_ID, primary_key=True),
+    Column("profile_id", String(40), primary_key=True),
+)
+#: who leaves (`entered` 0, with the time they had entered) and who enters (`entered` 1)
+_CHANGES = _scratch_table(
+    "segment_changes",
+    Column("segment_id", BIG_ID, primary_key=True),
+    Column("profile_id", String(40), primary_key=True),
+    Column("added_at", UTCDateTime()),
+    Column("entered", Integer),
+)
+#: the touched profiles' rows (`profiles`, `profile_traits`), read by the definitions
+_ROWS = (
+    _copy_of(cast("Table", models.Profile.__table__), "segment_profile_rows"),
+    _copy_of(cast("Table", models.ProfileTraits.__table__), "segment_trait_rows"),
+)
+_SCRATCH = (_TOUCHED, _NEW, _CHANGES, *_ROWS)
+
+
+def _analyze(session: Session, *tables: Table) -> None:
+    """Statistics for these tables, of their key columns only (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        for table in tables:
+            keys = ", ".join(table.primary_key.columns.keys())
+            session.execute(text(f"ANALYZE {table.name} ({keys})"))
 
 
 @contextmanager
 def _scratch(session: Session, ids: Sequence[str] | None) -> Iterator[Select[Any] | None]:
     """Temporary tables for one refresh: the touched ids (so every statement joins them rather
-    than carrying thousands of parameters) and the members found (so the definition runs once
-    per segment). Yields the select of touched ids (None: every profile); drops them after."""
-    for name in ("segment_touched", "segment_new_members"):
-        session.execute(
-            text(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} (profile_id VARCHAR(40) PRIMARY KEY)"
-            )
-        )
-        session.execute(text(f"DELETE FROM {name}"))
+    than carrying thousands of parameters) and, for them, copies of their `profiles` and
+    `profile_traits` rows (every definition reads those: one probe per touched profile, where
+    each segment's statement probed the big tables again), the members found and the
+    changes. Yields the select of touched ids (None: every profile); drops them after."""
+    connection = session.connection()
+    for scratch in _SCRATCH:
+        scratch.create(connection, checkfirst=True)
+        session.execute(scratch.delete())
     try:
         if ids is None:
             yield None
@@ -77,59 +116,92 @@ def _scratch(session: Session, ids: Sequence[str] | None) -> Iterator[Select[Any
         for start in range(0, len(unique), 5_000):
             chunk = unique[start : start + 5_000]
             session.execute(insert(_TOUCHED), [{"profile_id": i} for i in chunk])
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("ANALYZE segment_touched"))
-        yield select(_TOUCHED.c.profile_id)
+        touched = select(_TOUCHED.c.profile_id)
+        for copy, source in zip(
+            _ROWS, (models.Profile.__table__, models.ProfileTraits.__table__), strict=True
+        ):
+            key = cast("Table", source).c[copy.primary_key.columns.keys()[0]]
+            names = [c.name for c in copy.columns]
+            rows = select(*[cast("Table", source).c[n] for n in names]).where(key.in_(touched))
+            session.execute(insert(copy).from_select(names, rows))
+        _analyze(session, _TOUCHED, *_ROWS)
+        yield touched
     finally:
-        for name in ("segment_touched", "segment_new_members"):
-            session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+        for scratch in _SCRATCH:
+            scratch.drop(connection, checkfirst=True)
 
 
 def _apply(
     session: Session,
-    segment_id: int,
-    definition: Definition,
+    chosen: Sequence[models.Segment],
     definitions: Mapping[int, Definition],
     now: datetime,
     touched: Select[Any] | None,
-) -> tuple[int, int]:
-    session.execute(delete(_NEW))
-    members = members_query(definition, now=now, segments=definitions, profile_ids=touched)
-    session.execute(insert(_NEW).from_select(["profile_id"], members))
+) -> dict[int, tuple[int, int]]:
+    """Re-test the profiles (`touched`, None: all) against the chosen segments and apply the
+    difference: a few statements for all segments together. Returns (entered, exited) by
+    segment id."""
+    rows = None if touched is None else _ROWS
+    for segment in chosen:
+        members = members_query(
+            definitions[segment.id], now=now, segments=definitions, profile_ids=touched, rows=rows
+        )
+        found = members.with_only_columns(
+            literal(segment.id, BIG_ID).label("segment_id"), members.selected_columns[0]
+        )
+        session.execute(insert(_NEW).from_select(["segment_id", "profile_id"], found))
+    _analyze(session, _NEW)
+    ids = [segment.id for segment in chosen]
     # NOT EXISTS, not NOT IN: PostgreSQL cannot turn NOT IN (subquery) into an anti-join, and
     # once the members outgrow work_mem it re-scanned them for every row (45 s for one
     # segment of 10k touched profiles at 1M profiles)
-    found = select(_NEW.c.profile_id).where(_NEW.c.profile_id == _M.c.profile_id)
-    leaving = [_M.c.segment_id == segment_id, ~found.exists()]
+    stays = select(_NEW.c.profile_id).where(
+        _NEW.c.segment_id == _M.c.segment_id, _NEW.c.profile_id == _M.c.profile_id
+    )
+    leaving = [_M.c.segment_id.in_(ids), ~stays.exists()]
     if touched is not None:
         leaving.append(_M.c.profile_id.in_(touched))
+    columns = ["segment_id", "profile_id", "added_at", "entered"]
+    session.execute(
+        insert(_CHANGES).from_select(
+            columns,
+            select(_M.c.segment_id, _M.c.profile_id, _M.c.added_at, literal(0)).where(*leaving),
+        )
+    )
+    member = select(_M.c.profile_id).where(
+        _M.c.segment_id == _NEW.c.segment_id, _M.c.profile_id == _NEW.c.profile_id
+    )
     moment = literal(now, UTCDateTime())
     session.execute(
-        insert(_EXITS).from_select(
-            ["segment_id", "profile_id", "entered_at", "exited_at"],
-            select(_M.c.segment_id, _M.c.profile_id, _M.c.added_at, moment).where(*leaving),
-        )
-    )
-    exited = _rowcount(session.execute(delete(_M).where(*leaving)))
-    current = select(_M.c.profile_id).where(
-        _M.c.segment_id == segment_id, _M.c.profile_id == _NEW.c.profile_id
-    )
-    entered = _rowcount(
-        session.execute(
-            insert(_M).from_select(
-                ["segment_id", "profile_id", "added_at"],
-                select(literal(segment_id, BIG_ID), _NEW.c.profile_id, moment).where(
-                    ~current.exists()
-                ),
+        insert(_CHANGES).from_select(
+            columns,
+            select(_NEW.c.segment_id, _NEW.c.profile_id, moment, literal(1)).where(
+                ~member.exists()
             ),
-            execution_options={"preserve_rowcount": True},
         )
     )
-    return entered, exited
-
-
-def _rowcount(result: Any) -> int:
-    return int(cast("CursorResult[Any]", result).rowcount or 0)
+    counts: dict[int, list[int]] = {i: [0, 0] for i in ids}
+    grouped = select(_CHANGES.c.segment_id, _CHANGES.c.entered, func.count()).group_by(
+        _CHANGES.c.segment_id, _CHANGES.c.entered
+    )
+    for segment_id, entered, n in session.execute(grouped):
+        counts[int(segment_id)][0 if entered else 1] = int(n)
+    c = _CHANGES.c
+    exits = select(c.segment_id, c.profile_id, c.added_at, moment).where(c.entered == 0)
+    session.execute(
+        insert(_EXITS).from_select(["segment_id", "profile_id", "entered_at", "exited_at"], exits)
+    )
+    left = select(c.profile_id).where(
+        c.entered == 0, c.segment_id == _M.c.segment_id, c.profile_id == _M.c.profile_id
+    )
+    session.execute(delete(_M).where(_M.c.segment_id.in_(ids), left.exists()))
+    session.execute(
+        insert(_M).from_select(
+            ["segment_id", "profile_id", "added_at"],
+            select(c.segment_id, c.profile_id, c.added_at).where(c.entered == 1),
+        )
+    )
+    return {i: (n[0], n[1]) for i, n in counts.items()}
 
 
 def refresh_segment(
@@ -143,40 +215,45 @@ def refresh_segment(
     """Re-test `profile_ids` (None: every profile) against the segment; record the size."""
     known = dict(definitions) if definitions is not None else load_definitions(session)
     with _scratch(session, profile_ids) as touched:
-        return _refresh(session, segment, known, now or utcnow(), touched)
+        [result] = _refresh(session, [segment], known, now or utcnow(), touched)
+    return result
 
 
 def _refresh(
     session: Session,
-    segment: models.Segment,
+    chosen: Sequence[models.Segment],
     known: Mapping[int, Definition],
     at: datetime,
     touched: Select[Any] | None,
-) -> RefreshResult:
-    entered, exited = _apply(session, segment.id, known[segment.id], known, at, touched)
+) -> list[RefreshResult]:
+    changes = _apply(session, chosen, known, at, touched)
     whole = touched is None
-    size = _size(session, segment.id, entered - exited, whole=whole)
-    if not whole and entered == exited == 0:
-        return RefreshResult(segment.id, segment.name, size, 0, 0)  # nothing to record
-    session.add(
-        models.SegmentSize(
-            segment_id=segment.id,
-            measured_at=at,
-            size=size,
-            entered=entered,
-            exited=exited,
-            scope="all" if whole else "touched",
+    results = []
+    for segment in chosen:
+        entered, exited = changes[segment.id]
+        size = _size(session, segment.id, entered - exited, whole=whole)
+        results.append(RefreshResult(segment.id, segment.name, size, entered, exited))
+        if not whole and entered == exited == 0:
+            continue  # nothing to record
+        session.add(
+            models.SegmentSize(
+                segment_id=segment.id,
+                measured_at=at,
+                size=size,
+                entered=entered,
+                exited=exited,
+                scope="all" if whole else "touched",
+            )
         )
-    )
     if whole:
         session.execute(
             update(models.Segment)
-            .where(models.Segment.id == segment.id)
+            .where(models.Segment.id.in_([segment.id for segment in chosen]))
             .values(refreshed_at=at)
             .execution_options(synchronize_session=False)
         )
     session.flush()
-    return RefreshResult(segment.id, segment.name, size, entered, exited)
+    return results
 
 
 def _size(session: Session, segment_id: int, change: int, *, whole: bool) -> int:
@@ -203,10 +280,11 @@ def refresh_all(
     known = load_definitions(session)
     rows = session.scalars(select(models.Segment).order_by(models.Segment.id)).all()
     chosen = [segment for segment in rows if only is None or segment.id in only]
-    at = now or utcnow()
     with _scratch(session, None) as touched:
-        results = [_refresh(session, segment, known, at, touched) for segment in chosen]
-    _analyze(session)
+        results = _refresh(session, chosen, known, now or utcnow(), touched)
+    # fresh statistics after every profile was re-tested (PostgreSQL): the memberships may
+    # have changed wholesale, and the next refresh of a few profiles plans with them
+    _analyze(session, _M)
     return results
 
 
@@ -219,16 +297,8 @@ def refresh_touched(session: Session, profile_ids: Sequence[str] | None) -> list
     if not known:
         return []
     rows = session.scalars(select(models.Segment).order_by(models.Segment.id)).all()
-    at = utcnow()
     with _scratch(session, profile_ids) as touched:
-        results = [_refresh(session, segment, known, at, touched) for segment in rows]
+        results = _refresh(session, rows, known, utcnow(), touched)
     if profile_ids is None:
-        _analyze(session)
+        _analyze(session, _M)
     return results
-
-
-def _analyze(session: Session) -> None:
-    """Fresh statistics after every profile was re-tested (PostgreSQL): the memberships may
-    have changed wholesale, and the next refresh of a few profiles plans with them."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("ANALYZE segment_memberships"))

@@ -28,12 +28,12 @@ from typing import Any
 
 import numpy as np
 import psycopg
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, func, insert, select, text
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from cdp import models
 from cdp.types import utcnow
-from cdp.value._sql import Scope, at, day_of, days_from
+from cdp.value._sql import Scope, analyze, at, day_of, days_from
 from cdp.value.btyd import BgNbd, FitError, GammaGamma, fit_bgnbd, fit_gamma_gamma
 from cdp.value.rfm import latest
 from cdp.value.settings import ValueSettings
@@ -222,8 +222,7 @@ def predict(
         )
     ]
     _write_values(session, payload)
-    if connection.dialect.name == "postgresql":
-        session.execute(text("ANALYZE _value_clv"))
+    analyze(session, _values.name, "profile_id")
     return _values
 
 

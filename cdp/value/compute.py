@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from cdp import models
 from cdp.types import utcnow
 from cdp.value import clv, lifecycle, loyalty, rfm
-from cdp.value._sql import Scope, at, fill_scope, materialise
+from cdp.value._sql import Scope, analyze, at, fill_scope, materialise
 from cdp.value.engagement import PREFERENCE_DAYS, engagement_query
 from cdp.value.purchases import (
     categories_query,
@@ -207,8 +207,7 @@ def _insert_base(
         .where(p.status == models.ProfileStatus.ACTIVE.value, *scope.on(p.id))
     )
     session.execute(insert(BASE).from_select(list(columns), source))
-    if dialect == "postgresql":
-        session.execute(text("ANALYZE _value_base"))
+    analyze(session, BASE.name, "profile_id", "order_count")
     # counted, not taken from rowcount: psycopg reports -1 for this INSERT ... SELECT
     counted = select(func.count()).select_from(BASE).where(*scope.on(BASE.c.profile_id))
     return int(session.scalar(counted) or 0)

@@ -11,8 +11,9 @@ Every ledger line names the fact it comes from (`kind`, `reference`, unique toge
   flow and step: `cdp.activation.actions`), expiring as earned points do;
 - `expiry`: minus the points of an earning line once it expired before `as_of`.
 
-A refresh deletes the lines of the profiles in scope and derives them again from the facts the
-profiles hold now; a line of a fact now theirs that another profile still holds is taken over
+A refresh derives the lines of the profiles in scope again from the facts the profiles hold
+now and writes the difference: their lines no fact gives any more are deleted, new or changed
+ones upserted; a line of a fact now theirs that another profile still holds is taken over
 (an upsert on the fact's kind and reference). So re-ingesting a fact changes
 nothing, a merge hands the merged-away profile's facts (and so their points) to the survivor
 without counting a sign-up twice, and a split gives each side the lines of its own facts back.
@@ -28,7 +29,9 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Column,
     Integer,
+    MetaData,
     String,
     Table,
     bindparam,
@@ -36,6 +39,7 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    insert,
     literal,
     null,
     select,
@@ -48,7 +52,7 @@ from sqlalchemy.orm import Session
 
 from cdp import models
 from cdp.types import UTCDateTime
-from cdp.value._sql import Scope, at, materialise
+from cdp.value._sql import Scope, analyze, at, materialise
 from cdp.value.purchases import DISTINCT_ORDERS
 from cdp.value.settings import ValueSettings, currency_exponent
 
@@ -153,15 +157,29 @@ def _upsert(dialect: str, lines: Any, *, cleared: bool = False) -> Any:
     scope takes its line (and its expiry line) along, without a search for such lines.
     `cleared` (a full run, the ledger emptied): a plain INSERT (nothing can conflict, and the
     upsert's speculative insertion costs more per line)."""
-    columns = ["profile_id", "kind", "reference", "points", "occurred_at", "expires_at"]
     make = sqlite_insert if dialect == "sqlite" else pg_insert
-    statement = make(models.LoyaltyEntry).from_select(columns, lines)
+    statement = make(models.LoyaltyEntry).from_select(_COLUMNS, lines)
     if cleared:
         return statement
     return statement.on_conflict_do_update(
         index_elements=["kind", "reference"],
-        set_={name: statement.excluded[name] for name in columns if name != "kind"},
+        set_={name: statement.excluded[name] for name in _COLUMNS if name != "kind"},
     )
+
+
+#: the lines a refresh's facts give (a refresh of some profiles), compared with the ledger
+LINES = Table(
+    "_value_lines",
+    MetaData(),
+    Column("profile_id", String(40)),
+    Column("kind", String(20), primary_key=True),
+    Column("reference", String(100), primary_key=True),
+    Column("points", BigInteger),
+    Column("occurred_at", UTCDateTime()),
+    Column("expires_at", UTCDateTime()),
+    prefixes=["TEMPORARY"],
+)
+_COLUMNS = ["profile_id", "kind", "reference", "points", "occurred_at", "expires_at"]
 
 
 def refresh(
@@ -175,36 +193,61 @@ def refresh(
     """Derive the ledger lines of the profiles in scope (the scope's distinct orders must be in
     `purchases.DISTINCT_ORDERS`) and return a temporary table of their totals (`profile_id`,
     `loyalty_points`, `loyalty_tier`, `loyalty_tier_since`), one row per profile with lines.
-    `cleared`: the caller emptied the ledger (a full run), so no line needs deleting."""
+    `cleared`: the caller emptied the ledger (a full run): the lines are inserted. Otherwise
+    the lines are derived into `LINES` and only the difference is written: the scope's lines
+    that no fact gives any more (or gives otherwise) are deleted, the new ones upserted; a
+    batch adds a line or two to profiles that hold several, and rewriting them all (delete,
+    insert, their index entries and foreign-key checks) was most of a refresh's ledger time."""
     dialect = session.get_bind().dialect.name
-    ledger = models.LoyaltyEntry
-    lines = _entries(dialect, settings, as_of, scope)
-    if not cleared:
-        session.execute(
-            delete(ledger)
-            .where(*scope.on(ledger.profile_id))
-            .execution_options(synchronize_session=False)
-        )
     expiry = timedelta(days=settings.loyalty.expiry_days)
+    lines = _entries(dialect, settings, as_of, scope)
     expires = case(
         (lines.c.kind.in_(("order", "signup", "review", "award")), lines.c.occurred_at),
     )
-    session.execute(
-        _upsert(
-            dialect,
-            select(
-                lines.c.profile_id,
-                lines.c.kind,
-                lines.c.reference,
-                lines.c.points,
-                lines.c.occurred_at,
-                _plus(dialect, expires, expiry),
-            ).where(lines.c.points != 0),
-            cleared=cleared,
-        )
-    )
-    _expire(session, dialect, as_of, scope, cleared=cleared)
+    facts = select(
+        lines.c.profile_id,
+        lines.c.kind,
+        lines.c.reference,
+        lines.c.points,
+        lines.c.occurred_at,
+        _plus(dialect, expires, expiry),
+    ).where(lines.c.points != 0)
+    if cleared:
+        session.execute(_upsert(dialect, facts, cleared=True))
+        session.execute(_upsert(dialect, _expired(models.LoyaltyEntry, as_of, scope), cleared=True))
+    else:
+        LINES.create(session.connection(), checkfirst=True)
+        session.execute(LINES.delete())
+        session.execute(insert(LINES).from_select(_COLUMNS, facts))
+        session.execute(insert(LINES).from_select(_COLUMNS, _expired(LINES, as_of, Scope())))
+        analyze(session, LINES.name, "kind", "reference", "profile_id")
+        _write_difference(session, dialect, scope)
     return materialise(session, "_value_loyalty", _totals(settings, as_of, scope))
+
+
+def _write_difference(session: Session, dialect: str, scope: Scope) -> None:
+    """Make the scope's ledger lines those of `LINES`, writing only what differs."""
+    ledger: Table = models.LoyaltyEntry.__table__  # type: ignore[assignment]
+    line = LINES.c
+
+    def same(other: Any) -> list[Any]:
+        return [
+            line.kind == other.kind,
+            line.reference == other.reference,
+            line.profile_id == other.profile_id,
+            line.points == other.points,
+            line.occurred_at == other.occurred_at,
+            line.expires_at.is_not_distinct_from(other.expires_at),
+        ]
+
+    kept = select(line.kind).where(*same(ledger.c))
+    session.execute(
+        delete(ledger)
+        .where(*scope.on(ledger.c.profile_id), ~kept.exists())
+        .execution_options(synchronize_session=False)
+    )
+    present = select(ledger.c.id).where(*same(ledger.c))
+    session.execute(_upsert(dialect, select(*[line[c] for c in _COLUMNS]).where(~present.exists())))
 
 
 def _plus(dialect: str, moment: Any, delta: timedelta) -> Any:
@@ -215,23 +258,23 @@ def _plus(dialect: str, moment: Any, delta: timedelta) -> Any:
     return moment + literal(delta)
 
 
-def _expire(
-    session: Session, dialect: str, as_of: datetime, scope: Scope, *, cleared: bool
-) -> None:
-    ledger = models.LoyaltyEntry
-    expired = (
-        select(
-            ledger.profile_id,
-            literal("expiry"),
-            literal("expiry:") + ledger.reference,
-            -ledger.points,
-            ledger.expires_at,
-            literal(None),
-        )
-        .where(ledger.expires_at.is_not(None), ledger.expires_at <= at(as_of), ledger.points > 0)
-        .where(*scope.on(ledger.profile_id))
+def _expired(source: Any, as_of: datetime, scope: Scope) -> Any:
+    """An `expiry` line for each earning line of `source` (the ledger, or `LINES`) in scope
+    that expired before `as_of`."""
+    line = source.c if isinstance(source, Table) else source.__table__.c
+    return select(
+        line.profile_id,
+        literal("expiry"),
+        literal("expiry:") + line.reference,
+        -line.points,
+        line.expires_at,
+        literal(None),
+    ).where(
+        line.expires_at.is_not(None),
+        line.expires_at <= at(as_of),
+        line.points > 0,
+        *scope.on(line.profile_id),
     )
-    session.execute(_upsert(dialect, expired, cleared=cleared))
 
 
 def _totals(settings: ValueSettings, as_of: datetime, scope: Scope) -> Any:

@@ -32,7 +32,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    text,
     type_coerce,
 )
 from sqlalchemy.orm import Session, aliased
@@ -41,12 +40,13 @@ from cdp import models
 from cdp.orders import is_counted as counts_once
 from cdp.orders import net_minor
 from cdp.types import UTCDateTime
-from cdp.value._sql import Scope, at, day_of, days_between, json_array_agg, materialise
+from cdp.value._sql import Scope, analyze, at, day_of, days_between, json_array_agg, materialise
 from cdp.value.settings import ValueSettings, currency_exponent
 
 __all__ = [
     "DISTINCT_ORDERS",
     "FAVOURITES",
+    "ITEMS",
     "categories_query",
     "fill_distinct_orders",
     "fill_product_categories",
@@ -113,6 +113,19 @@ DISTINCT_ORDERS = Table(
 )
 
 
+#: the items of the scope's counted orders (`fill_distinct_orders`)
+ITEMS = Table(
+    "_value_items",
+    MetaData(),
+    Column("profile_id", String(40)),
+    Column("product_id", String(100)),
+    Column("category", String(100)),
+    Column("name", String(300)),
+    Column("quantity", Integer),
+    prefixes=["TEMPORARY"],
+)
+
+
 #: a product's category for items without one (`fill_product_categories`)
 KNOWN_CATEGORIES = Table(
     "_value_known",
@@ -126,8 +139,10 @@ KNOWN_CATEGORIES = Table(
 def fill_distinct_orders(
     session: Session, settings: ValueSettings, as_of: datetime, scope: Scope
 ) -> None:
-    """Materialise `orders_query` for a scope once: purchases and favourites both read it
-    (it was evaluated twice, window function and all)."""
+    """Materialise `orders_query` for a scope once, and the items of its counted orders
+    (`ITEMS`): purchases, favourites and loyalty read them (the orders were evaluated twice,
+    window function and all; the items were probed three times, 33k orders each in a 10k
+    refresh)."""
     DISTINCT_ORDERS.create(session.connection(), checkfirst=True)
     session.execute(DISTINCT_ORDERS.delete())
     session.execute(
@@ -135,8 +150,17 @@ def fill_distinct_orders(
             [c.name for c in DISTINCT_ORDERS.columns], orders_query(settings, as_of, scope)
         )
     )
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("ANALYZE _value_orders"))
+    analyze(session, DISTINCT_ORDERS.name, "id", "profile_id", "is_counted")
+    orders, item = DISTINCT_ORDERS, models.OrderItem
+    items = (
+        select(orders.c.profile_id, item.product_id, item.category, item.name, item.quantity)
+        .join(item, item.order_id == orders.c.id)
+        .where(orders.c.is_counted == 1)
+    )
+    ITEMS.create(session.connection(), checkfirst=True)
+    session.execute(ITEMS.delete())
+    session.execute(ITEMS.insert().from_select([c.name for c in ITEMS.columns], items))
+    analyze(session, ITEMS.name, "profile_id", "product_id")
 
 
 def purchases_query(dialect: str, as_of: datetime) -> Select[Any]:
@@ -248,7 +272,8 @@ def fill_product_categories(session: Session, *, every: bool) -> None:
     items without one: a shop's order items may lack the category the web tracker's copy of
     the same order had, and the category of a product is the one any item of it carries (the
     greatest, if several). `every`: of every product, in one scan (a full run, once); else of
-    the products of the scope's uncategorised items, one index probe each (a refresh)."""
+    the products of the scope's uncategorised items (`ITEMS`), one index probe each (a
+    refresh)."""
     item = models.OrderItem
     if every:
         query = (
@@ -258,9 +283,8 @@ def fill_product_categories(session: Session, *, every: bool) -> None:
         )
     else:
         wanted = (
-            select(item.product_id)
-            .join(DISTINCT_ORDERS, DISTINCT_ORDERS.c.id == item.order_id)
-            .where(item.category.is_(None), item.product_id.is_not(None))
+            select(ITEMS.c.product_id)
+            .where(ITEMS.c.category.is_(None), ITEMS.c.product_id.is_not(None))
             .distinct()
             .subquery("uncategorised")
         )
@@ -277,21 +301,17 @@ def fill_product_categories(session: Session, *, every: bool) -> None:
 
 
 def _counted_items() -> Any:
-    """(profile_id, category, name, quantity) of the items of counted orders (from
-    `DISTINCT_ORDERS`, categories lent by `fill_product_categories`)."""
-    orders = DISTINCT_ORDERS
-    item = models.OrderItem
+    """(profile_id, category, name, quantity) of the items of counted orders (from `ITEMS`,
+    categories lent by `fill_product_categories`)."""
     known = KNOWN_CATEGORIES
     return (
         select(
-            orders.c.profile_id,
-            func.coalesce(item.category, known.c.category).label("category"),
-            item.name,
-            item.quantity,
+            ITEMS.c.profile_id,
+            func.coalesce(ITEMS.c.category, known.c.category).label("category"),
+            ITEMS.c.name,
+            ITEMS.c.quantity,
         )
-        .join(item, item.order_id == orders.c.id)
-        .outerjoin(known, known.c.product_id == item.product_id)
-        .where(orders.c.is_counted == 1)
+        .outerjoin(known, known.c.product_id == ITEMS.c.product_id)
         .subquery("counted_items")
     )
 
