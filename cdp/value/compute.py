@@ -47,6 +47,7 @@ from cdp.value.purchases import (
     fill_distinct_orders,
     fill_product_categories,
     products_query,
+    purchase_days_query,
     purchases_query,
 )
 from cdp.value.settings import ValueSettings
@@ -135,6 +136,7 @@ def _insert_base(
     # each family materialised one row per profile, then joined by primary key
     loyal = loyalty.refresh(session, settings, as_of, scope, cleared=cleared)
     b = materialise(session, "_value_purchases", purchases_query(dialect, as_of))
+    days = materialise(session, "_value_purchase_days", purchase_days_query(dialect))
     c = materialise(session, "_value_categories", categories_query(dialect))
     d = materialise(session, "_value_products", products_query())
     e = materialise(session, "_value_engagement", engagement_query(dialect, as_of, scope))
@@ -174,8 +176,8 @@ def _insert_base(
         "unconverted_orders": func.coalesce(b.c.unconverted_orders, 0),
         "days_since_last_order": b.c.days_since_last_order,
         "average_days_between_orders": b.c.average_days_between_orders,
-        "purchase_days": func.coalesce(b.c.purchase_days, 0),
-        "repeat_day_average_minor": b.c.repeat_day_average_minor,
+        "purchase_days": func.coalesce(days.c.purchase_days, 0),
+        "repeat_day_average_minor": days.c.repeat_day_average_minor,
         "favourite_category": c.c.favourite_category,
         "favourite_product": d.c.favourite_product,
         "favourite_categories": func.coalesce(c.c.favourite_categories, _empty_json_array(dialect)),
@@ -200,6 +202,7 @@ def _insert_base(
         select(*[value.label(name) for name, value in columns.items()])
         .select_from(p)
         .outerjoin(b, b.c.profile_id == p.id)
+        .outerjoin(days, days.c.profile_id == p.id)
         .outerjoin(c, c.c.profile_id == p.id)
         .outerjoin(d, d.c.profile_id == p.id)
         .outerjoin(e, e.c.profile_id == p.id)

@@ -30,9 +30,11 @@ from graphql import GraphQLError, VariableDefinitionNode
 from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.websockets import WebSocket as StarletteWebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import process_result
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -198,8 +200,24 @@ def _is_server_fault(result: ExecutionResult) -> bool:
 # --- the view --------------------------------------------------------------------------------
 
 
+class _TextFrames(ASGIWebSocketAdapter):
+    """Subscription messages in text frames, as graphql-transport-ws requires: `encode_json`
+    gives bytes (for HTTP bodies), which strawberry sent as binary frames, and a browser's
+    client (GraphiQL's graphql-ws) reads a binary frame as a Blob and drops the connection
+    ("Message is missing the 'type' property"; `tests/web/test_graphiql_live.py`)."""
+
+    async def send_json(self, message: Any) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GraphQLApp(GraphQL[Context, None]):
     """strawberry's ASGI view with spec-conformant negotiation, status codes and error bodies."""
+
+    websocket_adapter_class = _TextFrames
 
     def __init__(self, schema: strawberry.Schema, *, graphiql: bool = True) -> None:
         super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=False)

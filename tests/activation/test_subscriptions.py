@@ -70,7 +70,9 @@ def _open(url: str, key: str) -> Iterator[ClientConnection]:
     with connect(url, subprotocols=[PROTOCOL], open_timeout=10) as ws:  # type: ignore[list-item]
         init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {key}"}}
         ws.send(json.dumps(init))
-        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+        ack = ws.recv(timeout=10)
+        assert isinstance(ack, str), ack  # a text frame: browsers' clients drop binary ones
+        assert json.loads(ack)["type"] == "connection_ack"
         yield ws
 
 
@@ -80,7 +82,9 @@ def _subscribe(ws: ClientConnection, query: str, variables: dict[str, Any]) -> N
 
 
 def _next(ws: ClientConnection) -> dict[str, Any]:
-    message = json.loads(ws.recv(timeout=15))
+    frame = ws.recv(timeout=15)
+    assert isinstance(frame, str), frame
+    message = json.loads(frame)
     assert message["type"] == "next", message
     return dict(message["payload"])
 

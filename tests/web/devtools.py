@@ -58,6 +58,9 @@ class Page:
     responses: list[tuple[str, str]] = field(default_factory=list)  # (resource type, URL)
     exceptions: list[str] = field(default_factory=list)
     log_errors: list[LogEntry] = field(default_factory=list)
+    frames: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # WebSocket ("sent"|"received", text)
 
     async def send(self, method: str, **params: Any) -> dict[str, Any]:
         return await self.browser.send(method, params, session_id=self.session_id)
@@ -102,6 +105,9 @@ class Page:
             self.responses.append((params.get("type", ""), params["response"]["url"]))
         elif method == "Network.webSocketCreated":
             self.requests.append(params["url"])
+        elif method in ("Network.webSocketFrameSent", "Network.webSocketFrameReceived"):
+            way = "sent" if method.endswith("Sent") else "received"
+            self.frames.append((way, params["response"].get("payloadData", "")))
         elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
             entry = params["entry"]
             self.log_errors.append(LogEntry(entry["source"], entry["text"], entry.get("url", "")))
