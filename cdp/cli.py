@@ -100,6 +100,32 @@ def _database_problem(exc: SQLAlchemyError) -> str:
     """The database's own first line, without SQL or parameters, and what to do about it."""
     cause = str(getattr(exc, "orig", None) or exc).strip()
     first = cause.splitlines()[0] if cause else type(exc).__name__
-    if "no such table" in first or ("relation" in first and "does not exist" in first):
+    missing = ("no such table", "no such column", "has no column", "does not exist")
+    if not any(words in first for words in missing):
+        return first
+    behind = _revisions_behind()
+    if behind:
+        return f"{first}; {behind}: run `cdp db upgrade`"
+    if "no such table" in first or "relation" in first:
         return f"{first}; the database is not migrated: run `cdp db upgrade`"
     return first
+
+
+def _revisions_behind() -> str:
+    """'the database is at revision X, this version of cdp needs Y' when it is behind, else ''
+    (the error is then the code's or the data's, not a missing migration)."""
+    try:
+        from cdp import migrate
+        from cdp.db import create_db_engine
+
+        engine = create_db_engine(load_settings())
+        try:
+            current = migrate.current_revision(engine)
+        finally:
+            engine.dispose()
+        head = migrate.head_revision()
+    except Exception:  # noqa: BLE001 - the original error is what matters; this only adds
+        return ""
+    if current == head:
+        return ""
+    return f"the database is at revision {current}, this version of cdp needs {head}"

@@ -114,3 +114,20 @@ def test_a_command_imports_only_its_own_module(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "revoke" in result.stdout  # the keys group's help
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_database_behind_the_code_says_to_upgrade_when_a_command_fails(
+    db_url: str, tmp_path: Path
+) -> None:
+    engine = create_db_engine(Settings(database_url=db_url))
+    migrate.downgrade(engine, "-1")  # the newest migration not applied, as after `git pull`
+    current = migrate.current_revision(engine)
+    engine.dispose()
+
+    result = run_cdp("traits", "compute", "--full", env={"CDP_DATABASE_URL": db_url}, cwd=tmp_path)
+
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()[-1:]
+    assert line.startswith("cdp: database error: ")
+    assert f"the database is at revision {current}, this version of cdp needs " in line
+    assert line.endswith("run `cdp db upgrade`")
