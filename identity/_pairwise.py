@@ -162,20 +162,22 @@ def lengths(table: RecordTable, column: str) -> npt.NDArray[np.int64]:
 def email_typos(tables: Tables, idx: tuple[Index, Index], column: str) -> Mask:
     """Same domain and mailbox names (4 characters or more) one edit apart (a swap of two
     adjacent characters counts as one), where the edit changes no digit; equal addresses are
-    not a typo. The cheap tests (domain, lengths, not equal) run on codes first, the edit
-    distance on the pairs left, in C."""
+    not a typo. The cheap tests (domain, digits, lengths, not equal) run on integers first,
+    the edit distance on the pairs left, in C."""
     mailbox = f"{column}:mailbox"
     for table in tables:
         table.mapped(column, "domain", domain_of)
         table.mapped(column, "mailbox", mailbox_of)
         table.mapped(column, "digits", digits_of)
     out = codes_equal(tables, idx, f"{column}:domain") & ~codes_equal(tables, idx, column)
-    out &= lengths(tables[0], mailbox)[idx[0]] >= 4
-    out &= lengths(tables[1], mailbox)[idx[1]] >= 4
+    out &= codes_equal(tables, idx, f"{column}:digits")
+    left_length = lengths(tables[0], mailbox)[idx[0]]
+    right_length = lengths(tables[1], mailbox)[idx[1]]
+    # One edit apart needs lengths at most one apart: most pairs stop at these integer
+    # tests, before the edit distance.
+    out &= (left_length >= 4) & (right_length >= 4) & (np.abs(left_length - right_length) <= 1)
     rows = np.flatnonzero(out)
     left, right = pair_values(tables, (idx[0][rows], idx[1][rows]), mailbox)
     distance = cpdist(left, right, scorer=OSA.distance, processor=None, score_cutoff=1, workers=1)
-    rows = rows[np.asarray(distance <= 1, dtype=bool)]
-    out[:] = False
-    out[rows] = codes_equal(tables, (idx[0][rows], idx[1][rows]), f"{column}:digits")
+    out[rows] = np.asarray(distance <= 1, dtype=bool)
     return out
