@@ -25,10 +25,10 @@ clock, while the world ends on NOW (2026-09-16): touched members whose views fal
 30-day window leave, which is the same work as a real batch. The load average is printed.
 
 `--database NAME` uses (and keeps) that PostgreSQL database, created and loaded only when it
-holds no profiles yet, so a 1M data set is loaded once; each run's batch first deletes the
-previous run's batch rows. `--refresh-only` (with `--database`) then skips the evaluation and
-the full refresh and times the 10k refresh alone, against the traits and memberships the
-database already holds.
+holds no profiles yet, so a 1M data set is loaded once; each run's batch adds new orders and
+events (ids after the earlier runs'). `--refresh-only` (with `--database`) then skips the
+evaluation and the full refresh and times the 10k refresh alone, against the traits and
+memberships the database already holds.
 """
 
 from __future__ import annotations
@@ -263,25 +263,26 @@ def load(url: str, profiles: int, seed: int) -> dict[str, int]:
     return counts
 
 
-#: the first id of a batch's rows (a kept database's earlier batch is deleted from there on)
+#: batches' rows have ids above this (a kept database's next batch continues after them)
 BATCH_IDS = 10**9
 
 
 def touch(url: str, profiles: int, touched: int, seed: int) -> list[str]:
-    """A batch: one new order and two product views for `touched` random profiles (replacing
-    an earlier run's batch in a kept database)."""
+    """A batch: one new order and two product views for `touched` random profiles (with new
+    ids after an earlier run's batch in a kept database)."""
     rng = random.Random(seed + 1)
     chosen = sorted(rng.sample(range(profiles), touched))
     rows = Rows(seed + 2)
-    rows.order_id = rows.item_id = rows.event_id = BATCH_IDS
+    with create_engine(url).connect() as connection:  # after an earlier run's batch, if kept
+        rows.order_id, rows.item_id, rows.event_id = (
+            connection.scalar(text(f"SELECT max(id) FROM {t} WHERE id > {BATCH_IDS}")) or BATCH_IDS
+            for t in ("orders", "order_items", "events")
+        )
     for n in chosen:
         pid = f"p{n:07d}"
         rows.order(n + 1, pid, NOW - timedelta(hours=1))
         rows.event(pid, "track", "Product Viewed", NOW - timedelta(hours=2), {"category": "shoes"})
         rows.event(pid, "track", "Product Viewed", NOW - timedelta(hours=1), {"category": "shoes"})
-    with create_engine(url).begin() as connection:
-        for table in ("order_items", "orders", "events"):
-            connection.execute(text(f"DELETE FROM {table} WHERE id > {BATCH_IDS}"))
     writer = Writer(url)
     writer.write("orders", ORDER_COLUMNS, rows.orders)
     writer.write("order_items", ITEM_COLUMNS, rows.items)
