@@ -321,7 +321,9 @@ CAMPAIGNS = """\
 # Try rule: FIRST_CLICK, another window, or a
 # segment id in filter. socialCampaigns: X hashtags
 # (posts, likes, replies, reposts per impression)
-# and Meta lead ad campaigns (leads).
+# and Meta lead ad campaigns (leads), per UTC day
+# in days (filter: segmentId, campaignIds, since,
+# until).
 query Campaigns {
   campaigns(attribution: { rule: LAST_CLICK, windowDays: 7, retentionDays: 30 }) {
     id firstSentAt
@@ -338,6 +340,7 @@ query Campaigns {
   socialCampaigns {
     network campaign posts leads people impressions
     interactions interactionsPerPost interactionRate
+    days { day posts leads interactions interactionRate }
   }
 }
 """
