@@ -46,14 +46,14 @@ _PREFLIGHT_MAX_AGE = 600
 
 def cross_origin(route: Route) -> Route:
     """`route` answering CORS for any origin, without credentials (preflight included)."""
+    methods = sorted((route.methods or set()) | {"OPTIONS"})
     app: ASGIApp = CORSMiddleware(
         route.app,
         allow_origins=["*"],
-        allow_methods=sorted((route.methods or set()) | {"OPTIONS"}),
+        allow_methods=methods,
         allow_headers=["*"],  # what the SDKs ask for: Authorization, Content-Type, AnonymousId
         max_age=_PREFLIGHT_MAX_AGE,
     )
-    methods = sorted((route.methods or set()) | {"OPTIONS"})
     return Route(route.path, app, methods=methods, name=route.name)
 
 
