@@ -159,18 +159,7 @@ class PushGroups:
         try:
             if group > 1:
                 try:
-                    async with self.factory.begin() as session:
-                        return await session.run_sync(
-                            lambda sync: ingest_push(
-                                sync,
-                                adapter,
-                                source,
-                                part.payloads,
-                                position=part.position,
-                                default_region=self.default_region,
-                                received_at=part.received_at,
-                            )
-                        )
+                    return await self._store(adapter, source, part, part.payloads)
                 except REFUSED_BY_DATABASE:
                     pass
             results = [
@@ -180,23 +169,34 @@ class PushGroups:
         except Exception as exc:  # noqa: BLE001 (this request answers with it, not the others)
             return exc
 
+    async def _store(
+        self,
+        adapter: Any,
+        source: SourceRef,
+        part: PushPart,
+        messages: Sequence[Any],
+        offset: int = 0,
+    ) -> PushResult:
+        """`messages` of one request (from its message `offset`) in a transaction of their own."""
+        async with self.factory.begin() as session:
+            return await session.run_sync(
+                lambda sync: ingest_push(
+                    sync,
+                    adapter,
+                    source,
+                    messages,
+                    position=part.position,
+                    default_region=self.default_region,
+                    received_at=part.received_at,
+                    offset=offset,
+                )
+            )
+
     async def _one(
         self, adapter: Any, source: SourceRef, part: PushPart, index: int, message: Any
     ) -> PushResult:
         try:
-            async with self.factory.begin() as session:
-                return await session.run_sync(
-                    lambda sync: ingest_push(
-                        sync,
-                        adapter,
-                        source,
-                        [message],
-                        position=part.position,
-                        default_region=self.default_region,
-                        received_at=part.received_at,
-                        offset=index,
-                    )
-                )
+            return await self._store(adapter, source, part, [message], offset=index)
         except REFUSED_BY_DATABASE as exc:
             refusal: BaseException = exc
         position = f"{part.position}#{index}"

@@ -21,17 +21,7 @@ from cdp.privacy.suppression import suppress
 from cdp.web.push_groups import PushGroups, WrongSource
 from ingest import PushResult, ensure_source
 from tests.ingest.conftest import counts
-
-
-def _track(message_id: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "track",
-        "messageId": message_id,
-        "userId": "u-1",
-        "event": "Clicked",
-        "timestamp": "2026-01-05T10:00:00Z",
-        **extra,
-    }
+from tests.ingest.test_push_hostile import _track
 
 
 def _source(session_factory: sessionmaker[Session], adapter: str = "web.segment") -> int:
